@@ -1,0 +1,49 @@
+// BLAKE3, written from the specification (https://github.com/BLAKE3-team/BLAKE3-specs).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace stemedb {
+namespace blake3 {
+
+constexpr size_t kKeyLen = 32;
+constexpr size_t kOutLen = 32;
+constexpr size_t kBlockLen = 64;
+constexpr size_t kChunkLen = 1024;
+constexpr size_t kMaxDepth = 54;  // 2^54 chunks covers 2^64 bytes
+
+// Incremental hasher: plain, keyed or key-derivation mode. Plain old data:
+// safe to copy, no heap, no exceptions.
+class Hasher {
+ public:
+  void init();
+  void init_keyed(const uint8_t key[kKeyLen]);
+  void init_derive_key(const char* context, size_t context_len);
+  void update(const uint8_t* input, size_t len);
+  // Extended output: any out_len, from output byte `seek` on. Does not change state.
+  void finalize(uint8_t* out, size_t out_len, uint64_t seek = 0) const;
+
+  // Internal state (public so the implementation files can reach it; treat as private).
+  uint32_t key[8];
+  uint32_t cv[8];          // chaining value of the current chunk
+  uint64_t chunk_counter;
+  uint8_t buf[kBlockLen];
+  uint8_t buf_len;
+  uint8_t blocks_compressed;
+  uint8_t flags;           // mode flags (KEYED_HASH / DERIVE_KEY_MATERIAL)
+  uint8_t cv_stack_len;
+  uint8_t cv_stack[(kMaxDepth + 1) * kOutLen];
+};
+
+// One-shot 32-byte (or any length) plain hash, SIMD across chunks for long inputs.
+void hash(const uint8_t* input, size_t len, uint8_t* out, size_t out_len);
+
+// Many independent plain hashes in one call (the journal's batch path):
+// out[i*32 .. i*32+32) = BLAKE3(inputs[i][0 .. lens[i])). SIMD across inputs.
+void hash_many_inputs(const uint8_t* const* inputs, const size_t* lens, size_t n, uint8_t* out);
+
+// Name of the SIMD path chosen at run time ("avx512", "avx2", "sse41", "portable").
+const char* impl_name();
+
+}  // namespace blake3
+}  // namespace stemedb

@@ -1,0 +1,66 @@
+/**
+ * The journal's whole contact with the disk. The native implementation is the
+ * default; the simulated disk (test/helpers) implements the same interface so
+ * crash and fault tests run the real journal logic unchanged.
+ *
+ * Conventions: file descriptors are numbers; paths are absolute or relative to
+ * the process cwd; every failure throws (or rejects with) an Error carrying a
+ * string `code` (an errno name such as 'EIO', 'ENOSPC', 'ENOENT', 'EEXIST').
+ */
+export interface WatermarkWrite {
+  /** fd of the watermark file (opened with `open(path, 'rw')`). */
+  fd: number;
+  /** Global offset to publish (the new durable end of the journal). */
+  value: number;
+}
+
+export interface JournalIO {
+  /** Short name for stats/errors: 'native' or 'sim'. */
+  readonly name: string;
+
+  mkdirp(dir: string): void;
+  /** File names (not paths) in a directory; throws ENOENT if it is missing. */
+  readdir(dir: string): string[];
+  exists(path: string): boolean;
+
+  /**
+   * 'r'  read only;  'rw' read/write, must exist;
+   * 'create' read/write, created if missing (not truncated);
+   * 'create-new' read/write, fails with EEXIST if it exists.
+   */
+  open(path: string, mode: 'r' | 'rw' | 'create' | 'create-new'): number;
+  close(fd: number): void;
+  /** Current size of the open file. */
+  size(fd: number): number;
+  /** Reads up to buf.length bytes at position; returns the count (short only at EOF). */
+  pread(fd: number, buf: Uint8Array, position: number): number;
+
+  /**
+   * Writes all buffers contiguously at `position` (one pwritev, looping on
+   * partial writes), then, when `sync`, fdatasync. Then, if `watermark` is
+   * given, publishes `watermark.value` into the watermark file (not synced:
+   * it only tells readers what is already durable). Runs off the JS thread.
+   * Resolves with the number of bytes written.
+   */
+  writev(fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, watermark?: WatermarkWrite): Promise<number>;
+  /** fdatasync (F_FULLFSYNC on macOS). Off the JS thread. */
+  fsync(fd: number): Promise<void>;
+  /** ftruncate to `length` (no sync: call fsync after). */
+  truncate(fd: number, length: number): void;
+  /** Makes directory entries (create, rename, unlink) durable. Off the JS thread. */
+  fsyncDir(dir: string): Promise<void>;
+  rename(from: string, to: string): void;
+  unlink(path: string): void;
+
+  /**
+   * Takes an exclusive, non-blocking OS lock on `path` (created if missing),
+   * released by unlock() or by the death of the process. A lock already held,
+   * by this process or another, throws an Error with code 'ELOCKED'.
+   */
+  lock(path: string): number;
+  unlock(handle: number): void;
+}
+
+/** The watermark file format, shared by writer and readers: 16 bytes. */
+export const WATERMARK_FILE = 'durable';
+export const WATERMARK_BYTES = 16;
