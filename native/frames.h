@@ -1,0 +1,44 @@
+// Record frames v2: [len:u32 LE][crc32c:u32 LE][blake3:32][payload:len].
+// crc32c covers len, blake3 and payload; blake3 is the hash of the payload alone.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace stemedb {
+
+constexpr size_t kFrameHeader = 40;
+
+enum FrameStatus : uint32_t {
+  kFrameOk = 0,               // walked to `end` (or max_count) without a failure
+  kFrameTruncatedHeader = 1,  // fewer than 40 bytes left before `end`
+  kFrameTruncatedPayload = 2, // header claims more payload than is left before `end`
+  kFrameTooLarge = 3,         // len > max_len
+  kFrameCrcMismatch = 4,
+  kFrameHashMismatch = 5,
+  kFrameZeros = 6,            // an all-zero header: the end of written data
+};
+
+struct VerifyResult {
+  uint64_t count = 0;     // valid frames before the stop
+  uint64_t pos = 0;       // position after the last valid frame
+  uint32_t status = kFrameOk;
+};
+
+// Walks frames in buf[start, end); stops at the first failure, at `end`, or after
+// max_count frames. Hashes are checked in SIMD batches across frames.
+VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_t max_len,
+                           uint64_t max_count);
+
+// Fills crc and hash of `count` frames laid out back to back from buf[0], whose
+// len fields are already written. Returns the end position, or SIZE_MAX if a
+// frame would pass `size`.
+size_t seal_frames(uint8_t* buf, size_t size, size_t count);
+
+// For `n` payloads stored back to back in `data` with the given lengths: each
+// payload's BLAKE3 into hashes[i*32] and its frame CRC32C into crcs[i].
+void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes, uint32_t* crcs);
+
+// Frame CRC from its parts (len field value, the 32-byte hash, the payload).
+uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload);
+
+}  // namespace stemedb

@@ -1,0 +1,51 @@
+/** What each hash backend (native addon or wasm) provides; arguments are already checked. */
+
+export const enum Blake3Mode {
+  Plain = 0,
+  Keyed = 1,
+  DeriveKey = 2,
+}
+
+export interface RawHasher {
+  update(data: Uint8Array): void;
+  /** Extended output into `out`, from output byte `seek` on; state is unchanged. */
+  digest(out: Uint8Array, seek: number): void;
+  copy(): RawHasher;
+}
+
+export const FRAME_HEADER = 40;
+
+/** Why a frame walk stopped (see native/frames.h; the wasm backend uses the same codes). */
+export const enum FrameStatus {
+  Ok = 0,
+  TruncatedHeader = 1,
+  TruncatedPayload = 2,
+  TooLarge = 3,
+  CrcMismatch = 4,
+  HashMismatch = 5,
+  Zeros = 6,
+}
+
+export interface FrameWalk {
+  /** Valid frames before the stop. */
+  count: number;
+  /** Position after the last valid frame. */
+  pos: number;
+  status: FrameStatus;
+}
+
+export interface HashBackend {
+  readonly name: 'native' | 'wasm';
+  /** Which code path does the work, e.g. { crc32c: 'avx512-vpclmulqdq', blake3: 'avx512' }. */
+  readonly impl: { crc32c: string; blake3: string };
+  crc32c(data: Uint8Array, seed: number): number;
+  blake3(data: Uint8Array, out: Uint8Array, mode: Blake3Mode, keyOrContext?: Uint8Array | string): void;
+  blake3Async(data: Uint8Array, outLen: number): Promise<Uint8Array>;
+  createHasher(mode: Blake3Mode, keyOrContext?: Uint8Array | string): RawHasher;
+  /** Hash + frame CRC of n payloads stored back to back. */
+  frameBatch(data: Uint8Array, lengths: Uint32Array, hashes: Uint8Array, crcs: Uint32Array): void;
+  /** Fills crc and hash of `count` frames laid out from buf[0]; returns the end position. */
+  sealFrames(buf: Uint8Array, count: number): number;
+  /** Walks and verifies frames in buf[start, end). */
+  verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number): FrameWalk;
+}

@@ -1,0 +1,73 @@
+/**
+ * Frame seal/verify in TypeScript over any crc32c + blake3 pair: the wasm
+ * backend's version of native/frames.cc, with the same stop codes.
+ */
+import { FRAME_HEADER, FrameStatus, type FrameWalk } from './backend.js';
+
+type Crc = (data: Uint8Array, seed: number) => number;
+type Hash32 = (data: Uint8Array) => Uint8Array;
+
+export function frameCrc(crc32c: Crc, len: number, hash: Uint8Array, payload: Uint8Array): number {
+  const lenBytes = new Uint8Array(4);
+  new DataView(lenBytes.buffer).setUint32(0, len, true);
+  return crc32c(payload, crc32c(hash, crc32c(lenBytes, 0)));
+}
+
+export function sealFramesJs(crc32c: Crc, hash32: Hash32, buf: Uint8Array, count: number): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    if (buf.length - pos < FRAME_HEADER) throw new RangeError("a frame's length field runs past the buffer");
+    const len = view.getUint32(pos, true);
+    if (len > buf.length - pos - FRAME_HEADER) throw new RangeError("a frame's length field runs past the buffer");
+    const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
+    const hash = hash32(payload);
+    buf.set(hash, pos + 8);
+    view.setUint32(pos + 4, frameCrc(crc32c, len, hash, payload), true);
+    pos += FRAME_HEADER + len;
+  }
+  return pos;
+}
+
+function allZero(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+export function verifyFramesJs(
+  crc32c: Crc,
+  hash32: Hash32,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  maxLen: number,
+  maxCount: number,
+): FrameWalk {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = start;
+  let count = 0;
+  while (count < maxCount) {
+    const left = end - pos;
+    if (left === 0) break;
+    if (left < FRAME_HEADER) {
+      return { count, pos, status: allZero(buf, pos, end) ? FrameStatus.Zeros : FrameStatus.TruncatedHeader };
+    }
+    const len = view.getUint32(pos, true);
+    const storedCrc = view.getUint32(pos + 4, true);
+    if (len === 0 && storedCrc === 0 && allZero(buf, pos + 8, pos + FRAME_HEADER)) {
+      return { count, pos, status: FrameStatus.Zeros };
+    }
+    if (len > maxLen) return { count, pos, status: FrameStatus.TooLarge };
+    if (len > left - FRAME_HEADER) return { count, pos, status: FrameStatus.TruncatedPayload };
+    const storedHash = buf.subarray(pos + 8, pos + FRAME_HEADER);
+    const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
+    if (frameCrc(crc32c, len, storedHash, payload) !== storedCrc) return { count, pos, status: FrameStatus.CrcMismatch };
+    const hash = hash32(payload);
+    for (let i = 0; i < 32; i++) {
+      if (hash[i] !== storedHash[i]) return { count, pos, status: FrameStatus.HashMismatch };
+    }
+    pos += FRAME_HEADER + len;
+    count++;
+  }
+  return { count, pos, status: FrameStatus.Ok };
+}

@@ -1,0 +1,171 @@
+/**
+ * The public hash API. One backend is chosen at import: the native addon when it
+ * loads, else WebAssembly (STEMEDB_BACKEND=wasm forces it). Importing never
+ * throws because the addon is missing; `backend` says which one runs.
+ */
+import { loadBindingWithReason } from '../native/binding.js';
+import { Blake3Mode, type FrameWalk, type HashBackend, type RawHasher } from './backend.js';
+import { createNativeHash } from './native.js';
+import { checkBytes, checkContext, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from './validate.js';
+
+const loaded = loadBindingWithReason();
+const impl: HashBackend = loaded.binding
+  ? createNativeHash(loaded.binding)
+  : await (await import('./wasm.js')).createWasmHash();
+
+/** 'native' when the C++ addon runs, 'wasm' on the fallback. */
+export const backend: 'native' | 'wasm' = impl.name;
+/** Which paths run and why: { backend, reason, crc32c, blake3 }. */
+export const backendInfo = Object.freeze({ backend, reason: loaded.reason, ...impl.impl });
+
+/** The backend object itself (used by the journal). */
+export const hashBackend: HashBackend = impl;
+
+export interface Blake3Options {
+  /** Output bytes (extended output); default 32. */
+  length?: number;
+  /** 32-byte key: keyed hashing (a MAC). */
+  key?: Uint8Array;
+  /** Key derivation: the context string; `data` is the key material. */
+  context?: string;
+}
+
+function modeOf(options: Blake3Options | undefined): [Blake3Mode, Uint8Array | string | undefined] {
+  if (options === undefined) return [Blake3Mode.Plain, undefined];
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  if (options.key !== undefined && options.context !== undefined) {
+    throw new TypeError('options.key and options.context cannot be used together');
+  }
+  if (options.key !== undefined) return [Blake3Mode.Keyed, checkKey(options.key)];
+  if (options.context !== undefined) return [Blake3Mode.DeriveKey, checkContext(options.context)];
+  return [Blake3Mode.Plain, undefined];
+}
+
+/** CRC32C (Castagnoli). `seed` continues a running CRC: crc32c(b, crc32c(a)) === crc32c(a ‖ b). */
+export function crc32c(data: Uint8Array, seed?: number): number {
+  checkBytes(data, 'data');
+  return impl.crc32c(data, checkSeed(seed));
+}
+
+/** BLAKE3 of `data`: plain, keyed ({ key }) or key derivation ({ context }); any output length. */
+export function blake3(data: Uint8Array, options?: Blake3Options): Uint8Array {
+  checkBytes(data, 'data');
+  const [mode, keyOrContext] = modeOf(options);
+  const out = new Uint8Array(checkOutLength(options?.length));
+  impl.blake3(data, out, mode, keyOrContext);
+  return out;
+}
+
+/** Plain BLAKE3 on the libuv thread pool, for large inputs. Do not modify `data` until it settles. */
+export async function blake3Async(data: Uint8Array, options?: { length?: number }): Promise<Uint8Array> {
+  checkBytes(data, 'data');
+  return impl.blake3Async(data, checkOutLength(options?.length));
+}
+
+/** Streaming BLAKE3 for input that arrives in parts. */
+export class Blake3Hasher {
+  #raw: RawHasher;
+  /** @internal use createHasher() */
+  constructor(raw: RawHasher) {
+    this.#raw = raw;
+  }
+  update(data: Uint8Array): this {
+    checkBytes(data, 'data');
+    this.#raw.update(data);
+    return this;
+  }
+  /** The hash of everything so far (the hasher can keep going). */
+  digest(options?: { length?: number; seek?: number }): Uint8Array {
+    const out = new Uint8Array(checkOutLength(options?.length));
+    this.#raw.digest(out, options?.seek === undefined ? 0 : checkNonNegativeInteger(options.seek, 'seek'));
+    return out;
+  }
+  /** An independent copy of the current state. */
+  clone(): Blake3Hasher {
+    return new Blake3Hasher(this.#raw.copy());
+  }
+}
+
+export function createHasher(options?: { key?: Uint8Array; context?: string }): Blake3Hasher {
+  const [mode, keyOrContext] = modeOf(options);
+  return new Blake3Hasher(impl.createHasher(mode, keyOrContext));
+}
+
+export interface FrameHashes {
+  /** n × 32 bytes: BLAKE3 of each payload. */
+  hashes: Uint8Array;
+  /** The frame CRC32C of each payload (over len, hash and payload; see docs/format.md). */
+  crcs: Uint32Array;
+}
+
+/**
+ * For many payloads at once: each payload's BLAKE3 and its record-frame CRC32C,
+ * in one native call. Pass an array of payloads, or one buffer plus lengths.
+ */
+export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array; lengths: Uint32Array }): FrameHashes {
+  let data: Uint8Array;
+  let lengths: Uint32Array;
+  if (Array.isArray(payloads)) {
+    lengths = new Uint32Array(payloads.length);
+    let total = 0;
+    payloads.forEach((p, i) => {
+      checkBytes(p, `payloads[${i}]`);
+      lengths[i] = p.byteLength;
+      total += p.byteLength;
+    });
+    data = new Uint8Array(total);
+    let off = 0;
+    for (const p of payloads) {
+      data.set(p, off);
+      off += p.byteLength;
+    }
+  } else {
+    const batch = payloads as { data: Uint8Array; lengths: Uint32Array };
+    if (typeof batch !== 'object' || batch === null) throw new TypeError('payloads must be an array or { data, lengths }');
+    checkBytes(batch.data, 'data');
+    if (!(batch.lengths instanceof Uint32Array)) throw new TypeError(`lengths must be a Uint32Array, got ${describe(batch.lengths)}`);
+    data = batch.data;
+    lengths = batch.lengths;
+    let total = 0;
+    for (const n of lengths) total += n;
+    if (total > data.byteLength) throw new RangeError(`lengths add up to ${total} bytes but data holds ${data.byteLength}`);
+  }
+  const hashes = new Uint8Array(lengths.length * 32);
+  const crcs = new Uint32Array(lengths.length);
+  impl.frameBatch(data, lengths, hashes, crcs);
+  return { hashes, crcs };
+}
+
+const STOP_REASONS = ['ok', 'truncated header', 'truncated payload', 'length too large', 'crc32c mismatch', 'blake3 mismatch', 'zeros'] as const;
+export type FrameStopReason = (typeof STOP_REASONS)[number];
+
+export interface FrameCheck {
+  /** Frames that verified, in order from `start`. */
+  count: number;
+  /** Position after the last frame that verified. */
+  end: number;
+  /** 'ok' if every frame up to `end` (or maxCount) verified; else why the next one failed. */
+  reason: FrameStopReason;
+  /** Index of the first failing frame, or -1. */
+  failedIndex: number;
+}
+
+/**
+ * Verifies record frames laid out back to back in buf[start, end): length bounds,
+ * CRC32C and BLAKE3 of each. Returns where the first failure is and why.
+ */
+export function verifyFrames(buf: Uint8Array, options: { start?: number; end?: number; maxRecordBytes?: number; maxCount?: number } = {}): FrameCheck {
+  checkBytes(buf, 'buf');
+  const start = options.start === undefined ? 0 : checkNonNegativeInteger(options.start, 'start');
+  const end = options.end === undefined ? buf.byteLength : checkNonNegativeInteger(options.end, 'end');
+  if (start > end || end > buf.byteLength) throw new RangeError(`start..end (${start}..${end}) is outside the buffer (${buf.byteLength} bytes)`);
+  const maxLen = options.maxRecordBytes === undefined ? 0xffffffff : checkNonNegativeInteger(options.maxRecordBytes, 'maxRecordBytes');
+  const maxCount = options.maxCount === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.maxCount, 'maxCount');
+  const walk: FrameWalk = impl.verifyFrames(buf, start, end, maxLen, maxCount);
+  return {
+    count: walk.count,
+    end: walk.pos,
+    reason: STOP_REASONS[walk.status] ?? 'ok',
+    failedIndex: walk.status === 0 ? -1 : walk.count,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The fallback backend: CRC32C and the plain 32-byte BLAKE3 (the journal's hot
+ * paths) run in WebAssembly through hash-wasm. hash-wasm fixes a BLAKE3
+ * instance's key and output length when it is created, asynchronously, so the
+ * synchronous keyed, derive-key, other-length and streaming calls go through
+ * @noble/hashes (audited pure JS). `impl` says exactly that.
+ */
+import { createBLAKE3, createCRC32 } from 'hash-wasm';
+import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
+import { Blake3Mode, type HashBackend, type RawHasher } from './backend.js';
+import { sealFramesJs, verifyFramesJs, frameCrc } from './frames-js.js';
+
+const encoder = new TextEncoder();
+
+export async function createWasmHash(): Promise<HashBackend> {
+  const crc = await createCRC32(0x82f63b78);
+  const b3 = await createBLAKE3(256);
+  // hash-wasm's CRC32 state is [4-byte tag][finished CRC, LE]; writing a seed
+  // there continues a running CRC.
+  crc.init();
+  const crcState = crc.save().slice();
+  const crcSeed = new DataView(crcState.buffer, crcState.byteOffset + 4, 4);
+
+  const crc32c = (data: Uint8Array, seed: number): number => {
+    crcSeed.setUint32(0, seed, true);
+    crc.load(crcState);
+    crc.update(data);
+    const d = crc.digest('binary');
+    return ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
+  };
+  const hash32 = (data: Uint8Array): Uint8Array => b3.init().update(data).digest('binary').slice();
+
+  const nobleOpts = (mode: Blake3Mode, keyOrContext?: Uint8Array | string) =>
+    mode === Blake3Mode.Keyed
+      ? { key: keyOrContext as Uint8Array }
+      : mode === Blake3Mode.DeriveKey
+        ? { context: encoder.encode(keyOrContext as string) }
+        : {};
+
+  const wrapNoble = (h: ReturnType<typeof nobleBlake3.create>): RawHasher => ({
+    update: (data) => {
+      h.update(data);
+    },
+    digest: (out, seek) => {
+      // noble's XOF reads forward only: read from a clone, skipping `seek` bytes.
+      const reader = h.clone();
+      if (seek > 0) reader.xof(seek);
+      out.set(reader.xof(out.length));
+    },
+    copy: () => wrapNoble(h.clone()),
+  });
+
+  const blake3 = (data: Uint8Array, out: Uint8Array, mode: Blake3Mode, keyOrContext?: Uint8Array | string): void => {
+    if (mode === Blake3Mode.Plain && out.length === 32) {
+      out.set(hash32(data));
+      return;
+    }
+    out.set(nobleBlake3(data, { ...nobleOpts(mode, keyOrContext), dkLen: out.length }));
+  };
+
+  return {
+    name: 'wasm',
+    impl: { crc32c: 'hash-wasm', blake3: 'hash-wasm (keyed, derive-key, XOF, streaming: @noble/hashes)' },
+    crc32c,
+    blake3,
+    async blake3Async(data, outLen) {
+      const out = new Uint8Array(outLen);
+      blake3(data, out, Blake3Mode.Plain);
+      return out;
+    },
+    createHasher: (mode, keyOrContext) => wrapNoble(nobleBlake3.create(nobleOpts(mode, keyOrContext))),
+    frameBatch(data, lengths, hashes, crcs) {
+      let off = 0;
+      for (let i = 0; i < lengths.length; i++) {
+        const payload = data.subarray(off, off + lengths[i]!);
+        const h = hash32(payload);
+        hashes.set(h, i * 32);
+        crcs[i] = frameCrc(crc32c, payload.length, h, payload);
+        off += payload.length;
+      }
+    },
+    sealFrames: (buf, count) => sealFramesJs(crc32c, hash32, buf, count),
+    verifyFrames: (buf, start, end, maxLen, maxCount) =>
+      verifyFramesJs(crc32c, hash32, buf, start, end, maxLen, maxCount),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Typed errors of the ingest layer.
+ *
+ * `DecodeError` is the only thing `decodeRecord` ever throws: a payload that is
+ * not a well-formed record is data, not a bug, and the ingestor turns it into a
+ * dead letter (code + message) instead of stopping.
+ */
+
+export type DecodeErrorCode =
+  /** Payload shorter than the 8-byte header, or the body ends inside a value. */
+  | 'TRUNCATED'
+  /** Bytes left over after the body's last field. */
+  | 'OVERSIZED'
+  /** The type byte is not Assertion (0), Vote (1) or Epoch (2). */
+  | 'UNKNOWN_TYPE'
+  /** One of the 7 reserved header bytes is not zero. */
+  | 'BAD_PADDING'
+  /** The body is not valid MessagePack (reserved token, unknown extension, ...). */
+  | 'MALFORMED'
+  /** The body decodes, but a field is missing, extra, of the wrong type or out of range. */
+  | 'BAD_FIELD';
+
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError';
+  readonly code: DecodeErrorCode;
+
+  constructor(code: DecodeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export type IngestErrorCode =
+  /** The stored cursor points below the lowest offset the journal still has: records were lost. */
+  | 'CURSOR_GAP'
+  /** start()/catchUp() while the ingestor is already running, or after close. */
+  | 'BUSY'
+  /** The source handed over a record that breaks its contract (offsets, hash size). */
+  | 'BAD_SOURCE';
+
+export class IngestError extends Error {
+  override readonly name = 'IngestError';
+  readonly code: IngestErrorCode;
+
+  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}

@@ -1,0 +1,96 @@
+// Native and wasm backends agree on random inputs; every native SIMD path agrees with the portable one.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { native, wasm, nativeBinding } from './helpers/backends.js';
+import { Blake3Mode } from '../src/hash/backend.js';
+import { hex, rng, randomBytes } from './helpers/vectors.js';
+
+const next = rng(6);
+const pool = randomBytes((16 << 20) + 64, next);
+
+function h(backend: typeof native, data: Uint8Array, len = 32, mode = Blake3Mode.Plain, k?: Uint8Array | string) {
+  const out = new Uint8Array(len);
+  backend.blake3(data, out, mode, k);
+  return hex(out);
+}
+
+test(`native is ${native.impl.crc32c} / ${native.impl.blake3}`, () => {
+  assert.is(native.name, 'native');
+  assert.is(wasm.name, 'wasm');
+});
+
+test('every length 0..3000 with unaligned subarray views: crc32c and blake3 agree', () => {
+  for (let len = 0; len <= 3000; len++) {
+    const off = (len * 7) % 61;
+    const view = pool.subarray(off, off + len);
+    const seed = len % 3 === 0 ? 0 : (len * 2654435761) >>> 0;
+    assert.is(native.crc32c(view, seed), wasm.crc32c(view, seed), `crc len ${len}`);
+    assert.is(h(native, view), h(wasm, view), `blake3 len ${len}`);
+  }
+});
+
+test('selected lengths up to 16 MiB agree', () => {
+  const lens = [4095, 4096, 4097, 65535, 65536, 65537, 1 << 20, (1 << 20) + 1, 3 * 1024 * 1024 + 5, 16 << 20];
+  for (const len of lens) {
+    const view = pool.subarray(3, 3 + len);
+    assert.is(native.crc32c(view, 0), wasm.crc32c(view, 0), `crc ${len}`);
+    assert.is(h(native, view), h(wasm, view), `blake3 ${len}`);
+  }
+});
+
+test('keyed, derive-key and extended outputs agree', () => {
+  const key = randomBytes(32, next);
+  for (const len of [0, 1, 64, 1024, 1025, 9000, 70000]) {
+    const view = pool.subarray(1, 1 + len);
+    assert.is(h(native, view, 32, Blake3Mode.Keyed, key), h(wasm, view, 32, Blake3Mode.Keyed, key));
+    assert.is(h(native, view, 32, Blake3Mode.DeriveKey, 'ctx ✓'), h(wasm, view, 32, Blake3Mode.DeriveKey, 'ctx ✓'));
+    assert.is(h(native, view, 1000), h(wasm, view, 1000));
+  }
+});
+
+test('each BLAKE3 SIMD path equals the portable path (paths this CPU lacks are skipped by name)', () => {
+  const b = nativeBinding();
+  const lens = [0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 4097, 8191, 16 * 1024 + 1, 100_000, (1 << 20) + 3];
+  assert.ok(b.blake3SetImpl('portable'));
+  const expect = lens.map((n) => h(native, pool.subarray(5, 5 + n)));
+  const batch = Array.from({ length: 77 }, (_, i) => pool.subarray(i, i + ((i * 37) % 2100)));
+  const batchExpect = batch.map((p) => h(native, p));
+  const tried: string[] = [];
+  for (const path of ['sse41', 'avx2', 'avx512']) {
+    if (!b.blake3SetImpl(path)) continue;
+    tried.push(path);
+    lens.forEach((n, i) => assert.is(h(native, pool.subarray(5, 5 + n)), expect[i], `${path} len ${n}`));
+    const lengths = Uint32Array.from(batch.map((p) => p.length));
+    const data = new Uint8Array(lengths.reduce((a, n) => a + n, 0));
+    let o = 0;
+    for (const p of batch) {
+      data.set(p, o);
+      o += p.length;
+    }
+    const hashes = new Uint8Array(batch.length * 32);
+    native.frameBatch(data, lengths, hashes, new Uint32Array(batch.length));
+    batch.forEach((_, i) => assert.is(hex(hashes.subarray(i * 32, i * 32 + 32)), batchExpect[i], `${path} batch ${i}`));
+  }
+  b.blake3SetImpl('auto');
+  assert.ok(tried.length > 0, 'no SIMD path to compare on this CPU');
+});
+
+test('frame batch, seal and verify agree between backends', () => {
+  const payloads = Array.from({ length: 200 }, (_, i) => pool.subarray(i, i + ((i * 131) % 5000)));
+  const lengths = Uint32Array.from(payloads.map((p) => p.length));
+  const data = new Uint8Array(lengths.reduce((a, n) => a + n, 0));
+  let o = 0;
+  for (const p of payloads) {
+    data.set(p, o);
+    o += p.length;
+  }
+  const outs = [native, wasm].map((be) => {
+    const hashes = new Uint8Array(payloads.length * 32);
+    const crcs = new Uint32Array(payloads.length);
+    be.frameBatch(data, lengths, hashes, crcs);
+    return [hex(hashes), Array.from(crcs)];
+  });
+  assert.equal(outs[0], outs[1]);
+});
+
+test.run();
