@@ -68,7 +68,7 @@ function wStr(s: string): void {
   }
   const len = Buffer.byteLength(s, 'utf8');
   wVarint(len);
-  pos += slab.utf8Write(s, pos, len);
+  pos += slab.write(s, pos, len, 'utf8');
 }
 function wF64(x: number): void {
   ensure(8);

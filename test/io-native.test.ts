@@ -71,7 +71,7 @@ async function rejection(p: Promise<unknown>): Promise<Error & { code?: unknown;
     assert.instance(err, Error);
     return err as Error & { code?: unknown };
   }
-  throw new assert.Assertion({ message: 'expected the promise to reject', operator: 'rejects' });
+  throw new Error('expected the promise to reject');
 }
 
 function thrown(fn: () => unknown): Error & { code?: unknown } {
@@ -81,7 +81,7 @@ function thrown(fn: () => unknown): Error & { code?: unknown } {
     assert.instance(err, Error);
     return err as Error & { code?: unknown };
   }
-  throw new assert.Assertion({ message: 'expected a throw', operator: 'throws' });
+  throw new Error('expected a throw');
 }
 
 /** Starts this file as a child that holds the lock on `lockPath`; resolves once it printed "locked". */
@@ -258,6 +258,16 @@ function defineTests(b: NativeIoBinding): void {
     assert.is(e.syscall, 'pwritev');
     close(fd);
     assert.is(fs.readFileSync(p, 'utf8'), 'data');
+  });
+
+  test('ENOSPC (via /dev/full where it exists) says the disk is full', async () => {
+    if (!fs.existsSync('/dev/full')) return;
+    const fd = open('/dev/full', 'w');
+    const e = await rejection(b.writev(fd, [Buffer.from('abc')], 0, true, -1, 0));
+    assert.is(e.code, 'ENOSPC');
+    assert.is(e.syscall, 'pwritev');
+    assert.match(e.message, /disk is full/);
+    close(fd);
   });
 
   test('watermark write failure rejects with syscall pwrite', async () => {
@@ -447,7 +457,7 @@ if (childLock) {
 } else {
   const binding = getBinding();
   if (!binding) {
-    console.log('io-native: native addon not available (build it with node-gyp); skipping');
+    console.log('io-native: native addon not available (npm run build:native, or STEMEDB_BACKEND=native to make this an error); skipping');
   } else if (typeof binding.writev !== 'function' || typeof binding.lock !== 'function') {
     test('addon exports the IO functions', () => {
       assert.unreachable('the loaded addon has no lock/writev: is InitIo called from native/addon.cc?');

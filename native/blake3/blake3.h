@@ -45,5 +45,10 @@ void hash_many_inputs(const uint8_t* const* inputs, const size_t* lens, size_t n
 // Name of the SIMD path chosen at run time ("avx512", "avx2", "sse41", "portable").
 const char* impl_name();
 
+// Testing hook: force "portable", "sse41", "avx2" or "avx512" for the whole process.
+// Returns false (and changes nothing) if this CPU lacks it; "auto", "" or nullptr restore
+// the detected best. Not for production use: it is not meant to race with hashing.
+bool set_impl_for_testing(const char* name);
+
 }  // namespace blake3
 }  // namespace stemedb

@@ -9,13 +9,23 @@
 // the low half of a qword is the remainder times x^32). Each product is < 128
 // bits, so the XOR of the two is again one lane, congruent mod P to the
 // original moved by D. Four 512-bit accumulators (16 lanes, 256 bytes) fold
-// forward by 2048 bits per step; at the end all lanes are folded onto the
-// last one and two crc32 instructions reduce those 128 bits mod P.
+// forward by 2048 bits per step; at the end every lane of every accumulator
+// and of the last few 64-byte blocks is moved straight onto the final lane
+// (independent multiplies, no serial chain), and two crc32 instructions
+// reduce those 128 bits mod P. The < 64-byte tail is CRCed from state 0 on
+// the integer side meanwhile; the folded lane is moved past it by one more
+// multiply and the two CRCs are XORed (CRC is linear).
 #include "crc32c_internal.h"
 
 #if defined(STEMEDB_CRC_X86)
 
 #include <cstring>
+
+// GCC 12's AVX-512 headers build results from a self-initialised "undefined"
+// vector, which trips -Wmaybe-uninitialized once inlined (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace stemedb {
 namespace crc32c_detail {
@@ -25,86 +35,113 @@ namespace {
 constexpr uint32_t k_lo(long long d) { return gf_xpow(d + 31); }
 constexpr uint32_t k_hi(long long d) { return gf_xpow(d - 33); }
 
-// The pair repeated in all four lanes, as a constant in memory. A template
-// so the values are forced to compile time (the optimiser need not fold
-// gf_xpow's loops on its own).
-template <long long D>
-struct FoldConst {
-  alignas(64) static constexpr uint64_t v[8] = {k_lo(D), k_hi(D), k_lo(D), k_hi(D),
-                                                k_lo(D), k_hi(D), k_lo(D), k_hi(D)};
+// The pair repeated in all four lanes: moves a whole block by 2048 bits.
+struct alignas(64) StepConst {
+  uint64_t v[8];
 };
+constexpr StepConst kStep2048 = {{k_lo(2048), k_hi(2048), k_lo(2048), k_hi(2048),
+                                  k_lo(2048), k_hi(2048), k_lo(2048), k_hi(2048)}};
 
-template <long long D>
-STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i fold_const() {
-  return _mm512_load_si512(static_cast<const void*>(FoldConst<D>::v));
+// kLanes.v[d]: per-lane pairs moving a 64-byte block d blocks forward and
+// onto the last lane of that block, i.e. lane L by 512*d + 128*(3-L) bits
+// (d = 0, L = 3 is a move by 0: x^-33 is fine, x is invertible mod P).
+struct alignas(64) LaneConsts {
+  uint64_t v[7][8];
+  constexpr LaneConsts() : v() {
+    for (int d = 0; d < 7; d++)
+      for (int lane = 0; lane < 4; lane++) {
+        long long bits = 512LL * d + 128LL * (3 - lane);
+        v[d][2 * lane] = k_lo(bits);
+        v[d][2 * lane + 1] = k_hi(bits);
+      }
+  }
+};
+constexpr LaneConsts kLanes{};
+
+// kTail.v[t]: pair moving a lane past t more bytes (8t bits).
+struct alignas(16) TailConsts {
+  uint64_t v[64][2];
+  constexpr TailConsts() : v() {
+    for (int t = 0; t < 64; t++) {
+      v[t][0] = k_lo(8LL * t);
+      v[t][1] = k_hi(8LL * t);
+    }
+  }
+};
+constexpr TailConsts kTail{};
+
+STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i load512(const void* p) {
+  return _mm512_loadu_si512(p);
 }
 
-// Per-lane pairs moving lanes 0..3 by 384, 256, 128, 0 bits onto the last
-// lane (x^-33 for the last one is fine: x is invertible mod P).
-alignas(64) constexpr uint64_t kLastLane[8] = {k_lo(384), k_hi(384), k_lo(256), k_hi(256),
-                                               k_lo(128), k_hi(128), k_lo(0),   k_hi(0)};
-
-// x moved forward by the constant's distance, XOR `data` (0x96 = a^b^c).
-STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i fold(__m512i x, __m512i k, __m512i data) {
+// x moved by the constant's distances, XOR `acc` (0x96 = a^b^c).
+STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i fold(__m512i x, __m512i k, __m512i acc) {
   return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
-                                   _mm512_clmulepi64_epi128(x, k, 0x11), data, 0x96);
+                                   _mm512_clmulepi64_epi128(x, k, 0x11), acc, 0x96);
 }
 
-STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i load512(const uint8_t* p) {
-  return _mm512_loadu_si512(static_cast<const void*>(p));
+STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i lane_const(size_t d) {
+  return _mm512_load_si512(static_cast<const void*>(kLanes.v[d]));
 }
 
-// Requires n >= 256.
+// Requires n >= 64.
 STEMEDB_TARGET_AVX512 uint32_t avx512_raw(uint32_t raw, const uint8_t* p, size_t n) {
+  const size_t tail = n & 63;
+  size_t blocks = n >> 6;
+  // Independent of the folding below, so the two overlap.
+  const uint32_t tail_crc = sse42_chain(0, p + (blocks << 6), tail);
+
   // The register state is XORed into the first 32 message bits.
-  __m512i x0 = _mm512_xor_si512(
-      load512(p), _mm512_inserti32x4(_mm512_setzero_si512(),
-                                     _mm_cvtsi32_si128(static_cast<int>(raw)), 0));
-  __m512i x1 = load512(p + 64);
-  __m512i x2 = load512(p + 128);
-  __m512i x3 = load512(p + 192);
-  p += 256;
-  n -= 256;
-
-  const __m512i k2048 = fold_const<2048>();
-  while (n >= 256) {  // four independent chains hide the clmul latency
-    x0 = fold(x0, k2048, load512(p));
-    x1 = fold(x1, k2048, load512(p + 64));
-    x2 = fold(x2, k2048, load512(p + 128));
-    x3 = fold(x3, k2048, load512(p + 192));
+  const __m512i init = _mm512_inserti32x4(_mm512_setzero_si512(),
+                                          _mm_cvtsi32_si128(static_cast<int>(raw)), 0);
+  __m512i acc = _mm512_setzero_si512();
+  size_t left;  // whole blocks still to merge after `acc`
+  if (blocks >= 4) {
+    __m512i x0 = _mm512_xor_si512(load512(p), init);
+    __m512i x1 = load512(p + 64);
+    __m512i x2 = load512(p + 128);
+    __m512i x3 = load512(p + 192);
     p += 256;
-    n -= 256;
-  }
-
-  // Merge the four accumulators onto x3's position, then 64 bytes a step.
-  const __m512i k512 = fold_const<512>();
-  __m512i x = fold(x0, fold_const<1536>(), fold(x1, fold_const<1024>(), fold(x2, k512, x3)));
-  while (n >= 64) {
-    x = fold(x, k512, load512(p));
+    blocks -= 4;
+    const __m512i k = _mm512_load_si512(static_cast<const void*>(kStep2048.v));
+    while (blocks >= 4) {  // four independent chains hide the clmul latency
+      x0 = fold(x0, k, load512(p));
+      x1 = fold(x1, k, load512(p + 64));
+      x2 = fold(x2, k, load512(p + 128));
+      x3 = fold(x3, k, load512(p + 192));
+      p += 256;
+      blocks -= 4;
+    }
+    left = blocks;
+    acc = fold(x0, lane_const(left + 3), fold(x1, lane_const(left + 2), acc));
+    acc = fold(x2, lane_const(left + 1), fold(x3, lane_const(left), acc));
+  } else {
+    left = blocks - 1;
+    acc = fold(_mm512_xor_si512(load512(p), init), lane_const(left), acc);
     p += 64;
-    n -= 64;
   }
+  for (; left > 0; left--, p += 64) acc = fold(load512(p), lane_const(left - 1), acc);
 
-  // Fold all four lanes onto the last one, then XOR them together.
-  const __m512i kl = _mm512_load_si512(static_cast<const void*>(kLastLane));
-  __m512i y = _mm512_xor_si512(_mm512_clmulepi64_epi128(x, kl, 0x00),
-                               _mm512_clmulepi64_epi128(x, kl, 0x11));
-  // Lane shuffles rather than 256/128-bit extracts: GCC 12's extract
-  // intrinsics raise spurious -Wmaybe-uninitialized warnings.
-  y = _mm512_xor_si512(y, _mm512_shuffle_i64x2(y, y, 0x4E));  // + lanes 2,3,0,1
-  y = _mm512_xor_si512(y, _mm512_shuffle_i64x2(y, y, 0xB1));  // + lanes 1,0,3,2
-  __m128i a = _mm512_castsi512_si128(y);
+  // All sixteen products now sit on the last lane's position: XOR lanes.
+  __m256i h = _mm256_xor_si256(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+  __m128i a = _mm_xor_si128(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 
-  // crc32 over the 16 lane bytes from state 0 is lane*x^32 mod P: the CRC.
+  if (tail != 0) {  // move the lane past the tail, whose CRC is added below
+    const __m128i k = _mm_load_si128(reinterpret_cast<const __m128i*>(kTail.v[tail]));
+    a = _mm_xor_si128(_mm_clmulepi64_si128(a, k, 0x00), _mm_clmulepi64_si128(a, k, 0x11));
+  }
+  // crc32 over the 16 lane bytes from state 0 is lane*x^32 mod P: the CRC
+  // of everything before the tail, moved past it. The tail's CRC from state
+  // 0 is added by linearity.
   uint64_t c = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(a)));
   c = _mm_crc32_u64(c, static_cast<uint64_t>(_mm_extract_epi64(a, 1)));
-  return sse42_chain(static_cast<uint32_t>(c), p, n);  // < 64 bytes left
+  return static_cast<uint32_t>(c) ^ tail_crc;
 }
 
 }  // namespace
 
 STEMEDB_TARGET_AVX512 uint32_t crc32c_avx512(uint32_t crc, const uint8_t* p, size_t n) {
-  static_assert(kAvx512Min >= 256, "avx512_raw needs four full lanes to start");
+  static_assert(kAvx512Min >= 64, "avx512_raw needs one whole block");
   if (n < kThreeWayMin) return ~sse42_chain(~crc, p, n);
   if (n < kAvx512Min) return ~sse42_3way_raw(~crc, p, n);
   return ~avx512_raw(~crc, p, n);

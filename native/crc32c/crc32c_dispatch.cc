@@ -4,10 +4,10 @@
 // calls all store the same pointer, so no lock is needed.
 //
 // Size ranges inside the x86 paths (measured on AMD Zen 4, see
-// crc32c_internal.h for the constants):
-//   n < kThreeWayMin            one crc32 chain (no setup at all)
-//   kThreeWayMin <= n < kAvx512Min   three interleaved crc32 chains + clmul merge
-//   n >= kAvx512Min             AVX-512 VPCLMULQDQ folding (when available)
+// crc32c_internal.h for the constants and numbers):
+//   n < 80          one crc32 chain (no setup at all)
+//   80 <= n < 128   three interleaved crc32 chains + clmul merge
+//   n >= 128        AVX-512 VPCLMULQDQ folding ("sse42-3way" keeps 3 chains)
 #include <atomic>
 
 #include "../cpu_features.h"

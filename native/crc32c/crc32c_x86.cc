@@ -50,6 +50,7 @@ STEMEDB_TARGET_SSE42 STEMEDB_INLINE uint32_t chunk3(uint32_t raw, const uint8_t*
 }  // namespace
 
 STEMEDB_TARGET_SSE42 uint32_t sse42_3way_raw(uint32_t raw, const uint8_t* p, size_t n) {
+  static_assert(kThreeWayMin >= 24, "chunk3 needs at least one word per stretch");
   while (n >= 24 * kMaxWords) {
     raw = chunk3(raw, p, kMaxWords);
     p += 24 * kMaxWords;

@@ -44,7 +44,7 @@ const EPOCH_FIELDS = 5;
 
 // One packer/unpacker for the module: both are synchronous and re-entrant
 // safe for our use (no structures, no extensions registered by us).
-const packr = new Packr({ useRecords: false, useFloat32: 0, structuredClone: false, bundleStrings: false });
+const packr = new Packr({ useRecords: false, moreTypes: false, useFloat32: 0, structuredClone: false, bundleStrings: false });
 const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number', mapsAsObjects: true });
 
 const RESERVE_HEADER = RESERVE_START_SPACE | HEADER_BYTES;
@@ -152,6 +152,9 @@ function unpackBody(payload: Uint8Array): unknown[] {
     body = unpackr.unpack(payload, { start: HEADER_BYTES });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof RangeError && message.includes('call stack')) {
+      throw new DecodeError('MALFORMED', 'record body nests too deeply', { cause: err });
+    }
     if (message.startsWith('Data read, but end of buffer not reached')) {
       throw new DecodeError('OVERSIZED', 'bytes left over after the record body', { cause: err });
     }

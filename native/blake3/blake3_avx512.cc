@@ -1,0 +1,222 @@
+// AVX-512 kernels: the 16-way lanes kernel (chunks, parents, short messages) and a
+// row-wise single-block compression that uses AVX-512VL one-instruction rotations and
+// picks each round's message words with one cross-lane permute.
+#include "blake3_impl.h"
+
+#if defined(STEMEDB_B3_X86)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's AVX-512 headers trip these on their own "__Y = __Y" placeholder (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#define B3_AVX512 B3_TARGET("avx512f,avx512vl,avx512bw")
+
+namespace stemedb {
+namespace blake3 {
+namespace detail {
+namespace {
+
+// ---- 16-way transposed lanes ------------------------------------------------------------
+B3_AVX512 B3_INLINE __m512i add(__m512i a, __m512i b) { return _mm512_add_epi32(a, b); }
+B3_AVX512 B3_INLINE __m512i xor_(__m512i a, __m512i b) { return _mm512_xor_si512(a, b); }
+
+B3_AVX512 B3_INLINE void g(__m512i& a, __m512i& b, __m512i& c, __m512i& d, __m512i mx,
+                           __m512i my) {
+  a = add(add(a, mx), b);
+  d = _mm512_ror_epi32(xor_(d, a), 16);
+  c = add(c, d);
+  b = _mm512_ror_epi32(xor_(b, c), 12);
+  a = add(add(a, my), b);
+  d = _mm512_ror_epi32(xor_(d, a), 8);
+  c = add(c, d);
+  b = _mm512_ror_epi32(xor_(b, c), 7);
+}
+
+template <int R>
+B3_AVX512 B3_INLINE void round_lanes(__m512i* v, const __m512i* m) {
+  constexpr const uint8_t* s = kSched.s[R];
+  g(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);
+  g(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);
+  g(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);
+  g(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);
+  g(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);
+  g(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);
+  g(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);
+  g(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);
+}
+
+// 16x16 transpose of 32-bit words: r[i] = 64-byte block of lane i on entry, word i of
+// every lane on exit. 32-bit and 64-bit interleaves gather words inside each 128-bit
+// quarter, then two rounds of 128-bit shuffles move the quarters into place.
+B3_AVX512 B3_INLINE void transpose16(__m512i* r) {
+  __m512i t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4 g + e], quarter k: word 4 k + e of rows 4 g .. 4 g + 3.
+  __m512i u[16];
+  for (int gr = 0; gr < 4; gr++) {
+    u[4 * gr + 0] = _mm512_unpacklo_epi64(t[4 * gr + 0], t[4 * gr + 2]);
+    u[4 * gr + 1] = _mm512_unpackhi_epi64(t[4 * gr + 0], t[4 * gr + 2]);
+    u[4 * gr + 2] = _mm512_unpacklo_epi64(t[4 * gr + 1], t[4 * gr + 3]);
+    u[4 * gr + 3] = _mm512_unpackhi_epi64(t[4 * gr + 1], t[4 * gr + 3]);
+  }
+  for (int e = 0; e < 4; e++) {
+    // x01 = [u0.q0 u0.q1 u1.q0 u1.q1], x23 = [u0.q2 u0.q3 u1.q2 u1.q3] (and y for u2, u3).
+    __m512i x01 = _mm512_shuffle_i32x4(u[e], u[4 + e], _MM_SHUFFLE(1, 0, 1, 0));
+    __m512i x23 = _mm512_shuffle_i32x4(u[e], u[4 + e], _MM_SHUFFLE(3, 2, 3, 2));
+    __m512i y01 = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], _MM_SHUFFLE(1, 0, 1, 0));
+    __m512i y23 = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], _MM_SHUFFLE(3, 2, 3, 2));
+    r[0 + e] = _mm512_shuffle_i32x4(x01, y01, _MM_SHUFFLE(2, 0, 2, 0));
+    r[4 + e] = _mm512_shuffle_i32x4(x01, y01, _MM_SHUFFLE(3, 1, 3, 1));
+    r[8 + e] = _mm512_shuffle_i32x4(x23, y23, _MM_SHUFFLE(2, 0, 2, 0));
+    r[12 + e] = _mm512_shuffle_i32x4(x23, y23, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
+// Chaining values back to lane order: cv[w] holds word w of 16 lanes; lane i's 32 bytes go
+// to out + 32 i.
+B3_AVX512 B3_INLINE void store_cvs(const __m512i* cv, uint8_t* out) {
+  __m512i t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm512_unpacklo_epi32(cv[2 * i], cv[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(cv[2 * i], cv[2 * i + 1]);
+  }
+  // u[4 h + e], quarter k: words 4 h .. 4 h + 3 of lane 4 k + e.
+  for (int h = 0; h < 2; h++) {
+    u[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h + 0], t[4 * h + 2]);
+    u[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h + 0], t[4 * h + 2]);
+    u[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+    u[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+  }
+  // Pair quarter k of u[e] (words 0-3) with quarter k of u[4 + e] (words 4-7).
+  const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+  const __m512i hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+  for (int e = 0; e < 4; e++) {
+    __m512i a = _mm512_permutex2var_epi64(u[e], lo, u[4 + e]);  // lanes e, 4 + e
+    __m512i b = _mm512_permutex2var_epi64(u[e], hi, u[4 + e]);  // lanes 8 + e, 12 + e
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * e), _mm512_castsi512_si256(a));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * (4 + e)),
+                        _mm512_extracti64x4_epi64(a, 1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * (8 + e)), _mm512_castsi512_si256(b));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * (12 + e)),
+                        _mm512_extracti64x4_epi64(b, 1));
+  }
+}
+
+// ---- Row-wise single block (same diagonal arrangement as the SSE4.1 version) ----------
+B3_AVX512 B3_INLINE void g_rows(__m128i& a, __m128i& b, __m128i& c, __m128i& d, __m128i mx,
+                                __m128i my) {
+  a = _mm_add_epi32(_mm_add_epi32(a, mx), b);
+  d = _mm_ror_epi32(_mm_xor_si128(d, a), 16);
+  c = _mm_add_epi32(c, d);
+  b = _mm_ror_epi32(_mm_xor_si128(b, c), 12);
+  a = _mm_add_epi32(_mm_add_epi32(a, my), b);
+  d = _mm_ror_epi32(_mm_xor_si128(d, a), 8);
+  c = _mm_add_epi32(c, d);
+  b = _mm_ror_epi32(_mm_xor_si128(b, c), 7);
+}
+
+// Word order each round needs: column mx, column my, then the diagonal words arranged so
+// that lane i serves diagonal (i + 3) % 4 (row b is never shuffled).
+struct RowOrder {
+  uint32_t idx[7][16];
+};
+constexpr RowOrder make_row_order() {
+  RowOrder o{};
+  for (int r = 0; r < 7; r++) {
+    const uint8_t* s = kSched.s[r];
+    for (int i = 0; i < 4; i++) {
+      int diag = (i + 3) % 4;
+      o.idx[r][i] = s[2 * i];
+      o.idx[r][4 + i] = s[2 * i + 1];
+      o.idx[r][8 + i] = s[8 + 2 * diag];
+      o.idx[r][12 + i] = s[9 + 2 * diag];
+    }
+  }
+  return o;
+}
+constexpr RowOrder kRowOrder = make_row_order();
+
+B3_AVX512 B3_INLINE void compress_rows(const uint32_t cv[8], const uint8_t block[64],
+                                       uint32_t block_len, uint64_t counter, uint32_t flags,
+                                       __m128i& a, __m128i& b, __m128i& c, __m128i& d) {
+  const __m512i msg = _mm512_loadu_si512(block);
+  a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv));
+  b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv + 4));
+  c = _mm_setr_epi32(int(kIV[0]), int(kIV[1]), int(kIV[2]), int(kIV[3]));
+  d = _mm_setr_epi32(int(uint32_t(counter)), int(uint32_t(counter >> 32)), int(block_len),
+                     int(flags));
+  for (int r = 0; r < 7; r++) {
+    // Independent of the state: the out-of-order core computes these ahead of time.
+    __m512i w = _mm512_permutexvar_epi32(_mm512_loadu_si512(kRowOrder.idx[r]), msg);
+    g_rows(a, b, c, d, _mm512_castsi512_si128(w), _mm512_extracti32x4_epi32(w, 1));
+    a = _mm_shuffle_epi32(a, _MM_SHUFFLE(2, 1, 0, 3));
+    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(0, 3, 2, 1));
+    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(1, 0, 3, 2));
+    g_rows(a, b, c, d, _mm512_extracti32x4_epi32(w, 2), _mm512_extracti32x4_epi32(w, 3));
+    a = _mm_shuffle_epi32(a, _MM_SHUFFLE(0, 3, 2, 1));
+    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(2, 1, 0, 3));
+    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(1, 0, 3, 2));
+  }
+}
+
+}  // namespace
+
+B3_AVX512 void compress_avx512(uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
+                               uint64_t counter, uint32_t flags) {
+  __m128i a, b, c, d;
+  compress_rows(cv, block, block_len, counter, flags, a, b, c, d);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(cv), _mm_xor_si128(a, c));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(cv + 4), _mm_xor_si128(b, d));
+}
+
+B3_AVX512 void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
+                          uint64_t counter, uint32_t flags, uint8_t out[64]) {
+  __m128i a, b, c, d;
+  compress_rows(cv, block, block_len, counter, flags, a, b, c, d);
+  __m128i* o = reinterpret_cast<__m128i*>(out);
+  _mm_storeu_si128(o, _mm_xor_si128(a, c));
+  _mm_storeu_si128(o + 1, _mm_xor_si128(b, d));
+  _mm_storeu_si128(o + 2, _mm_xor_si128(c, _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv))));
+  _mm_storeu_si128(o + 3,
+                   _mm_xor_si128(d, _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv + 4))));
+}
+
+B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
+  __m512i cv[8];
+  for (int i = 0; i < 8; i++) cv[i] = _mm512_set1_epi32(int(l.key[i]));
+  const __m512i ctr_lo = _mm512_loadu_si512(l.ctr_lo), ctr_hi = _mm512_loadu_si512(l.ctr_hi);
+  const __m512i last_len = _mm512_loadu_si512(l.last_len);
+  for (size_t blk = 0; blk < l.nblocks; blk++) {
+    const bool last = blk + 1 == l.nblocks;
+    __m512i m[16];
+    for (int i = 0; i < 16; i++)
+      m[i] = _mm512_loadu_si512(last ? l.last[i] : l.in[i] + 64 * blk);
+    transpose16(m);
+    const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0) | (last ? l.flags_end : 0);
+    __m512i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
+                     _mm512_set1_epi32(int(kIV[0])), _mm512_set1_epi32(int(kIV[1])),
+                     _mm512_set1_epi32(int(kIV[2])), _mm512_set1_epi32(int(kIV[3])),
+                     ctr_lo, ctr_hi, last ? last_len : _mm512_set1_epi32(64),
+                     _mm512_set1_epi32(int(flags))};
+    round_lanes<0>(v, m);
+    round_lanes<1>(v, m);
+    round_lanes<2>(v, m);
+    round_lanes<3>(v, m);
+    round_lanes<4>(v, m);
+    round_lanes<5>(v, m);
+    round_lanes<6>(v, m);
+    for (int i = 0; i < 8; i++) cv[i] = xor_(v[i], v[i + 8]);
+  }
+  store_cvs(cv, out);
+}
+
+}  // namespace detail
+}  // namespace blake3
+}  // namespace stemedb
+
+#endif  // STEMEDB_B3_X86

@@ -1,0 +1,42 @@
+export {
+  RecordType,
+  EPOCH_ID_BYTES,
+  HASH_BYTES,
+  validateAssertion,
+  validateVote,
+  validateEpoch,
+  type Assertion,
+  type AssertionObject,
+  type Vote,
+  type Stance,
+  type Epoch,
+  type DecodedRecord,
+} from './records.js';
+export {
+  HEADER_BYTES,
+  encodeAssertion,
+  encodeVote,
+  encodeEpoch,
+  encodeRecord,
+  decodeRecord,
+  peekRecordType,
+} from './codec.js';
+export { DecodeError, IngestError, type DecodeErrorCode, type IngestErrorCode } from './errors.js';
+export { toKey, toHex, type BytesLike } from './bytes.js';
+export type { JournalRecord, IngestSource } from './source.js';
+export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from './schema.js';
+export { ObjectKind, type BatchResult, type DeadLetterCode } from './store-write.js';
+export {
+  Store,
+  type StoreOptions,
+  type PageOptions,
+  type StoredAssertion,
+  type StoredVote,
+  type StoredEpoch,
+  type Tally,
+  type TallyOptions,
+  type CursorInfo,
+  type DeadLetter,
+  type StoreCounts,
+} from './store.js';
+export { Ingestor, type IngestorOptions, type CleanupOptions, type IngestStats } from './ingestor.js';

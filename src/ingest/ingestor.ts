@@ -1,0 +1,392 @@
+/**
+ * The ingestor: tails an IngestSource (a journal) into a Store.
+ *
+ * Exactly once: each batch's rows and the consumer's new cursor commit in one
+ * SQLite transaction; a crash at any instant either keeps the whole batch and
+ * its cursor or neither, and rows are keyed by content hash (INSERT OR
+ * IGNORE), so even a replay cannot duplicate.
+ *
+ * Journal cleanup only ever gets an offset at or below a cursor that was
+ * committed with synchronous=FULL (see docs/ingest-format.md, "Cleanup").
+ */
+import { IngestError } from './errors.js';
+import type { JournalRecord, IngestSource } from './source.js';
+import type { Store } from './store.js';
+import type { BatchResult } from './store-write.js';
+
+export interface CleanupOptions {
+  /** Keep at least this many bytes of journal below the cursor. Default 0. */
+  retainBytes?: number;
+  /** Keep at least this many whole segments below the cursor's segment (needs source.segmentBases). Default 0. */
+  retainSegments?: number;
+  /** At most one cleanup (and so one synced commit) per this many ms. Default 1000. */
+  intervalMs?: number;
+}
+
+export interface IngestorOptions {
+  /** Cursor name in the store. Default 'default'. */
+  consumer?: string;
+  /** Records per transaction. Default 4096. */
+  batchSize?: number;
+  /** While following: commit a partial batch this many ms after its first record. Default 20. */
+  maxLatencyMs?: number;
+  /** Where a consumer with no cursor yet starts. Default: source.firstOffset. */
+  from?: number;
+  /** Delete journal segments the cursor has passed (writer sources only). Default: off. */
+  cleanup?: CleanupOptions | boolean;
+  /** Called after every committed batch (synchronously; keep it cheap). */
+  onBatch?: (batch: BatchResult) => void;
+  /** Called after a cleanup with the offset passed to source.cleanup and what it removed. */
+  onCleanup?: (info: { offset: number; removed: string[] }) => void;
+  /**
+   * Called with background errors: a fatal one (the follow loop stops; stop()
+   * rejects with it) or a failed cleanup (ingestion goes on).
+   */
+  onError?: (err: unknown, fatal: boolean) => void;
+}
+
+/** Totals since the ingestor was created. */
+export interface IngestStats {
+  records: number;
+  assertions: number;
+  votes: number;
+  epochs: number;
+  duplicates: number;
+  deadLetters: number;
+  skipped: number;
+  batches: number;
+  /** Consumer cursor after the last commit (next offset to read). */
+  cursor: number;
+}
+
+interface Waiter {
+  offset: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class Ingestor {
+  readonly consumer: string;
+  private readonly batchSize: number;
+  private readonly maxLatencyMs: number;
+  private readonly cleanupOpts: Required<CleanupOptions> | null;
+  private readonly totals: IngestStats;
+  private cursorValue: number | undefined;
+
+  private running: Promise<void> | null = null;
+  private abort: AbortController | null = null;
+  private failure: unknown = undefined;
+  private batch: JournalRecord[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastCleanup = 0;
+  private cleaning: Promise<void> | null = null;
+  private waiters: Waiter[] = [];
+
+  constructor(
+    private readonly source: IngestSource,
+    private readonly store: Store,
+    private readonly options: IngestorOptions = {},
+  ) {
+    if (!source || typeof source.iterate !== 'function' || typeof source.follow !== 'function') {
+      throw new TypeError('Ingestor: source must implement iterate() and follow()');
+    }
+    if (store.readonly) throw new TypeError('Ingestor: the store is open readonly');
+    this.consumer = options.consumer ?? 'default';
+    if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw new TypeError('Ingestor: consumer must be a non-empty string');
+    this.batchSize = positiveInt(options.batchSize ?? 4096, 'batchSize');
+    this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
+    if (options.from !== undefined) nonNegative(options.from, 'from');
+    const c = options.cleanup === true ? {} : options.cleanup || null;
+    if (c) {
+      if (typeof source.cleanup !== 'function') throw new TypeError('Ingestor: cleanup needs a source with cleanup() (a writer journal)');
+      const retainSegments = nonNegative(c.retainSegments ?? 0, 'cleanup.retainSegments');
+      if (retainSegments > 0 && typeof source.segmentBases !== 'function') {
+        throw new TypeError('Ingestor: cleanup.retainSegments needs a source with segmentBases()');
+      }
+      this.cleanupOpts = {
+        retainBytes: nonNegative(c.retainBytes ?? 0, 'cleanup.retainBytes'),
+        retainSegments,
+        intervalMs: nonNegative(c.intervalMs ?? 1000, 'cleanup.intervalMs'),
+      };
+    } else {
+      this.cleanupOpts = null;
+    }
+    this.cursorValue = store.cursor(this.consumer);
+    this.totals = { records: 0, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped: 0, batches: 0, cursor: this.cursorValue ?? 0 };
+  }
+
+  /** The committed cursor: the next journal offset this consumer will read. */
+  get cursor(): number {
+    return this.cursorValue ?? this.startOffset();
+  }
+
+  /** True between start() and the end of stop() (or a fatal error). */
+  get isRunning(): boolean {
+    return this.running !== null;
+  }
+
+  /** Totals since construction. */
+  get stats(): IngestStats {
+    return { ...this.totals };
+  }
+
+  /**
+   * Ingests everything durable from the cursor to the current end of the
+   * journal, committing every batchSize records; resolves with what this call
+   * did. Rejects with IngestError 'BUSY' while start() is running.
+   */
+  async catchUp(): Promise<IngestStats> {
+    if (this.running) throw new IngestError('BUSY', 'Ingestor is already running');
+    const before = this.stats;
+    let done!: () => void;
+    this.running = new Promise<void>((r) => (done = r));
+    try {
+      const from = this.readFrom();
+      await this.pump(this.source.iterate({ from }), false);
+      this.commit();
+      await this.cleanupIfDue(true);
+    } finally {
+      this.clearTimer();
+      this.batch = [];
+      this.finish(undefined);
+      done();
+    }
+    return diff(this.stats, before);
+  }
+
+  /** Follows the journal in the background until stop(). Throws IngestError 'BUSY' if already running. */
+  start(): void {
+    if (this.running) throw new IngestError('BUSY', 'Ingestor is already running');
+    this.failure = undefined;
+    const abort = new AbortController();
+    this.abort = abort;
+    this.running = (async () => {
+      try {
+        const from = this.readFrom();
+        await this.pump(this.source.follow({ from, signal: abort.signal }), true);
+      } catch (err) {
+        if (!abort.signal.aborted || !isAbortError(err)) throw err;
+      }
+      if (this.failure !== undefined) throw this.failure; // set by a failed timer commit
+      this.commit();
+      await this.cleaning;
+    })().then(
+      () => this.finish(undefined),
+      (err) => {
+        this.clearTimer();
+        this.batch = [];
+        this.failure = err;
+        this.options.onError?.(err, true);
+        this.finish(err);
+      },
+    );
+  }
+
+  /**
+   * Stops following: ends the follow, commits what was read, waits for a
+   * running cleanup. Resolves with the totals; rejects with the error that
+   * stopped the background loop, if one did.
+   */
+  async stop(): Promise<IngestStats> {
+    this.abort?.abort();
+    await this.running;
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure !== undefined) throw failure;
+    return this.stats;
+  }
+
+  /**
+   * Resolves once the committed cursor has reached `offset` (e.g. the `next`
+   * of an append), for read-your-writes. Rejects if the ingestor stops first
+   * or `signal` aborts.
+   */
+  waitFor(offset: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.cursorValue !== undefined && this.cursorValue >= offset) return Promise.resolve();
+    if (!this.running) return Promise.reject(new IngestError('BUSY', 'Ingestor is not running'));
+    return new Promise<void>((resolve, reject) => {
+      const signal = options.signal;
+      const w: Waiter = { offset, resolve, reject };
+      if (signal) {
+        if (signal.aborted) return reject(signal.reason);
+        const onAbort = () => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        w.resolve = () => { signal.removeEventListener('abort', onAbort); resolve(); };
+        w.reject = (e) => { signal.removeEventListener('abort', onAbort); reject(e); };
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+
+  private startOffset(): number {
+    return this.options.from ?? this.source.firstOffset;
+  }
+
+  /** The offset to read from, checking that the journal still has it. */
+  private readFrom(): number {
+    this.cursorValue = this.store.cursor(this.consumer);
+    const first = this.source.firstOffset;
+    if (this.cursorValue === undefined) return Math.max(this.startOffset(), first);
+    if (this.cursorValue < first) {
+      throw new IngestError(
+        'CURSOR_GAP',
+        `consumer "${this.consumer}" is at offset ${this.cursorValue} but the journal now starts at ${first}: records were deleted before they were ingested`,
+      );
+    }
+    return this.cursorValue;
+  }
+
+  private async pump(records: AsyncIterable<JournalRecord>, follow: boolean): Promise<void> {
+    for await (const rec of records) {
+      const n = this.batch.push(rec);
+      if (n >= this.batchSize) {
+        this.commit();
+        if (this.cleanupOpts) await this.cleanupIfDue(false);
+      } else if (follow && n === 1 && this.flushTimer === null) {
+        this.flushTimer = setTimeout(this.onFlushTimer, this.maxLatencyMs);
+      }
+    }
+  }
+
+  private readonly onFlushTimer = (): void => {
+    this.flushTimer = null;
+    try {
+      this.commit();
+    } catch (err) {
+      // Stop the loop: the error surfaces through stop() / onError.
+      this.failure ??= err;
+      this.abort?.abort();
+      return;
+    }
+    if (this.cleanupOpts && this.cleaning === null) void this.cleanupIfDue(false);
+  };
+
+  private clearTimer(): void {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+  }
+
+  /** Commits the pending batch (if any) in one transaction. Synchronous. */
+  private commit(): void {
+    this.clearTimer();
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    const r = this.store.applyBatch(this.consumer, batch);
+    this.account(r);
+  }
+
+  private account(r: BatchResult): void {
+    const t = this.totals;
+    t.records += r.records;
+    t.assertions += r.assertions;
+    t.votes += r.votes;
+    t.epochs += r.epochs;
+    t.duplicates += r.duplicates;
+    t.deadLetters += r.deadLetters;
+    t.skipped += r.skipped;
+    t.batches++;
+    t.cursor = r.cursor;
+    this.cursorValue = r.cursor;
+    this.options.onBatch?.(r);
+    if (this.waiters.length > 0) {
+      const ready = this.waiters.filter((w) => w.offset <= r.cursor);
+      if (ready.length > 0) {
+        this.waiters = this.waiters.filter((w) => w.offset > r.cursor);
+        for (const w of ready) w.resolve();
+      }
+    }
+  }
+
+  private finish(err: unknown): void {
+    this.running = null;
+    this.abort = null;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (this.cursorValue !== undefined && this.cursorValue >= w.offset) w.resolve();
+      else w.reject(err ?? new IngestError('BUSY', 'Ingestor stopped before reaching the offset'));
+    }
+  }
+
+  /** Runs a cleanup if one is due; never concurrently with another. */
+  private cleanupIfDue(force: boolean): Promise<void> {
+    const opts = this.cleanupOpts;
+    if (!opts || this.cleaning) return this.cleaning ?? Promise.resolve();
+    const now = Date.now();
+    if (!force && now - this.lastCleanup < opts.intervalMs) return Promise.resolve();
+    const target = this.cleanupTarget(opts);
+    if (target === null) return Promise.resolve();
+    this.lastCleanup = now;
+    this.cleaning = this.runCleanup(target).finally(() => {
+      this.cleaning = null;
+    });
+    return this.cleaning;
+  }
+
+  /** The offset to clean up to (from the in-memory cursor), or null when nothing would go. */
+  private cleanupTarget(opts: Required<CleanupOptions>): number | null {
+    const cursor = this.cursorValue;
+    if (cursor === undefined) return null;
+    let target = cursor - opts.retainBytes;
+    if (opts.retainSegments > 0) {
+      const bases = this.source.segmentBases!();
+      // Index of the segment holding the cursor: the last base <= cursor.
+      let i = bases.length - 1;
+      while (i >= 0 && bases[i]! > cursor) i--;
+      const keepFrom = i - opts.retainSegments;
+      if (keepFrom < 0) return null;
+      target = Math.min(target, bases[keepFrom]!);
+    }
+    return target > this.source.firstOffset ? target : null;
+  }
+
+  private async runCleanup(target: number): Promise<void> {
+    try {
+      // Make the cursor durable first: a synced commit covers every earlier one.
+      // (A commit under synchronous=NORMAL survives a process crash, not a power loss.)
+      const synced = this.store.syncCursor(this.consumer);
+      if (synced === undefined) return;
+      const offset = Math.min(target, synced);
+      const removed = await this.source.cleanup!(offset);
+      this.options.onCleanup?.({ offset, removed });
+    } catch (err) {
+      this.options.onError?.(err, false);
+    }
+  }
+}
+
+function diff(after: IngestStats, before: IngestStats): IngestStats {
+  return {
+    records: after.records - before.records,
+    assertions: after.assertions - before.assertions,
+    votes: after.votes - before.votes,
+    epochs: after.epochs - before.epochs,
+    duplicates: after.duplicates - before.duplicates,
+    deadLetters: after.deadLetters - before.deadLetters,
+    skipped: after.skipped - before.skipped,
+    batches: after.batches - before.batches,
+    cursor: after.cursor,
+  };
+}
+
+function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
+}
+
+function positiveInt(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`Ingestor: ${what} must be a positive integer, got ${n}`);
+  return n;
+}
+
+function nonNegative(n: number, what: string): number {
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new RangeError(`Ingestor: ${what} must be a number >= 0, got ${n}`);
+  return n;
+}

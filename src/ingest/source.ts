@@ -1,0 +1,48 @@
+/**
+ * What the ingestor needs from a journal. A writer `Journal` (same process)
+ * and a reader opened with `Journal.openReader` (another process) both fit;
+ * so does the in-memory fake the tests use.
+ */
+
+/** One durable journal record, as the journal hands it out. */
+export interface JournalRecord {
+  /** Global byte offset of the record. */
+  offset: number;
+  /** Offset of the record after it (`offset + 40 + payload.length`): the cursor after consuming this one. */
+  next: number;
+  /** The payload as appended. */
+  payload: Uint8Array;
+  /** BLAKE3-256 of the payload (32 bytes), stored in the frame: the ingestor's content key. */
+  hash: Uint8Array;
+}
+
+export interface IngestSource {
+  /**
+   * Durable records from `from` (a record boundary; default: the first) up to
+   * `to` (exclusive; default: the durable end at the time of the call), in
+   * offset order, then ends.
+   */
+  iterate(opts: { from?: number; to?: number }): AsyncIterable<JournalRecord>;
+
+  /**
+   * Like iterate, then waits for more durable records until `signal` aborts.
+   * On abort the iteration ends (returns) or throws an AbortError; the
+   * ingestor accepts both.
+   */
+  follow(opts: { from?: number; signal?: AbortSignal }): AsyncIterable<JournalRecord>;
+
+  /** Lowest offset still present (segments below it have been cleaned up). */
+  readonly firstOffset: number;
+
+  /**
+   * Deletes the segments that lie wholly below `cursorOffset`; resolves with
+   * the removed paths. Writer only: a reader has no cleanup.
+   */
+  cleanup?(cursorOffset: number): Promise<string[]>;
+
+  /**
+   * Optional: base offsets of the present segments, ascending. Needed only for
+   * the ingestor's `cleanup.retainSegments` option.
+   */
+  segmentBases?(): readonly number[];
+}

@@ -1,0 +1,242 @@
+/**
+ * The write side of the store: one batch of journal records -> rows + the
+ * consumer's cursor, in ONE SQLite transaction. Statements are prepared once.
+ */
+import type { Database, Statement, Transaction } from 'better-sqlite3';
+import { decodeRecord } from './codec.js';
+import { DecodeError, IngestError } from './errors.js';
+import { type Assertion, type Epoch, type Vote, HASH_BYTES, RecordType } from './records.js';
+import type { JournalRecord } from './source.js';
+
+/** What one applied batch did. */
+export interface BatchResult {
+  /** Records looked at (including dead letters and already-applied ones). */
+  records: number;
+  /** New rows. */
+  assertions: number;
+  votes: number;
+  epochs: number;
+  /** Records whose row was already there (same hash; replays, duplicate appends). */
+  duplicates: number;
+  /** Records that went to dead_letters (undecodable, or an epoch id reused with other content). */
+  deadLetters: number;
+  /** Records below the stored cursor (already applied by an earlier transaction): ignored. */
+  skipped: number;
+  /** The consumer's cursor after the batch (the `next` of its last record). */
+  cursor: number;
+}
+
+/** Code stored in dead_letters.code: a DecodeError code, or 'EPOCH_CONFLICT'. */
+export type DeadLetterCode = DecodeError['code'] | 'EPOCH_CONFLICT';
+
+/** Kind stored in assertions.object_kind. */
+export const ObjectKind = { String: 0, Number: 1, Boolean: 2, Bytes: 3 } as const;
+
+export class BatchWriter {
+  private readonly insAssertion: Statement;
+  private readonly insVote: Statement;
+  private readonly insEpoch: Statement;
+  private readonly epochHash: Statement;
+  private readonly insDead: Statement;
+  private readonly getCursor: Statement;
+  private readonly setCursor: Statement;
+  private readonly markSynced: Statement;
+  private readonly txn: Transaction<(consumer: string, records: readonly JournalRecord[], now: number, durable: boolean) => BatchResult>;
+
+  constructor(private readonly db: Database) {
+    this.insAssertion = db.prepare(
+      `INSERT OR IGNORE INTO assertions
+         (hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insVote = db.prepare(
+      `INSERT OR IGNORE INTO votes (assertion, hash, voter, stance, weight, created_at, offset)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insEpoch = db.prepare(
+      `INSERT OR IGNORE INTO epochs (id, hash, name, description, started_at, parent, offset)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.epochHash = db.prepare(`SELECT hash FROM epochs WHERE id = ?`).pluck();
+    this.insDead = db.prepare(
+      `INSERT OR IGNORE INTO dead_letters (consumer, offset, code, reason, payload, hash, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.getCursor = db.prepare(`SELECT next_offset FROM ingest_cursors WHERE consumer = ?`).pluck();
+    this.setCursor = db.prepare(
+      `INSERT INTO ingest_cursors (consumer, next_offset, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at`,
+    );
+    this.markSynced = db.prepare(
+      `UPDATE ingest_cursors SET synced_offset = next_offset, updated_at = ? WHERE consumer = ?`,
+    );
+    this.txn = db.transaction((consumer: string, records: readonly JournalRecord[], now: number, durable: boolean) => {
+      const result = this.applyInTxn(consumer, records, now);
+      if (durable) this.markSynced.run(now, consumer);
+      return result;
+    });
+  }
+
+  /** Stored cursor of `consumer`, or undefined when it has none yet. */
+  cursor(consumer: string): number | undefined {
+    return this.getCursor.get(consumer) as number | undefined;
+  }
+
+  /**
+   * Applies `records` (ascending offsets) for `consumer` in one transaction.
+   * With `durable`, the commit is made with synchronous=FULL, so it (and every
+   * commit before it) survives power loss; the cursor's synced_offset is set.
+   */
+  apply(consumer: string, records: readonly JournalRecord[], durable = false): BatchResult {
+    if (!durable) return this.txn.immediate(consumer, records, Date.now(), false);
+    return this.synced(() => this.txn.immediate(consumer, records, Date.now(), true));
+  }
+
+  /**
+   * Makes the consumer's current cursor durable (a write committed with
+   * synchronous=FULL) and returns it, or undefined if it has no cursor.
+   */
+  syncCursor(consumer: string): number | undefined {
+    return this.synced(() => {
+      const run = this.db.transaction(() => {
+        this.markSynced.run(Date.now(), consumer);
+        return this.cursor(consumer);
+      });
+      return run.immediate();
+    });
+  }
+
+  private synced<T>(fn: () => T): T {
+    const before = this.db.pragma('synchronous', { simple: true }) as number;
+    if (before >= 2) return fn(); // already FULL (2) or EXTRA (3)
+    this.db.pragma('synchronous = FULL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`synchronous = ${before}`);
+    }
+  }
+
+  private applyInTxn(consumer: string, records: readonly JournalRecord[], now: number): BatchResult {
+    const stored = this.getCursor.get(consumer) as number | undefined;
+    const result: BatchResult = {
+      records: records.length,
+      assertions: 0,
+      votes: 0,
+      epochs: 0,
+      duplicates: 0,
+      deadLetters: 0,
+      skipped: 0,
+      cursor: stored ?? 0,
+    };
+    let last = stored ?? -1;
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i]!;
+      const { offset, next, hash, payload } = rec;
+      if (!(next > offset) || !(hash instanceof Uint8Array) || hash.length !== HASH_BYTES || !(payload instanceof Uint8Array)) {
+        throw new IngestError('BAD_SOURCE', `journal record at offset ${offset} is malformed (next ${next}, hash ${hash?.length} bytes)`);
+      }
+      if (offset < last) {
+        if (stored !== undefined && offset < stored && next <= stored) {
+          result.skipped++; // applied by an earlier transaction (e.g. a second ingestor on this consumer)
+          continue;
+        }
+        throw new IngestError('BAD_SOURCE', `journal records out of order: offset ${offset} after ${last}`);
+      }
+      last = next;
+      this.applyOne(consumer, rec, now, result);
+    }
+    if (last > (stored ?? -1)) {
+      this.setCursor.run(consumer, last, now);
+      result.cursor = last;
+    }
+    return result;
+  }
+
+  private applyOne(consumer: string, rec: JournalRecord, now: number, result: BatchResult): void {
+    let decoded;
+    try {
+      decoded = decodeRecord(rec.payload);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.deadLetter(consumer, rec, err.code, err.message, now, result);
+      return;
+    }
+    switch (decoded.type) {
+      case RecordType.Assertion:
+        this.assertion(decoded.record, rec, result);
+        return;
+      case RecordType.Vote:
+        this.vote(decoded.record, rec, result);
+        return;
+      case RecordType.Epoch:
+        this.epoch(decoded.record, consumer, rec, now, result);
+        return;
+    }
+  }
+
+  private assertion(a: Assertion, rec: JournalRecord, result: BatchResult): void {
+    const o = a.object;
+    let value: string | number | Uint8Array;
+    let kind: number;
+    switch (typeof o) {
+      case 'string':
+        value = o;
+        kind = ObjectKind.String;
+        break;
+      case 'number':
+        value = o;
+        kind = ObjectKind.Number;
+        break;
+      case 'boolean':
+        value = o ? 1 : 0;
+        kind = ObjectKind.Boolean;
+        break;
+      default:
+        value = o;
+        kind = ObjectKind.Bytes;
+    }
+    const ev = a.evidence;
+    const changes = this.insAssertion.run(
+      rec.hash,
+      a.subject,
+      a.predicate,
+      value,
+      kind,
+      a.epoch,
+      a.author,
+      a.confidence,
+      a.createdAt,
+      ev === undefined ? null : JSON.stringify(ev),
+      rec.offset,
+    ).changes;
+    if (changes === 0) result.duplicates++;
+    else result.assertions++;
+  }
+
+  private vote(v: Vote, rec: JournalRecord, result: BatchResult): void {
+    const changes = this.insVote.run(v.assertion, rec.hash, v.voter, v.stance, v.weight, v.createdAt, rec.offset).changes;
+    if (changes === 0) result.duplicates++;
+    else result.votes++;
+  }
+
+  private epoch(e: Epoch, consumer: string, rec: JournalRecord, now: number, result: BatchResult): void {
+    const changes = this.insEpoch.run(e.id, rec.hash, e.name, e.description, e.startedAt, e.parent ?? null, rec.offset).changes;
+    if (changes !== 0) {
+      result.epochs++;
+      return;
+    }
+    const existing = this.epochHash.get(e.id) as Buffer;
+    if (Buffer.compare(existing, rec.hash) === 0) {
+      result.duplicates++;
+      return;
+    }
+    // First definition wins; a different record reusing the id is kept aside, not lost.
+    this.deadLetter(consumer, rec, 'EPOCH_CONFLICT', `epoch id ${Buffer.from(e.id).toString('hex')} is already defined by another record (hash ${existing.toString('hex')})`, now, result);
+  }
+
+  private deadLetter(consumer: string, rec: JournalRecord, code: DeadLetterCode, reason: string, now: number, result: BatchResult): void {
+    this.insDead.run(consumer, rec.offset, code, reason, rec.payload, rec.hash, now);
+    result.deadLetters++;
+  }
+}

@@ -1,0 +1,433 @@
+/**
+ * The SQLite store the ingestor writes and applications query.
+ *
+ * One better-sqlite3 connection, WAL mode. Writes go through applyBatch (one
+ * transaction per batch: rows + cursor); queries use prepared statements.
+ * Several processes may open the same file: one ingests, others read
+ * (`readonly: true`).
+ */
+import Database from 'better-sqlite3';
+import { type BytesLike, toKey } from './bytes.js';
+import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
+import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
+import type { JournalRecord } from './source.js';
+import { type BatchResult, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
+
+export interface StoreOptions {
+  /** Open for queries only: no migration, no writes. The schema must be current. Default false. */
+  readonly?: boolean;
+  /**
+   * `PRAGMA synchronous` for ordinary batch commits. 'NORMAL' (default) is
+   * durable against process crashes (SIGKILL) but a power loss may take back
+   * the last commits; they are then re-ingested from the journal, which is
+   * safe because journal cleanup only follows a FULL-synced cursor.
+   * 'FULL' syncs every commit.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Busy timeout in ms when another connection holds the write lock. Default 5000. */
+  timeout?: number;
+  /** SQLite page cache in KiB. Default 65536 (64 MiB): random content keys touch many pages. */
+  cacheSizeKiB?: number;
+}
+
+export interface PageOptions {
+  /** Page size, a positive integer. Default 100. */
+  limit?: number;
+  /** Hash of the last assertion of the previous page (keyset pagination). */
+  after?: BytesLike;
+}
+
+export interface StoredAssertion extends Assertion {
+  /** Content hash (BLAKE3 of the payload). */
+  hash: Buffer;
+  /** Journal offset the record was read from. */
+  offset: number;
+}
+export interface StoredVote extends Vote {
+  hash: Buffer;
+  offset: number;
+}
+export interface StoredEpoch extends Epoch {
+  hash: Buffer;
+  offset: number;
+}
+
+export interface Tally {
+  /** Sum of the weights of the supporting (+1) votes. */
+  support: number;
+  /** Sum of the weights of the opposing (-1) votes. */
+  oppose: number;
+  /** support - oppose. */
+  score: number;
+  /** Number of votes counted. */
+  votes: number;
+}
+
+export interface TallyOptions {
+  /**
+   * 'all' (default): every vote counts. 'latest': only each voter's latest
+   * vote (by createdAt, then hash) counts, so re-voting replaces a vote.
+   */
+  perVoter?: 'all' | 'latest';
+}
+
+export interface CursorInfo {
+  consumer: string;
+  /** Next journal offset to read. */
+  next: number;
+  /** Last cursor committed with synchronous=FULL (survives power loss). */
+  synced: number;
+  /** ms since the Unix epoch. */
+  updatedAt: number;
+}
+
+export interface DeadLetter {
+  consumer: string;
+  offset: number;
+  code: DeadLetterCode;
+  reason: string;
+  payload: Buffer;
+  hash: Buffer;
+  /** When it was dead-lettered, ms since the Unix epoch. */
+  createdAt: number;
+}
+
+export interface StoreCounts {
+  assertions: number;
+  votes: number;
+  epochs: number;
+  deadLetters: number;
+}
+
+interface AssertionRow {
+  hash: Buffer;
+  subject: string;
+  predicate: string;
+  object: string | number | Buffer;
+  object_kind: number;
+  epoch: Buffer;
+  author: string;
+  confidence: number;
+  created_at: number;
+  evidence: string | null;
+  offset: number;
+}
+
+const ASSERTION_COLUMNS = 'hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset';
+const DEFAULT_LIMIT = 100;
+
+export class Store {
+  /** The path given to open. */
+  readonly path: string;
+  readonly readonly: boolean;
+  private readonly database: Database.Database;
+  private writer: BatchWriter | undefined;
+  private readonly stmts: ReturnType<typeof prepareQueries>;
+
+  private constructor(path: string, database: Database.Database, readonly: boolean) {
+    this.path = path;
+    this.database = database;
+    this.readonly = readonly;
+    this.stmts = prepareQueries(database);
+  }
+
+  /**
+   * Opens (creating if needed, unless readonly) the store at `path` and
+   * migrates it to the current schema. ':memory:' works for tests.
+   */
+  static open(path: string, options: StoreOptions = {}): Store {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('Store.open: path must be a non-empty string');
+    const readonly = options.readonly ?? false;
+    const timeout = options.timeout ?? 5000;
+    const synchronous = options.synchronous ?? 'NORMAL';
+    if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new RangeError(`Store.open: synchronous must be 'NORMAL' or 'FULL'`);
+    const cache = options.cacheSizeKiB ?? 65536;
+    if (!Number.isInteger(cache) || cache <= 0) throw new RangeError('Store.open: cacheSizeKiB must be a positive integer');
+    const db = new Database(path, { readonly, fileMustExist: readonly, timeout });
+    try {
+      db.pragma(`cache_size = -${cache}`);
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${synchronous}`);
+        db.pragma('foreign_keys = OFF');
+        migrate(db);
+      } else {
+        const v = schemaVersion(db);
+        if (v !== SCHEMA_VERSION) {
+          throw new Error(
+            v < SCHEMA_VERSION
+              ? `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`
+              : `store ${path} has schema version ${v}, newer than this stemedb supports (${SCHEMA_VERSION})`,
+          );
+        }
+      }
+      return new Store(path, db, readonly);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** The underlying better-sqlite3 connection, for ad-hoc SQL. Don't write to the tables behind the ingestor's back. */
+  get db(): Database.Database {
+    return this.database;
+  }
+
+  get open(): boolean {
+    return this.database.open;
+  }
+
+  /** PRAGMA user_version of the file. */
+  get schemaVersion(): number {
+    return schemaVersion(this.database);
+  }
+
+  close(): void {
+    if (this.database.open) this.database.close();
+  }
+
+  // ---- writes (used by the Ingestor) ----------------------------------------
+
+  /**
+   * Applies a batch of journal records for `consumer` in ONE transaction:
+   * decoded rows (INSERT OR IGNORE by hash), dead letters for undecodable
+   * payloads, and the new cursor. Records below the stored cursor are skipped.
+   * With `durable`, the commit is synced (synchronous=FULL) and recorded as the
+   * consumer's synced cursor.
+   */
+  applyBatch(consumer: string, records: readonly JournalRecord[], options: { durable?: boolean } = {}): BatchResult {
+    return this.batchWriter().apply(checkConsumer(consumer), records, options.durable ?? false);
+  }
+
+  /** Commits a synced write for `consumer` and returns its cursor, now durable (undefined: no cursor yet). */
+  syncCursor(consumer: string): number | undefined {
+    return this.batchWriter().syncCursor(checkConsumer(consumer));
+  }
+
+  private batchWriter(): BatchWriter {
+    if (this.readonly) throw new Error('store is open readonly');
+    return (this.writer ??= new BatchWriter(this.database));
+  }
+
+  // ---- queries ---------------------------------------------------------------
+
+  /** The consumer's next offset to read, or undefined if it has never committed. */
+  cursor(consumer = 'default'): number | undefined {
+    return this.stmts.cursor.get(checkConsumer(consumer)) as number | undefined;
+  }
+
+  cursors(): CursorInfo[] {
+    return (this.stmts.cursors.all() as { consumer: string; next_offset: number; synced_offset: number; updated_at: number }[]).map(
+      (r) => ({ consumer: r.consumer, next: r.next_offset, synced: r.synced_offset, updatedAt: r.updated_at }),
+    );
+  }
+
+  getAssertion(hash: BytesLike): StoredAssertion | null {
+    const row = this.stmts.assertion.get(toKey(hash, HASH_BYTES, 'hash')) as AssertionRow | undefined;
+    return row ? assertionFromRow(row) : null;
+  }
+
+  /**
+   * Every assertion about `subject`, oldest first (createdAt, then hash).
+   * Pass the hash of the last item as `after` for the next page.
+   */
+  assertionsBySubject(subject: string, options: PageOptions = {}): StoredAssertion[] {
+    if (typeof subject !== 'string') throw new TypeError('subject must be a string');
+    const limit = checkLimit(options.limit);
+    if (options.after === undefined) return rows(this.stmts.bySubject.all(subject, limit));
+    const after = toKey(options.after, HASH_BYTES, 'after');
+    const at = this.stmts.subjectAt.get(after, subject) as number | undefined;
+    if (at === undefined) throw new RangeError(`after: no assertion with that hash about subject "${subject.slice(0, 80)}"`);
+    return rows(this.stmts.bySubjectAfter.all(subject, at, after, limit));
+  }
+
+  /** Assertions made in epoch `id`, oldest first; keyset pagination as assertionsBySubject. */
+  assertionsInEpoch(id: BytesLike, options: PageOptions = {}): StoredAssertion[] {
+    const epoch = toKey(id, EPOCH_ID_BYTES, 'epoch id');
+    const limit = checkLimit(options.limit);
+    if (options.after === undefined) return rows(this.stmts.byEpoch.all(epoch, limit));
+    const after = toKey(options.after, HASH_BYTES, 'after');
+    const at = this.stmts.epochAt.get(after, epoch) as number | undefined;
+    if (at === undefined) throw new RangeError('after: no assertion with that hash in this epoch');
+    return rows(this.stmts.byEpochAfter.all(epoch, at, after, limit));
+  }
+
+  /** Votes on the assertion (whether or not it has arrived yet), oldest first. */
+  votesFor(hash: BytesLike): StoredVote[] {
+    const key = toKey(hash, HASH_BYTES, 'hash');
+    return (this.stmts.votes.all(key) as VoteRow[]).map(voteFromRow);
+  }
+
+  /**
+   * Weighted tally of the votes on an assertion, or null while the assertion
+   * itself has not been ingested (votes that came first are kept and count
+   * from the moment it arrives).
+   */
+  tally(hash: BytesLike, options: TallyOptions = {}): Tally | null {
+    const key = toKey(hash, HASH_BYTES, 'hash');
+    const perVoter = options.perVoter ?? 'all';
+    if (perVoter !== 'all' && perVoter !== 'latest') throw new RangeError(`perVoter must be 'all' or 'latest'`);
+    if (this.stmts.hasAssertion.get(key) === undefined) return null;
+    const r = (perVoter === 'all' ? this.stmts.tallyAll : this.stmts.tallyLatest).get(key) as {
+      support: number;
+      oppose: number;
+      votes: number;
+    };
+    return { support: r.support, oppose: r.oppose, score: r.support - r.oppose, votes: r.votes };
+  }
+
+  getEpoch(id: BytesLike): StoredEpoch | null {
+    const row = this.stmts.epoch.get(toKey(id, EPOCH_ID_BYTES, 'epoch id')) as EpochRow | undefined;
+    if (!row) return null;
+    const e: StoredEpoch = { id: row.id, name: row.name, description: row.description, startedAt: row.started_at, hash: row.hash, offset: row.offset };
+    if (row.parent !== null) e.parent = row.parent;
+    return e;
+  }
+
+  /** Dead letters in offset order (per consumer); `after` is the last offset seen. */
+  deadLetters(options: { consumer?: string; limit?: number; after?: number } = {}): DeadLetter[] {
+    const consumer = checkConsumer(options.consumer ?? 'default');
+    const limit = checkLimit(options.limit);
+    const after = options.after ?? -1;
+    if (typeof after !== 'number' || !Number.isFinite(after)) throw new TypeError('after must be a number (an offset)');
+    return (this.stmts.deadLetters.all(consumer, after, limit) as DeadLetterRow[]).map((r) => ({
+      consumer: r.consumer,
+      offset: r.offset,
+      code: r.code as DeadLetterCode,
+      reason: r.reason,
+      payload: r.payload,
+      hash: r.hash,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Row counts (a full count: cheap for tests and tools, not for hot paths). */
+  counts(): StoreCounts {
+    return this.stmts.counts.get() as StoreCounts;
+  }
+}
+
+interface VoteRow {
+  assertion: Buffer;
+  hash: Buffer;
+  voter: string;
+  stance: number;
+  weight: number;
+  created_at: number;
+  offset: number;
+}
+interface EpochRow {
+  id: Buffer;
+  hash: Buffer;
+  name: string;
+  description: string;
+  started_at: number;
+  parent: Buffer | null;
+  offset: number;
+}
+interface DeadLetterRow {
+  consumer: string;
+  offset: number;
+  code: string;
+  reason: string;
+  payload: Buffer;
+  hash: Buffer;
+  created_at: number;
+}
+
+function prepareQueries(db: Database.Database) {
+  const page = (where: string) =>
+    db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE ${where} ORDER BY created_at, hash LIMIT ?`);
+  return {
+    cursor: db.prepare('SELECT next_offset FROM ingest_cursors WHERE consumer = ?').pluck(),
+    cursors: db.prepare('SELECT consumer, next_offset, synced_offset, updated_at FROM ingest_cursors ORDER BY consumer'),
+    assertion: db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE hash = ?`),
+    hasAssertion: db.prepare('SELECT 1 FROM assertions WHERE hash = ?').pluck(),
+    bySubject: page('subject = ?'),
+    bySubjectAfter: page('subject = ? AND (created_at, hash) > (?, ?)'),
+    subjectAt: db.prepare('SELECT created_at FROM assertions WHERE hash = ? AND subject = ?').pluck(),
+    byEpoch: page('epoch = ?'),
+    byEpochAfter: page('epoch = ? AND (created_at, hash) > (?, ?)'),
+    epochAt: db.prepare('SELECT created_at FROM assertions WHERE hash = ? AND epoch = ?').pluck(),
+    votes: db.prepare(
+      'SELECT assertion, hash, voter, stance, weight, created_at, offset FROM votes WHERE assertion = ? ORDER BY created_at, hash',
+    ),
+    tallyAll: db.prepare(
+      `SELECT coalesce(sum(CASE WHEN stance > 0 THEN weight END), 0.0) AS support,
+              coalesce(sum(CASE WHEN stance < 0 THEN weight END), 0.0) AS oppose,
+              count(*) AS votes
+         FROM votes WHERE assertion = ?`,
+    ),
+    tallyLatest: db.prepare(
+      `SELECT coalesce(sum(CASE WHEN stance > 0 THEN weight END), 0.0) AS support,
+              coalesce(sum(CASE WHEN stance < 0 THEN weight END), 0.0) AS oppose,
+              count(*) AS votes
+         FROM (SELECT stance, weight,
+                      row_number() OVER (PARTITION BY voter ORDER BY created_at DESC, hash DESC) AS rn
+                 FROM votes WHERE assertion = ?)
+        WHERE rn = 1`,
+    ),
+    epoch: db.prepare('SELECT id, hash, name, description, started_at, parent, offset FROM epochs WHERE id = ?'),
+    deadLetters: db.prepare(
+      `SELECT consumer, offset, code, reason, payload, hash, created_at FROM dead_letters
+        WHERE consumer = ? AND offset > ? ORDER BY offset LIMIT ?`,
+    ),
+    counts: db.prepare(
+      `SELECT (SELECT count(*) FROM assertions) AS assertions, (SELECT count(*) FROM votes) AS votes,
+              (SELECT count(*) FROM epochs) AS epochs, (SELECT count(*) FROM dead_letters) AS deadLetters`,
+    ),
+  };
+}
+
+function rows(list: unknown[]): StoredAssertion[] {
+  const out = new Array<StoredAssertion>(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = assertionFromRow(list[i] as AssertionRow);
+  return out;
+}
+
+function assertionFromRow(r: AssertionRow): StoredAssertion {
+  let object: AssertionObject;
+  switch (r.object_kind) {
+    case ObjectKind.Boolean:
+      object = r.object !== 0;
+      break;
+    default:
+      object = r.object; // string, number (REAL) or bytes (Buffer), as bound
+  }
+  const a: StoredAssertion = {
+    subject: r.subject,
+    predicate: r.predicate,
+    object,
+    epoch: r.epoch,
+    author: r.author,
+    confidence: r.confidence,
+    createdAt: r.created_at,
+    hash: r.hash,
+    offset: r.offset,
+  };
+  if (r.evidence !== null) a.evidence = JSON.parse(r.evidence) as string[];
+  return a;
+}
+
+function voteFromRow(r: VoteRow): StoredVote {
+  return {
+    assertion: r.assertion,
+    voter: r.voter,
+    stance: r.stance as Stance,
+    weight: r.weight,
+    createdAt: r.created_at,
+    hash: r.hash,
+    offset: r.offset,
+  };
+}
+
+function checkLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  return limit;
+}
+
+function checkConsumer(consumer: string): string {
+  if (typeof consumer !== 'string' || consumer.length === 0) throw new TypeError('consumer must be a non-empty string');
+  return consumer;
+}

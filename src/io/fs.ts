@@ -1,0 +1,134 @@
+/**
+ * JournalIO on node:fs alone, for when the addon cannot load. Writes and syncs
+ * run on the libuv pool through fs callbacks, as natively. The lock is weaker
+ * than the addon's OS lock: an O_EXCL lock file holding the owner's pid, taken
+ * over only when that pid is no longer alive (see docs/durability.md).
+ */
+import * as fs from 'node:fs';
+import { encodeWatermarkBytes } from './watermark-bytes.js';
+import type { JournalIO, WatermarkWrite } from './types.js';
+
+const FLAGS = {
+  r: fs.constants.O_RDONLY,
+  rw: fs.constants.O_RDWR,
+  create: fs.constants.O_RDWR | fs.constants.O_CREAT,
+  'create-new': fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL,
+} as const;
+
+function withCode(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function writevAll(fd: number, buffers: readonly Uint8Array[], position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    let bufs = buffers.filter((b) => b.length > 0);
+    const step = () => {
+      if (bufs.length === 0) return resolve(total);
+      // IOV_MAX is 1024 on Linux; node splits nothing itself.
+      const chunk = bufs.slice(0, 1024);
+      fs.writev(fd, chunk as Uint8Array[], position + total, (err, written) => {
+        if (err) {
+          if (err.code === 'EINTR' || err.code === 'EAGAIN') return step();
+          return reject(err);
+        }
+        total += written;
+        // Drop what was written, keep the unwritten tail of a partial write.
+        let left = written;
+        while (left > 0 && bufs.length > 0) {
+          const head = bufs[0]!;
+          if (head.length <= left) {
+            left -= head.length;
+            bufs.shift();
+          } else {
+            bufs[0] = head.subarray(left);
+            left = 0;
+          }
+        }
+        step();
+      });
+    };
+    step();
+  });
+}
+
+const datasync = (fd: number) =>
+  new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+
+export function createFsIO(): JournalIO {
+  const locks = new Map<number, string>();
+  return {
+    name: 'fs',
+    mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
+    readdir: (dir) => fs.readdirSync(dir),
+    exists: (path) => fs.existsSync(path),
+    open(path, mode) {
+      const flags = FLAGS[mode];
+      if (flags === undefined) throw Object.assign(new TypeError(`open: unknown mode ${JSON.stringify(mode)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+      return fs.openSync(path, flags, 0o644);
+    },
+    close: (fd) => fs.closeSync(fd),
+    size: (fd) => fs.fstatSync(fd).size,
+    pread(fd, buf, position) {
+      let got = 0;
+      while (got < buf.length) {
+        const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got;
+    },
+    async writev(fd, buffers, position, sync, watermark?: WatermarkWrite) {
+      const n = await writevAll(fd, buffers, position);
+      if (sync) await datasync(fd);
+      if (watermark) await writevAll(watermark.fd, [encodeWatermarkBytes(watermark.value)], 0);
+      return n;
+    },
+    fsync: datasync,
+    truncate: (fd, length) => fs.ftruncateSync(fd, length),
+    async fsyncDir(dir) {
+      if (process.platform === 'win32') return; // directories cannot be opened for fsync there
+      const fd = fs.openSync(dir, 'r');
+      try {
+        await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(withCode(err)) : resolve())));
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    rename: (from, to) => fs.renameSync(from, to),
+    unlink: (path) => fs.unlinkSync(path),
+    lock(path) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          const fd = fs.openSync(path + '.pid', 'wx');
+          fs.writeSync(fd, String(process.pid));
+          locks.set(fd, path + '.pid');
+          return fd;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          const owner = Number(fs.readFileSync(path + '.pid', 'utf8'));
+          if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+            throw Object.assign(new Error(`${path} is locked by pid ${owner}`), { code: 'ELOCKED' });
+          }
+          fs.rmSync(path + '.pid', { force: true }); // stale: its owner is gone
+        }
+      }
+      throw Object.assign(new Error(`${path}: could not take the lock`), { code: 'ELOCKED' });
+    },
+    unlock(handle) {
+      const p = locks.get(handle);
+      fs.closeSync(handle);
+      locks.delete(handle);
+      if (p) fs.rmSync(p, { force: true });
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Group commit: appends that arrive while a write+sync is in flight queue up;
+ * when it returns, the whole queue goes out as the next batch in one native
+ * write+sync (leader/follower, no timer needed). Offsets are assigned in call
+ * order at submit time; promises resolve in order after the covering sync.
+ */
+import type { JournalIO } from '../io/types.js';
+import { hashBackend } from '../hash/index.js';
+import { JournalFailedError, ClosedError } from '../errors.js';
+import { FRAME_HEADER } from './format.js';
+import { filePos, type SegmentManager } from './segments.js';
+import { encodeWatermark } from './watermark.js';
+import { SyncCounters } from './stats.js';
+
+export type Durability = 'group' | 'each' | 'none';
+
+export interface AppendResult {
+  offset: number;
+  next: number;
+  hash: Uint8Array;
+}
+
+interface Entry {
+  payloads: readonly Uint8Array[];
+  /** Offset of the first record. */
+  first: number;
+  /** Frame bytes of all its records. */
+  bytes: number;
+  /** Indices of payloads that start a new segment. */
+  breaks: number[];
+  /** A sync() barrier rather than records. */
+  barrier: boolean;
+  resolve(results: AppendResult[]): void;
+  reject(err: Error): void;
+}
+
+export interface GroupCommitOptions {
+  durability: Durability;
+  segmentBytes: number;
+  /** A batch stops growing past this many frame bytes (at least one call goes out). */
+  maxBatchBytes: number;
+  /** Extra wait before a batch goes out, to gather more appends (default 0). */
+  maxDelayMicros: number;
+}
+
+export class GroupCommit {
+  #queue: Entry[] = [];
+  #running = false;
+  #idle: Array<() => void> = [];
+  #assignBase: number;
+  #assignSize: number;
+  failed: JournalFailedError | null = null;
+  closed = false;
+  /** Next offset to hand out. */
+  nextOffset: number;
+  /** End of what was written to the OS and acknowledged. */
+  writtenOffset: number;
+  /** End of what a sync has covered. Only moves forward. */
+  durableOffset: number;
+  readonly counters = new SyncCounters();
+
+  constructor(
+    readonly io: JournalIO,
+    readonly segments: SegmentManager,
+    readonly wmFd: number,
+    readonly options: GroupCommitOptions,
+    end: number,
+    readonly onDurable: (end: number) => void,
+  ) {
+    const active = segments.last!;
+    this.nextOffset = this.writtenOffset = this.durableOffset = end;
+    this.#assignBase = active.base;
+    this.#assignSize = end - active.base;
+  }
+
+  /** Queues records; resolves after the write (and, unless durability is 'none', the sync) that covers them. */
+  submit(payloads: readonly Uint8Array[]): Promise<AppendResult[]> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.closed) return Promise.reject(new ClosedError());
+    const first = this.nextOffset;
+    const breaks: number[] = [];
+    let offset = first;
+    for (let i = 0; i < payloads.length; i++) {
+      const frame = FRAME_HEADER + payloads[i]!.length;
+      // Rotate when this record would pass segmentBytes; a record larger than
+      // that still goes whole into a segment of its own (rule: never span).
+      if (this.#assignSize > 0 && this.#assignSize + frame > this.options.segmentBytes) {
+        breaks.push(i);
+        this.#assignBase = offset;
+        this.#assignSize = 0;
+      }
+      this.#assignSize += frame;
+      offset += frame;
+    }
+    this.nextOffset = offset;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ payloads, first, bytes: offset - first, breaks, barrier: false, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  /** Makes everything written so far durable (for 'none'); in other modes waits for in-flight work. */
+  sync(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ payloads: [], first: this.nextOffset, bytes: 0, breaks: [], barrier: true, resolve: () => resolve(), reject });
+      this.#kick();
+    });
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  drain(): Promise<void> {
+    if (!this.#running && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  #kick(): void {
+    if (this.#running) return;
+    this.#running = true;
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const delay = this.options.maxDelayMicros;
+    if (delay > 0) await new Promise((r) => (delay >= 1000 ? setTimeout(r, delay / 1000) : setImmediate(r)));
+    while (this.#queue.length > 0 && !this.failed) {
+      const batch = this.#take();
+      try {
+        await this.#write(batch);
+      } catch (err) {
+        this.#fail(err, batch);
+      }
+    }
+    this.#running = false;
+    for (const wake of this.#idle.splice(0)) wake();
+  }
+
+  /** The next batch: one call in 'each' mode, else as much as maxBatchBytes allows. */
+  #take(): Entry[] {
+    const q = this.#queue;
+    if (this.options.durability === 'each' || q[0]!.barrier) return q.splice(0, 1);
+    let n = 0;
+    let bytes = 0;
+    while (n < q.length && !q[n]!.barrier && (n === 0 || bytes + q[n]!.bytes <= this.options.maxBatchBytes)) {
+      bytes += q[n]!.bytes;
+      n++;
+    }
+    return q.splice(0, n);
+  }
+
+  async #write(batch: Entry[]): Promise<void> {
+    const sync = this.options.durability !== 'none';
+    if (batch[0]!.barrier) {
+      await this.#syncActive();
+      batch[0]!.resolve([]);
+      return;
+    }
+    let total = 0;
+    let count = 0;
+    for (const e of batch) {
+      total += e.bytes;
+      count += e.payloads.length;
+    }
+    // Frames laid out back to back: length fields and payloads here, CRC and
+    // hash filled in by one native call for the whole batch.
+    const buf = new Uint8Array(total);
+    const view = new DataView(buf.buffer);
+    const runs: Array<{ start: number; fresh: boolean; records: number }> = [{ start: 0, fresh: false, records: 0 }];
+    let p = 0;
+    for (const e of batch) {
+      let bi = 0;
+      for (let i = 0; i < e.payloads.length; i++) {
+        if (e.breaks[bi] === i) {
+          bi++;
+          if (p === 0) runs[0]!.fresh = true;
+          else runs.push({ start: p, fresh: true, records: 0 });
+        }
+        runs[runs.length - 1]!.records++;
+        const payload = e.payloads[i]!;
+        view.setUint32(p, payload.length, true);
+        buf.set(payload, p + FRAME_HEADER);
+        p += FRAME_HEADER + payload.length;
+      }
+    }
+    hashBackend.sealFrames(buf, count);
+    const base = batch[0]!.first;
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r]!;
+      const runEnd = r + 1 < runs.length ? runs[r + 1]!.start : total;
+      const offset = base + run.start;
+      if (run.fresh) {
+        // The old segment must be durable before its successor is trusted.
+        if (!sync) await this.io.fsync(this.segments.last!.fd);
+        await this.segments.create(offset);
+      }
+      const seg = this.segments.last!;
+      const end = base + runEnd;
+      const t0 = performance.now();
+      await this.io.writev(seg.fd, [buf.subarray(run.start, runEnd)], filePos(seg, offset), sync, sync ? { fd: this.wmFd, value: end } : undefined);
+      this.counters.recordBatch(run.records, runEnd - run.start, sync, (performance.now() - t0) * 1000);
+      seg.end = end;
+      this.writtenOffset = end;
+      if (sync) this.#advanceDurable(end);
+    }
+    p = 0;
+    for (const e of batch) {
+      const results: AppendResult[] = new Array(e.payloads.length);
+      let offset = e.first;
+      for (let i = 0; i < e.payloads.length; i++) {
+        const next = offset + FRAME_HEADER + e.payloads[i]!.length;
+        results[i] = { offset, next, hash: buf.slice(p + 8, p + FRAME_HEADER) };
+        p += next - offset;
+        offset = next;
+      }
+      e.resolve(results);
+    }
+  }
+
+  async #syncActive(): Promise<void> {
+    if (this.durableOffset >= this.writtenOffset) return;
+    const end = this.writtenOffset;
+    const t0 = performance.now();
+    await this.io.fsync(this.segments.last!.fd);
+    await this.io.writev(this.wmFd, [encodeWatermark(end)], 0, false);
+    this.counters.recordBatch(0, 0, true, (performance.now() - t0) * 1000);
+    this.#advanceDurable(end);
+  }
+
+  #advanceDurable(end: number): void {
+    if (end > this.durableOffset) {
+      this.durableOffset = end;
+      this.onDurable(end);
+    }
+  }
+
+  /** Fail-stop (rule 8): nothing is retried; this batch, the queue and later calls all reject. */
+  #fail(err: unknown, batch: Entry[]): void {
+    this.failed = err instanceof JournalFailedError ? err : new JournalFailedError(err);
+    for (const e of batch) e.reject(this.failed);
+    for (const e of this.#queue.splice(0)) e.reject(this.failed);
+  }
+}

@@ -1,0 +1,71 @@
+/** Journal options: defaults and readable checks. */
+import type { JournalIO } from '../io/types.js';
+import { describe } from '../hash/validate.js';
+import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES, MAX_RECORD_LIMIT } from './format.js';
+import type { Durability } from './group-commit.js';
+import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/index.js';
+
+export interface JournalOptions {
+  /** Rotate when the active segment would pass this size (default 64 MiB). */
+  segmentBytes?: number;
+  /** Larger payloads are refused with a RangeError (default 16 MiB). */
+  maxRecordBytes?: number;
+  /** 'group' (default), 'each' or 'none' (see docs/durability.md). */
+  durability?: Durability;
+  /** What open does with a damaged tail or corruption (default 'tolerate-tail'). */
+  recovery?: RecoveryPolicy;
+  /** Verify every segment at open, not only the tail (default false). */
+  verifyAll?: boolean;
+  /** 'none' mode: sync every this many ms; 0 disables the timer (default 1000). */
+  syncIntervalMs?: number;
+  /** A group-commit batch stops growing past this many bytes (default 8 MiB). */
+  maxBatchBytes?: number;
+  /** Wait this long before a batch goes out, to gather more appends (default 0). */
+  maxDelayMicros?: number;
+  /** The disk interface (default: the addon's, or node:fs without it). Tests plug in a simulated disk. */
+  io?: JournalIO;
+}
+
+export interface ResolvedOptions {
+  segmentBytes: number;
+  maxRecordBytes: number;
+  durability: Durability;
+  recovery: RecoveryPolicy;
+  verifyAll: boolean;
+  syncIntervalMs: number;
+  maxBatchBytes: number;
+  maxDelayMicros: number;
+}
+
+function intOption(o: Record<string, unknown>, name: string, dflt: number, min: number, max: number): number {
+  const v = o[name];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number') throw new TypeError(`options.${name} must be a number, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`options.${name} must be an integer in [${min}, ${max}], got ${v}`);
+  return v;
+}
+
+function enumOption<T extends string>(o: Record<string, unknown>, name: string, allowed: readonly T[], dflt: T): T {
+  const v = o[name];
+  if (v === undefined) return dflt;
+  if (!allowed.includes(v as T)) throw new RangeError(`options.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  const o = options as Record<string, unknown>;
+  const verifyAll = o.verifyAll ?? false;
+  if (typeof verifyAll !== 'boolean') throw new TypeError('options.verifyAll must be a boolean');
+  return {
+    segmentBytes: intOption(o, 'segmentBytes', DEFAULT_SEGMENT_BYTES, 1024, Number.MAX_SAFE_INTEGER),
+    maxRecordBytes: intOption(o, 'maxRecordBytes', DEFAULT_MAX_RECORD_BYTES, 0, MAX_RECORD_LIMIT),
+    durability: enumOption(o, 'durability', ['group', 'each', 'none'] as const, 'group'),
+    recovery: enumOption(o, 'recovery', RECOVERY_POLICIES, 'tolerate-tail'),
+    verifyAll,
+    syncIntervalMs: intOption(o, 'syncIntervalMs', 1000, 0, 2 ** 31 - 1),
+    maxBatchBytes: intOption(o, 'maxBatchBytes', 8 << 20, 1, Number.MAX_SAFE_INTEGER),
+    maxDelayMicros: intOption(o, 'maxDelayMicros', 0, 0, 10_000_000),
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * Reading records: read(offset) and iterate(from, to), shared by the writer and
+ * by readers. Every record is verified (length bounds, CRC32C, BLAKE3); data is
+ * read in large blocks and checked with the batch verifier.
+ */
+import type { JournalIO } from '../io/types.js';
+import { hashBackend } from '../hash/index.js';
+import { FrameStatus } from '../hash/backend.js';
+import { CorruptionError, OffsetError, type CorruptionReason } from '../errors.js';
+import { FRAME_HEADER } from './format.js';
+import { filePos, type Segment, type SegmentManager } from './segments.js';
+
+export interface JournalRecord {
+  /** Global offset of the record. */
+  offset: number;
+  /** Offset of the next record: offset + 40 + payload.length. */
+  next: number;
+  payload: Uint8Array;
+  /** BLAKE3-256 of the payload (the record's identity). */
+  hash: Uint8Array;
+}
+
+export const STATUS_REASON: Record<number, CorruptionReason> = {
+  [FrameStatus.TruncatedHeader]: 'truncated header',
+  [FrameStatus.TruncatedPayload]: 'truncated payload',
+  [FrameStatus.TooLarge]: 'length too large',
+  [FrameStatus.CrcMismatch]: 'crc32c mismatch',
+  [FrameStatus.HashMismatch]: 'blake3 mismatch',
+  [FrameStatus.Zeros]: 'zeros',
+};
+
+const BLOCK_BYTES = 1 << 20;
+const FIRST_READ = 4096;
+
+export class RecordReader {
+  constructor(
+    readonly io: JournalIO,
+    readonly segments: SegmentManager,
+    readonly maxRecordBytes: number,
+  ) {}
+
+  /** Reads one record; null at or past `visibleEnd`. */
+  read(offset: number, visibleEnd: number): JournalRecord | null {
+    if (offset >= visibleEnd) return null;
+    const seg = this.segmentFor(offset);
+    const end = Math.min(seg.end, visibleEnd);
+    const avail = end - offset;
+    if (avail < FRAME_HEADER) return this.classify(seg, offset, end);
+    let buf = new Uint8Array(Math.min(avail, FIRST_READ));
+    this.preadFull(seg, buf, offset);
+    const len = new DataView(buf.buffer).getUint32(0, true);
+    if (len > this.maxRecordBytes || FRAME_HEADER + len > avail) return this.classify(seg, offset, end);
+    if (FRAME_HEADER + len > buf.length) {
+      buf = new Uint8Array(FRAME_HEADER + len);
+      this.preadFull(seg, buf, offset);
+    }
+    const walk = hashBackend.verifyFrames(buf, 0, FRAME_HEADER + len, this.maxRecordBytes, 1);
+    if (walk.count !== 1) return this.classify(seg, offset, end);
+    return { offset, next: offset + FRAME_HEADER + len, payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len), hash: buf.subarray(8, 40) };
+  }
+
+  /**
+   * Yields verified records starting at `from` whose offsets are below `to`,
+   * reading no further than `end` (the visible end). Segments being read are
+   * pinned so cleanup in this process leaves them alone.
+   */
+  async *iterate(from: number, to: number, end: number): AsyncGenerator<JournalRecord> {
+    let pos = from;
+    while (pos < to && pos < end) {
+      const seg = this.segmentFor(pos);
+      const gap = seg.gaps.find((g) => g.from <= pos && pos < g.to);
+      if (gap) {
+        if (gap.from !== pos) throw new OffsetError('OFFSET_SKIPPED', `offset ${pos} lies in a region recovery skipped (${gap.from}..${gap.to})`);
+        pos = gap.to;
+        continue;
+      }
+      const segEnd = Math.min(seg.end, end, nextGapStart(seg, pos));
+      if (pos >= seg.end) throw new CorruptionError(seg.name, filePos(seg, pos), 'segment gap', `no segment holds offset ${pos}`);
+      seg.pins++;
+      try {
+        while (pos < segEnd && pos < to) {
+          const blockLen = Math.min(BLOCK_BYTES, segEnd - pos);
+          let block = new Uint8Array(blockLen);
+          this.preadFull(seg, block, pos);
+          let walk = hashBackend.verifyFrames(block, 0, blockLen, this.maxRecordBytes, Number.MAX_SAFE_INTEGER);
+          if (walk.count === 0 && (walk.status === FrameStatus.TruncatedPayload || walk.status === FrameStatus.TruncatedHeader) && blockLen < segEnd - pos) {
+            // One record larger than a block: read exactly that record.
+            const len = blockLen >= 4 ? new DataView(block.buffer).getUint32(0, true) : 0;
+            if (len <= this.maxRecordBytes && FRAME_HEADER + len <= segEnd - pos) {
+              block = new Uint8Array(FRAME_HEADER + len);
+              this.preadFull(seg, block, pos);
+              walk = hashBackend.verifyFrames(block, 0, block.length, this.maxRecordBytes, 1);
+            }
+          }
+          for (const rec of framesOf(block, pos, walk.pos)) {
+            if (rec.offset >= to) return;
+            yield rec;
+          }
+          pos += walk.pos;
+          if (walk.status !== FrameStatus.Ok) {
+            const partialAtBlockEnd = (walk.status === FrameStatus.TruncatedPayload || walk.status === FrameStatus.TruncatedHeader) && walk.count > 0 && pos < segEnd;
+            if (!partialAtBlockEnd) this.classify(seg, pos, segEnd);
+          }
+        }
+      } finally {
+        seg.pins--;
+      }
+    }
+  }
+
+  /** The segment holding `offset`; a typed error below the first segment. */
+  segmentFor(offset: number): Segment {
+    const seg = this.segments.resolve(offset);
+    if (!seg) {
+      const first = this.segments.first?.base ?? 0;
+      throw new OffsetError('OFFSET_CLEANED', `offset ${offset} is below the first offset still in the journal (${first}); it was cleaned up`);
+    }
+    return seg;
+  }
+
+  preadFull(seg: Segment, buf: Uint8Array, offset: number): void {
+    const n = this.io.pread(seg.fd, buf, filePos(seg, offset));
+    if (n !== buf.length) {
+      throw new CorruptionError(seg.name, filePos(seg, offset) + n, 'truncated payload', `expected ${buf.length} bytes, file ended after ${n}`);
+    }
+  }
+
+  /**
+   * The frame at `offset` failed. Walks the record chain from the segment start
+   * (a known record boundary, never skipping by an unverified length: rule 4) to
+   * tell a mid-record offset (OffsetError) from a damaged record (CorruptionError).
+   */
+  classify(seg: Segment, offset: number, end: number): never {
+    let pos = seg.base;
+    while (pos < offset) {
+      const gap = seg.gaps.find((g) => g.from <= pos && pos < g.to);
+      if (gap) {
+        if (offset < gap.to) throw new OffsetError('OFFSET_SKIPPED', `offset ${offset} lies in a region recovery skipped (${gap.from}..${gap.to})`);
+        pos = gap.to;
+        continue;
+      }
+      const blockLen = Math.min(BLOCK_BYTES, end - pos);
+      if (blockLen <= 0) break;
+      const block = new Uint8Array(blockLen);
+      this.preadFull(seg, block, pos);
+      const walk = hashBackend.verifyFrames(block, 0, blockLen, this.maxRecordBytes, Number.MAX_SAFE_INTEGER);
+      // Step over verified frames only, stopping at `offset` if the chain reaches it.
+      const view = new DataView(block.buffer);
+      let p = 0;
+      for (let i = 0; i < walk.count && pos + p < offset; i++) p += FRAME_HEADER + view.getUint32(p, true);
+      if (pos + p >= offset) {
+        pos += p;
+        break;
+      }
+      pos += walk.pos;
+      if (walk.status !== FrameStatus.Ok && walk.count === 0) {
+        const bigLen = blockLen >= 4 ? view.getUint32(0, true) : 0;
+        if (walk.status === FrameStatus.TruncatedPayload && bigLen <= this.maxRecordBytes && pos + FRAME_HEADER + bigLen <= end) {
+          const one = new Uint8Array(FRAME_HEADER + bigLen);
+          this.preadFull(seg, one, pos);
+          if (hashBackend.verifyFrames(one, 0, one.length, this.maxRecordBytes, 1).count === 1) {
+            pos += one.length;
+            continue;
+          }
+        }
+        throw new CorruptionError(seg.name, filePos(seg, pos), STATUS_REASON[walk.status] ?? 'crc32c mismatch',
+          pos < offset ? `the record chain breaks before offset ${offset}` : `record at offset ${pos}`);
+      }
+    }
+    if (pos !== offset) throw new OffsetError('NOT_RECORD_START', `offset ${offset} is not the start of a record (the record before it ends at ${pos > offset ? 'a later offset' : pos})`);
+    const probe = new Uint8Array(Math.min(end - offset, FRAME_HEADER + this.maxRecordBytes));
+    this.preadFull(seg, probe, offset);
+    const walk = hashBackend.verifyFrames(probe, 0, probe.length, this.maxRecordBytes, 1);
+    throw new CorruptionError(seg.name, filePos(seg, offset), STATUS_REASON[walk.status] ?? 'crc32c mismatch', `record at offset ${offset}`);
+  }
+}
+
+function nextGapStart(seg: Segment, pos: number): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const g of seg.gaps) if (g.from >= pos && g.from < min) min = g.from;
+  return min;
+}
+
+/** Slices verified frames block[0, end) into records starting at global offset `base`. */
+function* framesOf(block: Uint8Array, base: number, end: number): Generator<JournalRecord> {
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  let p = 0;
+  while (p < end) {
+    const len = view.getUint32(p, true);
+    const next = p + FRAME_HEADER + len;
+    yield { offset: base + p, next: base + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + 8, p + FRAME_HEADER) };
+    p = next;
+  }
+}

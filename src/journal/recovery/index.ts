@@ -1,0 +1,180 @@
+/**
+ * Recovery: decides what a crash or damage left and applies the policy.
+ *
+ * Torn tail vs corruption. Only the end of the last segment can be torn. The
+ * durable watermark (published only after an fdatasync returned) says how far
+ * data was certainly acknowledged: bad bytes below it are damage to durable
+ * data, i.e. corruption; bad bytes at or above it are the remains of an
+ * interrupted, never-acknowledged write (a sector-torn batch can leave valid
+ * frames after a hole), i.e. a torn tail. With no readable watermark the plain
+ * rule applies: a bad record followed by a frame that verifies is corruption.
+ * Anything bad in a sealed segment is corruption.
+ */
+import { join } from 'node:path';
+import type { JournalIO } from '../../io/types.js';
+import { CorruptionError, type CorruptionReason } from '../../errors.js';
+import { FrameStatus } from '../../hash/backend.js';
+import { SEGMENT_HEADER } from '../format.js';
+import { STATUS_REASON } from '../read.js';
+import type { Gap, Segment, SegmentManager } from '../segments.js';
+import { findNextFrame, salvageWalk, walkChain } from './scan.js';
+
+export type RecoveryPolicy = 'tolerate-tail' | 'strict' | 'truncate' | 'salvage';
+export const RECOVERY_POLICIES: readonly RecoveryPolicy[] = ['tolerate-tail', 'strict', 'truncate', 'salvage'];
+
+export interface CorruptionEntry {
+  segment: string;
+  /** Byte position in the segment file. */
+  position: number;
+  /** Global offset. */
+  offset: number;
+  reason: CorruptionReason | string;
+}
+
+export interface RecoveryReport {
+  policy: RecoveryPolicy;
+  dryRun: boolean;
+  /** Segment files in the journal. */
+  segments: number;
+  segmentsScanned: number;
+  /** Records that verified in the scanned segments (after recovery's decisions). */
+  recordsValid: number;
+  bytesScanned: number;
+  /** Global offset where data was (or, with dryRun, would be) cut; null if nothing was. */
+  truncatedAt: number | null;
+  bytesTruncated: number;
+  /** Valid records thrown away ('truncate' policy). */
+  recordsDropped: number;
+  corruption: CorruptionEntry[];
+  /** Regions skipped by 'salvage'. */
+  gaps: Array<{ segment: string; from: number; to: number }>;
+  /** Copies of cut bytes and segments set aside (rule 10). */
+  brokenFiles: string[];
+  /** The journal's end after recovery. */
+  end: number;
+}
+
+export interface RecoveryOptions {
+  policy: RecoveryPolicy;
+  dryRun: boolean;
+  verifyAll: boolean;
+  maxRecordBytes: number;
+  /** Published durable watermark, or null when missing/unreadable. */
+  watermark: number | null;
+}
+
+/** Runs recovery over loaded segments (the last one open read-write unless dryRun). */
+export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: RecoveryOptions): Promise<RecoveryReport> {
+  const report: RecoveryReport = {
+    policy: opts.policy, dryRun: opts.dryRun, segments: mgr.segments.length, segmentsScanned: 0, recordsValid: 0,
+    bytesScanned: 0, truncatedAt: null, bytesTruncated: 0, recordsDropped: 0, corruption: [], gaps: [], brokenFiles: [], end: 0,
+  };
+  const segs = mgr.segments;
+  const first = opts.verifyAll ? 0 : Math.max(0, segs.length - 1);
+  for (let i = first; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const isTail = i === segs.length - 1;
+    report.segmentsScanned++;
+    const fileEnd = seg.end;
+    let pos = seg.base;
+    for (;;) {
+      const chain = walkChain(io, seg, pos, fileEnd, opts.maxRecordBytes);
+      report.recordsValid += chain.records;
+      report.bytesScanned += chain.bytesScanned;
+      if (chain.status === FrameStatus.Ok) break;
+      const bad = chain.stop;
+      const reason = STATUS_REASON[chain.status] ?? 'crc32c mismatch';
+      const entry: CorruptionEntry = { segment: seg.name, position: SEGMENT_HEADER + bad - seg.base, offset: bad, reason };
+      const next = findNextFrame(io, seg, bad + 1, fileEnd, opts.maxRecordBytes);
+      const torn = isTail && (opts.watermark !== null ? bad >= opts.watermark : next < 0);
+      report.corruption.push(entry);
+      if (torn && opts.policy !== 'strict') {
+        await cutTail(io, mgr, seg, bad, opts, report);
+        break;
+      }
+      if (opts.policy === 'tolerate-tail' || opts.policy === 'strict') {
+        const why = torn ? 'torn tail refused by the strict policy' : next >= 0 ? `valid records follow at offset ${next}` : 'in a sealed segment';
+        throw new CorruptionError(seg.name, entry.position, reason, `offset ${bad}; ${why}; open with recovery 'truncate' or 'salvage', or inspect with recover({ dryRun: true })`);
+      }
+      if (opts.policy === 'truncate') {
+        report.recordsDropped += next >= 0 ? salvageWalk(io, seg, next, fileEnd, opts.maxRecordBytes).records : 0;
+        report.recordsDropped += await setAsideLater(io, mgr, i, opts, report);
+        await cutTail(io, mgr, seg, bad, opts, report);
+        return finish(mgr, report);
+      }
+      // salvage: skip the bad region, keep going from the next frame that verifies.
+      const gap: Gap = { from: bad, to: next < 0 ? fileEnd : next };
+      if (next < 0 && isTail) {
+        await cutTail(io, mgr, seg, bad, opts, report);
+        break;
+      }
+      seg.gaps.push(gap);
+      report.gaps.push({ segment: seg.name, ...gap });
+      if (next < 0) break;
+      pos = next;
+    }
+  }
+  return finish(mgr, report);
+}
+
+function finish(mgr: SegmentManager, report: RecoveryReport): RecoveryReport {
+  report.segments = mgr.segments.length;
+  report.end = mgr.last ? mgr.last.end : 0;
+  return report;
+}
+
+/**
+ * Cuts seg at global offset `at`: first a durable copy of the cut bytes beside
+ * it (rule 10), then ftruncate and fsync (rule 5). dryRun only reports.
+ */
+async function cutTail(io: JournalIO, mgr: SegmentManager, seg: Segment, at: number, opts: RecoveryOptions, report: RecoveryReport): Promise<void> {
+  const bytes = seg.end - at;
+  report.truncatedAt = at;
+  report.bytesTruncated += bytes;
+  if (opts.dryRun || bytes <= 0) {
+    if (!opts.dryRun) seg.end = at;
+    return;
+  }
+  const cut = new Uint8Array(bytes);
+  io.pread(seg.fd, cut, SEGMENT_HEADER + at - seg.base);
+  const brokenName = `${seg.name}.broken-${at}`;
+  const bfd = io.open(join(mgr.dir, brokenName), 'create');
+  try {
+    io.truncate(bfd, 0);
+    await io.writev(bfd, [cut], 0, true);
+  } finally {
+    io.close(bfd);
+  }
+  await io.fsyncDir(mgr.dir);
+  report.brokenFiles.push(brokenName);
+  io.truncate(seg.fd, SEGMENT_HEADER + at - seg.base);
+  await io.fsync(seg.fd);
+  seg.end = at;
+}
+
+/**
+ * 'truncate' drops every segment after index i: each is renamed aside to
+ * NAME.broken (not deleted) and its verifying records are counted as dropped.
+ */
+async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts: RecoveryOptions, report: RecoveryReport): Promise<number> {
+  let dropped = 0;
+  const later = mgr.segments.slice(i + 1);
+  for (const s of later) {
+    dropped += salvageWalk(io, s, s.base, s.end, opts.maxRecordBytes).records;
+    report.bytesTruncated += s.end - s.base;
+    if (!opts.dryRun) {
+      io.close(s.fd);
+      io.rename(s.path, `${s.path}.broken`);
+      report.brokenFiles.push(`${s.name}.broken`);
+    }
+  }
+  if (!opts.dryRun && later.length > 0) {
+    mgr.segments.splice(i + 1);
+    await io.fsyncDir(mgr.dir);
+    // The kept segment becomes the active one: it must be writable.
+    const tail = mgr.segments[i]!;
+    io.close(tail.fd);
+    tail.fd = io.open(tail.path, 'rw');
+  }
+  return dropped;
+}
