@@ -22,29 +22,35 @@ namespace {
 B3_AVX512 B3_INLINE __m512i add(__m512i a, __m512i b) { return _mm512_add_epi32(a, b); }
 B3_AVX512 B3_INLINE __m512i xor_(__m512i a, __m512i b) { return _mm512_xor_si512(a, b); }
 
-B3_AVX512 B3_INLINE void g(__m512i& a, __m512i& b, __m512i& c, __m512i& d, __m512i mx,
-                           __m512i my) {
-  a = add(add(a, mx), b);
-  d = _mm512_ror_epi32(xor_(d, a), 16);
-  c = add(c, d);
-  b = _mm512_ror_epi32(xor_(b, c), 12);
-  a = add(add(a, my), b);
-  d = _mm512_ror_epi32(xor_(d, a), 8);
-  c = add(c, d);
-  b = _mm512_ror_epi32(xor_(b, c), 7);
+// Four quarter-rounds (the columns, or the diagonals) side by side, one step at a time for
+// all four: the G chains are long and serial, and giving the scheduler four independent
+// instructions in a row is what keeps both vector ports busy.
+B3_AVX512 B3_INLINE void g4(__m512i* v, const int (&q)[4][4], const __m512i* m,
+                            const uint8_t* s) {
+#define B3_STEP(expr) \
+  for (int j = 0; j < 4; j++) { \
+    __m512i& a = v[q[j][0]]; __m512i& b = v[q[j][1]]; __m512i& c = v[q[j][2]]; \
+    __m512i& d = v[q[j][3]]; (void)a; (void)b; (void)c; (void)d; expr; }
+  B3_STEP(a = add(a, m[s[2 * j]]))
+  B3_STEP(a = add(a, b))
+  B3_STEP(d = _mm512_ror_epi32(xor_(d, a), 16))
+  B3_STEP(c = add(c, d))
+  B3_STEP(b = _mm512_ror_epi32(xor_(b, c), 12))
+  B3_STEP(a = add(a, m[s[2 * j + 1]]))
+  B3_STEP(a = add(a, b))
+  B3_STEP(d = _mm512_ror_epi32(xor_(d, a), 8))
+  B3_STEP(c = add(c, d))
+  B3_STEP(b = _mm512_ror_epi32(xor_(b, c), 7))
+#undef B3_STEP
 }
+
+constexpr int kColumns[4][4] = {{0, 4, 8, 12}, {1, 5, 9, 13}, {2, 6, 10, 14}, {3, 7, 11, 15}};
+constexpr int kDiagonals[4][4] = {{0, 5, 10, 15}, {1, 6, 11, 12}, {2, 7, 8, 13}, {3, 4, 9, 14}};
 
 template <int R>
 B3_AVX512 B3_INLINE void round_lanes(__m512i* v, const __m512i* m) {
-  constexpr const uint8_t* s = kSched.s[R];
-  g(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);
-  g(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);
-  g(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);
-  g(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);
-  g(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);
-  g(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);
-  g(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);
-  g(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);
+  g4(v, kColumns, m, kSched.s[R]);
+  g4(v, kDiagonals, m, kSched.s[R] + 8);
 }
 
 // 16x16 transpose of 32-bit words: r[i] = 64-byte block of lane i on entry, word i of

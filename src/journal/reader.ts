@@ -60,8 +60,10 @@ export class JournalReader {
     return readWatermark(this.io, this.wmFd) ?? 0;
   }
 
+  /** The lowest offset still in the journal (re-lists segments: the writer may have cleaned up). */
   get firstOffset(): number {
-    this.#refreshIfNeeded(0);
+    this.#checkOpen();
+    this.segments.refresh();
     return this.segments.first?.base ?? 0;
   }
 
@@ -87,7 +89,7 @@ export class JournalReader {
   async *iterate(options: { from?: number; to?: number } = {}): AsyncGenerator<JournalRecord> {
     this.#checkOpen();
     const end = this.durableOffset;
-    this.#refreshIfNeeded(end);
+    this.segments.refresh();
     const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
     const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.to, 'to');
     yield* this.reader.iterate(from, to, end);

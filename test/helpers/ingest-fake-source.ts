@@ -92,10 +92,14 @@ export class FakeSource implements IngestSource {
     this.records.push(rec);
     this.endOffset = rec.next;
     seg.end = rec.next;
+    this.wake();
+    return rec;
+  }
+
+  private wake(): void {
     const wake = [...this.wakeups];
     this.wakeups.clear();
     for (const w of wake) w();
-    return rec;
   }
 
   appendAll(payloads: Iterable<Uint8Array>): JournalRecord[] {
@@ -109,6 +113,7 @@ export class FakeSource implements IngestSource {
     this.records.push(rec);
     this.endOffset = rec.next;
     this.segments[this.segments.length - 1]!.end = rec.next;
+    this.wake();
   }
 
   iterate(opts: { from?: number; to?: number } = {}): AsyncIterable<JournalRecord> {
