@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// npm "install" step. A matching prebuild means nothing to compile. Otherwise try
+// a source build with node-gyp; if that fails too, the install still succeeds and
+// stemedb runs on its WebAssembly backend (one warning line, no failed install).
+// STEMEDB_BUILD_FROM_SOURCE=1 always compiles; STEMEDB_SKIP_BUILD=1 never does.
+'use strict';
+const { spawnSync } = require('child_process');
+const path = require('path');
+const fs = require('fs');
+
+const root = path.join(__dirname, '..');
+const env = process.env;
+
+function prebuildLoads() {
+  try {
+    require('node-gyp-build')(root);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nodeGypCommand() {
+  // npm passes its bundled node-gyp; a local devDependency or PATH also works.
+  if (env.npm_config_node_gyp && fs.existsSync(env.npm_config_node_gyp)) return [process.execPath, [env.npm_config_node_gyp]];
+  try {
+    return [process.execPath, [require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] })]];
+  } catch {
+    return ['node-gyp', []];
+  }
+}
+
+function main() {
+  if (env.STEMEDB_SKIP_BUILD === '1') return;
+  if (env.STEMEDB_BUILD_FROM_SOURCE !== '1' && prebuildLoads()) return;
+  const [cmd, pre] = nodeGypCommand();
+  const r = spawnSync(cmd, [...pre, 'rebuild'], { cwd: root, stdio: env.STEMEDB_VERBOSE_BUILD === '1' ? 'inherit' : 'pipe', env });
+  if (r.status === 0 && prebuildLoads()) return;
+  // A half-written build/ would shadow the prebuilds in node-gyp-build's search order.
+  fs.rmSync(path.join(root, 'build'), { recursive: true, force: true });
+  const why = r.error ? r.error.message : ((r.stderr || '').toString().trim().split('\n').filter(Boolean).pop() || `exit ${r.status}`);
+  process.stderr.write(`stemedb: no prebuilt binary and the native build failed (${why.slice(0, 160)}); using the WebAssembly backend\n`);
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`stemedb: native setup skipped (${err && err.message}); using the WebAssembly backend\n`);
+}
+process.exit(0);
