@@ -35,40 +35,46 @@ namespace {
 constexpr uint32_t k_lo(long long d) { return gf_xpow(d + 31); }
 constexpr uint32_t k_hi(long long d) { return gf_xpow(d - 33); }
 
-// The pair repeated in all four lanes: moves a whole block by 2048 bits.
-struct alignas(64) StepConst {
-  uint64_t v[8];
-};
-constexpr StepConst kStep2048 = {{k_lo(2048), k_hi(2048), k_lo(2048), k_hi(2048),
-                                  k_lo(2048), k_hi(2048), k_lo(2048), k_hi(2048)}};
+// All multiplier pairs {x^(D+31), x^(D-33)} the folding needs, generated
+// by stepping D rather than exponentiating each one, to stay cheap at
+// compile time.
+struct AvxConsts {
+  // Moves every lane of a block by 2048 bits (the 4-accumulator stride).
+  alignas(64) uint64_t step[8];
+  // lanes[d]: per-lane pairs moving a 64-byte block d blocks forward and onto
+  // the last lane of that block, i.e. lane L by 512*d + 128*(3-L) bits
+  // (d = 0, L = 3 is a move by 0: x^-33 is fine, x is invertible mod P).
+  alignas(64) uint64_t lanes[7][8];
+  // tail[t]: moves a lane past t more bytes (8t bits).
+  alignas(16) uint64_t tail[64][2];
 
-// kLanes.v[d]: per-lane pairs moving a 64-byte block d blocks forward and
-// onto the last lane of that block, i.e. lane L by 512*d + 128*(3-L) bits
-// (d = 0, L = 3 is a move by 0: x^-33 is fine, x is invertible mod P).
-struct alignas(64) LaneConsts {
-  uint64_t v[7][8];
-  constexpr LaneConsts() : v() {
-    for (int d = 0; d < 7; d++)
-      for (int lane = 0; lane < 4; lane++) {
-        long long bits = 512LL * d + 128LL * (3 - lane);
-        v[d][2 * lane] = k_lo(bits);
-        v[d][2 * lane + 1] = k_hi(bits);
-      }
-  }
-};
-constexpr LaneConsts kLanes{};
-
-// kTail.v[t]: pair moving a lane past t more bytes (8t bits).
-struct alignas(16) TailConsts {
-  uint64_t v[64][2];
-  constexpr TailConsts() : v() {
-    for (int t = 0; t < 64; t++) {
-      v[t][0] = k_lo(8LL * t);
-      v[t][1] = k_hi(8LL * t);
+  constexpr AvxConsts() : step(), lanes(), tail() {
+    const uint32_t x8 = gf_xpow(8), x128 = gf_xpow(128);
+    uint32_t lo = k_lo(0), hi = k_hi(0);
+    for (int t = 0; t < 64; t++, lo = gf_mul(lo, x8), hi = gf_mul(hi, x8)) {
+      tail[t][0] = lo;
+      tail[t][1] = hi;
+    }
+    lo = k_lo(0);
+    hi = k_hi(0);
+    for (int q = 0; q <= 27; q++, lo = gf_mul(lo, x128), hi = gf_mul(hi, x128)) {
+      const int d = q / 4, lane = 3 - q % 4;  // q = D / 128 = 4d + (3 - lane)
+      lanes[d][2 * lane] = lo;
+      lanes[d][2 * lane + 1] = hi;
+    }
+    const uint32_t slo = k_lo(2048), shi = k_hi(2048);
+    for (int i = 0; i < 4; i++) {
+      step[2 * i] = slo;
+      step[2 * i + 1] = shi;
     }
   }
 };
-constexpr TailConsts kTail{};
+
+// Not constexpr on purpose: see shift_table() in crc32c_internal.h.
+const AvxConsts& avx_consts() {
+  static const AvxConsts c{};
+  return c;
+}
 
 STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i load512(const void* p) {
   return _mm512_loadu_si512(p);
@@ -80,8 +86,8 @@ STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i fold(__m512i x, __m512i k, __m512i 
                                    _mm512_clmulepi64_epi128(x, k, 0x11), acc, 0x96);
 }
 
-STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i lane_const(size_t d) {
-  return _mm512_load_si512(static_cast<const void*>(kLanes.v[d]));
+STEMEDB_TARGET_AVX512 STEMEDB_INLINE __m512i lane_const(const AvxConsts& k, size_t d) {
+  return _mm512_load_si512(static_cast<const void*>(k.lanes[d]));
 }
 
 // Requires n >= 64.
@@ -90,6 +96,7 @@ STEMEDB_TARGET_AVX512 uint32_t avx512_raw(uint32_t raw, const uint8_t* p, size_t
   size_t blocks = n >> 6;
   // Independent of the folding below, so the two overlap.
   const uint32_t tail_crc = sse42_chain(0, p + (blocks << 6), tail);
+  const AvxConsts& K = avx_consts();
 
   // The register state is XORed into the first 32 message bits.
   const __m512i init = _mm512_inserti32x4(_mm512_setzero_si512(),
@@ -103,7 +110,7 @@ STEMEDB_TARGET_AVX512 uint32_t avx512_raw(uint32_t raw, const uint8_t* p, size_t
     __m512i x3 = load512(p + 192);
     p += 256;
     blocks -= 4;
-    const __m512i k = _mm512_load_si512(static_cast<const void*>(kStep2048.v));
+    const __m512i k = _mm512_load_si512(static_cast<const void*>(K.step));
     while (blocks >= 4) {  // four independent chains hide the clmul latency
       x0 = fold(x0, k, load512(p));
       x1 = fold(x1, k, load512(p + 64));
@@ -113,21 +120,21 @@ STEMEDB_TARGET_AVX512 uint32_t avx512_raw(uint32_t raw, const uint8_t* p, size_t
       blocks -= 4;
     }
     left = blocks;
-    acc = fold(x0, lane_const(left + 3), fold(x1, lane_const(left + 2), acc));
-    acc = fold(x2, lane_const(left + 1), fold(x3, lane_const(left), acc));
+    acc = fold(x0, lane_const(K, left + 3), fold(x1, lane_const(K, left + 2), acc));
+    acc = fold(x2, lane_const(K, left + 1), fold(x3, lane_const(K, left), acc));
   } else {
     left = blocks - 1;
-    acc = fold(_mm512_xor_si512(load512(p), init), lane_const(left), acc);
+    acc = fold(_mm512_xor_si512(load512(p), init), lane_const(K, left), acc);
     p += 64;
   }
-  for (; left > 0; left--, p += 64) acc = fold(load512(p), lane_const(left - 1), acc);
+  for (; left > 0; left--, p += 64) acc = fold(load512(p), lane_const(K, left - 1), acc);
 
   // All sixteen products now sit on the last lane's position: XOR lanes.
   __m256i h = _mm256_xor_si256(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
   __m128i a = _mm_xor_si128(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 
   if (tail != 0) {  // move the lane past the tail, whose CRC is added below
-    const __m128i k = _mm_load_si128(reinterpret_cast<const __m128i*>(kTail.v[tail]));
+    const __m128i k = _mm_load_si128(reinterpret_cast<const __m128i*>(K.tail[tail]));
     a = _mm_xor_si128(_mm_clmulepi64_si128(a, k, 0x00), _mm_clmulepi64_si128(a, k, 0x11));
   }
   // crc32 over the 16 lane bytes from state 0 is lane*x^32 mod P: the CRC

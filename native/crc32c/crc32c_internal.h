@@ -128,7 +128,17 @@ struct ShiftTable {
     for (size_t j = 2; j <= 2 * kMaxWords; j++) k[j] = gf_mul(k[j - 1], x64);
   }
 };
-inline constexpr ShiftTable kShift{};
+
+// Tables come from constexpr constructors but live in function-local
+// statics that are not declared constexpr: GCC and Clang must still
+// constant-initialise them (no guard, no run-time cost), while a compiler
+// whose constexpr step limit is lower (MSVC's default is small) falls back
+// to building them once on first use instead of failing to compile. Being
+// function-local, they are also safe to use from other static initialisers.
+inline const ShiftTable& shift_table() {
+  static const ShiftTable table{};
+  return table;
+}
 
 #if defined(STEMEDB_CRC_X86)
 // One crc32 chain over the input: the cheapest path for short buffers (no

@@ -26,7 +26,11 @@ struct Slice8Tables {
   }
 };
 
-constexpr Slice8Tables kTables{};
+// Not constexpr on purpose: see shift_table() in crc32c_internal.h.
+const Slice8Tables& tables() {
+  static const Slice8Tables t{};
+  return t;
+}
 
 inline uint32_t load_le32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
@@ -36,7 +40,7 @@ inline uint32_t load_le32(const uint8_t* p) {
 }  // namespace
 
 uint32_t crc32c_portable(uint32_t crc, const uint8_t* p, size_t n) {
-  const auto& t = kTables.t;
+  const auto& t = tables().t;
   uint32_t c = ~crc;  // finished -> raw register
   // Byte steps until 8-aligned: aligned loads are cheaper on strict targets.
   while (n > 0 && (reinterpret_cast<uintptr_t>(p) & 7u) != 0) {

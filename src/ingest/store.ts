@@ -28,6 +28,12 @@ export interface StoreOptions {
   timeout?: number;
   /** SQLite page cache in KiB. Default 65536 (64 MiB): random content keys touch many pages. */
   cacheSizeKiB?: number;
+  /**
+   * `PRAGMA wal_autocheckpoint` in pages. Default 10000 (~40 MiB of WAL):
+   * fewer, larger checkpoints (each one fsyncs) measured ~1.25x faster ingest
+   * than SQLite's 1000. Ignored when readonly.
+   */
+  walAutocheckpointPages?: number;
 }
 
 export interface PageOptions {
@@ -143,12 +149,17 @@ export class Store {
     if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new RangeError(`Store.open: synchronous must be 'NORMAL' or 'FULL'`);
     const cache = options.cacheSizeKiB ?? 65536;
     if (!Number.isInteger(cache) || cache <= 0) throw new RangeError('Store.open: cacheSizeKiB must be a positive integer');
+    const autocheckpoint = options.walAutocheckpointPages ?? 10000;
+    if (!Number.isInteger(autocheckpoint) || autocheckpoint < 0) {
+      throw new RangeError('Store.open: walAutocheckpointPages must be an integer >= 0');
+    }
     const db = new Database(path, { readonly, fileMustExist: readonly, timeout });
     try {
       db.pragma(`cache_size = -${cache}`);
       if (!readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${synchronous}`);
+        db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
         db.pragma('foreign_keys = OFF');
         migrate(db);
       } else {

@@ -1,0 +1,11 @@
+// Preloaded with --require: makes node-gyp-build fail as if no binary existed.
+const Module = require('module');
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (request === 'node-gyp-build') {
+    return () => {
+      throw new Error('No native build was found for platform=test (simulated)');
+    };
+  }
+  return load.call(this, request, ...rest);
+};
