@@ -275,11 +275,15 @@ group(() => summary(() => {
 
 const quick = process.argv.includes('--quick');
 const result = await run({ format: quick ? 'quiet' : 'mitata', throw: true });
-const byName = new Map<string, number>();
-for (const b of result.benchmarks) for (const run_ of b.runs) if (run_.stats) byName.set(run_.name, run_.stats.avg);
-console.log('\nper record (avg):');
+const byName = new Map<string, { avg: number; p50: number }>();
+for (const b of result.benchmarks) for (const r_ of b.runs) if (r_.stats) byName.set(r_.name, { avg: r_.stats.avg, p50: r_.stats.p50 });
+console.log('\nper record (ns; p50 and avg of 1000-record batches):');
 for (const [key, [mp, raw]] of Object.entries(names)) {
-  const a = byName.get(mp)! / N;
-  const b = byName.get(raw)! / N;
-  console.log(`  ${key}: msgpackr ${a.toFixed(0)} ns, hand-written ${b.toFixed(0)} ns, hand-written speed-up ${(a / b).toFixed(2)}x`);
+  const a = byName.get(mp)!;
+  const b = byName.get(raw)!;
+  const f = (x: number) => (x / N).toFixed(0).padStart(5);
+  console.log(
+    `  ${key}: msgpackr p50 ${f(a.p50)} avg ${f(a.avg)} | hand-written p50 ${f(b.p50)} avg ${f(b.avg)} | hand-written speed-up p50 ${(a.p50 / b.p50).toFixed(2)}x avg ${(a.avg / b.avg).toFixed(2)}x`,
+  );
 }
+console.log('  (ea/da = encode/decode assertion, ev/dv = encode/decode vote; the rule: switch only at >= 2x)');

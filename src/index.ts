@@ -10,3 +10,9 @@ export { recover, type RecoverOptions } from './journal/recover.js';
 export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/recovery/index.js';
 export { StemeError, CorruptionError, SegmentFormatError, LockedError, ClosedError, JournalFailedError, OffsetError } from './errors.js';
 export type { JournalIO, WatermarkWrite } from './io/types.js';
+export {
+  Store, Ingestor, RecordType, encodeAssertion, encodeVote, encodeEpoch, encodeRecord, decodeRecord, DecodeError, IngestError,
+} from './ingest/index.js';
+export type {
+  Assertion, Vote, Epoch, Stance, DecodedRecord, StoreOptions, PageOptions, StoredAssertion, StoredVote, StoredEpoch, Tally, IngestorOptions, IngestStats, IngestSource,
+} from './ingest/index.js';

@@ -103,3 +103,5 @@ export async function main(run: BenchRun): Promise<void> {
   process.stdout.write(formatResult(res) + '\n');
   log(`wrote ${writeResult(res)}`);
 }
+export { buildFrames, FRAME_HEADER, type Frames } from './frames.js';
+export { runFor, runForSync, timeIt, Samples, type Rate } from './timing.js';

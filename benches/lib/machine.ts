@@ -47,6 +47,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     tmpDir: os.tmpdir(),
     disk: diskOf(os.tmpdir()),
+    loadAvg: os.loadavg().map((x) => Math.round(x * 100) / 100) as [number, number, number],
     date: new Date().toISOString(),
   };
 }
@@ -57,6 +58,6 @@ export function describeMachine(m: MachineInfo): string {
     `cpu:     ${m.cpuModel} × ${m.cores} [${m.cpuFeatures.join(' ')}]`,
     `node:    ${m.node} (v8 ${m.v8}) ${m.platform}-${m.arch}, kernel ${m.kernel}, ${m.memoryGiB} GiB RAM`,
     `tmp:     ${m.tmpDir} on ${disk}`,
-    `date:    ${m.date}`,
+    `date:    ${m.date} (load average ${m.loadAvg.join(' ')} on ${m.cores} cores)`,
   ].join('\n');
 }

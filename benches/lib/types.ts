@@ -43,6 +43,8 @@ export interface MachineInfo {
   tmpDir: string;
   /** `df` of tmpDir: the device and filesystem the disk benches hit. */
   disk: { device: string; fsType: string; mount: string; sizeGiB: number; availGiB: number } | null;
+  /** 1/5/15-minute load averages at the start: other work on a shared machine skews figures. */
+  loadAvg: [number, number, number];
   /** ISO-8601 start time of the run. */
   date: string;
 }

@@ -170,6 +170,13 @@ B3_AVX512 B3_INLINE void compress_rows(const uint32_t cv[8], const uint8_t block
   }
 }
 
+// Loads block `blk` of every lane and transposes it to one message word per vector.
+B3_AVX512 B3_INLINE void load_block(const Lanes& l, size_t blk, __m512i* m) {
+  const bool last = blk + 1 == l.nblocks;
+  for (int i = 0; i < 16; i++) m[i] = _mm512_loadu_si512(last ? l.last[i] : l.in[i] + 64 * blk);
+  transpose16(m);
+}
+
 }  // namespace
 
 B3_AVX512 void compress_avx512(uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
@@ -197,12 +204,10 @@ B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
   for (int i = 0; i < 8; i++) cv[i] = _mm512_set1_epi32(int(l.key[i]));
   const __m512i ctr_lo = _mm512_loadu_si512(l.ctr_lo), ctr_hi = _mm512_loadu_si512(l.ctr_hi);
   const __m512i last_len = _mm512_loadu_si512(l.last_len);
+  __m512i m[16], next[16];
+  load_block(l, 0, m);
   for (size_t blk = 0; blk < l.nblocks; blk++) {
     const bool last = blk + 1 == l.nblocks;
-    __m512i m[16];
-    for (int i = 0; i < 16; i++)
-      m[i] = _mm512_loadu_si512(last ? l.last[i] : l.in[i] + 64 * blk);
-    transpose16(m);
     const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0) | (last ? l.flags_end : 0);
     __m512i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
                      _mm512_set1_epi32(int(kIV[0])), _mm512_set1_epi32(int(kIV[1])),
@@ -212,13 +217,19 @@ B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
     round_lanes<0>(v, m);
     round_lanes<1>(v, m);
     round_lanes<2>(v, m);
+    // The next block's loads and transposes do not depend on this block: issuing them
+    // mid-block hides their latency behind the rounds instead of stalling the next block.
+    if (!last) load_block(l, blk + 1, next);
     round_lanes<3>(v, m);
     round_lanes<4>(v, m);
     round_lanes<5>(v, m);
     round_lanes<6>(v, m);
     for (int i = 0; i < 8; i++) cv[i] = xor_(v[i], v[i + 8]);
+    for (int i = 0; i < 16; i++) m[i] = next[i];
   }
-  store_cvs(cv, out);
+  __m512i result[8];  // a copy, so cv itself never has to live in memory inside the loop
+  for (int i = 0; i < 8; i++) result[i] = cv[i];
+  store_cvs(result, out);
 }
 
 }  // namespace detail

@@ -78,8 +78,9 @@ STEMEDB_ARM_CRC_PMULL STEMEDB_INLINE uint32_t arm_chunk3(uint32_t c, const uint8
   ca = STEMEDB_CRC_U64(ca, load64(a + 8 * (m - 1)));
   cb = STEMEDB_CRC_U64(cb, load64(b + 8 * (m - 1)));
   // Products are < 64 bits (32 x 32), so only the low lane matters.
-  uint64_t pa = vgetq_lane_u64(vreinterpretq_u64_p128(vmull_p64(ca, shift_table().k[2 * m])), 0);
-  uint64_t pb = vgetq_lane_u64(vreinterpretq_u64_p128(vmull_p64(cb, shift_table().k[m])), 0);
+  const ShiftTable& t = shift_table();
+  uint64_t pa = vgetq_lane_u64(vreinterpretq_u64_p128(vmull_p64(ca, t.k[2 * m])), 0);
+  uint64_t pb = vgetq_lane_u64(vreinterpretq_u64_p128(vmull_p64(cb, t.k[m])), 0);
   return STEMEDB_CRC_U64(cd, load64(d + 8 * (m - 1)) ^ pa ^ pb);
 }
 

@@ -8,12 +8,10 @@
 #include "crc32c.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
-#include <cstring>
-#include <immintrin.h>  // GCC/Clang define every intrinsic; use is gated per function
-#endif
-
-#if defined(__x86_64__) || defined(_M_X64)
 #define STEMEDB_CRC_X86 1
+#include <immintrin.h>  // GCC/Clang declare every intrinsic; use is gated per function
+
+#include <cstring>
 #endif
 // The crc32c instructions consume a register low byte first, so loading
 // words with memcpy is only right on little-endian (aarch64_be uses slice8).
@@ -145,8 +143,8 @@ inline const ShiftTable& shift_table() {
 // setup, no combine), and the tail of every longer path. `raw` is the
 // un-inverted CRC register. Inlined into each x86 path's entry; it needs only
 // sse4.2 so that every x86 path (a superset ISA) may inline it.
-STEMEDB_TARGET("sse4.2") STEMEDB_INLINE uint32_t sse42_chain(uint32_t raw, const uint8_t* p,
-                                                         size_t n) {
+STEMEDB_TARGET("sse4.2")
+STEMEDB_INLINE uint32_t sse42_chain(uint32_t raw, const uint8_t* p, size_t n) {
   uint64_t c = raw;
   while (n >= 8) {
     uint64_t w;

@@ -39,10 +39,11 @@ STEMEDB_TARGET_SSE42 STEMEDB_INLINE uint32_t chunk3(uint32_t raw, const uint8_t*
   }
   ca = _mm_crc32_u64(ca, load64(a + 8 * (m - 1)));
   cb = _mm_crc32_u64(cb, load64(b + 8 * (m - 1)));
+  const ShiftTable& t = shift_table();
   __m128i pa = _mm_clmulepi64_si128(_mm_cvtsi32_si128(static_cast<int>(ca)),
-                                    _mm_cvtsi32_si128(static_cast<int>(shift_table().k[2 * m])), 0);
+                                    _mm_cvtsi32_si128(static_cast<int>(t.k[2 * m])), 0);
   __m128i pb = _mm_clmulepi64_si128(_mm_cvtsi32_si128(static_cast<int>(cb)),
-                                    _mm_cvtsi32_si128(static_cast<int>(shift_table().k[m])), 0);
+                                    _mm_cvtsi32_si128(static_cast<int>(t.k[m])), 0);
   uint64_t shifted = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_xor_si128(pa, pb)));
   return static_cast<uint32_t>(_mm_crc32_u64(cc, load64(c + 8 * (m - 1)) ^ shifted));
 }

@@ -44,6 +44,11 @@ export interface HashBackend {
   createHasher(mode: Blake3Mode, keyOrContext?: Uint8Array | string): RawHasher;
   /** Hash + frame CRC of n payloads stored back to back. */
   frameBatch(data: Uint8Array, lengths: Uint32Array, hashes: Uint8Array, crcs: Uint32Array): void;
+  /**
+   * Lays the payloads out as back-to-back frames in `out` (len, crc32c, blake3,
+   * payload), copies each hash to hashes[i*32], and returns the bytes used.
+   */
+  encodeFrames(payloads: readonly Uint8Array[], out: Uint8Array, hashes: Uint8Array): number;
   /** Fills crc and hash of `count` frames laid out from buf[0]; returns the end position. */
   sealFrames(buf: Uint8Array, count: number): number;
   /** Walks and verifies frames in buf[start, end). */

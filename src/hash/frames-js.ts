@@ -29,6 +29,24 @@ export function sealFramesJs(crc32c: Crc, hash32: Hash32, buf: Uint8Array, count
   return pos;
 }
 
+export function encodeFramesJs(crc32c: Crc, hash32: Hash32, payloads: readonly Uint8Array[], out: Uint8Array, hashes: Uint8Array): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let pos = 0;
+  for (const p of payloads) {
+    if (out.length - pos < FRAME_HEADER + p.length) throw new RangeError('out is too small for the frames');
+    view.setUint32(pos, p.length, true);
+    out.set(p, pos + FRAME_HEADER);
+    pos += FRAME_HEADER + p.length;
+  }
+  sealFramesJs(crc32c, hash32, out.subarray(0, pos), payloads.length);
+  let q = 0;
+  payloads.forEach((p, i) => {
+    hashes.set(out.subarray(q + 8, q + FRAME_HEADER), i * 32);
+    q += FRAME_HEADER + p.length;
+  });
+  return pos;
+}
+
 function allZero(buf: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;

@@ -15,9 +15,32 @@ import { SyncCounters } from './stats.js';
 export type Durability = 'group' | 'each' | 'none';
 
 export interface AppendResult {
-  offset: number;
-  next: number;
-  hash: Uint8Array;
+  readonly offset: number;
+  readonly next: number;
+  /** BLAKE3-256 of the payload. */
+  readonly hash: Uint8Array;
+}
+
+/** An append's result; `hash` is copied out of the batch's hash buffer on first use. */
+class Appended implements AppendResult {
+  #hashes: Uint8Array;
+  #index: number;
+  #hash: Uint8Array | undefined;
+  constructor(
+    readonly offset: number,
+    readonly next: number,
+    hashes: Uint8Array,
+    index: number,
+  ) {
+    this.#hashes = hashes;
+    this.#index = index;
+  }
+  get hash(): Uint8Array {
+    return (this.#hash ??= this.#hashes.slice(this.#index * 32, this.#index * 32 + 32));
+  }
+  toJSON(): { offset: number; next: number; hash: string } {
+    return { offset: this.offset, next: this.next, hash: Buffer.from(this.hash).toString('hex') };
+  }
 }
 
 interface Entry {
@@ -165,12 +188,12 @@ export class GroupCommit {
       total += e.bytes;
       count += e.payloads.length;
     }
-    // Frames laid out back to back: length fields and payloads here, CRC and
-    // hash filled in by one native call for the whole batch.
-    const buf = new Uint8Array(total);
-    const view = new DataView(buf.buffer);
+    // One native call frames, hashes and checksums the whole batch; runs
+    // split it where a record starts a new segment.
+    const all: Uint8Array[] = new Array(count);
     const runs: Array<{ start: number; fresh: boolean; records: number }> = [{ start: 0, fresh: false, records: 0 }];
     let p = 0;
+    let k = 0;
     for (const e of batch) {
       let bi = 0;
       for (let i = 0; i < e.payloads.length; i++) {
@@ -181,12 +204,13 @@ export class GroupCommit {
         }
         runs[runs.length - 1]!.records++;
         const payload = e.payloads[i]!;
-        view.setUint32(p, payload.length, true);
-        buf.set(payload, p + FRAME_HEADER);
+        all[k++] = payload;
         p += FRAME_HEADER + payload.length;
       }
     }
-    hashBackend.sealFrames(buf, count);
+    const buf = new Uint8Array(total);
+    const hashes = new Uint8Array(count * 32);
+    hashBackend.encodeFrames(all, buf, hashes);
     const base = batch[0]!.first;
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
@@ -206,14 +230,13 @@ export class GroupCommit {
       this.writtenOffset = end;
       if (sync) this.#advanceDurable(end);
     }
-    p = 0;
+    k = 0;
     for (const e of batch) {
       const results: AppendResult[] = new Array(e.payloads.length);
       let offset = e.first;
       for (let i = 0; i < e.payloads.length; i++) {
         const next = offset + FRAME_HEADER + e.payloads[i]!.length;
-        results[i] = { offset, next, hash: buf.slice(p + 8, p + FRAME_HEADER) };
-        p += next - offset;
+        results[i] = new Appended(offset, next, hashes, k++);
         offset = next;
       }
       e.resolve(results);

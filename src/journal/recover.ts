@@ -21,6 +21,8 @@ export interface RecoverOptions {
   verifyAll?: boolean;
   maxRecordBytes?: number;
   io?: JournalIO;
+  /** Called as segments are verified, with the bytes scanned so far. */
+  onProgress?: (bytesScanned: number) => void;
 }
 
 export async function recover(dir: string, options: RecoverOptions = {}): Promise<RecoveryReport> {
@@ -49,6 +51,7 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
     const watermark = wmFd >= 0 ? readWatermark(io, wmFd) : null;
     const report = await recoverSegments(io, segments, {
       policy, dryRun, verifyAll: options.verifyAll ?? false, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, watermark,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     if (!dryRun && wmFd >= 0 && report.truncatedAt !== null) await io.writev(wmFd, [encodeWatermark(report.end)], 0, true);
     return report;

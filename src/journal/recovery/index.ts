@@ -61,6 +61,8 @@ export interface RecoveryOptions {
   maxRecordBytes: number;
   /** Published durable watermark, or null when missing/unreadable. */
   watermark: number | null;
+  /** Called after each stretch of verified bytes with the running total. */
+  onProgress?: (bytesScanned: number) => void;
 }
 
 /** Runs recovery over loaded segments (the last one open read-write unless dryRun). */
@@ -81,6 +83,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       const chain = walkChain(io, seg, pos, fileEnd, opts.maxRecordBytes);
       report.recordsValid += chain.records;
       report.bytesScanned += chain.bytesScanned;
+      opts.onProgress?.(report.bytesScanned);
       if (chain.status === FrameStatus.Ok) break;
       const bad = chain.stop;
       const reason = STATUS_REASON[chain.status] ?? 'crc32c mismatch';

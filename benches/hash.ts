@@ -1,0 +1,240 @@
+/**
+ * Hash bench: stemedb's crc32c / blake3 / hashFrames against the npm peers, at
+ * 64 B, 1 KiB, 64 KiB and 1 MiB, measured with mitata's `measure` (p50 of its
+ * samples; a sample averages a batch of calls when one call is short).
+ *
+ * Peers: CRC32C — @node-rs/crc32 (crc32c), fast-crc32c (sse4_crc32 native when
+ * it is built, else its JS table code: the run says which), hash-wasm
+ * (createCRC32(0x82f63b78)); BLAKE3 — @napi-rs/blake-hash, hash-wasm
+ * (createBLAKE3), @noble/hashes. hash-wasm instances are created once
+ * (asynchronously) and then used through their synchronous init/update/digest
+ * path, which is how a fair caller would use them. stemedb's own wasm fallback
+ * is measured too, as information (never as a "peer").
+ *
+ * Every implementation's output is checked against stemedb's before timing.
+ *
+ * Run: `npx tsx benches/hash.ts [--quick]`
+ */
+import { randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { do_not_optimize, measure } from 'mitata';
+import { crc32c as nodeRsCrc32c } from '@node-rs/crc32';
+import { blake3 as napiBlake3 } from '@napi-rs/blake-hash';
+import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
+import { createBLAKE3, createCRC32 } from 'hash-wasm';
+import { backend, blake3, crc32c, hashFrames } from '../src/index.js';
+import { createWasmHash } from '../src/hash/wasm.js';
+import { Blake3Mode } from '../src/hash/backend.js';
+import {
+  type BenchResult, type Cell, type RunOptions, bytesLabel, finishResult, isMain, log, main, sig, startResult, target,
+} from './lib/index.js';
+
+const require = createRequire(import.meta.url);
+const SIZES = [64, 1024, 64 * 1024, 1024 * 1024];
+const BATCH_COUNT = 10_000;
+const BATCH_PAYLOAD = 128;
+
+interface Impl<T> {
+  name: string;
+  fn: (data: Buffer) => T;
+  /** Ours, a peer, or information only (stemedb's wasm fallback). */
+  kind: 'ours' | 'peer' | 'info';
+}
+
+type Measured = { name: string; kind: Impl<unknown>['kind']; size: number; ns: number };
+
+/** fast-crc32c picks sse4_crc32 (native) when it loads, else its JS code: find out which it picked. */
+function loadFastCrc(): { calculate: (buf: Uint8Array, initial?: number) => number; impl: string } {
+  const fast = require('fast-crc32c') as { calculate: (buf: Uint8Array, initial?: number) => number };
+  let impl = 'unknown';
+  try {
+    const sse = require('sse4_crc32') as { calculate: unknown; hardware_support?: boolean };
+    if (fast.calculate === sse.calculate) impl = `sse4_crc32 native (hardware_support=${String(sse.hardware_support)})`;
+  } catch (err) {
+    impl = `JS fallback (sse4_crc32 did not load: ${String((err as Error).message).split('\n')[0]})`;
+  }
+  if (impl === 'unknown') {
+    const js = require('fast-crc32c/impls/js_crc32c') as { calculate: unknown };
+    impl = fast.calculate === js.calculate ? 'JS fallback' : 'unknown';
+  }
+  return { calculate: fast.calculate, impl };
+}
+
+const be32 = (d: Uint8Array) => ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
+const hex = (d: Uint8Array) => Buffer.from(d).toString('hex');
+
+async function timeNs(fn: () => unknown, minCpuNs: number): Promise<number> {
+  const stats = await measure(() => do_not_optimize(fn()), { min_cpu_time: minCpuNs });
+  return stats.p50;
+}
+
+async function measureAll<T>(impls: Impl<T>[], inputs: Buffer[], minCpuNs: number, label: string): Promise<Measured[]> {
+  const out: Measured[] = [];
+  for (const data of inputs) {
+    for (const impl of impls) {
+      const ns = await timeNs(() => impl.fn(data), minCpuNs);
+      out.push({ name: impl.name, kind: impl.kind, size: data.length, ns });
+      log(`  ${label} ${bytesLabel(data.length).padEnd(7)} ${impl.name.padEnd(34)} ${sig(ns, 4)} ns`);
+    }
+  }
+  return out;
+}
+
+function sizeTable(title: string, ms: Measured[], notes: string[]) {
+  const rows: Cell[][] = [];
+  for (const size of SIZES) {
+    const at = ms.filter((m) => m.size === size);
+    const ours = at.find((m) => m.kind === 'ours')!;
+    for (const m of at) {
+      rows.push([bytesLabel(size), m.kind === 'info' ? `${m.name} (info)` : m.name, sig(m.ns, 3), sig(size / m.ns, 3), sig(m.ns / ours.ns, 3)]);
+    }
+  }
+  return { title, columns: ['size', 'implementation', 'ns/op', 'GB/s', 'time ÷ stemedb'], rows, notes };
+}
+
+function best(ms: Measured[], size: number): Measured {
+  return ms.filter((m) => m.size === size && m.kind === 'peer').reduce((a, b) => (b.ns < a.ns ? b : a));
+}
+function find(ms: Measured[], size: number, name: string): Measured {
+  const m = ms.find((x) => x.size === size && x.name === name);
+  if (!m) throw new Error(`no measurement for ${name} at ${size}`);
+  return m;
+}
+
+export async function run(opts: RunOptions): Promise<BenchResult> {
+  const res = startResult('hash', opts);
+  const minCpuNs = (opts.quick ? 40 : 400) * 1e6;
+  const fast = loadFastCrc();
+  res.notes.push(`fast-crc32c runs: ${fast.impl}`);
+
+  const crcWasm = await createCRC32(0x82f63b78);
+  const b3Wasm = await createBLAKE3();
+  // stemedb's own fallback, measured beside the native one (when native loaded).
+  const fallback = backend === 'native' ? await createWasmHash() : null;
+  const fbOut = new Uint8Array(32);
+
+  const inputs = SIZES.map((n) => randomFillSync(Buffer.allocUnsafe(n)));
+
+  const crcImpls: Impl<number>[] = [
+    { name: `stemedb crc32c (${backend})`, kind: 'ours', fn: (d) => crc32c(d) },
+    ...(fallback ? [{ name: 'stemedb wasm fallback', kind: 'info' as const, fn: (d: Buffer) => fallback.crc32c(d, 0) }] : []),
+    { name: '@node-rs/crc32 crc32c', kind: 'peer', fn: (d) => nodeRsCrc32c(d) },
+    { name: `fast-crc32c (${fast.impl.startsWith('sse4') ? 'sse4_crc32' : 'js'})`, kind: 'peer', fn: (d) => fast.calculate(d) },
+    { name: 'hash-wasm crc32(0x82f63b78)', kind: 'peer', fn: (d) => be32(crcWasm.init().update(d).digest('binary')) },
+  ];
+  const b3Impls: Impl<Uint8Array>[] = [
+    { name: `stemedb blake3 (${backend})`, kind: 'ours', fn: (d) => blake3(d) },
+    ...(fallback ? [{ name: 'stemedb wasm fallback', kind: 'info' as const, fn: (d: Buffer) => (fallback.blake3(d, fbOut, Blake3Mode.Plain), fbOut) }] : []),
+    { name: '@napi-rs/blake-hash blake3', kind: 'peer', fn: (d) => napiBlake3(d) },
+    { name: 'hash-wasm blake3', kind: 'peer', fn: (d) => b3Wasm.init().update(d).digest('binary') },
+    { name: '@noble/hashes blake3', kind: 'peer', fn: (d) => nobleBlake3(d) },
+  ];
+
+  // Same answers everywhere before anything is timed.
+  for (const d of inputs) {
+    const want = crc32c(d);
+    for (const i of crcImpls) if (i.fn(d) >>> 0 !== want) throw new Error(`${i.name} disagrees with stemedb crc32c at ${d.length} B`);
+    const wantH = hex(blake3(d));
+    for (const i of b3Impls) if (hex(i.fn(d)) !== wantH) throw new Error(`${i.name} disagrees with stemedb blake3 at ${d.length} B`);
+  }
+
+  log('hash: CRC32C');
+  const crcMs = await measureAll(crcImpls, inputs, minCpuNs, 'crc32c');
+  log('hash: BLAKE3');
+  const b3Ms = await measureAll(b3Impls, inputs, minCpuNs, 'blake3');
+
+  res.tables.push(sizeTable('CRC32C', crcMs, ['ns/op: median (mitata p50); GB/s = bytes / ns; "time ÷ stemedb" > 1 means slower than stemedb.']));
+  res.tables.push(sizeTable('BLAKE3-256 (single-threaded, one call per input)', b3Ms, ['@napi-rs/blake-hash blake3() and stemedb blake3() are both single-threaded one-shot calls.']));
+
+  // --- batch: BLAKE3 + frame CRC32C of 10 000 payloads of 128 B ---------------
+  log('hash: batch');
+  const payloads = Array.from({ length: BATCH_COUNT }, () => randomFillSync(Buffer.allocUnsafe(BATCH_PAYLOAD)));
+  const flat = Buffer.concat(payloads);
+  const lengths = new Uint32Array(BATCH_COUNT).fill(BATCH_PAYLOAD);
+  const lenBytes = new Uint8Array(4);
+  new DataView(lenBytes.buffer).setUint32(0, BATCH_PAYLOAD, true);
+  const ref = hashFrames(payloads);
+  const check = hashFrames({ data: flat, lengths });
+  if (hex(ref.hashes) !== hex(check.hashes) || hex(new Uint8Array(ref.crcs.buffer)) !== hex(new Uint8Array(check.crcs.buffer))) {
+    throw new Error('hashFrames array form and {data, lengths} form disagree');
+  }
+  // Peers have no batch call: the same work, one payload at a time.
+  const loop = (h: (p: Uint8Array) => Uint8Array, c: (d: Uint8Array, seed?: number) => number) => () => {
+    const hashes = new Uint8Array(BATCH_COUNT * 32);
+    const crcs = new Uint32Array(BATCH_COUNT);
+    for (let i = 0; i < BATCH_COUNT; i++) {
+      const p = payloads[i]!;
+      const hash = h(p);
+      hashes.set(hash, i * 32);
+      crcs[i] = c(p, c(hash, c(lenBytes, 0)));
+    }
+    return crcs;
+  };
+  const batchImpls: Array<{ name: string; kind: 'ours' | 'peer' | 'info'; fn: () => unknown; crcs: () => Uint32Array }> = [
+    { name: 'stemedb hashFrames(array)', kind: 'ours', fn: () => hashFrames(payloads), crcs: () => hashFrames(payloads).crcs },
+    { name: 'stemedb hashFrames({data, lengths})', kind: 'ours', fn: () => hashFrames({ data: flat, lengths }), crcs: () => hashFrames({ data: flat, lengths }).crcs },
+    { name: 'stemedb blake3 + crc32c per payload', kind: 'info', fn: loop((p) => blake3(p), crc32c), crcs: loop((p) => blake3(p), crc32c) },
+    { name: '@napi-rs/blake-hash + @node-rs/crc32 loop', kind: 'peer', fn: loop((p) => napiBlake3(p), (d, s) => nodeRsCrc32c(d, s)), crcs: loop((p) => napiBlake3(p), (d, s) => nodeRsCrc32c(d, s)) },
+  ];
+  const batchRows: Cell[][] = [];
+  const batchNs = new Map<string, number>();
+  for (const b of batchImpls) {
+    const crcs = b.crcs();
+    if (crcs.some((c, i) => c >>> 0 !== ref.crcs[i])) throw new Error(`${b.name}: frame CRCs disagree with hashFrames`);
+    const ns = await timeNs(b.fn, minCpuNs);
+    batchNs.set(b.name, ns);
+    log(`  batch ${b.name.padEnd(44)} ${sig(ns / 1e6, 4)} ms`);
+  }
+  const base = batchNs.get('stemedb hashFrames({data, lengths})')!;
+  for (const b of batchImpls) {
+    const ns = batchNs.get(b.name)!;
+    batchRows.push([b.name, sig(ns / 1e6, 3), sig(ns / BATCH_COUNT, 3), sig(ns / base, 3)]);
+  }
+  res.tables.push({
+    title: `Batch: BLAKE3 + frame CRC32C of ${BATCH_COUNT.toLocaleString('en-US')} payloads of ${BATCH_PAYLOAD} B`,
+    columns: ['implementation', 'ms/batch', 'ns/record', 'time ÷ hashFrames({data,lengths})'],
+    rows: batchRows,
+    notes: ['Peers have no batch call: they loop one payload at a time (hash, then CRC over len ‖ hash ‖ payload).'],
+  });
+
+  // --- targets ---------------------------------------------------------------
+  const ourCrc = `stemedb crc32c (${backend})`;
+  const ourB3 = `stemedb blake3 (${backend})`;
+  {
+    const mib = 1024 * 1024;
+    const o = find(crcMs, mib, ourCrc);
+    const p = best(crcMs, mib);
+    const r = p.ns / o.ns;
+    target(res, 'CRC32C @ 1 MiB', '>= 2x the best peer\'s GB/s', r, '>=', 2,
+      `${sig(mib / o.ns, 3)} GB/s vs ${sig(mib / p.ns, 3)} GB/s (${p.name}) = ${sig(r, 3)}x`);
+  }
+  {
+    const o = find(crcMs, 64, ourCrc);
+    const p = best(crcMs, 64);
+    const r = o.ns / p.ns;
+    target(res, 'CRC32C, one 64-B call', '<= 0.6x the best peer\'s time', r, '<=', 0.6,
+      `${sig(o.ns, 3)} ns vs ${sig(p.ns, 3)} ns (${p.name}) = ${sig(r, 3)}x`);
+  }
+  {
+    const mib = 1024 * 1024;
+    const o = find(b3Ms, mib, ourB3);
+    const p = find(b3Ms, mib, '@napi-rs/blake-hash blake3');
+    const r = p.ns / o.ns;
+    target(res, 'BLAKE3 @ 1 MiB, single-threaded', '>= @napi-rs/blake-hash GB/s (ratio >= 1)', r, '>=', 1,
+      `${sig(mib / o.ns, 3)} GB/s vs ${sig(mib / p.ns, 3)} GB/s = ${sig(r, 3)}x`);
+  }
+  {
+    const o = find(b3Ms, 1024, ourB3);
+    const p = find(b3Ms, 1024, 'hash-wasm blake3');
+    const r = o.ns / p.ns;
+    target(res, 'BLAKE3 @ 1 KiB', '<= 0.5x hash-wasm\'s time', r, '<=', 0.5,
+      `${sig(o.ns, 3)} ns vs ${sig(p.ns, 3)} ns = ${sig(r, 3)}x`);
+  }
+  for (const name of ['stemedb hashFrames(array)', 'stemedb hashFrames({data, lengths})']) {
+    const ms = batchNs.get(name)! / 1e6;
+    target(res, `${name}, 10 000 × 128 B`, '<= 1.5 ms', ms, '<=', 1.5, `${sig(ms, 3)} ms`);
+  }
+  return finishResult(res);
+}
+
+if (isMain(import.meta.url)) await main(run);

@@ -1,0 +1,60 @@
+/** Timing helpers: fixed-duration concurrent loops, and medians over repeated runs. */
+import { median } from './fmt.js';
+
+export interface Rate {
+  ops: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/**
+ * Runs `concurrency` async loops of `op` until `ms` have passed; the clock stops
+ * when the last in-flight op completes. `op` returns how many records it did.
+ */
+export async function runFor(ms: number, concurrency: number, op: (worker: number) => Promise<number>): Promise<Rate> {
+  let ops = 0;
+  const t0 = performance.now();
+  const deadline = t0 + ms;
+  const worker = async (w: number) => {
+    while (performance.now() < deadline) ops += await op(w);
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  const seconds = (performance.now() - t0) / 1000;
+  return { ops, seconds, perSecond: ops / seconds };
+}
+
+/** The synchronous version: one loop on this thread (raw syscalls, better-sqlite3). */
+export function runForSync(ms: number, op: () => number): Rate {
+  let ops = 0;
+  const t0 = performance.now();
+  const deadline = t0 + ms;
+  while (performance.now() < deadline) ops += op();
+  const seconds = (performance.now() - t0) / 1000;
+  return { ops, seconds, perSecond: ops / seconds };
+}
+
+/** Seconds taken by fn (awaited). */
+export async function timeIt(fn: () => unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+/** Collects samples per key across repetitions; medians at the end. */
+export class Samples {
+  #m = new Map<string, number[]>();
+  add(key: string, value: number): void {
+    const a = this.#m.get(key);
+    if (a) a.push(value);
+    else this.#m.set(key, [value]);
+  }
+  median(key: string): number {
+    return median(this.#m.get(key) ?? []);
+  }
+  all(key: string): number[] {
+    return this.#m.get(key) ?? [];
+  }
+  has(key: string): boolean {
+    return this.#m.has(key);
+  }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/** The `stemedb` command line. Exit codes: 0 ok, 1 corruption, 2 usage, 3 other failures. */
+import { EXIT, UsageError, describeFailure, stdio, type Io } from './common.js';
+import * as journal from './journal-commands.js';
+import * as ingestCmds from './ingest-commands.js';
+import { bench, USAGE as BENCH_USAGE } from './bench.js';
+
+const HELP = `stemedb — a crash-safe write-ahead log with an SQLite ingestor
+
+usage: stemedb <command> [options]    (stemedb <command> --help for details)
+
+commands:
+  append <dir>        append records from stdin lines or files
+  dump <dir>          print records as JSON lines
+  inspect <dir>       segments, offsets, sizes, durable watermark, lock holder
+  verify <dir>        verify every record (exit 0 clean, 1 corrupt)
+  recover <dir>       run recovery with a policy (--policy, --dry-run)
+  ingest <dir>        ingest into SQLite (--db, --follow)
+  query               query the SQLite store (--db, --subject | --hash)
+  bench               run the comparative benchmarks and write bench-results/report.md
+
+exit codes: 0 ok, 1 corruption found, 2 usage error, 3 other failure`;
+
+const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
+  append: journal.append,
+  dump: journal.dump,
+  inspect: journal.inspect,
+  verify: journal.verify,
+  recover: journal.recoverCommand,
+  ingest: ingestCmds.ingest,
+  query: ingestCmds.query,
+  bench,
+};
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.out(HELP);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+    return await run(rest, io);
+  } catch (err) {
+    const { code, message } = describeFailure(err);
+    io.err(`stemedb ${command}: ${message}`);
+    return code;
+  }
+}
+
+export { BENCH_USAGE };
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/stemedb') || process.argv[1]?.endsWith('cli/main.js') || process.argv[1]?.endsWith('cli/main.ts');
+if (isMain) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
