@@ -16,7 +16,10 @@ export async function runFor(ms: number, concurrency: number, op: (worker: numbe
   const t0 = performance.now();
   const deadline = t0 + ms;
   const worker = async (w: number) => {
-    while (performance.now() < deadline) ops += await op(w);
+    while (performance.now() < deadline) {
+      const n = await op(w); // not `ops += await op(w)`: that reads ops before the await
+      ops += n;
+    }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   const seconds = (performance.now() - t0) / 1000;

@@ -617,7 +617,16 @@ export class SimDisk implements JournalIO {
     const f = this.#fds.get(fd);
     if (!f) throw errnoError('EBADF', syscall, String(fd), 'bad file descriptor');
     if (write && !f.writable) throw errnoError('EBADF', syscall, f.path, 'not open for writing');
+    f.path = this.#pathOf(f);
     return f;
+  }
+
+  /** The file's current name (it may have been renamed since it was opened). */
+  #pathOf(f: OpenFile): string {
+    const d = this.#dirs.get(posix.dirname(f.path));
+    if (d?.live.get(posix.basename(f.path)) === f.ino) return f.path;
+    for (const [p, dir] of this.#dirs) for (const [name, id] of dir.live) if (id === f.ino) return posix.join(p, name);
+    return f.path;
   }
 
   #int(n: number): number {
@@ -709,7 +718,7 @@ export class SimDisk implements JournalIO {
 
   #write(f: OpenFile, position: number, data: Uint8Array): void {
     const ino = this.#inodes.get(f.ino)!;
-    const fault = this.#fault('write', f.path, false);
+    const fault = this.#fault('write', this.#pathOf(f), false);
     let d = data;
     if (fault) d = data.subarray(0, this.#int(data.length + 1)); // a short write before the error
     if (d.length > 0) {
@@ -724,8 +733,9 @@ export class SimDisk implements JournalIO {
   #sync(f: OpenFile): void {
     const ino = this.#inodes.get(f.ino)!;
     this.stats.syncs++;
-    this.stats.syncsByPath.set(f.path, (this.stats.syncsByPath.get(f.path) ?? 0) + 1);
-    const fault = this.#fault('sync', f.path, false) as (Error & { code: string; pages?: PagesAfterSyncError }) | null;
+    const path = this.#pathOf(f);
+    this.stats.syncsByPath.set(path, (this.stats.syncsByPath.get(path) ?? 0) + 1);
+    const fault = this.#fault('sync', path, false) as (Error & { code: string; pages?: PagesAfterSyncError }) | null;
     if (fault) {
       // Linux: some of the dirty data may be on disk, the rest is lost, and
       // the pages are marked clean either way (the error is reported once).

@@ -1,0 +1,119 @@
+// The stemedb command line, through real child processes: every subcommand on a real journal,
+// verify on a corrupted one exits 1 naming the position, bad arguments exit 2 with usage.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Journal, encodeAssertion, blake3 } from '../src/index.js';
+import { tempDir } from './helpers/tmp.js';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
+
+function cli(args: string[], input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+const { dir: root, cleanup } = tempDir('stemedb-cli-');
+const dir = join(root, 'wal');
+
+test('append from stdin lines and from files, then dump as JSON lines', () => {
+  const a = cli(['append', dir, '--json'], 'alpha\nbeta\n');
+  assert.is(a.code, 0, a.err);
+  const acks = a.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(acks.map((x) => [x.offset, x.length]), [[0, 5], [45, 4]]);
+  writeFileSync(join(root, 'blob.bin'), Buffer.from([0, 1, 2, 255]));
+  const b = cli(['append', dir, '--file', join(root, 'blob.bin')]);
+  assert.is(b.code, 0, b.err);
+  const d = cli(['dump', dir, '--encoding', 'utf8']);
+  assert.is(d.code, 0, d.err);
+  const recs = d.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(recs.map((r) => r.payload).slice(0, 2), ['alpha', 'beta']);
+  assert.is(recs[0].hash, Buffer.from(blake3(Buffer.from('alpha'))).toString('hex'));
+  const hex = cli(['dump', dir, '--from', String(recs[2].offset), '--encoding', 'hex']);
+  assert.is(JSON.parse(hex.out.trim()).payload, '000102ff');
+  const limited = cli(['dump', dir, '--limit', '1']);
+  assert.is(limited.out.trim().split('\n').length, 1);
+});
+
+test('inspect shows segments, offsets, the durable watermark and no lock holder', () => {
+  const r = cli(['inspect', dir, '--json']);
+  assert.is(r.code, 0, r.err);
+  const info = JSON.parse(r.out);
+  assert.is(info.segments.length, 1);
+  assert.is(info.firstOffset, 0);
+  assert.is(info.durableOffset, info.endOffset);
+  assert.is(info.lockHolder, null);
+  const text = cli(['inspect', dir]);
+  assert.match(text.out, /durable watermark/);
+});
+
+test('verify a clean journal exits 0; recover --dry-run reports', () => {
+  const v = cli(['verify', dir]);
+  assert.is(v.code, 0, v.err);
+  assert.match(v.out, /ok: 3 records/);
+  const r = cli(['recover', dir, '--policy', 'strict', '--dry-run', '--json']);
+  assert.is(r.code, 0, r.err);
+  assert.is(JSON.parse(r.out).recordsValid, 3);
+});
+
+test('ingest into SQLite and query by subject and by hash', async () => {
+  const jdir = join(root, 'facts');
+  const j = await Journal.open(jdir);
+  const epoch = new Uint8Array(16).fill(7);
+  const payload = encodeAssertion({ subject: 'water', predicate: 'boils_at_c', object: 100, epoch, author: 'ann', confidence: 0.9, createdAt: 1_700_000_000_000 });
+  const { hash } = await j.append(payload);
+  await j.append(encodeAssertion({ subject: 'water', predicate: 'freezes_at_c', object: 0, epoch, author: 'bob', confidence: 0.8, createdAt: 1_700_000_000_001 }));
+  await j.append(new Uint8Array([9, 9, 9])); // malformed: a dead letter, ingestion goes on
+  await j.close();
+  const db = join(root, 'facts.sqlite');
+  const ing = cli(['ingest', jdir, '--db', db, '--json']);
+  assert.is(ing.code, 0, ing.err);
+  const stats = JSON.parse(ing.out);
+  assert.is(stats.assertions, 2);
+  assert.is(stats.deadLetters, 1);
+  const again = cli(['ingest', jdir, '--db', db, '--json']);
+  assert.is(JSON.parse(again.out).records, 0, 'exactly once: the cursor was committed');
+  const q = cli(['query', '--db', db, '--subject', 'water', '--json']);
+  assert.is(q.code, 0, q.err);
+  assert.equal(q.out.trim().split('\n').map((l) => JSON.parse(l).predicate).sort(), ['boils_at_c', 'freezes_at_c']);
+  const h = cli(['query', '--db', db, '--hash', Buffer.from(hash).toString('hex')]);
+  assert.is(h.code, 0, h.err);
+  assert.match(h.out, /water boils_at_c 100/);
+});
+
+test('verify on a corrupted journal exits 1 and names the position', () => {
+  const seg = join(dir, '00000000000000000000.wal');
+  const bytes = readFileSync(seg);
+  bytes[32 + 45 + 41] ^= 0xff; // payload of the second record ('beta')
+  writeFileSync(seg, bytes);
+  const v = cli(['verify', dir]);
+  assert.is(v.code, 1, v.out + v.err);
+  assert.match(v.err, /00000000000000000000\.wal at byte 77/);
+  const j = cli(['verify', dir, '--json']);
+  assert.is(j.code, 1);
+  assert.is(JSON.parse(j.out).position, 77);
+  const rec = cli(['recover', dir, '--policy', 'truncate', '--dry-run', '--json']);
+  assert.is(rec.code, 0, rec.err);
+  assert.is(JSON.parse(rec.out).truncatedAt, 45);
+});
+
+test('bad arguments exit 2 with usage; --help exits 0', () => {
+  for (const args of [[], ['nope'], ['dump'], ['dump', dir, '--bogus'], ['dump', dir, '--encoding', 'rot13'], ['recover', dir], ['recover', dir, '--policy', 'maybe'], ['query', '--db', 'x.sqlite'], ['query', '--db', 'x', '--hash', 'zz'], ['append', dir, '--durability', 'sometimes'], ['dump', dir, '--from', '-5']]) {
+    const r = cli(args);
+    assert.is(r.code, 2, `${args.join(' ')} -> ${r.code}: ${r.err}`);
+    assert.match(r.err + r.out, /usage|unknown|must|missing|required|exactly one/i, args.join(' '));
+  }
+  for (const c of ['append', 'dump', 'inspect', 'verify', 'recover', 'ingest', 'query', 'bench']) {
+    const r = cli([c, '--help']);
+    assert.is(r.code, 0, c);
+    assert.match(r.out, new RegExp(`usage: stemedb ${c}`));
+  }
+  const missing = cli(['inspect', join(root, 'does-not-exist')]);
+  assert.is(missing.code, 3);
+});
+
+test.after(() => cleanup());
+test.run();
