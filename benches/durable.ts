@@ -42,18 +42,25 @@ interface Method {
   run(dir: string, ms: number): Promise<{ rate: Rate; perSync?: number; hist?: string }>;
 }
 
-const payloads = (() => {
+interface Data {
+  payloads: Buffer[];
+  frames: ReturnType<typeof buildFrames>;
+  frameLen: number;
+}
+
+/** A pool of distinct random payloads (cycled through) and their pre-built frames for the raw baselines. */
+function makeData(): Data {
   const all = randomFillSync(Buffer.allocUnsafe(RECORD * POOL));
-  return Array.from({ length: POOL }, (_, i) => all.subarray(i * RECORD, (i + 1) * RECORD));
-})();
-const frames = buildFrames(payloads);
-const frameLen = frames.offsets[1]! - frames.offsets[0]!;
+  const payloads = Array.from({ length: POOL }, (_, i) => all.subarray(i * RECORD, (i + 1) * RECORD));
+  const frames = buildFrames(payloads);
+  return { payloads, frames, frameLen: frames.offsets[1]! - frames.offsets[0]! };
+}
 
 function histText(h: Record<string, number>): string {
   return Object.entries(h).map(([k, v]) => `${k}:${v}`).join(' ');
 }
 
-function stemedb(durability: 'each' | 'group', concurrency: number): Method {
+function stemedb({ payloads }: Data, durability: 'each' | 'group', concurrency: number): Method {
   return {
     name: `stemedb '${durability}'`,
     concurrency,
@@ -73,7 +80,8 @@ function stemedb(durability: 'each' | 'group', concurrency: number): Method {
   };
 }
 
-const rawPerRecord: Method = {
+function rawPerRecord({ frames, frameLen }: Data): Method {
+  return {
   name: 'raw writeSync + fdatasync per record',
   concurrency: 1,
   async run(dir, ms) {
@@ -88,9 +96,11 @@ const rawPerRecord: Method = {
     closeSync(fd);
     return { rate, perSync: 1 };
   },
-};
+  };
+}
 
-const rawIdealGroup: Method = {
+function rawIdealGroup({ frames, frameLen }: Data): Method {
+  return {
   name: `raw ideal group (${GROUP} frames, 1 fdatasync)`,
   concurrency: GROUP,
   async run(dir, ms) {
@@ -106,9 +116,11 @@ const rawIdealGroup: Method = {
     closeSync(fd);
     return { rate, perSync: GROUP };
   },
-};
+  };
+}
 
-const sqliteFull: Method = {
+function sqliteFull({ payloads }: Data): Method {
+  return {
   name: 'better-sqlite3 WAL FULL, 1 row/txn',
   concurrency: 1,
   async run(dir, ms) {
@@ -125,9 +137,10 @@ const sqliteFull: Method = {
     db.close();
     return { rate, perSync: 1 };
   },
-};
+  };
+}
 
-function level(concurrency: number): Method {
+function level({ payloads }: Data, concurrency: number): Method {
   return {
     name: 'classic-level put({ sync: true })',
     concurrency,
@@ -146,7 +159,7 @@ function level(concurrency: number): Method {
   };
 }
 
-function lmdb(concurrency: number): Method {
+function lmdb({ payloads }: Data, concurrency: number): Method {
   return {
     name: 'lmdb put + await flushed',
     concurrency,
@@ -168,18 +181,23 @@ function lmdb(concurrency: number): Method {
 export async function run(opts: RunOptions): Promise<BenchResult> {
   const res = startResult('durable', opts);
   const ms = opts.quick ? 500 : 2000;
+  const data = makeData();
+  const raw1m = rawPerRecord(data);
+  const idealM = rawIdealGroup(data);
+  const group64 = stemedb(data, 'group', GROUP);
+  const at1 = { each: stemedb(data, 'each', 1), group: stemedb(data, 'group', 1) };
   const methods: Method[] = [
-    rawPerRecord,
-    stemedb('each', 1),
-    stemedb('group', 1),
-    sqliteFull,
-    level(1),
-    lmdb(1),
-    rawIdealGroup,
-    stemedb('each', GROUP),
-    stemedb('group', GROUP),
-    level(GROUP),
-    lmdb(GROUP),
+    raw1m,
+    at1.each,
+    at1.group,
+    sqliteFull(data),
+    level(data, 1),
+    lmdb(data, 1),
+    idealM,
+    stemedb(data, 'each', GROUP),
+    group64,
+    level(data, GROUP),
+    lmdb(data, GROUP),
   ];
   const key = (m: Method) => `${m.name}@${m.concurrency}`;
   const rates = new Samples();
@@ -199,8 +217,8 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       }
     }
   }
-  const rawKey = key(rawPerRecord);
-  const idealKey = key(rawIdealGroup);
+  const rawKey = key(raw1m);
+  const idealKey = key(idealM);
   const rows: Cell[][] = methods.map((m) => {
     const r = rates.median(key(m));
     return [
@@ -215,20 +233,20 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     rows,
     notes: [
       'records/sync for stemedb comes from journal.stats() (records written ÷ fdatasyncs).',
-      `stemedb 'group' c=${GROUP}, records-per-sync histogram of the last run: ${hist.get(key(stemedb('group', GROUP))) ?? '—'}`,
+      `stemedb 'group' c=${GROUP}, records-per-sync histogram of the last run: ${hist.get(key(group64)) ?? '—'}`,
       'Raw baselines run synchronously on the JS thread; stemedb, classic-level and lmdb sync on worker threads.',
     ],
   });
   res.notes.push(`disk: ${res.machine.disk?.device ?? '?'} (${res.machine.disk?.fsType ?? '?'}); durable figures are bound by its fdatasync latency.`);
 
-  const g64 = rates.median(key(stemedb('group', GROUP)));
+  const g64 = rates.median(key(group64));
   const ideal = rates.median(idealKey);
   const raw1 = rates.median(rawKey);
   target(res, `'group' at concurrency ${GROUP}`, '>= 150 k durable records/s', g64, '>=', 150_000, `${sig(g64 / 1000, 3)} k records/s`);
   target(res, `'group' at concurrency ${GROUP} vs raw ideal group`, '>= 0.85 of the ideal group (same run)', g64 / ideal, '>=', 0.85,
     `${sig(g64 / 1000, 3)} k vs ${sig(ideal / 1000, 3)} k records/s = ${sig(g64 / ideal, 3)}`);
   for (const mode of ['each', 'group'] as const) {
-    const r = rates.median(key(stemedb(mode, 1)));
+    const r = rates.median(key(at1[mode]));
     target(res, `'${mode}' at concurrency 1 vs raw per-record sync`, '>= 0.9 of raw writeSync+fdatasync', r / raw1, '>=', 0.9,
       `${sig(r, 3)} vs ${sig(raw1, 3)} records/s = ${sig(r / raw1, 3)}`);
   }

@@ -201,57 +201,37 @@ napi_value FrameBatch(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// sealFrames(buf, count) -> end position
+// sealFrames(buf, count, hashesOut?) -> end position. With hashesOut, each
+// frame's hash is also copied to hashesOut[i*32] (the journal's results keep
+// those, so its frame buffer can be reused for the next batch).
 napi_value SealFrames(napi_env env, napi_callback_info info) {
   Args a;
   if (!get_args(env, info, &a, 2)) return nullptr;
-  Bytes buf;
+  Bytes buf, hashes;
   uint64_t count;
   if (!get_bytes(env, a.argv[0], "buf", &buf) || !get_index(env, a.argv[1], "count", &count)) return nullptr;
+  bool want_hashes = false;
+  if (a.argc >= 3) {
+    napi_valuetype t;
+    napi_typeof(env, a.argv[2], &t);
+    if (t != napi_undefined) {
+      if (!get_bytes(env, a.argv[2], "hashes", &hashes)) return nullptr;
+      if (hashes.len / blake3::kOutLen < count) return throw_range_error(env, "hashes is too small");
+      want_hashes = true;
+    }
+  }
   size_t end = seal_frames(buf.data, buf.len, count);
   if (end == SIZE_MAX) return throw_range_error(env, "a frame's length field runs past the buffer");
+  if (want_hashes) {
+    size_t q = 0;
+    for (uint64_t i = 0; i < count; i++) {
+      const uint8_t* f = buf.data + q;
+      std::memcpy(hashes.data + i * blake3::kOutLen, f + 8, blake3::kOutLen);
+      q += kFrameHeader + (static_cast<uint32_t>(f[0]) | (static_cast<uint32_t>(f[1]) << 8) |
+                           (static_cast<uint32_t>(f[2]) << 16) | (static_cast<uint32_t>(f[3]) << 24));
+    }
+  }
   return make_f64(env, static_cast<double>(end));
-}
-
-// encodeFrames(payloads: Uint8Array[], out: Uint8Array, hashesOut: Uint8Array) -> bytes
-// Gathers the payloads into back-to-back frames in `out`, fills every header
-// (len, crc32c, blake3) and copies each hash to hashesOut[i*32]: the journal's
-// whole batch in one crossing instead of one TypedArray.set per record.
-napi_value EncodeFrames(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!get_args(env, info, &a, 3)) return nullptr;
-  bool is_array = false;
-  if (napi_is_array(env, a.argv[0], &is_array) != napi_ok || !is_array) return throw_type_error(env, "payloads must be an array");
-  Bytes out, hashes;
-  if (!get_bytes(env, a.argv[1], "out", &out) || !get_bytes(env, a.argv[2], "hashes", &hashes)) return nullptr;
-  uint32_t n = 0;
-  napi_get_array_length(env, a.argv[0], &n);
-  if (hashes.len < static_cast<size_t>(n) * blake3::kOutLen) return throw_range_error(env, "hashes is too small");
-  size_t pos = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value el;
-    Bytes p;
-    if (napi_get_element(env, a.argv[0], i, &el) != napi_ok || !get_bytes(env, el, "payload", &p)) return nullptr;
-    if (p.len > 0xffffffffu - kFrameHeader) return throw_range_error(env, "payload too large for a frame");
-    if (out.len - pos < kFrameHeader + p.len) return throw_range_error(env, "out is too small for the frames");
-    uint8_t* f = out.data + pos;
-    uint32_t len = static_cast<uint32_t>(p.len);
-    f[0] = static_cast<uint8_t>(len);
-    f[1] = static_cast<uint8_t>(len >> 8);
-    f[2] = static_cast<uint8_t>(len >> 16);
-    f[3] = static_cast<uint8_t>(len >> 24);
-    if (p.len) std::memcpy(f + kFrameHeader, p.data, p.len);
-    pos += kFrameHeader + p.len;
-  }
-  seal_frames(out.data, pos, n);
-  size_t q = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    const uint8_t* f = out.data + q;
-    std::memcpy(hashes.data + static_cast<size_t>(i) * blake3::kOutLen, f + 8, blake3::kOutLen);
-    q += kFrameHeader + (static_cast<uint32_t>(f[0]) | (static_cast<uint32_t>(f[1]) << 8) |
-                         (static_cast<uint32_t>(f[2]) << 16) | (static_cast<uint32_t>(f[3]) << 24));
-  }
-  return make_f64(env, static_cast<double>(pos));
 }
 
 // verifyFrames(buf, start, end, maxLen, maxCount, out: Float64Array[3]) -> status
@@ -309,7 +289,6 @@ void InitHash(napi_env env, napi_value exports) {
   set_function(env, exports, "hasherCopy", HasherCopy);
   set_function(env, exports, "frameBatch", FrameBatch);
   set_function(env, exports, "sealFrames", SealFrames);
-  set_function(env, exports, "encodeFrames", EncodeFrames);
   set_function(env, exports, "verifyFrames", VerifyFrames);
   set_function(env, exports, "hashInfo", HashInfo);
   set_function(env, exports, "blake3SetImpl", Blake3SetImpl);

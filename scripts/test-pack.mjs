@@ -14,11 +14,13 @@
 //     compile, fails (no compiler), prints one warning line, the install
 //     succeeds, the package runs on wasm and passes the same round trip;
 //     then `npm ci --ignore-scripts`: wasm, no warning.
+//  4. that tarball again with the normal PATH: the install script compiles the
+//     addon from the shipped sources and it loads from build/Release.
 //
 // The temporary projects deny better-sqlite3's install script in "allowScripts":
 // it needs a compiler or a download from GitHub, and a dependency's failed
 // install script fails the whole `npm install` (see docs/install.md).
-// Env: KEEP_TMP=1 keeps the temporary directory. POSIX only (a PATH without a
+// Env: KEEP_TMP=1 keeps the temporary directory; TEST_PACK_SOURCE_BUILD=0 skips 4. POSIX only (a PATH without a
 // compiler means nothing on Windows, where node-gyp finds Visual Studio itself).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -103,6 +105,7 @@ const required = [
   'dist/index.js',
   'dist/index.d.ts',
   prebuildRel,
+  ...Object.values(typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : pkg.bin ?? {}).map((f) => f.replace(/^\.\//, '')),
   ...(existsSync(join(root, 'README.md')) ? ['README.md'] : []),
   ...walk('native').filter((f) => /\.(cc|h)$/.test(f)),
   ...walk('docs').filter((f) => f.endsWith('.md')),
@@ -205,8 +208,8 @@ function makeProject(name) {
   return dir;
 }
 
-function npmIn(dir, args) {
-  return run(process.execPath, [npm, ...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env: sandboxEnv });
+function npmIn(dir, args, env = sandboxEnv) {
+  return run(process.execPath, [npm, ...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env });
 }
 
 function roundtrip(dir, extraEnv = {}) {
@@ -221,7 +224,7 @@ function roundtrip(dir, extraEnv = {}) {
 const warningLines = (out) => out.split('\n').filter((l) => /^stemedb:/.test(l.trim()));
 
 function scenario(label, dir, installArgs, expect) {
-  const inst = npmIn(dir, installArgs);
+  const inst = npmIn(dir, installArgs, expect.env);
   const pkgDir = join(dir, 'node_modules', 'stemedb');
   check(`${label}: \`npm ${installArgs.join(' ')}\` succeeds`, inst.status === 0 && existsSync(join(pkgDir, 'package.json')), inst.out);
   if (expect.scriptRuns !== undefined) {
@@ -230,12 +233,17 @@ function scenario(label, dir, installArgs, expect) {
   }
   const warns = warningLines(inst.out);
   check(`${label}: ${expect.warnings} stemedb warning line(s) during install${warns.length ? ` ("${warns[0].slice(0, 90)}...")` : ''}`, warns.length === expect.warnings, inst.out);
-  check(`${label}: nothing left in node_modules/stemedb/build`, !existsSync(join(pkgDir, 'build')), readdirSync(pkgDir).join(' '));
+  const builtAddon = join(pkgDir, 'build', 'Release', 'stemedb.node');
+  if (expect.addon === 'source') check(`${label}: compiled from source into build/Release/stemedb.node`, existsSync(builtAddon), inst.out);
+  else check(`${label}: nothing compiled (no node_modules/stemedb/build)`, !existsSync(join(pkgDir, 'build')), readdirSync(pkgDir).join(' '));
   const rt = roundtrip(dir);
   const got = rt.info;
   const detail = `${rt.out}`;
   check(`${label}: backend === '${expect.backend}'${got ? ` (${got.reason}${got.addon ? ', ' + relative(pkgDir, got.addon) : ''})` : ''}`, got?.backend === expect.backend, detail);
-  if (expect.backend === 'native') check(`${label}: the addon loaded from ${prebuildRel}`, got?.addon === join(realpathSync(pkgDir), prebuildRel), detail);
+  if (expect.backend === 'native') {
+    const want = expect.addon === 'source' ? 'build/Release/stemedb.node' : prebuildRel;
+    check(`${label}: the addon loaded from ${want}`, got?.addon === join(realpathSync(pkgDir), want), detail);
+  }
   check(`${label}: journal round trip (append ${got?.records ?? '?'} records over ${got?.segments ?? '?'} segments, read, reopen, iterate)`, rt.status === 0 && got?.ok === true, detail);
   return inst;
 }
@@ -255,6 +263,16 @@ const native = roundtrip(noPrebuild, { STEMEDB_BACKEND: 'native' });
 check('no prebuild: STEMEDB_BACKEND=native makes the missing addon an error', native.status !== 0 && /STEMEDB_BACKEND=native/.test(native.out), native.out);
 rmSync(join(noPrebuild, 'node_modules'), { recursive: true, force: true });
 scenario('no prebuild, ci --ignore-scripts', noPrebuild, ['ci', '--ignore-scripts'], { warnings: 0, backend: 'wasm' });
+
+// ---- 4. without the prebuild, with a compiler: the install builds from source --------
+// Proves the tarball carries everything a source build needs (native/, binding.gyp,
+// scripts/gyp-sources.cjs, node-addon-api). TEST_PACK_SOURCE_BUILD=0 skips it.
+if (process.env.TEST_PACK_SOURCE_BUILD !== '0') {
+  const sourceBuild = makeProject('source-build');
+  const withCompiler = { ...sandboxEnv, PATH: process.env.PATH, JOBS: 'max' };
+  if (process.env.npm_config_nodedir) withCompiler.npm_config_nodedir = process.env.npm_config_nodedir;
+  scenario('no prebuild, compiler on PATH', sourceBuild, ['install', '--foreground-scripts', tgzNoPrebuild], { env: withCompiler, scriptRuns: true, warnings: 0, backend: 'native', addon: 'source' });
+}
 
 if (process.env.KEEP_TMP === '1') console.log(`test:pack: kept ${work}`);
 else rmSync(work, { recursive: true, force: true });

@@ -87,7 +87,7 @@ test('ingest into SQLite and query by subject and by hash', async () => {
 test('verify on a corrupted journal exits 1 and names the position', () => {
   const seg = join(dir, '00000000000000000000.wal');
   const bytes = readFileSync(seg);
-  bytes[32 + 45 + 41] ^= 0xff; // payload of the second record ('beta')
+  bytes[32 + 45 + 41]! ^= 0xff; // payload of the second record ('beta')
   writeFileSync(seg, bytes);
   const v = cli(['verify', dir]);
   assert.is(v.code, 1, v.out + v.err);

@@ -45,12 +45,11 @@ export interface HashBackend {
   /** Hash + frame CRC of n payloads stored back to back. */
   frameBatch(data: Uint8Array, lengths: Uint32Array, hashes: Uint8Array, crcs: Uint32Array): void;
   /**
-   * Lays the payloads out as back-to-back frames in `out` (len, crc32c, blake3,
-   * payload), copies each hash to hashes[i*32], and returns the bytes used.
+   * Fills crc and hash of `count` frames laid out from buf[0] (len fields and
+   * payloads already there); with `hashes`, also copies each hash to
+   * hashes[i*32]. Returns the end position.
    */
-  encodeFrames(payloads: readonly Uint8Array[], out: Uint8Array, hashes: Uint8Array): number;
-  /** Fills crc and hash of `count` frames laid out from buf[0]; returns the end position. */
-  sealFrames(buf: Uint8Array, count: number): number;
+  sealFrames(buf: Uint8Array, count: number, hashes?: Uint8Array): number;
   /** Walks and verifies frames in buf[start, end). */
   verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number): FrameWalk;
 }

@@ -13,7 +13,7 @@ export function frameCrc(crc32c: Crc, len: number, hash: Uint8Array, payload: Ui
   return crc32c(payload, crc32c(hash, crc32c(lenBytes, 0)));
 }
 
-export function sealFramesJs(crc32c: Crc, hash32: Hash32, buf: Uint8Array, count: number): number {
+export function sealFramesJs(crc32c: Crc, hash32: Hash32, buf: Uint8Array, count: number, hashes?: Uint8Array): number {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   for (let i = 0; i < count; i++) {
@@ -23,27 +23,10 @@ export function sealFramesJs(crc32c: Crc, hash32: Hash32, buf: Uint8Array, count
     const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
     const hash = hash32(payload);
     buf.set(hash, pos + 8);
+    hashes?.set(hash, i * 32);
     view.setUint32(pos + 4, frameCrc(crc32c, len, hash, payload), true);
     pos += FRAME_HEADER + len;
   }
-  return pos;
-}
-
-export function encodeFramesJs(crc32c: Crc, hash32: Hash32, payloads: readonly Uint8Array[], out: Uint8Array, hashes: Uint8Array): number {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  let pos = 0;
-  for (const p of payloads) {
-    if (out.length - pos < FRAME_HEADER + p.length) throw new RangeError('out is too small for the frames');
-    view.setUint32(pos, p.length, true);
-    out.set(p, pos + FRAME_HEADER);
-    pos += FRAME_HEADER + p.length;
-  }
-  sealFramesJs(crc32c, hash32, out.subarray(0, pos), payloads.length);
-  let q = 0;
-  payloads.forEach((p, i) => {
-    hashes.set(out.subarray(q + 8, q + FRAME_HEADER), i * 32);
-    q += FRAME_HEADER + p.length;
-  });
   return pos;
 }
 

@@ -18,8 +18,7 @@ export function createNativeHash(b: NativeBinding): HashBackend {
     blake3Async: (data, outLen) => b.blake3Async(data, outLen),
     createHasher: (mode, keyOrContext) => wrapHasher(b.hasherCreate(mode, keyOrContext)),
     frameBatch: (data, lengths, hashes, crcs) => b.frameBatch(data, lengths, hashes, crcs),
-    encodeFrames: (payloads, out, hashes) => b.encodeFrames(payloads, out, hashes),
-    sealFrames: (buf, count) => b.sealFrames(buf, count),
+    sealFrames: (buf, count, hashes) => b.sealFrames(buf, count, hashes),
     verifyFrames(buf, start, end, maxLen, maxCount): FrameWalk {
       const status = b.verifyFrames(buf, start, end, maxLen, maxCount, walkOut);
       return { count: walkOut[0]!, pos: walkOut[1]!, status };

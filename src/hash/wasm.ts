@@ -8,7 +8,7 @@
 import { createBLAKE3, createCRC32 } from 'hash-wasm';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import { Blake3Mode, type HashBackend, type RawHasher } from './backend.js';
-import { encodeFramesJs, sealFramesJs, verifyFramesJs, frameCrc } from './frames-js.js';
+import { sealFramesJs, verifyFramesJs, frameCrc } from './frames-js.js';
 
 const encoder = new TextEncoder();
 
@@ -79,8 +79,7 @@ export async function createWasmHash(): Promise<HashBackend> {
         off += payload.length;
       }
     },
-    encodeFrames: (payloads, out, hashes) => encodeFramesJs(crc32c, hash32, payloads, out, hashes),
-    sealFrames: (buf, count) => sealFramesJs(crc32c, hash32, buf, count),
+    sealFrames: (buf, count, hashes) => sealFramesJs(crc32c, hash32, buf, count, hashes),
     verifyFrames: (buf, start, end, maxLen, maxCount) =>
       verifyFramesJs(crc32c, hash32, buf, start, end, maxLen, maxCount),
   };

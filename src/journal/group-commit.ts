@@ -188,12 +188,13 @@ export class GroupCommit {
       total += e.bytes;
       count += e.payloads.length;
     }
-    // One native call frames, hashes and checksums the whole batch; runs
-    // split it where a record starts a new segment.
-    const all: Uint8Array[] = new Array(count);
+    // Frames laid out back to back in a reused scratch buffer (a fresh large
+    // buffer per batch costs more in GC than the copying); one native call
+    // then fills every CRC and hash. Runs split it where a segment starts.
+    const buf = this.#scratch(total);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const runs: Array<{ start: number; fresh: boolean; records: number }> = [{ start: 0, fresh: false, records: 0 }];
     let p = 0;
-    let k = 0;
     for (const e of batch) {
       let bi = 0;
       for (let i = 0; i < e.payloads.length; i++) {
@@ -204,13 +205,13 @@ export class GroupCommit {
         }
         runs[runs.length - 1]!.records++;
         const payload = e.payloads[i]!;
-        all[k++] = payload;
+        view.setUint32(p, payload.length, true);
+        buf.set(payload, p + FRAME_HEADER);
         p += FRAME_HEADER + payload.length;
       }
     }
-    const buf = new Uint8Array(total);
     const hashes = new Uint8Array(count * 32);
-    hashBackend.encodeFrames(all, buf, hashes);
+    hashBackend.sealFrames(buf, count, hashes);
     const base = batch[0]!.first;
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
@@ -230,7 +231,7 @@ export class GroupCommit {
       this.writtenOffset = end;
       if (sync) this.#advanceDurable(end);
     }
-    k = 0;
+    let k = 0;
     for (const e of batch) {
       const results: AppendResult[] = new Array(e.payloads.length);
       let offset = e.first;
@@ -241,6 +242,14 @@ export class GroupCommit {
       }
       e.resolve(results);
     }
+  }
+
+  #buffer = new Uint8Array(0);
+
+  /** A frame buffer of exactly `bytes`, reusing one allocation across batches (one batch is in flight at a time). */
+  #scratch(bytes: number): Uint8Array {
+    if (this.#buffer.length < bytes) this.#buffer = new Uint8Array(Math.max(bytes, Math.min(this.#buffer.length * 2, this.options.maxBatchBytes)));
+    return this.#buffer.subarray(0, bytes);
   }
 
   async #syncActive(): Promise<void> {

@@ -23,8 +23,7 @@ export interface NativeBinding {
   hasherDigest(handle: unknown, out: Uint8Array, seek: number): void;
   hasherCopy(handle: unknown): unknown;
   frameBatch(data: Uint8Array, lengths: Uint32Array, hashes: Uint8Array, crcs: Uint32Array): void;
-  sealFrames(buf: Uint8Array, count: number): number;
-  encodeFrames(payloads: readonly Uint8Array[], out: Uint8Array, hashes: Uint8Array): number;
+  sealFrames(buf: Uint8Array, count: number, hashes?: Uint8Array): number;
   verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number, out: Float64Array): number;
   hashInfo(): { crc32c: string; blake3: string };
   blake3SetImpl(name: string): boolean;
