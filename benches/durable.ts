@@ -82,61 +82,61 @@ function stemedb({ payloads }: Data, durability: 'each' | 'group', concurrency: 
 
 function rawPerRecord({ frames, frameLen }: Data): Method {
   return {
-  name: 'raw writeSync + fdatasync per record',
-  concurrency: 1,
-  async run(dir, ms) {
-    const fd = openSync(join(dir, 'raw.wal'), 'w');
-    let i = 0;
-    const rate = runForSync(ms, () => {
-      const k = i++ % POOL;
-      writeSync(fd, frames.buf, frames.offsets[k]!, frameLen);
-      fdatasyncSync(fd);
-      return 1;
-    });
-    closeSync(fd);
-    return { rate, perSync: 1 };
-  },
+    name: 'raw writeSync + fdatasync per record',
+    concurrency: 1,
+    async run(dir, ms) {
+      const fd = openSync(join(dir, 'raw.wal'), 'w');
+      let i = 0;
+      const rate = runForSync(ms, () => {
+        const k = i++ % POOL;
+        writeSync(fd, frames.buf, frames.offsets[k]!, frameLen);
+        fdatasyncSync(fd);
+        return 1;
+      });
+      closeSync(fd);
+      return { rate, perSync: 1 };
+    },
   };
 }
 
 function rawIdealGroup({ frames, frameLen }: Data): Method {
   return {
-  name: `raw ideal group (${GROUP} frames, 1 fdatasync)`,
-  concurrency: GROUP,
-  async run(dir, ms) {
-    const fd = openSync(join(dir, 'raw.wal'), 'w');
-    let k = 0;
-    const rate = runForSync(ms, () => {
-      if (k + GROUP > POOL) k = 0;
-      writeSync(fd, frames.buf, frames.offsets[k]!, GROUP * frameLen);
-      k += GROUP;
-      fdatasyncSync(fd);
-      return GROUP;
-    });
-    closeSync(fd);
-    return { rate, perSync: GROUP };
-  },
+    name: `raw ideal group (${GROUP} frames, 1 fdatasync)`,
+    concurrency: GROUP,
+    async run(dir, ms) {
+      const fd = openSync(join(dir, 'raw.wal'), 'w');
+      let k = 0;
+      const rate = runForSync(ms, () => {
+        if (k + GROUP > POOL) k = 0;
+        writeSync(fd, frames.buf, frames.offsets[k]!, GROUP * frameLen);
+        k += GROUP;
+        fdatasyncSync(fd);
+        return GROUP;
+      });
+      closeSync(fd);
+      return { rate, perSync: GROUP };
+    },
   };
 }
 
 function sqliteFull({ payloads }: Data): Method {
   return {
-  name: 'better-sqlite3 WAL FULL, 1 row/txn',
-  concurrency: 1,
-  async run(dir, ms) {
-    const db = new Database(join(dir, 'db.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE r (id INTEGER PRIMARY KEY, v BLOB NOT NULL)');
-    const insert = db.prepare('INSERT INTO r (v) VALUES (?)');
-    let i = 0;
-    const rate = runForSync(ms, () => {
-      insert.run(payloads[i++ % POOL]!); // autocommit: one transaction, one WAL sync
-      return 1;
-    });
-    db.close();
-    return { rate, perSync: 1 };
-  },
+    name: 'better-sqlite3 WAL FULL, 1 row/txn',
+    concurrency: 1,
+    async run(dir, ms) {
+      const db = new Database(join(dir, 'db.sqlite'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec('CREATE TABLE r (id INTEGER PRIMARY KEY, v BLOB NOT NULL)');
+      const insert = db.prepare('INSERT INTO r (v) VALUES (?)');
+      let i = 0;
+      const rate = runForSync(ms, () => {
+        insert.run(payloads[i++ % POOL]!); // autocommit: one transaction, one WAL sync
+        return 1;
+      });
+      db.close();
+      return { rate, perSync: 1 };
+    },
   };
 }
 

@@ -180,7 +180,17 @@ interface OpenFile {
   ino: number;
   path: string;
   writable: boolean;
+  pid: number;
 }
+
+/** A JournalIO bound to one simulated process (see SimDisk.process()). */
+export interface SimProcess extends JournalIO {
+  readonly pid: number;
+  /** False once the process was killed or the machine crashed. */
+  readonly alive: boolean;
+}
+
+const IO_METHODS = ['mkdirp', 'readdir', 'exists', 'open', 'close', 'size', 'pread', 'writev', 'fsync', 'truncate', 'fsyncDir', 'rename', 'unlink', 'lock', 'unlock'] as const;
 
 interface ArmedFault extends FaultSpec {
   left: number;
@@ -211,8 +221,13 @@ export class SimDisk implements JournalIO {
   #inodes = new Map<number, Inode>();
   #dirs = new Map<string, Dir>();
   #fds = new Map<number, OpenFile>();
-  #locks = new Map<string, number>();
+  #locks = new Map<string, { handle: number; pid: number }>();
   #lockHandles = new Map<number, string>();
+  #alive = new Set<number>();
+  #nextPid = 1;
+  /** The process the SimDisk's own JournalIO methods act as; replaced at every crash/kill. */
+  #defaultPid = 0;
+  #caller = 0;
   #nextIno = 1;
   #nextFd = 1000;
   #generation = 0;
@@ -229,7 +244,36 @@ export class SimDisk implements JournalIO {
       maxExtraTicks: options.maxExtraTicks ?? 2,
     };
     this.#rand = rng(this.#opts.seed);
+    this.#defaultPid = this.#caller = this.#newPid();
     this.#dirs.set('/', { live: new Map(), dur: new Map(), log: [] });
+  }
+
+  /**
+   * A JournalIO acting as a separate process: its fds and locks are its own,
+   * and once it dies (kill(it), kill(), crash()) every call it makes fails
+   * (sync calls throw ECRASHED, async ones never settle), so code of a dead
+   * journal still running in this test process cannot touch the disk.
+   * The SimDisk's own methods act as a default process that is replaced by a
+   * fresh one at every crash and kill.
+   */
+  process(): SimProcess {
+    const pid = this.#newPid();
+    const disk = this;
+    const proc = { name: 'sim', pid } as { -readonly [K in keyof SimProcess]: SimProcess[K] };
+    Object.defineProperty(proc, 'alive', { get: () => disk.#alive.has(pid) });
+    for (const m of IO_METHODS) {
+      const fn = (SimDisk.prototype[m] as (...args: unknown[]) => unknown);
+      (proc as Record<string, unknown>)[m] = (...args: unknown[]) => {
+        const prev = disk.#caller;
+        disk.#caller = pid;
+        try {
+          return fn.apply(disk, args);
+        } finally {
+          disk.#caller = prev;
+        }
+      };
+    }
+    return proc as SimProcess;
   }
 
   /** Bumped by every crash() and kill(). */
@@ -274,8 +318,20 @@ export class SimDisk implements JournalIO {
     return report;
   }
 
-  /** Process death: fds and locks are released, the page cache and live directory entries stay. */
-  kill(): CrashReport {
+  /**
+   * Process death: fds and locks are released, the page cache and live
+   * directory entries stay. Without an argument every process dies (and the
+   * default one is replaced); with one, only that process.
+   */
+  kill(proc?: SimProcess): CrashReport {
+    if (proc) {
+      this.#killPid(proc.pid);
+      const report: CrashReport = { kind: 'kill', files: [] };
+      this.stats.kills++;
+      this.history.push(report);
+      this.#trace(`KILL pid ${proc.pid}`);
+      return report;
+    }
     this.#die();
     const reachable = new Set<number>();
     for (const dir of this.#dirs.values()) {
@@ -404,6 +460,7 @@ export class SimDisk implements JournalIO {
   // ------------------------------------------------------------- JournalIO
 
   mkdirp(dir: string): void {
+    this.#live('mkdir');
     const p = this.#norm(dir);
     const parts = p.split('/').filter(Boolean);
     let cur = '/';
@@ -418,6 +475,7 @@ export class SimDisk implements JournalIO {
   }
 
   readdir(dir: string): string[] {
+    this.#live('scandir');
     const p = this.#norm(dir);
     const d = this.#dirs.get(p);
     if (!d) throw errnoError('ENOENT', 'scandir', p);
@@ -427,6 +485,7 @@ export class SimDisk implements JournalIO {
   }
 
   exists(path: string): boolean {
+    this.#live('access');
     const p = this.#norm(path);
     if (this.#dirs.has(p)) return true;
     const d = this.#dirs.get(posix.dirname(p));
@@ -435,6 +494,7 @@ export class SimDisk implements JournalIO {
 
   open(path: string, mode: 'r' | 'rw' | 'create' | 'create-new'): number {
     const p = this.#norm(path);
+    const pid = this.#live('open');
     this.#step(`open ${p} ${mode}`);
     this.#fault('open', p);
     const dir = this.#dirs.get(posix.dirname(p));
@@ -451,12 +511,13 @@ export class SimDisk implements JournalIO {
       dir.log.push([[name, id]]);
     }
     const fd = this.#nextFd++;
-    this.#fds.set(fd, { ino: id, path: p, writable: mode !== 'r' });
+    this.#fds.set(fd, { ino: id, path: p, writable: mode !== 'r', pid });
     return fd;
   }
 
   close(fd: number): void {
-    if (!this.#fds.delete(fd)) throw errnoError('EBADF', 'close', String(fd));
+    this.#file(fd, 'close');
+    this.#fds.delete(fd);
   }
 
   size(fd: number): number {
@@ -472,6 +533,7 @@ export class SimDisk implements JournalIO {
   }
 
   writev(fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, watermark?: WatermarkWrite): Promise<number> {
+    if (!this.#alive.has(this.#caller)) return new Promise(() => {});
     let f: OpenFile;
     let wm: OpenFile | undefined;
     try {
@@ -488,26 +550,28 @@ export class SimDisk implements JournalIO {
       data.set(b, p);
       p += b.length;
     }
-    const gen = this.#generation;
+    const pid = this.#caller;
     return (async () => {
-      await this.#phase(`write ${f.path} @${position}+${total}`, gen, () => this.#write(f, position, data));
-      if (sync) await this.#phase(`sync ${f.path}`, gen, () => this.#sync(f));
-      if (watermark) await this.#phase(`publish ${wm!.path}=${watermark.value}`, gen, () => this.#write(wm!, 0, encodeWatermarkBytes(watermark.value)));
+      await this.#phase(`write ${f.path} @${position}+${total}`, pid, () => this.#write(f, position, data));
+      if (sync) await this.#phase(`sync ${f.path}`, pid, () => this.#sync(f));
+      if (watermark) await this.#phase(`publish ${wm!.path}=${watermark.value}`, pid, () => this.#write(wm!, 0, encodeWatermarkBytes(watermark.value)));
       return total;
     })();
   }
 
   fsync(fd: number): Promise<void> {
+    if (!this.#alive.has(this.#caller)) return new Promise(() => {});
     let f: OpenFile;
     try {
       f = this.#file(fd, 'fdatasync');
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#phase(`fsync ${f.path}`, this.#generation, () => this.#sync(f));
+    return this.#phase(`fsync ${f.path}`, this.#caller, () => this.#sync(f));
   }
 
   truncate(fd: number, length: number): void {
+    this.#live('ftruncate');
     const f = this.#file(fd, 'ftruncate', true);
     this.#step(`truncate ${f.path} ${length}`);
     this.#fault('truncate', f.path);
@@ -518,7 +582,8 @@ export class SimDisk implements JournalIO {
 
   fsyncDir(dir: string): Promise<void> {
     const p = this.#norm(dir);
-    return this.#phase(`fsyncDir ${p}`, this.#generation, () => {
+    if (!this.#alive.has(this.#caller)) return new Promise(() => {});
+    return this.#phase(`fsyncDir ${p}`, this.#caller, () => {
       const d = this.#dirs.get(p);
       if (!d) throw errnoError('ENOENT', 'open', p);
       this.stats.dirSyncs++;
@@ -538,6 +603,7 @@ export class SimDisk implements JournalIO {
   rename(from: string, to: string): void {
     const a = this.#norm(from);
     const b = this.#norm(to);
+    this.#live('rename');
     this.#step(`rename ${a} ${b}`);
     this.#fault('rename', a);
     const da = this.#dirs.get(posix.dirname(a));
@@ -556,6 +622,7 @@ export class SimDisk implements JournalIO {
 
   unlink(path: string): void {
     const p = this.#norm(path);
+    this.#live('unlink');
     this.#step(`unlink ${p}`);
     this.#fault('unlink', p);
     const d = this.#dirs.get(posix.dirname(p));
@@ -567,7 +634,8 @@ export class SimDisk implements JournalIO {
 
   lock(path: string): number {
     const p = this.#norm(path);
-    if (this.#locks.has(p)) throw Object.assign(new Error(`${p} is locked`), { code: 'ELOCKED' });
+    const pid = this.#live('lock');
+    if (this.#locks.has(p)) throw Object.assign(new Error(`${p} is locked (by simulated process ${this.#locks.get(p)!.pid})`), { code: 'ELOCKED' });
     const d = this.#dirs.get(posix.dirname(p));
     if (!d) throw errnoError('ENOENT', 'open', p);
     const name = posix.basename(p);
@@ -577,14 +645,15 @@ export class SimDisk implements JournalIO {
       d.log.push([[name, id]]);
     }
     const h = this.#nextFd++;
-    this.#locks.set(p, h);
+    this.#locks.set(p, { handle: h, pid });
     this.#lockHandles.set(h, p);
     return h;
   }
 
   unlock(handle: number): void {
+    this.#live('unlock');
     const p = this.#lockHandles.get(handle);
-    if (p === undefined) throw errnoError('EBADF', 'unlock', String(handle));
+    if (p === undefined || this.#locks.get(p)?.pid !== this.#caller) throw errnoError('EBADF', 'unlock', String(handle));
     this.#lockHandles.delete(handle);
     this.#locks.delete(p);
   }
@@ -614,8 +683,9 @@ export class SimDisk implements JournalIO {
   }
 
   #file(fd: number, syscall: string, write = false): OpenFile {
+    this.#live(syscall);
     const f = this.#fds.get(fd);
-    if (!f) throw errnoError('EBADF', syscall, String(fd), 'bad file descriptor');
+    if (!f || f.pid !== this.#caller) throw errnoError('EBADF', syscall, String(fd), 'bad file descriptor');
     if (write && !f.writable) throw errnoError('EBADF', syscall, f.path, 'not open for writing');
     f.path = this.#pathOf(f);
     return f;
@@ -651,7 +721,35 @@ export class SimDisk implements JournalIO {
     this.#fds.clear();
     this.#locks.clear();
     this.#lockHandles.clear();
+    this.#alive.clear();
     this.#crashIn = null;
+    const restore = this.#caller === this.#defaultPid;
+    this.#defaultPid = this.#newPid();
+    if (restore) this.#caller = this.#defaultPid;
+  }
+
+  #newPid(): number {
+    const pid = this.#nextPid++;
+    this.#alive.add(pid);
+    return pid;
+  }
+
+  #killPid(pid: number): void {
+    this.#alive.delete(pid);
+    for (const [fd, f] of [...this.#fds]) if (f.pid === pid) this.#fds.delete(fd);
+    for (const [p, l] of [...this.#locks]) {
+      if (l.pid === pid) {
+        this.#locks.delete(p);
+        this.#lockHandles.delete(l.handle);
+      }
+    }
+    if (pid === this.#defaultPid) this.#defaultPid = this.#newPid();
+  }
+
+  /** The calling process, which must be alive (a dead one's synchronous calls throw). */
+  #live(what: string): number {
+    if (!this.#alive.has(this.#caller)) throw new SimCrashError(`${what} by a dead process`);
+    return this.#caller;
   }
 
   #pathsByInode(): Map<number, string> {
@@ -680,12 +778,12 @@ export class SimDisk implements JournalIO {
   }
 
   /** One async phase on a later event-loop turn; never settles if the process died before it ran. */
-  #phase<T>(what: string, gen: number, fn: () => T): Promise<T> {
+  #phase<T>(what: string, pid: number, fn: () => T): Promise<T> {
     const extra = this.#opts.maxExtraTicks > 0 ? this.#int(this.#opts.maxExtraTicks + 1) : 0;
     return new Promise<T>((resolve, reject) => {
       let turns = extra;
       const run = () => {
-        if (gen !== this.#generation) return;
+        if (!this.#alive.has(pid)) return;
         if (turns-- > 0) return void setImmediate(run);
         if (this.#tick(what)) return;
         try {

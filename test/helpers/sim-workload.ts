@@ -121,13 +121,13 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
   const dir = '/wal';
   disk.mkdirp(dir);
   const openOpts = {
-    io: disk, segmentBytes, maxRecordBytes, durability, syncIntervalMs: 0,
+    segmentBytes, maxRecordBytes, durability, syncIntervalMs: 0,
     ...(r() < 0.3 ? { maxBatchBytes: 256 + int(4096) } : {}),
     ...(r() < 0.2 ? { maxDelayMicros: 1 + int(900) } : {}),
   };
   const generations = 2 + int(5);
   const summary: CaseSummary = { seed, durability, generations, appends: 0, acked: 0, crashes: 0, kills: 0, closes: 0, openCrashes: 0, faults: 0, torn: 0 };
-  note(`case seed=${seed} durability=${durability} segmentBytes=${segmentBytes} opts=${JSON.stringify({ ...openOpts, io: undefined })}`);
+  note(`case seed=${seed} durability=${durability} segmentBytes=${segmentBytes} opts=${JSON.stringify(openOpts)}`);
 
   let nextPayloadId = (seed % 100_000) * 1_000_000;
   const sizeOf = () => {
@@ -159,7 +159,8 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
       const crashP = disk.whenCrashed();
       let j: Journal | typeof CRASHED;
       try {
-        j = await Promise.race([Journal.open(dir, { ...openOpts, recovery: policy }), crashP.then(() => CRASHED)]);
+        // Each open runs as a new simulated process: a dead journal's leftover code cannot touch the disk.
+        j = await Promise.race([Journal.open(dir, { ...openOpts, io: disk.process(), recovery: policy }), crashP.then(() => CRASHED)]);
       } catch (err) {
         if (disk.generation !== gen0) j = CRASHED;
         else throw new CheckError(`open #${g} failed (policy ${policy}): ${(err as Error).message}`);
