@@ -13,6 +13,9 @@
         "GCC_ENABLE_CPP_EXCEPTIONS": "NO",
         "MACOSX_DEPLOYMENT_TARGET": "11.0"
       },
+      "conditions": [
+        ["OS=='win'", { "defines": ["NOMINMAX", "WIN32_LEAN_AND_MEAN"] }]
+      ],
       "msvs_settings": {
         "VCCLCompilerTool": { "ExceptionHandling": 0, "AdditionalOptions": ["/std:c++17", "/O2"] }
       }

@@ -38,7 +38,10 @@ function main() {
   if (r.status === 0 && prebuildLoads()) return;
   // A half-written build/ would shadow the prebuilds in node-gyp-build's search order.
   fs.rmSync(path.join(root, 'build'), { recursive: true, force: true });
-  const why = r.error ? r.error.message : ((r.stderr || '').toString().trim().split('\n').filter(Boolean).pop() || `exit ${r.status}`);
+  // node-gyp's last line is only "gyp ERR! not ok"; the "stack Error:" line says what failed.
+  const lines = (r.stderr || '').toString().trim().split('\n').filter(Boolean);
+  const stack = lines.find((l) => /gyp ERR! stack Error:/.test(l));
+  const why = r.error ? r.error.message : (stack ? stack.replace(/^gyp ERR! stack Error:\s*/, '') : lines.pop() || `exit ${r.status}`);
   process.stderr.write(`stemedb: no prebuilt binary and the native build failed (${why.slice(0, 160)}); using the WebAssembly backend\n`);
 }
 

@@ -90,11 +90,12 @@ try {
   const r = spawnSync(process.execPath, args, { cwd: stage, env, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`prebuild: prebuildify failed (${r.error ? r.error.message : `exit ${r.status}`})`);
-    process.exit(1);
-  }
-  for (const f of readdirSync(outDir)) {
-    const st = statSync(join(outDir, f));
-    console.log(`prebuild: prebuilds/${platform}-${arch}/${f} (${st.size} bytes, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    process.exitCode = 1;
+  } else {
+    for (const f of readdirSync(outDir)) {
+      const st = statSync(join(outDir, f));
+      console.log(`prebuild: prebuilds/${platform}-${arch}/${f} (${st.size} bytes, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
   }
 } finally {
   rmSync(stage, { recursive: true, force: true });

@@ -20,7 +20,9 @@
 // The temporary projects deny better-sqlite3's install script in "allowScripts":
 // it needs a compiler or a download from GitHub, and a dependency's failed
 // install script fails the whole `npm install` (see docs/install.md).
-// Env: KEEP_TMP=1 keeps the temporary directory; TEST_PACK_SOURCE_BUILD=0 skips 4. POSIX only (a PATH without a
+// Env: KEEP_TMP=1 keeps the temporary directory; TEST_PACK_SOURCE_BUILD=0 skips 4;
+// TEST_PACK_PREBUILT=1 packs prebuilds/ as found (CI's pack job: every platform's
+// downloaded binaries) instead of running scripts/prebuild.mjs. POSIX only (a PATH without a
 // compiler means nothing on Windows, where node-gyp finds Visual Studio itself).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -79,9 +81,13 @@ console.log(`test:pack: working in ${work}`);
 const devEnv = { ...process.env };
 let r = run(process.execPath, [npm, 'run', 'build:ts'], { cwd: root, env: devEnv });
 if (!check('build:ts (dist/ compiled)', r.status === 0, r.out)) finish();
-r = run(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { cwd: root, env: devEnv });
-if (!check(`prebuild (${prebuildRel})`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
-console.log(`     ${r.stdout.trim().split('\n').pop()}`);
+if (process.env.TEST_PACK_PREBUILT === '1') {
+  if (!check(`prebuild present (${prebuildRel}, TEST_PACK_PREBUILT=1: not rebuilt)`, existsSync(join(root, prebuildRel)))) finish();
+} else {
+  r = run(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { cwd: root, env: devEnv });
+  if (!check(`prebuild (${prebuildRel})`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
+  console.log(`     ${r.stdout.trim().split('\n').pop()}`);
+}
 
 r = run(process.execPath, [npm, 'pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, env: devEnv });
 let packInfo;
