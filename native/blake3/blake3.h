@@ -39,7 +39,9 @@ class Hasher {
 void hash(const uint8_t* input, size_t len, uint8_t* out, size_t out_len);
 
 // Many independent plain hashes in one call (the journal's batch path):
-// out[i*32 .. i*32+32) = BLAKE3(inputs[i][0 .. lens[i])). SIMD across inputs.
+// out[i*32 .. i*32+32) = BLAKE3(inputs[i][0 .. lens[i])). SIMD across inputs: the chunks
+// of all inputs (and then their parent nodes) share the lanes, so a group of 4 KiB inputs
+// hashes as fast as one long input. Inputs over 64 KiB go through hash() one by one.
 void hash_many_inputs(const uint8_t* const* inputs, const size_t* lens, size_t n, uint8_t* out);
 
 // Name of the SIMD path chosen at run time ("avx512", "avx2", "sse41", "portable").
@@ -47,7 +49,8 @@ const char* impl_name();
 
 // Testing hook: force "portable", "sse41", "avx2" or "avx512" for the whole process.
 // Returns false (and changes nothing) if this CPU lacks it; "auto", "" or nullptr restore
-// the detected best. Not for production use: it is not meant to race with hashing.
+// the detected best. Safe at any time (each call into the hasher picks its kernels once and
+// all paths give identical results), but meant for tests only.
 bool set_impl_for_testing(const char* name);
 
 }  // namespace blake3

@@ -97,12 +97,14 @@ B3_AVX2 void lanes_avx2(const Lanes& l, uint8_t* out) {
     }
     transpose8(m);
     transpose8(m + 8);
-    const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0) | (last ? l.flags_end : 0);
+    const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0);
+    // The last block adds each lane's own end flags (CHUNK_END, ROOT).
+    __m256i flags_v = _mm256_set1_epi32(int(flags));
+    if (last) flags_v = _mm256_or_si256(flags_v, loadu(l.flags_end));
     __m256i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
                      _mm256_set1_epi32(int(kIV[0])), _mm256_set1_epi32(int(kIV[1])),
                      _mm256_set1_epi32(int(kIV[2])), _mm256_set1_epi32(int(kIV[3])),
-                     ctr_lo, ctr_hi, last ? last_len : _mm256_set1_epi32(64),
-                     _mm256_set1_epi32(int(flags))};
+                     ctr_lo, ctr_hi, last ? last_len : _mm256_set1_epi32(64), flags_v};
     round_lanes<0>(v, m);
     round_lanes<1>(v, m);
     round_lanes<2>(v, m);

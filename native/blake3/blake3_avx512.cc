@@ -211,12 +211,15 @@ B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
   load_block(l, 0, m);
   for (size_t blk = 0; blk < l.nblocks; blk++) {
     const bool last = blk + 1 == l.nblocks;
-    const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0) | (last ? l.flags_end : 0);
+    const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0);
+    // The last block adds each lane's own end flags (CHUNK_END, ROOT). Loaded here rather
+    // than kept in a register across the loop: all 32 registers are busy in the rounds.
+    __m512i flags_v = _mm512_set1_epi32(int(flags));
+    if (last) flags_v = _mm512_or_si512(flags_v, _mm512_loadu_si512(l.flags_end));
     __m512i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
                      _mm512_set1_epi32(int(kIV[0])), _mm512_set1_epi32(int(kIV[1])),
                      _mm512_set1_epi32(int(kIV[2])), _mm512_set1_epi32(int(kIV[3])),
-                     ctr_lo, ctr_hi, last ? last_len : _mm512_set1_epi32(64),
-                     _mm512_set1_epi32(int(flags))};
+                     ctr_lo, ctr_hi, last ? last_len : _mm512_set1_epi32(64), flags_v};
     round_lanes<0>(v, m);
     round_lanes<1>(v, m);
     round_lanes<2>(v, m);

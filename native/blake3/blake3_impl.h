@@ -8,7 +8,7 @@
 //   blake3_dispatch.cc  run-time choice of kernels, impl_name(), set_impl_for_testing()
 //   blake3_tree.cc      chunk/parent batching, the tree reduction, hash()
 //   blake3_hasher.cc    the incremental Hasher (cv stack, wide update path, XOF)
-//   blake3_many.cc      hash_many_inputs(): SIMD across independent messages
+//   blake3_many.cc      hash_many_inputs(): the chunks and parents of many messages share lanes
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -84,21 +84,22 @@ constexpr size_t kMaxLanes = 16;
 
 // One batch for a "lanes" kernel: every lane is an independent chain of `nblocks`
 // compressions that starts from `key` and ends in a 32-byte chaining value. A lane is a
-// chunk (nblocks = 16), a parent node (nblocks = 1) or a whole short message
-// (hash_many_inputs). Counter and the last block's length are per lane (they are just
-// words of the state vector); flags are shared because a batch has one block count.
+// chunk (nblocks = 16), a parent node (nblocks = 1), the final partial chunk of a message,
+// or a whole short message (hash_many_inputs). Counter, the last block's length and the
+// flags added on the last block (CHUNK_END, ROOT) are per lane (they are just words of the
+// state vector); the block count, and with it the other flags, is shared by the batch.
 struct Lanes {
   const uint8_t* in[kMaxLanes];    // lane i's block b (< nblocks - 1) is at in[i] + 64 * b
   const uint8_t* last[kMaxLanes];  // lane i's final block (may be a zero-padded copy)
   uint32_t ctr_lo[kMaxLanes];
   uint32_t ctr_hi[kMaxLanes];
   uint32_t last_len[kMaxLanes];    // block_len of the final block (earlier blocks: 64)
+  uint32_t flags_end[kMaxLanes];   // added on lane i's final block
   const uint32_t* key;             // 8 words, the starting chaining value of every lane
   size_t nblocks;                  // >= 1
   size_t n;                        // lanes in use; SIMD kernels always compute their full width
   uint32_t flags;                  // on every block
   uint32_t flags_start;            // added on block 0
-  uint32_t flags_end;              // added on the final block
 };
 
 // Compresses one block into cv (the chaining-value form of the output).

@@ -21,7 +21,7 @@ void lanes_scalar(CompressFn compress, const Lanes& l, uint8_t* out) {
     const uint64_t counter = (uint64_t(l.ctr_hi[i]) << 32) | l.ctr_lo[i];
     for (size_t b = 0; b < l.nblocks; b++) {
       const bool last = b + 1 == l.nblocks;
-      const uint32_t flags = l.flags | (b == 0 ? l.flags_start : 0) | (last ? l.flags_end : 0);
+      const uint32_t flags = l.flags | (b == 0 ? l.flags_start : 0) | (last ? l.flags_end[i] : 0);
       compress(cv, last ? l.last[i] : l.in[i] + 64 * b, last ? l.last_len[i] : 64, counter, flags);
     }
   }
@@ -67,6 +67,7 @@ void run_lanes(const Kernels& k, Lanes& l, uint8_t* out) {
     l.ctr_lo[i] = l.ctr_lo[0];
     l.ctr_hi[i] = l.ctr_hi[0];
     l.last_len[i] = l.last_len[0];
+    l.flags_end[i] = l.flags_end[0];
   }
   uint8_t tmp[kMaxLanes * 32];
   fn(l, tmp);
@@ -80,7 +81,7 @@ void chunk_cvs(const Kernels& k, const uint8_t* input, size_t count, uint64_t co
   l.nblocks = kChunkLen / kBlockLen;
   l.flags = flags;
   l.flags_start = CHUNK_START;
-  l.flags_end = CHUNK_END;
+  for (size_t i = 0; i < kMaxLanes; i++) l.flags_end[i] = CHUNK_END;
   while (count > 0) {
     const size_t n = count < k.width ? count : k.width;
     for (size_t i = 0; i < n; i++) {
@@ -105,10 +106,10 @@ void parent_cvs(const Kernels& k, const uint8_t* cvs, size_t count, const uint32
   l.nblocks = 1;
   l.flags = flags | PARENT;
   l.flags_start = 0;
-  l.flags_end = 0;
   for (size_t i = 0; i < kMaxLanes; i++) {
     l.ctr_lo[i] = l.ctr_hi[i] = 0;
     l.last_len[i] = kBlockLen;
+    l.flags_end[i] = 0;
   }
   // Batches go left to right and each writes below what it read: safe in place.
   while (count > 0) {
