@@ -80,7 +80,8 @@ export class RecordReader {
       try {
         while (pos < segEnd && pos < to) {
           const blockLen = Math.min(BLOCK_BYTES, segEnd - pos);
-          let block = new Uint8Array(blockLen);
+          // Not zero-filled: preadFull fills every byte or throws.
+          let block: Uint8Array = Buffer.allocUnsafeSlow(blockLen);
           this.preadFull(seg, block, pos);
           let walk = hashBackend.verifyFrames(block, 0, blockLen, this.maxRecordBytes, Number.MAX_SAFE_INTEGER);
           if (walk.count === 0 && (walk.status === FrameStatus.TruncatedPayload || walk.status === FrameStatus.TruncatedHeader) && blockLen < segEnd - pos) {
