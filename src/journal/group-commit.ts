@@ -271,8 +271,14 @@ export class GroupCommit {
 
   /** Fail-stop (rule 8): nothing is retried; this batch, the queue and later calls all reject. */
   #fail(err: unknown, batch: Entry[]): void {
-    this.failed = err instanceof JournalFailedError ? err : new JournalFailedError(err);
-    for (const e of batch) e.reject(this.failed);
+    this.failStop(err);
+    for (const e of batch) e.reject(this.failed!);
+  }
+
+  /** Puts the journal in the failed state (also used by cleanup's I/O); returns the error. */
+  failStop(err: unknown): JournalFailedError {
+    if (!this.failed) this.failed = err instanceof JournalFailedError ? err : new JournalFailedError(err);
     for (const e of this.#queue.splice(0)) e.reject(this.failed);
+    return this.failed;
   }
 }

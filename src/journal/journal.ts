@@ -12,7 +12,7 @@ import { GroupCommit, type AppendResult, type Durability } from './group-commit.
 import { followRecords, Waiters } from './follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
 import { RecordReader, type JournalRecord } from './read.js';
-import { recoverSegments, type RecoveryReport } from './recovery/index.js';
+import { makeTailDurable, recoverSegments, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
@@ -61,23 +61,26 @@ export class Journal {
     }
     const segments = new SegmentManager(io, dir, true);
     let wmFd = -1;
+    let wmCreated = false;
     try {
       segments.removeTemporaries();
       segments.load();
       const wmExisted = io.exists(watermarkPath(dir));
       wmFd = io.open(watermarkPath(dir), 'create');
+      wmCreated = !wmExisted;
       const watermark = wmExisted ? readWatermark(io, wmFd) : null;
       if (segments.segments.length === 0) {
         await segments.create(0);
       }
+      const publish = (value: number) => io.writev(wmFd, [encodeWatermark(value)], 0, true).then(() => undefined);
       const report = await recoverSegments(io, segments, {
-        policy: opts.recovery, dryRun: false, verifyAll: opts.verifyAll, maxRecordBytes: opts.maxRecordBytes, watermark,
+        policy: opts.recovery, dryRun: false, verifyAll: opts.verifyAll, maxRecordBytes: opts.maxRecordBytes, watermark, lowerWatermark: publish,
       });
       const end = segments.last!.end;
-      // Publish the recovered end durably: a stale, higher watermark would later
-      // make a torn tail look like damage to acknowledged data.
-      await io.writev(wmFd, [encodeWatermark(end)], 0, true);
-      if (!wmExisted) await io.fsyncDir(dir);
+      // Only data that is on disk may be called durable: re-sync what a killed
+      // or failed writer left above the watermark, then publish the end.
+      await makeTailDurable(io, segments, watermark);
+      await publish(end);
       const reader = new RecordReader(io, segments, opts.maxRecordBytes);
       const waiters = new Waiters();
       const commit = new GroupCommit(io, segments, wmFd, opts, end, () => waiters.notify());
@@ -92,6 +95,13 @@ export class Journal {
     } catch (err) {
       segments.closeAll();
       if (wmFd >= 0) io.close(wmFd);
+      if (wmCreated) {
+        try {
+          io.unlink(watermarkPath(dir)); // a refused open leaves the directory as it found it
+        } catch {
+          // best effort: an empty watermark file reads as "no watermark"
+        }
+      }
       io.unlock(lock);
       throw err;
     }
@@ -153,8 +163,19 @@ export class Journal {
   async cleanup(cursor: number): Promise<string[]> {
     this.#checkOpen();
     checkNonNegativeInteger(cursor, 'cursor');
-    return this.segments.cleanup(Math.min(cursor, this.commit.durableOffset));
+    if (this.commit.failed) throw this.commit.failed;
+    const run = this.segments.cleanup(Math.min(cursor, this.commit.durableOffset)).catch((err: unknown) => {
+      // A failed unlink or directory fsync is an I/O error like any other: fail-stop (rule 8).
+      throw this.commit.failStop(err);
+    });
+    this.#cleanups.add(run);
+    try {
+      return await run;
+    } finally {
+      this.#cleanups.delete(run);
+    }
   }
+  readonly #cleanups = new Set<Promise<string[]>>();
 
   /** Makes everything appended so far durable (needed only with durability 'none'). */
   async sync(): Promise<void> {
@@ -201,6 +222,7 @@ export class Journal {
     if (this.#timer) clearInterval(this.#timer);
     let error: unknown;
     try {
+      await Promise.allSettled([...this.#cleanups]);
       await this.commit.drain();
       if (!this.commit.failed && this.commit.writtenOffset > this.commit.durableOffset) await this.commit.sync();
     } catch (err) {

@@ -43,6 +43,8 @@ export class RecordReader {
   read(offset: number, visibleEnd: number): JournalRecord | null {
     if (offset >= visibleEnd) return null;
     const seg = this.segmentFor(offset);
+    const gap = seg.gaps.find((g) => g.from <= offset && offset < g.to);
+    if (gap) throw new OffsetError('OFFSET_SKIPPED', `offset ${offset} lies in a region recovery skipped (${gap.from}..${gap.to})`);
     const end = Math.min(seg.end, visibleEnd);
     const avail = end - offset;
     if (avail < FRAME_HEADER) return this.classify(seg, offset, end);

@@ -9,7 +9,7 @@ import type { JournalIO } from '../io/types.js';
 import { LockedError } from '../errors.js';
 import { describe } from '../hash/validate.js';
 import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE } from './format.js';
-import { RECOVERY_POLICIES, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
+import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 
@@ -49,11 +49,19 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
     const wmPath = watermarkPath(dir);
     if (io.exists(wmPath)) wmFd = io.open(wmPath, dryRun ? 'r' : 'rw');
     const watermark = wmFd >= 0 ? readWatermark(io, wmFd) : null;
+    const publish = async (value: number) => {
+      if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
+    };
     const report = await recoverSegments(io, segments, {
       policy, dryRun, verifyAll: options.verifyAll ?? false, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, watermark,
+      lowerWatermark: publish,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    if (!dryRun && wmFd >= 0 && report.truncatedAt !== null) await io.writev(wmFd, [encodeWatermark(report.end)], 0, true);
+    if (!dryRun && segments.last) {
+      // As at open: what is above the old watermark is made durable before it is published.
+      await makeTailDurable(io, segments, watermark);
+      await publish(report.end);
+    }
     return report;
   } finally {
     segments.closeAll();

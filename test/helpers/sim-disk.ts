@@ -4,46 +4,55 @@
  *
  * Files. Each file (inode) keeps two images: `cur`, what reads see (the page
  * cache), and `dur`, what is on stable storage, plus the log of writes and
- * truncates made since its last fsync. fsync(fd) replays the log onto `dur`
- * (data and size become durable; the directory entry does not).
+ * truncates made since its last fsync. fsync(fd) replays the log onto `dur`:
+ * the file's data and size become durable, its directory entry does not.
+ * ftruncate is volatile until that fsync too.
  *
  * Directories. Each directory keeps its live entries, its durable entries and
  * the log of entry changes since its last fsyncDir: create, rename and unlink
  * are volatile until fsyncDir of that directory. A file whose entry was never
  * made durable vanishes at a crash; an unsynced rename reverts. mkdirp is
- * modelled as durable (the tests create their directory up front).
+ * modelled as durable (tests create their directory up front).
  *
  * crash() is a power failure / kernel crash: every file loses its unsynced
  * writes, per file and chosen by the seeded RNG, either wholly ('none'),
  * not at all ('all'), partly ('prefix': the writes in order up to a point, the
  * last one cut at a sector boundary, the size possibly ahead of the data) or
  * torn ('torn': each dirty 512-byte sector independently old or new, the size
- * anywhere between the old and new one, holes read as zeros). Directory logs
- * keep a prefix of their changes (dirOrder 'prefix', like a journaling file
- * system) or any subset ('any'). All fds and locks die with the process.
+ * anywhere between the old and the new one, holes read as zeros). Directory
+ * logs keep a prefix of their changes (dirOrder 'prefix', like a journaling
+ * file system) or any subset ('any'). crash({ mode, dirs }) forces outcomes.
  * kill() is a process death: fds and locks go, the page cache stays.
- * After either, in-flight async operations never settle and stale fds fail
- * with EBADF; open the journal again on the same disk.
+ *
+ * Processes. disk.process() gives a JournalIO acting as its own process (own
+ * fds, own locks). A crash kills every process; kill(proc) one. A dead
+ * process's synchronous calls throw (code 'ECRASHED'), its async ones never
+ * settle, so a dead journal's leftover code cannot touch the disk after the
+ * test reopened it. The SimDisk's own methods act as a default process that is
+ * replaced at every crash/kill (convenient, but without that protection).
  *
  * Faults. failNext({ op, code, after, path }) makes the (after+1)-th matching
- * operation fail with `code`. A failed write applies a random prefix of its
- * bytes first (ENOSPC after a short write). A failed sync behaves like Linux:
- * part of the dirty data may have reached the disk, the rest is lost and the
- * pages are marked clean; the cache either keeps the new bytes (a later fsync
- * then "succeeds" without writing them) or drops them ('pages' option).
+ * operation ('write', 'sync', 'fsyncDir', 'truncate', 'rename', 'unlink',
+ * 'open', 'read') fail with `code`. A failed write applies a random prefix of
+ * its bytes first (ENOSPC after a short write). A failed sync behaves like
+ * Linux: part of the dirty data may have reached the disk, the rest is lost
+ * and the pages are marked clean; the cache either keeps the new bytes (a
+ * later fsync then "succeeds" without writing them) or drops them ('pages').
  *
- * Async operations (writev, fsync, fsyncDir) run in phases, each on a later
- * turn of the event loop (setImmediate, plus 0..maxExtraTicks seeded extra
- * turns), so a crash can fall between a write and its sync. crashAfterOps(n)
- * arms a crash at the n-th operation from now (sync operations and async
- * phases both count); the interrupted operation never happens.
+ * Async operations (writev, fsync, fsyncDir) run in phases (writev: write,
+ * then fdatasync, then the watermark publication), each on a later turn of
+ * the event loop (setImmediate, plus 0..maxExtraTicks seeded extra turns), so
+ * a crash can fall between a write and its sync. crashAfterOps(n, kind,
+ * match) arms a crash at the n-th operation from now (sync operations and
+ * async phases both count; `match` filters them by their trace line); the
+ * interrupted operation never happens.
  */
 import { posix } from 'node:path';
 import type { JournalIO, WatermarkWrite } from '../../src/io/types.js';
 import { encodeWatermarkBytes } from '../../src/io/watermark-bytes.js';
 import { rng } from './vectors.js';
 
-export type SimOp = 'write' | 'sync' | 'fsyncDir' | 'truncate' | 'rename' | 'unlink' | 'open';
+export type SimOp = 'write' | 'sync' | 'fsyncDir' | 'truncate' | 'rename' | 'unlink' | 'open' | 'read';
 export type CrashMode = 'none' | 'all' | 'prefix' | 'torn';
 export type PagesAfterSyncError = 'keep' | 'drop' | 'random';
 
@@ -105,7 +114,7 @@ export class SimCrashError extends Error {
 
 const ERRNO: Record<string, number> = { EIO: 5, ENOSPC: 28, EBADF: 9, ENOENT: 2, EEXIST: 17, ELOCKED: 11, EDQUOT: 122, EROFS: 30 };
 const SYSCALL: Record<SimOp, string> = {
-  write: 'pwritev', sync: 'fdatasync', fsyncDir: 'fsync', truncate: 'ftruncate', rename: 'rename', unlink: 'unlink', open: 'open',
+  write: 'pwritev', sync: 'fdatasync', fsyncDir: 'fsync', truncate: 'ftruncate', rename: 'rename', unlink: 'unlink', open: 'open', read: 'pread',
 };
 
 function errnoError(code: string, syscall: string, path: string, what = ''): Error & { code: string } {
@@ -232,7 +241,7 @@ export class SimDisk implements JournalIO {
   #nextFd = 1000;
   #generation = 0;
   #faults: ArmedFault[] = [];
-  #crashIn: { left: number; kind: 'crash' | 'kill' } | null = null;
+  #crashIn: { left: number; kind: 'crash' | 'kill'; match: RegExp | undefined } | null = null;
   #crashWaiters: Array<(kind: 'crash' | 'kill') => void> = [];
 
   constructor(options: SimDiskOptions = {}) {
@@ -283,13 +292,20 @@ export class SimDisk implements JournalIO {
 
   // ---------------------------------------------------------------- control
 
-  /** Power failure: unsynced data and directory changes are lost (see the header). */
-  crash(options: { mode?: CrashMode } = {}): CrashReport {
+  /**
+   * Power failure: unsynced data and directory changes are lost (see the
+   * header). `mode` forces the outcome of every file's unsynced writes;
+   * `dirs` that of unsynced directory changes ('none' lost, 'all' kept,
+   * default: random per dirOrder).
+   */
+  crash(options: { mode?: CrashMode; dirs?: 'none' | 'all' } = {}): CrashReport {
     const report: CrashReport = { kind: 'crash', files: [] };
     this.#die();
     for (const dir of this.#dirs.values()) {
       let keep = dir.log;
-      if (this.#opts.dirOrder === 'prefix') keep = dir.log.slice(0, this.#int(dir.log.length + 1));
+      if (options.dirs === 'none') keep = [];
+      else if (options.dirs === 'all') keep = dir.log;
+      else if (this.#opts.dirOrder === 'prefix') keep = dir.log.slice(0, this.#int(dir.log.length + 1));
       else keep = dir.log.filter(() => this.#rand() < 0.5);
       for (const change of keep) for (const [name, ino] of change) ino === null ? dir.dur.delete(name) : dir.dur.set(name, ino);
       dir.live = new Map(dir.dur);
@@ -348,9 +364,14 @@ export class SimDisk implements JournalIO {
     return report;
   }
 
-  /** Arms a crash (or kill) at the n-th operation from now (n >= 1); null disarms. */
-  crashAfterOps(n: number | null, kind: 'crash' | 'kill' = 'crash'): void {
-    this.#crashIn = n === null ? null : { left: Math.max(1, Math.floor(n)), kind };
+  /**
+   * Arms a crash (or kill) at the n-th operation from now (n >= 1), counting
+   * only operations whose trace line matches `match` if given (e.g.
+   * /^sync .*\.wal$/: just before a segment's data sync, its write done);
+   * null disarms.
+   */
+  crashAfterOps(n: number | null, kind: 'crash' | 'kill' = 'crash', match?: RegExp): void {
+    this.#crashIn = n === null ? null : { left: Math.max(1, Math.floor(n)), kind, match };
   }
 
   get crashArmed(): boolean {
@@ -525,7 +546,9 @@ export class SimDisk implements JournalIO {
   }
 
   pread(fd: number, buf: Uint8Array, position: number): number {
-    const ino = this.#inodes.get(this.#file(fd, 'pread').ino)!;
+    const f = this.#file(fd, 'pread');
+    const ino = this.#inodes.get(f.ino)!;
+    if (this.#faults.length > 0) this.#fault('read', this.#pathOf(f));
     this.stats.preads++;
     this.stats.maxPreadBytes = Math.max(this.stats.maxPreadBytes, buf.length);
     this.stats.maxPreadOvershoot = Math.max(this.stats.maxPreadOvershoot, position + buf.length - Math.max(position, ino.cur.len));
@@ -763,7 +786,7 @@ export class SimDisk implements JournalIO {
     this.stats.ops++;
     this.#trace(what);
     const c = this.#crashIn;
-    if (c && --c.left <= 0) {
+    if (c && (!c.match || c.match.test(what)) && --c.left <= 0) {
       this.#crashIn = null;
       if (c.kind === 'crash') this.crash();
       else this.kill();

@@ -63,6 +63,12 @@ export interface RecoveryOptions {
   watermark: number | null;
   /** Called after each stretch of verified bytes with the running total. */
   onProgress?: (bytesScanned: number) => void;
+  /**
+   * Durably lowers the published watermark. Called before recovery removes
+   * bytes below it, so a crash mid-recovery never leaves a watermark above the
+   * data (which the next open would take for lost acknowledged records).
+   */
+  lowerWatermark?: (value: number) => Promise<void>;
 }
 
 /** Runs recovery over loaded segments (the last one open read-write unless dryRun). */
@@ -73,6 +79,13 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
   };
   const segs = mgr.segments;
   const first = opts.verifyAll ? 0 : Math.max(0, segs.length - 1);
+  // The durable line; lowered (durably) before anything below it is removed.
+  const lower = async (to: number) => {
+    if (opts.watermark !== null && to < opts.watermark) {
+      if (!opts.dryRun) await opts.lowerWatermark?.(to);
+      opts.watermark = to; // with dryRun, only what this report reasons with
+    }
+  };
   for (let i = first; i < segs.length; i++) {
     const seg = segs[i]!;
     const isTail = i === segs.length - 1;
@@ -96,10 +109,17 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
         break;
       }
       if (opts.policy === 'tolerate-tail' || opts.policy === 'strict') {
-        const why = torn ? 'torn tail refused by the strict policy' : next >= 0 ? `valid records follow at offset ${next}` : 'in a sealed segment';
+        const why = torn
+          ? 'torn tail refused by the strict policy'
+          : next >= 0
+            ? `valid records follow at offset ${next}`
+            : isTail
+              ? `below the durable watermark ${opts.watermark}: acknowledged data is damaged`
+              : 'in a sealed segment';
         throw new CorruptionError(seg.name, entry.position, reason, `offset ${bad}; ${why}; open with recovery 'truncate' or 'salvage', or inspect with recover({ dryRun: true })`);
       }
       if (opts.policy === 'truncate') {
+        await lower(bad);
         report.recordsDropped += next >= 0 ? salvageWalk(io, seg, next, fileEnd, opts.maxRecordBytes).records : 0;
         report.recordsDropped += await setAsideLater(io, mgr, i, opts, report);
         await cutTail(io, mgr, seg, bad, opts, report);
@@ -108,6 +128,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       // salvage: skip the bad region, keep going from the next frame that verifies.
       const gap: Gap = { from: bad, to: next < 0 ? fileEnd : next };
       if (next < 0 && isTail) {
+        await lower(bad);
         await cutTail(io, mgr, seg, bad, opts, report);
         break;
       }
@@ -117,13 +138,49 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       pos = next;
     }
   }
+  // A tail that ends cleanly below the watermark lost acknowledged records
+  // (a cut at a record boundary, or a missing tail segment): never silent.
+  const lastEnd = report.dryRun && report.truncatedAt !== null ? report.truncatedAt : mgr.last ? mgr.last.end : 0;
+  if (opts.watermark !== null && lastEnd < opts.watermark) {
+    const tail = mgr.last;
+    const entry: CorruptionEntry = { segment: tail?.name ?? '(none)', position: tail ? SEGMENT_HEADER + lastEnd - tail.base : 0, offset: lastEnd, reason: 'missing data' };
+    report.corruption.push(entry);
+    if (opts.policy === 'tolerate-tail' || opts.policy === 'strict') {
+      throw new CorruptionError(entry.segment, entry.position, 'missing data',
+        `the journal ends at offset ${lastEnd} but the durable watermark says ${opts.watermark}: acknowledged records are missing; open with recovery 'truncate' to accept the loss`);
+    }
+    await lower(lastEnd);
+  }
   return finish(mgr, report);
 }
 
 function finish(mgr: SegmentManager, report: RecoveryReport): RecoveryReport {
   report.segments = mgr.segments.length;
-  report.end = mgr.last ? mgr.last.end : 0;
+  report.end = report.dryRun && report.truncatedAt !== null ? report.truncatedAt : mgr.last ? mgr.last.end : 0;
   return report;
+}
+
+/**
+ * Before a recovered end is published as durable: bytes above the old
+ * watermark may exist only in the page cache (a killed writer's unsynced
+ * batch, or pages a failed fsync marked clean), so they are written again and
+ * synced; the directory is synced too (a kill between a segment's rename and
+ * its directory fsync). Only the tail can hold such bytes: a segment is synced
+ * before its successor is created.
+ */
+export async function makeTailDurable(io: JournalIO, mgr: SegmentManager, watermark: number | null): Promise<void> {
+  const tail = mgr.last;
+  if (!tail) return;
+  const from = Math.min(Math.max(tail.base, watermark ?? tail.base), tail.end);
+  if (tail.end > from) {
+    const bytes = new Uint8Array(tail.end - from);
+    const at = SEGMENT_HEADER + from - tail.base;
+    if (io.pread(tail.fd, bytes, at) !== bytes.length) throw Object.assign(new Error(`${tail.name}: short read while re-syncing the tail`), { code: 'EIO' });
+    await io.writev(tail.fd, [bytes], at, true);
+  } else {
+    await io.fsync(tail.fd);
+  }
+  await io.fsyncDir(mgr.dir);
 }
 
 /**
