@@ -20,8 +20,8 @@
  *   raw read + verifyFrames() on each block (the verification primitive, no iterator)
  *   better-sqlite3 SELECT v FROM r (iterate(); no verification)
  *
- * Each method runs 3 times (fresh directory each time, interleaved with the
- * other methods); tables show medians. Run: `npx tsx benches/journal.ts [--quick]`
+ * Each method runs 5 times (3 with --quick; fresh directory each time, interleaved
+ * with the other methods); tables show medians and the min–max over runs. Run: `npx tsx benches/journal.ts [--quick]`
  */
 import { closeSync, fdatasyncSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,10 +30,9 @@ import Database from 'better-sqlite3';
 import { Journal, verifyFrames } from '../src/index.js';
 import {
   type BenchResult, type Cell, type RunOptions, Samples, buildFrames, bytesLabel, finishResult, isMain, log, main,
-  makeTempDir, removeTempDir, sig, startResult, target, timeIt,
+  makeTempDir, removeTempDir, sig, spread, startResult, target, timeIt, versions,
 } from './lib/index.js';
 
-const REPS = 3;
 const BATCH = 1000;
 const SEGMENT_HEADER = 32;
 const SQLITE = 'better-sqlite3 WAL NORMAL, 1000 rows/txn + checkpoint';
@@ -186,11 +185,14 @@ function rawReadJournal(dir: string, verify: boolean): { bytes: number; records:
 
 export async function run(opts: RunOptions): Promise<BenchResult> {
   const res = startResult('journal', opts);
+  // Runs per method: short runs on a noisy shared machine want several.
+  const REPS = opts.quick ? 3 : 5;
   const cases: Case[] = opts.quick
     ? [{ size: 128, count: 20_000 }, { size: 4096, count: 5_000 }]
     : [{ size: 128, count: 200_000 }, { size: 4096, count: 50_000 }];
   res.notes.push(`${REPS} runs per method (interleaved), medians shown; each run in a fresh directory under ${res.machine.tmpDir}, removed afterwards.`);
   res.notes.push("stemedb runs with durability 'none' and syncIntervalMs 0: nothing is synced until the final sync().");
+  res.notes.push(`peers: ${versions(['better-sqlite3'])}`);
 
   const writeRows: Cell[][] = [];
   const rates = new Map<string, number>();
@@ -214,33 +216,37 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       }
     }
     if (keep.size > 0) {
-      iterateTable = await readSide(keep.get('stemedb appendBatch(1000)')!, join(keep.get(SQLITE)!, 'db.sqlite'), c);
+      iterateTable = await readSide(keep.get('stemedb appendBatch(1000)')!, join(keep.get(SQLITE)!, 'db.sqlite'), c, REPS);
       for (const d of keep.values()) removeTempDir(d);
     }
+    // Per-rep rates, so ratios can be paired within a repetition.
+    const rateOf = new Samples();
+    for (const m of methods) for (const sec of samples.all(m.name)) rateOf.add(m.name, c.count / sec);
     const rawKey = 'raw writeSync per 1000 + fdatasync';
-    const rawRate = c.count / samples.median(rawKey);
     for (const m of methods) {
       const s = samples.median(m.name);
       const perSec = c.count / s;
       rates.set(`${c.size}:${m.name}`, perSec);
-      writeRows.push([bytesLabel(c.size), m.name, m.batch, sig(perSec, 3), sig((c.count * c.size) / s / 1e6, 3), sig(perSec / rawRate, 3)]);
+      writeRows.push([bytesLabel(c.size), m.name, m.batch, sig(perSec, 3), spread(rateOf.all(m.name)), sig((c.count * c.size) / s / 1e6, 3), sig(rateOf.pairedRatio(m.name, rawKey), 3)]);
     }
   }
 
   res.tables.push({
     title: 'Append N records, one sync at the end',
-    columns: ['record', 'method', 'batch', 'records/s', 'MB/s (payload)', 'rate ÷ raw per-1000'],
+    columns: ['record', 'method', 'batch', 'records/s', 'runs min–max', 'MB/s (payload)', 'rate ÷ raw per-1000'],
     rows: writeRows,
     notes: [
       `N = ${cases.map((c) => `${c.count.toLocaleString('en-US')} × ${bytesLabel(c.size)}`).join(', ')}; time = first append .. final sync done (median of ${REPS}).`,
       'Raw baselines write stemedb\'s exact frame bytes (40-byte header + payload), hashed beforehand: hashing is not in their time.',
+      'stemedb rotates segments at 64 MiB (the default): the finished segment is fsynced and the next created durably; the raw baselines write one file.',
       'better-sqlite3 stores the payloads as BLOBs (no checksums of its own beyond SQLite\'s); its time includes the final checkpoint.',
+      '"rate ÷ raw per-1000" is paired: each run ÷ the raw run of the same repetition, median over repetitions.',
     ],
   });
   if (iterateTable) {
     res.tables.push({
       title: 'Read back 4-KiB records (warm page cache)',
-      columns: ['method', 'GB/s (payload)', 'records/s', 'rate ÷ raw read'],
+      columns: ['method', 'GB/s (payload)', 'runs min–max', 'records/s', 'rate ÷ raw read'],
       rows: iterateTable.rows,
       notes: ['Warm cache: the records were just written and the page cache cannot be dropped here (no root guarantee).'],
     });
@@ -255,7 +261,7 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   return finishResult(res);
 }
 
-async function readSide(journalDir: string, sqlitePath: string, c: Case): Promise<{ rows: Cell[][]; gbps: number }> {
+async function readSide(journalDir: string, sqlitePath: string, c: Case, REPS: number): Promise<{ rows: Cell[][]; gbps: number }> {
   const payloadBytes = c.count * c.size;
   const samples = new Samples();
   const methods: Array<{ name: string; run: () => Promise<number> }> = [
@@ -313,10 +319,11 @@ async function readSide(journalDir: string, sqlitePath: string, c: Case): Promis
       log(`  read ${m.name.padEnd(48)} ${sig(s * 1000, 4)} ms`);
     }
   }
-  const rawRead = samples.median('raw read 1 MiB blocks (no verification)');
+  const rawKey = 'raw read 1 MiB blocks (no verification)';
   const rows: Cell[][] = methods.map((m) => {
     const s = samples.median(m.name);
-    return [m.name, sig(payloadBytes / s / 1e9, 3), sig(c.count / s, 3), sig(rawRead / s, 3)];
+    // paired: raw read time ÷ this method's time, per repetition
+    return [m.name, sig(payloadBytes / s / 1e9, 3), spread(samples.all(m.name).map((x) => payloadBytes / x / 1e9)), sig(c.count / s, 3), sig(samples.pairedRatio(rawKey, m.name), 3)];
   });
   return { rows, gbps: payloadBytes / samples.median(methods[0]!.name) / 1e9 };
 }

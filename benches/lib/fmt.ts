@@ -41,3 +41,16 @@ export function ratio(a: number, b: number): string {
 export function gbps(bytes: number, ns: number): number {
   return bytes / ns;
 }
+
+/** Compact "min–max" of a set of values, e.g. "1.2M–3.3M" or "560–5.3k". */
+export function spread(xs: readonly number[]): string {
+  if (xs.length === 0) return '—';
+  const short = (x: number) => {
+    const a = Math.abs(x);
+    if (a >= 1e9) return `${sig(x / 1e9, 2)}G`;
+    if (a >= 1e6) return `${sig(x / 1e6, 2)}M`;
+    if (a >= 1e3) return `${sig(x / 1e3, 2)}k`;
+    return String(sig(x, 2));
+  };
+  return `${short(Math.min(...xs))}–${short(Math.max(...xs))}`;
+}

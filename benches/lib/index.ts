@@ -11,18 +11,19 @@
  *     }
  *     if (isMain(import.meta.url)) await main(run);
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInfo } from '../../src/index.js';
-import { machineInfo } from './machine.js';
+import { machineInfo, sourceInfo } from './machine.js';
 import { formatResult } from './table.js';
 import type { BenchResult, BenchRun, RunOptions, Target } from './types.js';
 
 export * from './types.js';
 export { formatResult, formatTable } from './table.js';
-export { machineInfo, describeMachine } from './machine.js';
-export { sig, median, bytesLabel, show, ratio, gbps } from './fmt.js';
+export { machineInfo, describeMachine, sourceInfo, describeSource } from './machine.js';
+export { sig, median, bytesLabel, show, ratio, gbps, spread } from './fmt.js';
 export { makeTempDir, removeTempDir, withTempDir } from './tmp.js';
 
 /** Repository root (benches/lib/ is two levels below it). */
@@ -52,6 +53,7 @@ export function startResult(name: string, opts: RunOptions): BenchResult {
     quick: opts.quick,
     machine: machineInfo(),
     backend: { ...backendInfo },
+    source: sourceInfo(repoRoot),
     durationMs: 0,
     tables: [],
     targets: [],
@@ -64,6 +66,7 @@ export function startResult(name: string, opts: RunOptions): BenchResult {
 export function finishResult(res: BenchResult): BenchResult {
   const t0 = started.get(res);
   if (t0 !== undefined) res.durationMs = Math.round(performance.now() - t0);
+  res.notes.push(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (start: ${res.machine.loadAvg.join(' ')}); a busy shared machine skews every figure, ratios least.`);
   return res;
 }
 
@@ -89,6 +92,17 @@ export function writeResult(res: BenchResult): string {
   const file = join(resultsDir, `${res.name}${res.quick ? '.quick' : ''}.json`);
   writeFileSync(file, JSON.stringify(res, null, 2) + '\n');
   return file;
+}
+
+/** "name@version, ..." of installed packages (read from node_modules), for a result's notes. */
+export function versions(names: readonly string[]): string {
+  return names.map((n) => {
+    try {
+      return `${n}@${(JSON.parse(readFileSync(join(repoRoot, 'node_modules', n, 'package.json'), 'utf8')) as { version: string }).version}`;
+    } catch {
+      return `${n}@?`;
+    }
+  }).join(', ');
 }
 
 /** Progress on stderr (tables go to stdout). */

@@ -1,8 +1,9 @@
 /** Machine information for a BenchResult: CPU, cores, Node, memory, the disk under os.tmpdir(), date. */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import * as os from 'node:os';
-import type { MachineInfo } from './types.js';
+import type { MachineInfo, SourceInfo } from './types.js';
 
 const FEATURES = ['sse4_2', 'pclmulqdq', 'avx2', 'avx512f', 'avx512vl', 'vpclmulqdq', 'sha_ni', 'asimd', 'crc32', 'pmull'];
 
@@ -52,6 +53,11 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+export function describeSource(s: SourceInfo): string {
+  const c = s.commit ? `${s.commit.slice(0, 10)}${s.dirty ? ' + uncommitted changes in src/ or native/' : ''}` : 'unknown';
+  return `source:  ${c}; addon ${s.addon ? `built ${s.addon.builtAt}` : 'not built'}`;
+}
+
 export function describeMachine(m: MachineInfo): string {
   const disk = m.disk ? `${m.disk.device} (${m.disk.fsType}, ${m.disk.availGiB}/${m.disk.sizeGiB} GiB free, mounted on ${m.disk.mount})` : 'unknown';
   return [
@@ -60,4 +66,20 @@ export function describeMachine(m: MachineInfo): string {
     `tmp:     ${m.tmpDir} on ${disk}`,
     `date:    ${m.date} (load average ${m.loadAvg.join(' ')} on ${m.cores} cores)`,
   ].join('\n');
+}
+
+/** Commit, dirty src/ or native/, and the build/Release addon's build time, for a checkout at `root`. */
+export function sourceInfo(root: string): SourceInfo {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  let commit: string | null = null;
+  let dirty: boolean | null = null;
+  try {
+    commit = git(['rev-parse', 'HEAD']);
+    dirty = git(['status', '--porcelain', '--', 'src', 'native']).length > 0;
+  } catch {
+    // not a git checkout
+  }
+  const addonPath = join(root, 'build', 'Release', 'stemedb.node');
+  const addon = existsSync(addonPath) ? { path: addonPath, builtAt: statSync(addonPath).mtime.toISOString() } : null;
+  return { commit, dirty, addon };
 }

@@ -1,5 +1,5 @@
 /** Plain-text table printer (numbers right-aligned, text left-aligned), and a printer for a whole BenchResult. */
-import { describeMachine } from './machine.js';
+import { describeMachine, describeSource } from './machine.js';
 import { show } from './fmt.js';
 import type { BenchResult, Cell, Table } from './types.js';
 
@@ -23,6 +23,7 @@ export function formatResult(r: BenchResult): string {
   const out: string[] = [
     `# ${r.name}${r.quick ? ' (--quick)' : ''}`,
     describeMachine(r.machine),
+    describeSource(r.source),
     `backend: ${b.backend} (${b.reason}); crc32c=${b.crc32c}; blake3=${b.blake3}`,
   ];
   if (b.backend !== 'native') out.push('WARNING: stemedb ran on the wasm fallback, not the native addon: these are not native figures.');

@@ -60,4 +60,15 @@ export class Samples {
   has(key: string): boolean {
     return this.#m.has(key);
   }
+  /**
+   * Median over repetitions of a[i] / b[i]: a ratio of two methods measured side
+   * by side in the same repetition, robust to a noisy machine drifting between
+   * repetitions (both samples of a pair saw the same conditions).
+   */
+  pairedRatio(a: string, b: string): number {
+    const xa = this.all(a);
+    const xb = this.all(b);
+    const n = Math.min(xa.length, xb.length);
+    return median(Array.from({ length: n }, (_, i) => xa[i]! / xb[i]!));
+  }
 }

@@ -88,12 +88,23 @@ export interface Target {
   limit?: number;
 }
 
+/** What code was measured: the tree moves fast, so every result says which state it saw. */
+export interface SourceInfo {
+  /** `git rev-parse HEAD`, or null outside a checkout. */
+  commit: string | null;
+  /** Uncommitted changes under src/ or native/ at the start of the run (null: unknown). */
+  dirty: boolean | null;
+  /** The native addon file node-gyp-build would load first, and when it was built (null: none). */
+  addon: { path: string; builtAt: string } | null;
+}
+
 export interface BenchResult {
   /** The bench's name; also the JSON file name: bench-results/<name>.json. */
   name: string;
   quick: boolean;
   machine: MachineInfo;
   backend: BackendInfo;
+  source: SourceInfo;
   /** Wall time of the whole run, ms. */
   durationMs: number;
   tables: Table[];

@@ -4,16 +4,11 @@
  */
 import { FRAME_HEADER, FrameStatus, type FrameWalk } from './backend.js';
 
-type Crc = (data: Uint8Array, seed: number) => number;
 type Hash32 = (data: Uint8Array) => Uint8Array;
+/** The frame CRC32C over len (u32 LE), hash and payload, in that order. */
+export type FrameCrc = (len: number, hash: Uint8Array, payload: Uint8Array) => number;
 
-export function frameCrc(crc32c: Crc, len: number, hash: Uint8Array, payload: Uint8Array): number {
-  const lenBytes = new Uint8Array(4);
-  new DataView(lenBytes.buffer).setUint32(0, len, true);
-  return crc32c(payload, crc32c(hash, crc32c(lenBytes, 0)));
-}
-
-export function sealFramesJs(crc32c: Crc, hash32: Hash32, buf: Uint8Array, count: number, hashes?: Uint8Array): number {
+export function sealFramesJs(frameCrc: FrameCrc, hash32: Hash32, buf: Uint8Array, count: number, hashes?: Uint8Array): number {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   for (let i = 0; i < count; i++) {
@@ -24,7 +19,7 @@ export function sealFramesJs(crc32c: Crc, hash32: Hash32, buf: Uint8Array, count
     const hash = hash32(payload);
     buf.set(hash, pos + 8);
     hashes?.set(hash, i * 32);
-    view.setUint32(pos + 4, frameCrc(crc32c, len, hash, payload), true);
+    view.setUint32(pos + 4, frameCrc(len, hash, payload), true);
     pos += FRAME_HEADER + len;
   }
   return pos;
@@ -36,7 +31,7 @@ function allZero(buf: Uint8Array, from: number, to: number): boolean {
 }
 
 export function verifyFramesJs(
-  crc32c: Crc,
+  frameCrc: FrameCrc,
   hash32: Hash32,
   buf: Uint8Array,
   start: number,
@@ -62,7 +57,7 @@ export function verifyFramesJs(
     if (len > left - FRAME_HEADER) return { count, pos, status: FrameStatus.TruncatedPayload };
     const storedHash = buf.subarray(pos + 8, pos + FRAME_HEADER);
     const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
-    if (frameCrc(crc32c, len, storedHash, payload) !== storedCrc) return { count, pos, status: FrameStatus.CrcMismatch };
+    if (frameCrc(len, storedHash, payload) !== storedCrc) return { count, pos, status: FrameStatus.CrcMismatch };
     const hash = hash32(payload);
     for (let i = 0; i < 32; i++) {
       if (hash[i] !== storedHash[i]) return { count, pos, status: FrameStatus.HashMismatch };

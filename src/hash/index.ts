@@ -108,12 +108,16 @@ export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array;
   if (Array.isArray(payloads)) {
     lengths = new Uint32Array(payloads.length);
     let total = 0;
-    payloads.forEach((p, i) => {
-      checkBytes(p, `payloads[${i}]`);
+    for (let i = 0; i < payloads.length; i++) {
+      const p = payloads[i];
+      if (!(p instanceof Uint8Array)) checkBytes(p, `payloads[${i}]`); // names the item only on failure
+      else if (p.byteLength === 0) checkBytes(p, `payloads[${i}]`);
       lengths[i] = p.byteLength;
       total += p.byteLength;
-    });
-    data = new Uint8Array(total);
+    }
+    // The payloads are only read by the native call: gather them into a reused
+    // buffer (a fresh large one per call costs more in page faults than the copy).
+    data = concatScratch(total);
     let off = 0;
     for (const p of payloads) {
       data.set(p, off);
@@ -134,6 +138,13 @@ export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array;
   const crcs = new Uint32Array(lengths.length);
   impl.frameBatch(data, lengths, hashes, crcs);
   return { hashes, crcs };
+}
+
+let scratch = new Uint8Array(0);
+function concatScratch(bytes: number): Uint8Array {
+  if (bytes > 16 << 20) return new Uint8Array(bytes); // keep no huge buffer alive
+  if (scratch.length < bytes) scratch = new Uint8Array(Math.min(16 << 20, Math.max(bytes, scratch.length * 2)));
+  return scratch.subarray(0, bytes);
 }
 
 const STOP_REASONS = ['ok', 'truncated header', 'truncated payload', 'length too large', 'crc32c mismatch', 'blake3 mismatch', 'zeros'] as const;

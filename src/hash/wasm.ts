@@ -8,7 +8,7 @@
 import { createBLAKE3, createCRC32 } from 'hash-wasm';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import { Blake3Mode, type HashBackend, type RawHasher } from './backend.js';
-import { sealFramesJs, verifyFramesJs, frameCrc } from './frames-js.js';
+import { sealFramesJs, verifyFramesJs } from './frames-js.js';
 
 const encoder = new TextEncoder();
 
@@ -21,12 +21,28 @@ export async function createWasmHash(): Promise<HashBackend> {
   const crcState = crc.save().slice();
   const crcSeed = new DataView(crcState.buffer, crcState.byteOffset + 4, 4);
 
-  const crc32c = (data: Uint8Array, seed: number): number => {
-    crcSeed.setUint32(0, seed, true);
-    crc.load(crcState);
-    crc.update(data);
+  const digestU32 = (): number => {
     const d = crc.digest('binary');
     return ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
+  };
+  const crc32c = (data: Uint8Array, seed: number): number => {
+    if (seed === 0) crc.init(); // load() costs ~350 ns; only a real seed needs it
+    else {
+      crcSeed.setUint32(0, seed, true);
+      crc.load(crcState);
+    }
+    crc.update(data);
+    return digestU32();
+  };
+  const lenBytes = new Uint8Array(4);
+  const lenView = new DataView(lenBytes.buffer);
+  const frameCrc = (len: number, hash: Uint8Array, payload: Uint8Array): number => {
+    lenView.setUint32(0, len, true);
+    crc.init();
+    crc.update(lenBytes);
+    crc.update(hash);
+    crc.update(payload);
+    return digestU32();
   };
   const hash32 = (data: Uint8Array): Uint8Array => b3.init().update(data).digest('binary').slice();
 
@@ -75,12 +91,12 @@ export async function createWasmHash(): Promise<HashBackend> {
         const payload = data.subarray(off, off + lengths[i]!);
         const h = hash32(payload);
         hashes.set(h, i * 32);
-        crcs[i] = frameCrc(crc32c, payload.length, h, payload);
+        crcs[i] = frameCrc(payload.length, h, payload);
         off += payload.length;
       }
     },
-    sealFrames: (buf, count, hashes) => sealFramesJs(crc32c, hash32, buf, count, hashes),
+    sealFrames: (buf, count, hashes) => sealFramesJs(frameCrc, hash32, buf, count, hashes),
     verifyFrames: (buf, start, end, maxLen, maxCount) =>
-      verifyFramesJs(crc32c, hash32, buf, start, end, maxLen, maxCount),
+      verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount),
   };
 }

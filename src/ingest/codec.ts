@@ -9,7 +9,7 @@
  *   Vote:      [assertion, voter, stance, weight, createdAt]
  *   Epoch:     [id, name, description, startedAt, parent | nil]
  *
- * See docs/ingest-format.md for the byte-level description and why msgpackr
+ * See docs/ingest.md for the byte-level description and why msgpackr
  * rather than a hand-written layout (benches/codec.ts).
  */
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';

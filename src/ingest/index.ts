@@ -39,4 +39,4 @@ export {
   type DeadLetter,
   type StoreCounts,
 } from './store.js';
-export { Ingestor, type IngestorOptions, type CleanupOptions, type IngestStats } from './ingestor.js';
+export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type IngestStats } from './ingestor.js';

@@ -7,12 +7,15 @@
  * IGNORE), so even a replay cannot duplicate.
  *
  * Journal cleanup only ever gets an offset at or below a cursor that was
- * committed with synchronous=FULL (see docs/ingest-format.md, "Cleanup").
+ * committed with synchronous=FULL (see docs/ingest.md, "Cleanup").
  */
 import { IngestError } from './errors.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { Store } from './store.js';
 import type { BatchResult } from './store-write.js';
+
+/** Records per transaction when `batchSize` is not given. */
+export const DEFAULT_BATCH_SIZE = 4096;
 
 export interface CleanupOptions {
   /** Keep at least this many bytes of journal below the cursor. Default 0. */
@@ -26,11 +29,11 @@ export interface CleanupOptions {
 export interface IngestorOptions {
   /** Cursor name in the store. Default 'default'. */
   consumer?: string;
-  /** Records per transaction. Default 4096. */
+  /** Records per transaction. Default DEFAULT_BATCH_SIZE. */
   batchSize?: number;
   /** While following: commit a partial batch this many ms after its first record. Default 20. */
   maxLatencyMs?: number;
-  /** Where a consumer with no cursor yet starts. Default: source.firstOffset. */
+  /** Where a consumer with no cursor yet starts. Default: source.firstOffset. Below firstOffset (deleted records): CURSOR_GAP. */
   from?: number;
   /** Delete journal segments the cursor has passed (writer sources only). Default: off. */
   cleanup?: CleanupOptions | boolean;
@@ -93,7 +96,7 @@ export class Ingestor {
     if (store.readonly) throw new TypeError('Ingestor: the store is open readonly');
     this.consumer = options.consumer ?? 'default';
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw new TypeError('Ingestor: consumer must be a non-empty string');
-    this.batchSize = positiveInt(options.batchSize ?? 4096, 'batchSize');
+    this.batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
     if (options.from !== undefined) nonNegative(options.from, 'from');
     const c = options.cleanup === true ? {} : options.cleanup || null;
@@ -142,7 +145,8 @@ export class Ingestor {
     this.running = new Promise<void>((r) => (done = r));
     try {
       const from = this.readFrom();
-      await this.pump(this.source.iterate({ from }), false);
+      const durable = this.source.durableOffset;
+      await this.pump(this.source.iterate(typeof durable === 'number' ? { from, to: durable } : { from }), false);
       this.commit();
       await this.cleanupIfDue(true);
     } finally {
@@ -231,7 +235,18 @@ export class Ingestor {
   private readFrom(): number {
     this.cursorValue = this.store.cursor(this.consumer);
     const first = this.source.firstOffset;
-    if (this.cursorValue === undefined) return Math.max(this.startOffset(), first);
+    if (this.cursorValue === undefined) {
+      const from = this.options.from;
+      if (from === undefined) return first;
+      // An explicit start whose records are gone is a gap too, not a silent skip.
+      if (from < first) {
+        throw new IngestError(
+          'CURSOR_GAP',
+          `consumer "${this.consumer}" was asked to start at offset ${from} but the journal now starts at ${first}: those records were deleted`,
+        );
+      }
+      return from;
+    }
     if (this.cursorValue < first) {
       throw new IngestError(
         'CURSOR_GAP',

@@ -35,6 +35,15 @@ export interface IngestSource {
   readonly firstOffset: number;
 
   /**
+   * Optional: everything below this offset survives a crash. When present,
+   * catchUp() reads only up to it. (The writer Journal's iterate() goes up to
+   * what is written, which in 'none' mode or mid group commit is more than
+   * what is durable; the ingestor must never commit a cursor past what the
+   * journal may lose.)
+   */
+  readonly durableOffset?: number;
+
+  /**
    * Deletes the segments that lie wholly below `cursorOffset`; resolves with
    * the removed paths. Writer only: a reader has no cleanup.
    */

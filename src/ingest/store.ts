@@ -34,6 +34,13 @@ export interface StoreOptions {
    * than SQLite's 1000. Ignored when readonly.
    */
   walAutocheckpointPages?: number;
+  /**
+   * Page size in bytes for a NEW database file: a power of two in [512,
+   * 65536]. Default 16384. SQLite fixes the page size when the file is
+   * created, so this is ignored for an existing file (changing it needs a
+   * VACUUM). Ignored when readonly.
+   */
+  pageSize?: number;
 }
 
 export interface PageOptions {
@@ -121,6 +128,7 @@ interface AssertionRow {
 
 const ASSERTION_COLUMNS = 'hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset';
 const DEFAULT_LIMIT = 100;
+const DEFAULT_PAGE_SIZE = 16384;
 
 export class Store {
   /** The path given to open. */
@@ -153,10 +161,17 @@ export class Store {
     if (!Number.isInteger(autocheckpoint) || autocheckpoint < 0) {
       throw new RangeError('Store.open: walAutocheckpointPages must be an integer >= 0');
     }
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
+      throw new RangeError('Store.open: pageSize must be a power of two in [512, 65536]');
+    }
     const db = new Database(path, { readonly, fileMustExist: readonly, timeout });
     try {
       db.pragma(`cache_size = -${cache}`);
       if (!readonly) {
+        // Only an empty database takes a new page size, and it must come before journal_mode
+        // (switching to WAL writes the header).
+        if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${pageSize}`);
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${synchronous}`);
         db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);

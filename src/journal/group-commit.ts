@@ -157,6 +157,11 @@ export class GroupCommit {
       } catch (err) {
         this.#fail(err, batch);
       }
+      // The callers just resolved re-queue only after a few promise hops; taking
+      // the next batch at once would send 1 record, then the other N-1 (twice
+      // the syncs). One macrotask lets them all arrive. A lone caller (c=1)
+      // does not pay for it.
+      if (batch.length > 1 && this.#queue.length < batch.length) await new Promise((r) => setImmediate(r));
     }
     this.#running = false;
     for (const wake of this.#idle.splice(0)) wake();

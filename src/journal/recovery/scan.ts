@@ -25,24 +25,30 @@ export function walkChain(io: JournalIO, seg: Segment, from: number, end: number
   let pos = from;
   let records = 0;
   let scanned = 0;
+  // One buffer for the whole walk: nothing read here outlives the loop.
+  const scratch = new Uint8Array(Math.min(BLOCK, Math.max(0, end - from)));
   while (pos < end) {
-    const len = Math.min(BLOCK, end - pos);
-    let block = new Uint8Array(len);
-    scanned += io.pread(seg.fd, block, SEGMENT_HEADER + pos - seg.base);
+    const want = Math.min(BLOCK, end - pos);
+    let block = scratch.subarray(0, want);
+    const got = io.pread(seg.fd, block, SEGMENT_HEADER + pos - seg.base);
+    scanned += got;
+    let len = got; // verify only what was actually read
     let walk = hashBackend.verifyFrames(block, 0, len, maxLen, Number.MAX_SAFE_INTEGER);
-    if (walk.count === 0 && walk.status === FrameStatus.TruncatedPayload && len < end - pos) {
+    if (walk.count === 0 && walk.status === FrameStatus.TruncatedPayload && got === want && want < end - pos) {
       // A record bigger than the block: read exactly it (its length is bounded by maxLen and the file).
-      const recLen = new DataView(block.buffer).getUint32(0, true);
+      const recLen = new DataView(block.buffer, block.byteOffset, 4).getUint32(0, true);
       if (recLen <= maxLen && FRAME_HEADER + recLen <= end - pos) {
         block = new Uint8Array(FRAME_HEADER + recLen);
-        scanned += io.pread(seg.fd, block, SEGMENT_HEADER + pos - seg.base) - len;
-        walk = hashBackend.verifyFrames(block, 0, block.length, maxLen, 1);
+        len = io.pread(seg.fd, block, SEGMENT_HEADER + pos - seg.base);
+        scanned += len - got;
+        walk = hashBackend.verifyFrames(block, 0, len, maxLen, 1);
       }
     }
     records += walk.count;
     pos += walk.pos;
-    const partial = (walk.status === FrameStatus.TruncatedHeader || walk.status === FrameStatus.TruncatedPayload) && walk.count > 0 && pos < end;
+    const partial = (walk.status === FrameStatus.TruncatedHeader || walk.status === FrameStatus.TruncatedPayload) && walk.count > 0 && pos < end && len === want;
     if (walk.status !== FrameStatus.Ok && !partial) return { records, stop: pos, status: walk.status, bytesScanned: scanned };
+    if (walk.status === FrameStatus.Ok && len < want) return { records, stop: pos, status: FrameStatus.TruncatedHeader, bytesScanned: scanned };
   }
   return { records, stop: pos, status: FrameStatus.Ok, bytesScanned: scanned };
 }
