@@ -6,6 +6,7 @@
 import { loadBindingWithReason } from '../native/binding.js';
 import { Blake3Mode, type FrameWalk, type HashBackend, type RawHasher } from './backend.js';
 import { createNativeHash } from './native.js';
+import { SMALL_CRC_BYTES, crc32cSmall } from './crc-small.js';
 import { checkBytes, checkContext, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from './validate.js';
 
 const loaded = loadBindingWithReason();
@@ -41,10 +42,14 @@ function modeOf(options: Blake3Options | undefined): [Blake3Mode, Uint8Array | s
   return [Blake3Mode.Plain, undefined];
 }
 
-/** CRC32C (Castagnoli). `seed` continues a running CRC: crc32c(b, crc32c(a)) === crc32c(a ‖ b). */
+/**
+ * CRC32C (Castagnoli). `seed` continues a running CRC: crc32c(b, crc32c(a)) === crc32c(a ‖ b).
+ * Inputs up to 64 bytes are computed in JavaScript, where the call is cheaper than the CRC.
+ */
 export function crc32c(data: Uint8Array, seed?: number): number {
   checkBytes(data, 'data');
-  return impl.crc32c(data, checkSeed(seed));
+  const s = checkSeed(seed);
+  return data.length <= SMALL_CRC_BYTES ? crc32cSmall(data, s) : impl.crc32c(data, s);
 }
 
 /** BLAKE3 of `data`: plain, keyed ({ key }) or key derivation ({ context }); any output length. */
