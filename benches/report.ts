@@ -38,9 +38,9 @@ export function renderMarkdown(results: BenchResult[], command: string): string 
   if (first) {
     out.push(`- **Command:** \`${command}\``);
     out.push(`- **Date:** ${first.machine.date}`);
-    out.push(`- **Machine:** ${describeMachine(first.machine)}`);
+    out.push('- **Machine:**', '', '```', describeMachine(first.machine), '```', '');
     out.push(`- **Backend:** ${first.backend.backend} (crc32c: ${first.backend.crc32c}; blake3: ${first.backend.blake3}) — ${first.backend.reason}`);
-    out.push(`- **Code:** ${describeSource(first.source)}`);
+    out.push(`- **Code:** ${describeSource(first.source).replace(/\s+/g, ' ')}`);
     out.push('', 'Figures are medians; ratios compare peers measured in the same run on the same machine.', '');
   }
   out.push('## Targets', '', '| bench | target | requirement | measured | |', '|---|---|---|---|---|');
