@@ -120,6 +120,17 @@ blake3::Hasher* get_hasher(napi_env env, napi_value v) {
   return static_cast<blake3::Hasher*>(p);
 }
 
+// Hands a heap hasher to JS as a tagged External (freed by its finalizer).
+napi_value wrap_hasher(napi_env env, blake3::Hasher* h) {
+  napi_value ext;
+  if (napi_create_external(env, h, finalize_hasher, nullptr, &ext) != napi_ok) {
+    delete h;
+    return throw_error_code(env, "ENOMEM", "could not create hasher");
+  }
+  napi_type_tag_object(env, ext, &kHasherTag);
+  return ext;
+}
+
 // hasherCreate(mode, keyOrContext) -> External
 napi_value HasherCreate(napi_env env, napi_callback_info info) {
   Args a;
@@ -133,13 +144,7 @@ napi_value HasherCreate(napi_env env, napi_callback_info info) {
     delete h;
     return nullptr;
   }
-  napi_value ext;
-  if (napi_create_external(env, h, finalize_hasher, nullptr, &ext) != napi_ok) {
-    delete h;
-    return throw_error_code(env, "ENOMEM", "could not create hasher");
-  }
-  napi_type_tag_object(env, ext, &kHasherTag);
-  return ext;
+  return wrap_hasher(env, h);
 }
 
 // hasherUpdate(handle, data)
@@ -173,13 +178,7 @@ napi_value HasherCopy(napi_env env, napi_callback_info info) {
   if (!h) return nullptr;
   auto* copy = new (std::nothrow) blake3::Hasher(*h);
   if (!copy) return throw_error_code(env, "ENOMEM", "out of memory");
-  napi_value ext;
-  if (napi_create_external(env, copy, finalize_hasher, nullptr, &ext) != napi_ok) {
-    delete copy;
-    return throw_error_code(env, "ENOMEM", "could not create hasher");
-  }
-  napi_type_tag_object(env, ext, &kHasherTag);
-  return ext;
+  return wrap_hasher(env, copy);
 }
 
 // frameBatch(data, lengths: Uint32Array, hashesOut, crcsOut: Uint32Array)
