@@ -4,7 +4,7 @@
 // journal (sampled) and on the small one with every watermark variant, and the fault sweep with
 // more seeds. A failing crash case prints its seed and the command that reruns it alone.
 //
-// Usage: node scripts/torture.mjs [--cases N] [--from SEED|random] [--jobs J] [--only crash|sweep|faults]
+// Usage: node scripts/torture.mjs [--cases N] [--from SEED|random] [--jobs J] [--only crash|sweep|faults|kill]
 // Env passes through (CRASH_KILLS=0, CRASH_FAULTS=0, CRASH_DIR_ORDER=any, STEMEDB_BACKEND=wasm, ...).
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -23,7 +23,7 @@ const from = fromArg === 'random' ? 1 + Math.floor(Math.random() * 1e8) : Number
 const jobs = Math.max(1, Number(opt('jobs', Math.min(4, availableParallelism()))));
 const only = opt('only', null);
 if (!Number.isInteger(cases) || cases < 1 || !Number.isInteger(from) || from < 0) {
-  console.error('usage: node scripts/torture.mjs [--cases N] [--from SEED|random] [--jobs J] [--only crash|sweep|faults]');
+  console.error('usage: node scripts/torture.mjs [--cases N] [--from SEED|random] [--jobs J] [--only crash|sweep|faults|kill]');
   process.exit(2);
 }
 
@@ -76,6 +76,10 @@ if (!only || only === 'sweep') {
   tasks.push(() => run('sweep small, all watermarks', 'recovery-sweep.test.ts', { SWEEP_FULL: '1' }));
 }
 if (!only || only === 'faults') tasks.push(() => run('faults', 'group-commit-faults.test.ts', { FAULT_SEEDS: process.env.FAULT_SEEDS ?? '80' }));
+if (!only || only === 'kill') {
+  // Real processes: a group-commit writer SIGKILLed at random moments (the issue asks for >= 500).
+  tasks.push(() => run('sigkill', 'crash-kill.test.ts', { KILL_CASES: process.env.KILL_CASES ?? '500' }));
+}
 
 console.log(`torture: ${cases} crash cases from seed ${from} on ${jobs} processes${only ? ` (only ${only})` : ''}`);
 const t0 = Date.now();
