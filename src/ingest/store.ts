@@ -6,12 +6,28 @@
  * Several processes may open the same file: one ingests, others read
  * (`readonly: true`).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { type BytesLike, toKey } from './bytes.js';
 import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
 import { type BatchResult, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
+
+const requireFromHere = createRequire(import.meta.url);
+
+/**
+ * better-sqlite3 is an optional dependency, loaded on first use: its native
+ * build needs a compiler or a download, and the journal must work (and the
+ * package import) where it could not be installed.
+ */
+function loadSqlite(): typeof Database {
+  try {
+    return requireFromHere('better-sqlite3') as typeof Database;
+  } catch (cause) {
+    throw Object.assign(new Error(`the ingest store needs better-sqlite3, which could not be loaded (${(cause as Error).message.split('\n')[0]}); install it with a C++ toolchain available: npm install better-sqlite3`), { code: 'SQLITE_UNAVAILABLE', cause });
+  }
+}
 
 export interface StoreOptions {
   /** Open for queries only: no migration, no writes. The schema must be current. Default false. */
@@ -26,12 +42,19 @@ export interface StoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Busy timeout in ms when another connection holds the write lock. Default 5000. */
   timeout?: number;
-  /** SQLite page cache in KiB. Default 65536 (64 MiB): random content keys touch many pages. */
+  /**
+   * SQLite page cache in KiB (an upper bound: pages are allocated as they are
+   * used). Default 262144 (256 MiB). Content keys are random, so a batch
+   * dirties pages all over the assertions table and the subject index; when
+   * the cache cannot hold them, SQLite spills them to the WAL mid-transaction
+   * and reads them back. Measured with 1 M assertions: 64 MiB -> 256 MiB was
+   * worth ~1.2-1.5x (benches/ingest.ts, docs/ingest.md).
+   */
   cacheSizeKiB?: number;
   /**
-   * `PRAGMA wal_autocheckpoint` in pages. Default 10000 (~40 MiB of WAL):
-   * fewer, larger checkpoints (each one fsyncs) measured ~1.25x faster ingest
-   * than SQLite's 1000. Ignored when readonly.
+   * `PRAGMA wal_autocheckpoint` in pages. Default: 64 MiB worth of pages
+   * (4096 at the default page size). Fewer, larger checkpoints (each one
+   * fsyncs) are faster than SQLite's 1000 pages. Ignored when readonly.
    */
   walAutocheckpointPages?: number;
   /**
@@ -128,7 +151,10 @@ interface AssertionRow {
 
 const ASSERTION_COLUMNS = 'hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset';
 const DEFAULT_LIMIT = 100;
+/** Larger pages: shallower b-trees and fewer page writes per random-key batch (measured ~1.3-1.6x over 4096 with 1 M assertions). */
 const DEFAULT_PAGE_SIZE = 16384;
+const DEFAULT_CACHE_KIB = 262144;
+const DEFAULT_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 export class Store {
   /** The path given to open. */
@@ -155,17 +181,17 @@ export class Store {
     const timeout = options.timeout ?? 5000;
     const synchronous = options.synchronous ?? 'NORMAL';
     if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new RangeError(`Store.open: synchronous must be 'NORMAL' or 'FULL'`);
-    const cache = options.cacheSizeKiB ?? 65536;
+    const cache = options.cacheSizeKiB ?? DEFAULT_CACHE_KIB;
     if (!Number.isInteger(cache) || cache <= 0) throw new RangeError('Store.open: cacheSizeKiB must be a positive integer');
-    const autocheckpoint = options.walAutocheckpointPages ?? 10000;
-    if (!Number.isInteger(autocheckpoint) || autocheckpoint < 0) {
+    const autocheckpointOption = options.walAutocheckpointPages;
+    if (autocheckpointOption !== undefined && (!Number.isInteger(autocheckpointOption) || autocheckpointOption < 0)) {
       throw new RangeError('Store.open: walAutocheckpointPages must be an integer >= 0');
     }
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
       throw new RangeError('Store.open: pageSize must be a power of two in [512, 65536]');
     }
-    const db = new Database(path, { readonly, fileMustExist: readonly, timeout });
+    const db = new (loadSqlite())(path, { readonly, fileMustExist: readonly, timeout });
     try {
       db.pragma(`cache_size = -${cache}`);
       if (!readonly) {
@@ -174,6 +200,7 @@ export class Store {
         if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${pageSize}`);
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${synchronous}`);
+        const autocheckpoint = autocheckpointOption ?? Math.max(1000, Math.round(DEFAULT_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number)));
         db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
         db.pragma('foreign_keys = OFF');
         migrate(db);

@@ -186,6 +186,10 @@ export class Journal {
   get firstOffset(): number {
     return this.segments.first?.base ?? 0;
   }
+  /** Base offsets of the segments, oldest first (the ingestor's retainSegments uses them). */
+  segmentBases(): number[] {
+    return this.segments.segments.map((s) => s.base);
+  }
   /** The offset the next append will get. */
   get nextOffset(): number {
     return this.commit.nextOffset;

@@ -67,6 +67,13 @@ export class JournalReader {
     return this.segments.first?.base ?? 0;
   }
 
+  /** Base offsets of the segments, oldest first. */
+  segmentBases(): number[] {
+    this.#checkOpen();
+    this.segments.refresh();
+    return this.segments.segments.map((s) => s.base);
+  }
+
   /** The record at `offset`, verified; null at or past the durable end. A miss refreshes the segment list once. */
   async read(offset: number): Promise<JournalRecord | null> {
     return this.readSync(offset);
