@@ -63,8 +63,11 @@ function loadFastCrc(): { calculate: (buf: Uint8Array, initial?: number) => numb
 const be32 = (d: Uint8Array) => ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
 const hex = (d: Uint8Array) => Buffer.from(d).toString('hex');
 
+/** --quick keeps the whole `npm run bench -- --quick` under a minute: fewer samples per measurement. */
+let quickSamples = false;
+
 async function timeNs(fn: () => unknown, minCpuNs: number): Promise<number> {
-  const stats = await measure(() => do_not_optimize(fn()), { min_cpu_time: minCpuNs });
+  const stats = await measure(() => do_not_optimize(fn()), quickSamples ? { min_cpu_time: minCpuNs, min_samples: 2, warmup_samples: 2 } : { min_cpu_time: minCpuNs });
   return stats.p50;
 }
 
@@ -117,7 +120,8 @@ function find(ms: Measured[], size: number, name: string): Measured {
 
 export async function run(opts: RunOptions): Promise<BenchResult> {
   const res = startResult('hash', opts);
-  const minCpuNs = (opts.quick ? 40 : 400) * 1e6;
+  const minCpuNs = (opts.quick ? 15 : 400) * 1e6;
+  quickSamples = opts.quick;
   const fast = loadFastCrc();
   res.notes.push(`fast-crc32c runs: ${fast.impl}`);
   res.notes.push(`peers: ${versions(['@node-rs/crc32', 'fast-crc32c', 'sse4_crc32', 'hash-wasm', '@napi-rs/blake-hash', '@noble/hashes', 'mitata'])}`);

@@ -4,7 +4,7 @@
  *
  * Data: N assertion payloads (deterministic: N/20 subjects, 4 predicates,
  * string / number / boolean objects, 4 epochs, 100 authors, evidence on 10%),
- * appended to a journal once (not timed). N = 1 000 000 (--quick: 100 000).
+ * appended to a journal once (not timed). N = 1 000 000 (--quick: 30 000).
  *
  * Methods, each in a fresh database file, interleaved over REPS repetitions:
  *   stemedb Ingestor      Journal.openReader -> Ingestor.catchUp() into Store.open(file) with
@@ -171,7 +171,7 @@ interface Method {
 
 export async function run(opts: RunOptions): Promise<BenchResult> {
   const res = startResult('ingest', opts);
-  const n = opts.quick ? 100_000 : 1_000_000;
+  const n = opts.quick ? 30_000 : 1_000_000;
   const work = makeTempDir('ingest');
   try {
     const walDir = join(work, 'wal');
