@@ -23,59 +23,9 @@ import type { RecoveryPolicy } from '../../src/journal/recovery/index.js';
 import { SimDisk, type SimOp } from './sim-disk.js';
 import { rng } from './vectors.js';
 import { equalBytes, payloadFor } from './tmp.js';
+import { CaseFailure, CheckError, check, type CaseSummary, type CrashCaseOptions, type Known, type Sub } from './sim-case.js';
 
-export interface CrashCaseOptions {
-  /** Force a durability mode (default: from the seed). */
-  durability?: Durability;
-  /** Include process kills (page cache survives). Default true. */
-  kills?: boolean;
-  /** Include injected EIO/ENOSPC faults. Default true. */
-  faults?: boolean;
-  /** Reopen with random policies among tolerate-tail/truncate/salvage (default true). */
-  policies?: boolean;
-  /** Print every disk operation. */
-  trace?: boolean;
-  /** Real-time limit for the case (default 20 s). */
-  timeoutMs?: number;
-  /** How a crash treats unsynced directory changes (SimDiskOptions.dirOrder; default 'prefix'). */
-  dirOrder?: 'prefix' | 'any';
-}
-
-export interface CaseSummary {
-  seed: number;
-  durability: Durability;
-  generations: number;
-  appends: number;
-  acked: number;
-  crashes: number;
-  kills: number;
-  closes: number;
-  openCrashes: number;
-  faults: number;
-  torn: number;
-}
-
-export class CaseFailure extends Error {
-  constructor(
-    readonly seed: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Sub {
-  offset: number;
-  next: number;
-  payload: Uint8Array;
-  gen: number;
-  state: 'pending' | 'resolved' | 'rejected';
-}
-
-interface Known {
-  next: number;
-  payload: Uint8Array;
-}
+export { CaseFailure, type CaseSummary, type CrashCaseOptions } from './sim-case.js';
 
 const CRASHED: unique symbol = Symbol('crashed');
 
@@ -100,11 +50,6 @@ export async function runCrashCase(seed: number, options: CrashCaseOptions = {})
   } finally {
     clearTimeout(timer);
   }
-}
-
-class CheckError extends Error {}
-function check(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new CheckError(msg);
 }
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
