@@ -288,4 +288,36 @@ test('after an fsync EIO, close and reopen without a crash, then a power loss: a
   assert.is(problems.length, 0, `${problems.length} of 18 runs lost acknowledged data or could not reopen:\n  ${problems.slice(0, 4).join('\n  ')}`);
 });
 
+test('a failed directory fsync during cleanup fail-stops the journal (rule 8); reopening keeps every acknowledged record', async () => {
+  const disk = newDisk(7);
+  const j = await open(disk);
+  const acked = await appendAll(j, Array.from({ length: 200 }, (_, i) => i));
+  assert.ok(j.stats().segments > 3, `segments: ${j.stats().segments}`);
+  disk.failNext({ op: 'fsyncDir', code: 'EIO' });
+  const e = await rejects(j.cleanup(acked[100]!.offset), (err) => err instanceof JournalFailedError && err.code === 'EIO');
+  await rejects(j.append(payloadFor(999, 10)), (err) => err === e, 'later appends reject with the same fail-stop error');
+  await rejects(j.cleanup(acked[150]!.offset), (err) => err === e);
+  assert.is(j.stats().failed, 'EIO');
+  await j.close();
+  const j2 = await open(disk);
+  for (const a of acked.filter((x) => x.offset >= j2.firstOffset)) {
+    assert.ok(equalBytes((await j2.read(a.offset))!.payload, a.payload), `record at ${a.offset}`);
+  }
+  await j2.close();
+});
+
+test('an open refused for corruption leaves no new watermark file behind', async () => {
+  const disk = newDisk(8);
+  const j = await open(disk);
+  await appendAll(j, [1, 2, 3, 4, 5]);
+  await j.close();
+  disk.removeFile(`${DIR}/durable`);
+  const seg = `${DIR}/00000000000000000000.wal`;
+  const bytes = disk.readFile(seg)!.slice();
+  bytes[32 + 41]! ^= 0xff; // first record's payload: valid records follow, so corruption
+  disk.writeFile(seg, bytes);
+  await rejects(open(disk), (err) => err.code === 'CORRUPTION');
+  assert.is(disk.exists(`${DIR}/durable`), false);
+});
+
 test.run();

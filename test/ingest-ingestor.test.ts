@@ -12,6 +12,7 @@ import {
 } from '../src/ingest/index.js';
 import { FakeSource, type FakeSourceOptions } from './helpers/ingest-fake-source.js';
 import { EPOCH_A, EPOCH_B, assertion, epoch, hex, plain, tempDir, vote } from './helpers/ingest-fixtures.js';
+import { within } from './helpers/assert.js';
 
 const tmp = tempDir('stemedb-ingestor-');
 const stores: Store[] = [];
@@ -30,18 +31,6 @@ function newIngestor(source: FakeSource, store: Store, options?: IngestorOptions
   return ing;
 }
 
-/** uvu has no per-test timeout: never let a test hang the file. */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 test.after.each(async () => {
   for (const ing of running.splice(0)) await ing.stop().catch(() => undefined);

@@ -18,6 +18,7 @@ import {
 import { spawnTs } from './helpers/child.js';
 import { watch } from './helpers/child-ingest-watch.js';
 import { EPOCH_A, EPOCH_B, T0, assertion, epoch, hex, plain, prng, tempDir, vote } from './helpers/ingest-fixtures.js';
+import { within } from './helpers/assert.js';
 
 const tmp = tempDir('stemedb-ingest-journal-');
 const journals: Journal[] = [];
@@ -43,18 +44,6 @@ function newIngestor(source: IngestSource, store: Store, options?: IngestorOptio
   return ing;
 }
 
-/** uvu has no per-test timeout: never let a test hang the file. */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => /^\d{20}\.wal$/.test(f)).sort();
 

@@ -17,3 +17,16 @@ export async function rejects(promise: Promise<unknown> | (() => Promise<unknown
   else if (typeof matcher === 'function') assert.ok((matcher as (e: Error) => boolean)(e), msg ?? `rejection did not match: ${e?.name}: ${e?.message}`);
   return e;
 }
+
+/** uvu has no per-test timeout: never let a test hang the file. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
