@@ -21,6 +21,16 @@ namespace {
 // ---- 16-way transposed lanes ------------------------------------------------------------
 B3_AVX512 B3_INLINE __m512i add(__m512i a, __m512i b) { return _mm512_add_epi32(a, b); }
 B3_AVX512 B3_INLINE __m512i xor_(__m512i a, __m512i b) { return _mm512_xor_si512(a, b); }
+// a + message word, the word read straight from memory. GCC otherwise loads the words into
+// registers and, with the 16 state vectors also live, spills and copies registers.
+B3_AVX512 B3_INLINE __m512i add_msg(__m512i a, const __m512i* m) {
+#if defined(__GNUC__)
+  __asm__("vpaddd %1, %0, %0" : "+v"(a) : "m"(*m));
+  return a;
+#else
+  return _mm512_add_epi32(a, _mm512_load_si512(m));
+#endif
+}
 
 // Four quarter-rounds (the columns, or the diagonals) side by side, one step at a time for
 // all four. GCC keeps source order here, and four independent instructions in a row is
@@ -34,12 +44,12 @@ B3_AVX512 B3_INLINE __m512i xor_(__m512i a, __m512i b) { return _mm512_xor_si512
   }
 B3_AVX512 B3_INLINE void g4(__m512i* v, const int (&q)[4][4], const __m512i* m,
                             const uint8_t* s) {
-  B3_STEP4(a = add(a, m[s[2 * j]]))  // message first: off the a <- b critical path
+  B3_STEP4(a = add_msg(a, m + s[2 * j]))  // message first: off the a <- b critical path
   B3_STEP4(a = add(a, b))
   B3_STEP4(d = _mm512_ror_epi32(xor_(d, a), 16))
   B3_STEP4(c = add(c, d))
   B3_STEP4(b = _mm512_ror_epi32(xor_(b, c), 12))
-  B3_STEP4(a = add(a, m[s[2 * j + 1]]))
+  B3_STEP4(a = add_msg(a, m + s[2 * j + 1]))
   B3_STEP4(a = add(a, b))
   B3_STEP4(d = _mm512_ror_epi32(xor_(d, a), 8))
   B3_STEP4(c = add(c, d))
@@ -174,10 +184,12 @@ B3_AVX512 B3_INLINE void compress_rows(const uint32_t cv[8], const uint8_t block
 }
 
 // Loads block `blk` of every lane and transposes it to one message word per vector.
-B3_AVX512 B3_INLINE void load_block(const Lanes& l, size_t blk, __m512i* m) {
+B3_AVX512 B3_INLINE void load_block(const Lanes& l, size_t blk, __m512i* dst) {
   const bool last = blk + 1 == l.nblocks;
+  __m512i m[16];
   for (int i = 0; i < 16; i++) m[i] = _mm512_loadu_si512(last ? l.last[i] : l.in[i] + 64 * blk);
   transpose16(m);
+  for (int i = 0; i < 16; i++) _mm512_store_si512(dst + i, m[i]);
 }
 
 }  // namespace
@@ -203,39 +215,36 @@ B3_AVX512 void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_
 }
 
 B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
+  // Transposed message of this block and the next. The rounds read it as memory operands,
+  // which leaves 16 registers besides the state for transposing the next block mid-block.
+  alignas(64) __m512i msg[2][16];
+  load_block(l, 0, msg[0]);
   __m512i cv[8];
   for (int i = 0; i < 8; i++) cv[i] = _mm512_set1_epi32(int(l.key[i]));
-  const __m512i ctr_lo = _mm512_loadu_si512(l.ctr_lo), ctr_hi = _mm512_loadu_si512(l.ctr_hi);
-  const __m512i last_len = _mm512_loadu_si512(l.last_len);
-  __m512i m[16], next[16];
-  load_block(l, 0, m);
   for (size_t blk = 0; blk < l.nblocks; blk++) {
     const bool last = blk + 1 == l.nblocks;
+    const __m512i* m = msg[blk & 1];
     const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0);
-    // The last block adds each lane's own end flags (CHUNK_END, ROOT). Loaded here rather
-    // than kept in a register across the loop: all 32 registers are busy in the rounds.
     __m512i flags_v = _mm512_set1_epi32(int(flags));
     if (last) flags_v = _mm512_or_si512(flags_v, _mm512_loadu_si512(l.flags_end));
     __m512i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
                      _mm512_set1_epi32(int(kIV[0])), _mm512_set1_epi32(int(kIV[1])),
                      _mm512_set1_epi32(int(kIV[2])), _mm512_set1_epi32(int(kIV[3])),
-                     ctr_lo, ctr_hi, last ? last_len : _mm512_set1_epi32(64), flags_v};
+                     _mm512_loadu_si512(l.ctr_lo), _mm512_loadu_si512(l.ctr_hi),
+                     last ? _mm512_loadu_si512(l.last_len) : _mm512_set1_epi32(64), flags_v};
     round_lanes<0>(v, m);
     round_lanes<1>(v, m);
     round_lanes<2>(v, m);
     // The next block's loads and transposes do not depend on this block: issuing them
     // mid-block hides their latency behind the rounds instead of stalling the next block.
-    if (!last) load_block(l, blk + 1, next);
+    if (!last) load_block(l, blk + 1, msg[(blk + 1) & 1]);
     round_lanes<3>(v, m);
     round_lanes<4>(v, m);
     round_lanes<5>(v, m);
     round_lanes<6>(v, m);
     for (int i = 0; i < 8; i++) cv[i] = xor_(v[i], v[i + 8]);
-    for (int i = 0; i < 16; i++) m[i] = next[i];
   }
-  __m512i result[8];  // a copy, so cv itself never has to live in memory inside the loop
-  for (int i = 0; i < 8; i++) result[i] = cv[i];
-  store_cvs(result, out);
+  store_cvs(cv, out);
 }
 
 }  // namespace detail
