@@ -183,13 +183,31 @@ B3_AVX512 B3_INLINE void compress_rows(const uint32_t cv[8], const uint8_t block
   }
 }
 
-// Loads block `blk` of every lane and transposes it to one message word per vector.
+// Loads block `blk` of every lane and stores it transposed: dst[w] = word w of every lane.
 B3_AVX512 B3_INLINE void load_block(const Lanes& l, size_t blk, __m512i* dst) {
   const bool last = blk + 1 == l.nblocks;
   __m512i m[16];
   for (int i = 0; i < 16; i++) m[i] = _mm512_loadu_si512(last ? l.last[i] : l.in[i] + 64 * blk);
   transpose16(m);
   for (int i = 0; i < 16; i++) _mm512_store_si512(dst + i, m[i]);
+}
+
+// The same transposition for lanes [lo, hi) only, with integer loads and stores. The rounds
+// keep the vector units busy (the shuffles above compete with the rotations), while the
+// integer and load/store ports are idle: the next block transposed this way, a few lanes
+// between rounds, costs the rounds almost nothing (~6% faster than the shuffles).
+B3_AVX512 B3_INLINE void gpr_lanes(const Lanes& l, size_t blk, uint32_t (*dst)[kMaxLanes], int lo,
+                                   int hi) {
+  const bool last = blk + 1 == l.nblocks;
+  for (int i = lo; i < hi; i++) {
+    const uint8_t* p = last ? l.last[i] : l.in[i] + 64 * blk;
+    for (int q = 0; q < 8; q++) {
+      uint64_t x;
+      std::memcpy(&x, p + 8 * q, 8);
+      dst[2 * q][i] = uint32_t(x);
+      dst[2 * q + 1][i] = uint32_t(x >> 32);
+    }
+  }
 }
 
 }  // namespace
@@ -215,15 +233,16 @@ B3_AVX512 void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_
 }
 
 B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
-  // Transposed message of this block and the next. The rounds read it as memory operands,
-  // which leaves 16 registers besides the state for transposing the next block mid-block.
-  alignas(64) __m512i msg[2][16];
-  load_block(l, 0, msg[0]);
+  // Transposed message of this block and the next (msg[b][w][i] = word w of lane i). The
+  // rounds read it as memory operands, so the 16 state vectors have the registers to
+  // themselves.
+  alignas(64) uint32_t msg[2][16][kMaxLanes];
+  load_block(l, 0, reinterpret_cast<__m512i*>(msg[0]));
   __m512i cv[8];
   for (int i = 0; i < 8; i++) cv[i] = _mm512_set1_epi32(int(l.key[i]));
   for (size_t blk = 0; blk < l.nblocks; blk++) {
     const bool last = blk + 1 == l.nblocks;
-    const __m512i* m = msg[blk & 1];
+    const __m512i* m = reinterpret_cast<const __m512i*>(msg[blk & 1]);
     const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0);
     __m512i flags_v = _mm512_set1_epi32(int(flags));
     if (last) flags_v = _mm512_or_si512(flags_v, _mm512_loadu_si512(l.flags_end));
@@ -232,15 +251,21 @@ B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
                      _mm512_set1_epi32(int(kIV[2])), _mm512_set1_epi32(int(kIV[3])),
                      _mm512_loadu_si512(l.ctr_lo), _mm512_loadu_si512(l.ctr_hi),
                      last ? _mm512_loadu_si512(l.last_len) : _mm512_set1_epi32(64), flags_v};
+    // Stored now, read a block later: the stores have long left the store queue by then
+    // (a vector load of 16 still-pending 4-byte stores could not be forwarded).
+    uint32_t(*nx)[kMaxLanes] = msg[(blk + 1) & 1];
     round_lanes<0>(v, m);
+    if (!last) gpr_lanes(l, blk + 1, nx, 0, 3);
     round_lanes<1>(v, m);
+    if (!last) gpr_lanes(l, blk + 1, nx, 3, 6);
     round_lanes<2>(v, m);
-    // The next block's loads and transposes do not depend on this block: issuing them
-    // mid-block hides their latency behind the rounds instead of stalling the next block.
-    if (!last) load_block(l, blk + 1, msg[(blk + 1) & 1]);
+    if (!last) gpr_lanes(l, blk + 1, nx, 6, 9);
     round_lanes<3>(v, m);
+    if (!last) gpr_lanes(l, blk + 1, nx, 9, 12);
     round_lanes<4>(v, m);
+    if (!last) gpr_lanes(l, blk + 1, nx, 12, 14);
     round_lanes<5>(v, m);
+    if (!last) gpr_lanes(l, blk + 1, nx, 14, 16);
     round_lanes<6>(v, m);
     for (int i = 0; i < 8; i++) cv[i] = xor_(v[i], v[i + 8]);
   }
