@@ -1,4 +1,5 @@
-// AVX-512 kernels: the 16-way lanes kernel (chunks, parents, short messages) and a
+// AVX-512 kernels: the 16-way lanes kernel (chunks, parents, short messages), a 16-way
+// kernel for long runs of parents (whole tree levels), and a
 // row-wise single-block compression that uses AVX-512VL one-instruction rotations and
 // picks each round's message words with one cross-lane permute.
 #include "blake3_impl.h"
@@ -196,11 +197,10 @@ B3_AVX512 B3_INLINE void load_block(const Lanes& l, size_t blk, __m512i* dst) {
 // keep the vector units busy (the shuffles above compete with the rotations), while the
 // integer and load/store ports are idle: the next block transposed this way, a few lanes
 // between rounds, costs the rounds almost nothing (~6% faster than the shuffles).
-B3_AVX512 B3_INLINE void gpr_lanes(const Lanes& l, size_t blk, uint32_t (*dst)[kMaxLanes], int lo,
-                                   int hi) {
-  const bool last = blk + 1 == l.nblocks;
+template <class Row>
+B3_AVX512 B3_INLINE void gpr_lanes(const Row& row, uint32_t (*dst)[kMaxLanes], int lo, int hi) {
   for (int i = lo; i < hi; i++) {
-    const uint8_t* p = last ? l.last[i] : l.in[i] + 64 * blk;
+    const uint8_t* p = row(i);
     for (int q = 0; q < 8; q++) {
       uint64_t x;
       std::memcpy(&x, p + 8 * q, 8);
@@ -208,6 +208,28 @@ B3_AVX512 B3_INLINE void gpr_lanes(const Lanes& l, size_t blk, uint32_t (*dst)[k
       dst[2 * q + 1][i] = uint32_t(x >> 32);
     }
   }
+}
+
+// The 7 rounds on v with message m. Unless nx is null, the next block (lane i's at row(i))
+// is transposed into nx meanwhile. It is stored now and read a block later: by then the
+// stores have long left the store queue (a vector load of 16 still-pending 4-byte stores
+// could not be forwarded).
+template <class Row>
+B3_AVX512 B3_INLINE void rounds_and_next(__m512i* v, const __m512i* m, uint32_t (*nx)[kMaxLanes],
+                                         const Row& row) {
+  round_lanes<0>(v, m);
+  if (nx) gpr_lanes(row, nx, 0, 3);
+  round_lanes<1>(v, m);
+  if (nx) gpr_lanes(row, nx, 3, 6);
+  round_lanes<2>(v, m);
+  if (nx) gpr_lanes(row, nx, 6, 9);
+  round_lanes<3>(v, m);
+  if (nx) gpr_lanes(row, nx, 9, 12);
+  round_lanes<4>(v, m);
+  if (nx) gpr_lanes(row, nx, 12, 14);
+  round_lanes<5>(v, m);
+  if (nx) gpr_lanes(row, nx, 14, 16);
+  round_lanes<6>(v, m);
 }
 
 }  // namespace
@@ -251,25 +273,43 @@ B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
                      _mm512_set1_epi32(int(kIV[2])), _mm512_set1_epi32(int(kIV[3])),
                      _mm512_loadu_si512(l.ctr_lo), _mm512_loadu_si512(l.ctr_hi),
                      last ? _mm512_loadu_si512(l.last_len) : _mm512_set1_epi32(64), flags_v};
-    // Stored now, read a block later: the stores have long left the store queue by then
-    // (a vector load of 16 still-pending 4-byte stores could not be forwarded).
-    uint32_t(*nx)[kMaxLanes] = msg[(blk + 1) & 1];
-    round_lanes<0>(v, m);
-    if (!last) gpr_lanes(l, blk + 1, nx, 0, 3);
-    round_lanes<1>(v, m);
-    if (!last) gpr_lanes(l, blk + 1, nx, 3, 6);
-    round_lanes<2>(v, m);
-    if (!last) gpr_lanes(l, blk + 1, nx, 6, 9);
-    round_lanes<3>(v, m);
-    if (!last) gpr_lanes(l, blk + 1, nx, 9, 12);
-    round_lanes<4>(v, m);
-    if (!last) gpr_lanes(l, blk + 1, nx, 12, 14);
-    round_lanes<5>(v, m);
-    if (!last) gpr_lanes(l, blk + 1, nx, 14, 16);
-    round_lanes<6>(v, m);
+    const bool next_last = blk + 2 == l.nblocks;
+    rounds_and_next(v, m, last ? nullptr : msg[(blk + 1) & 1], [&](int i) {
+      return next_last ? l.last[i] : l.in[i] + 64 * (blk + 1);
+    });
     for (int i = 0; i < 8; i++) cv[i] = xor_(v[i], v[i + 8]);
   }
   store_cvs(cv, out);
+}
+
+// A whole run of 16-parent batches in one call, so each batch's input is transposed during
+// the previous batch's rounds as in lanes_avx512 (one call per batch measured ~1.5 us per
+// MiB slower). In place is safe: batch b reads batch b + 1 before it writes out + 512 b,
+// which lies below everything still to be read.
+B3_AVX512 void parents_avx512(const uint8_t* in, size_t batches, const uint32_t key[8],
+                             uint32_t flags, uint8_t* out) {
+  alignas(64) uint32_t msg[2][16][kMaxLanes];
+  {
+    __m512i m[16];
+    for (int i = 0; i < 16; i++) m[i] = _mm512_loadu_si512(in + 64 * i);
+    transpose16(m);
+    for (int i = 0; i < 16; i++) _mm512_store_si512(msg[0][i], m[i]);
+  }
+  for (size_t b = 0; b < batches; b++) {
+    const __m512i* m = reinterpret_cast<const __m512i*>(msg[b & 1]);
+    __m512i v[16];
+    for (int i = 0; i < 8; i++) v[i] = _mm512_set1_epi32(int(key[i]));
+    for (int i = 0; i < 4; i++) v[8 + i] = _mm512_set1_epi32(int(kIV[i]));
+    v[12] = v[13] = _mm512_setzero_si512();
+    v[14] = _mm512_set1_epi32(int(kBlockLen));
+    v[15] = _mm512_set1_epi32(int(flags | PARENT));
+    const uint8_t* next = in + 1024 * (b + 1);
+    rounds_and_next(v, m, b + 1 < batches ? msg[(b + 1) & 1] : nullptr,
+                    [&](int i) { return next + 64 * i; });
+    __m512i cv[8];
+    for (int i = 0; i < 8; i++) cv[i] = xor_(v[i], v[i + 8]);
+    store_cvs(cv, out + 512 * b);
+  }
 }
 
 }  // namespace detail

@@ -4,7 +4,7 @@
 //   blake3_portable.cc  scalar compression (the reference for every SIMD path)
 //   blake3_sse41.cc     row-wise single-block compression and the 4-way lanes kernel
 //   blake3_avx2.cc      8-way lanes kernel
-//   blake3_avx512.cc    16-way lanes kernel and an AVX-512VL row-wise single-block compression
+//   blake3_avx512.cc    16-way lanes and parents kernels, AVX-512VL row-wise single block
 //   blake3_dispatch.cc  run-time choice of kernels, impl_name(), set_impl_for_testing()
 //   blake3_tree.cc      chunk/parent batching, the tree reduction, hash()
 //   blake3_hasher.cc    the incremental Hasher (cv stack, wide update path, XOF)
@@ -113,6 +113,11 @@ using XofFn = void (*)(const uint32_t cv[8], const uint8_t block[64], uint32_t b
 // written, so out may overlap the lanes' input (parents are reduced in place).
 using LanesFn = void (*)(const Lanes& l, uint8_t* out);
 
+// Parents of batches * 16 adjacent chaining-value pairs: batch b reads in + 1024 b and
+// writes 16 chaining values to out + 512 b (out may equal in: a tree level in place).
+using ParentsFn = void (*)(const uint8_t* in, size_t batches, const uint32_t key[8],
+                           uint32_t flags, uint8_t* out);
+
 struct Kernels {
   const char* name;
   CompressFn compress;
@@ -120,6 +125,7 @@ struct Kernels {
   LanesFn lanes4;   // nullptr when the CPU (or a forced level) lacks the width
   LanesFn lanes8;
   LanesFn lanes16;
+  ParentsFn parents16;  // nullptr: parents go through lanes16 like any other batch
   size_t width;     // widest lanes kernel available (1 = portable)
 };
 
@@ -143,6 +149,8 @@ void compress_avx512(uint32_t cv[8], const uint8_t block[64], uint32_t block_len
 void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
                 uint64_t counter, uint32_t flags, uint8_t out[64]);
 void lanes_avx512(const Lanes& l, uint8_t* out);
+void parents_avx512(const uint8_t* in, size_t batches, const uint32_t key[8], uint32_t flags,
+                    uint8_t* out);
 #endif
 
 // Runs l (l.n <= k.width lanes) on the narrowest kernel that fits, padding unused lanes with

@@ -112,6 +112,13 @@ void parent_cvs(const Kernels& k, const uint8_t* cvs, size_t count, const uint32
     l.flags_end[i] = 0;
   }
   // Batches go left to right and each writes below what it read: safe in place.
+  if (k.parents16 != nullptr && count >= 16) {
+    const size_t batches = count / 16;
+    k.parents16(cvs, batches, key, flags, out);
+    cvs += batches * 16 * kBlockLen;
+    out += batches * 16 * kOutLen;
+    count -= batches * 16;
+  }
   while (count > 0) {
     const size_t n = count < k.width ? count : k.width;
     for (size_t i = 0; i < n; i++) l.in[i] = l.last[i] = cvs + i * kBlockLen;
