@@ -1,7 +1,7 @@
 // AVX-512 kernels: the 16-way lanes kernel (chunks, parents, short messages), a 16-way
-// kernel for long runs of parents (whole tree levels), and a
-// row-wise single-block compression that uses AVX-512VL one-instruction rotations and
-// picks each round's message words with one cross-lane permute.
+// kernel for long runs of parents (whole tree levels), and a row-wise single-block
+// compression that uses AVX-512VL one-instruction rotations and picks each round's message
+// words with one cross-lane permute.
 #include "blake3_impl.h"
 
 #if defined(STEMEDB_B3_X86)
