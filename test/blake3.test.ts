@@ -76,6 +76,25 @@ test('blake3Async equals blake3 for small and large inputs', async () => {
   }
 });
 
+test('every output length 1..130 is a prefix of the long output; results are never shared buffers', () => {
+  const data = new Uint8Array(300).map((_, i) => i * 7);
+  const long = hex(blake3(data, { length: 130 }));
+  for (let len = 1; len <= 130; len++) {
+    assert.is(hex(blake3(data, { length: len })), long.slice(0, len * 2), `length ${len}`);
+    const h = createHasher();
+    h.update(data);
+    assert.is(hex(h.digest({ length: len })), long.slice(0, len * 2), `digest length ${len}`);
+  }
+  // Small outputs pass through a scratch buffer: each call must return its own copy.
+  const a = blake3(data);
+  const aHex = hex(a);
+  const b = blake3(new Uint8Array(5));
+  assert.is.not(a.buffer, b.buffer);
+  assert.is(hex(a), aHex);
+  assert.is(a.length, 32);
+  assert.is(a.byteOffset, 0);
+});
+
 test('bad arguments: TypeError/RangeError with clear messages', () => {
   assert.throws(() => blake3('abc' as unknown as Uint8Array), (e: Error) => e instanceof TypeError && /Uint8Array/.test(e.message));
   assert.throws(() => blake3(new Uint8Array(1), { key: new Uint8Array(31) }), (e: Error) => e instanceof RangeError && /32 bytes/.test(e.message));
