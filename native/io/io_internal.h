@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace stemedb {
 namespace io {
@@ -31,6 +32,26 @@ struct SysResult {
   bool ok() const { return err == 0; }
 };
 
+// One write-and-sync job: pwritev of `slices` at `position`, fdatasync when
+// `sync`, then the watermark record for `wm_value` at offset 0 of `wm_fd`
+// when wm_fd >= 0. `keep` holds the typed arrays behind `slices` alive until
+// the job is settled (released on the JS thread).
+struct WriteArgs {
+  int fd = -1;
+  std::vector<Slice> slices;
+  Napi::ObjectReference keep;
+  uint64_t position = 0;
+  bool sync = false;
+  int wm_fd = -1;
+  uint64_t wm_value = 0;
+};
+
+// Reads (fd, buffers, position, sync, wmFd, wmValue) from argument `first` on;
+// false after throwing a TypeError/RangeError. JS thread only.
+bool ParseWriteArgs(const Napi::CallbackInfo& info, size_t first, WriteArgs* out);
+// Runs the job's system calls; `*written` = bytes of data written. Any thread.
+SysResult ExecuteWrite(const WriteArgs& args, uint64_t* written);
+
 // Largest byte position (exclusive end) a write may reach.
 uint64_t MaxFileOffset();
 
@@ -43,6 +64,11 @@ SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t positio
 
 // fdatasync (F_FULLFSYNC on macOS, FlushFileBuffers on Windows). Never retried.
 SysResult DataSync(int fd);
+
+// Starts writeback of [position, position + length) without waiting for it
+// (Linux sync_file_range(SYNC_FILE_RANGE_WRITE); a no-op elsewhere), so that a
+// later DataSync finds less dirty data. Does not make anything durable.
+SysResult StartWriteback(int fd, uint64_t position, uint64_t length);
 
 // Opens the directory read-only, fsyncs it, closes it. No-op on Windows.
 SysResult SyncDirectory(const std::string& path);

@@ -145,6 +145,20 @@ SysResult DataSync(int fd) {
   return SysResult{};
 }
 
+SysResult StartWriteback(int fd, uint64_t position, uint64_t length) {
+#if defined(__linux__)
+  if (length == 0) return SysResult{};
+  int rc;
+  do {
+    rc = sync_file_range(fd, static_cast<off_t>(position), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return Fail("sync_file_range");
+#else
+  (void)fd, (void)position, (void)length;  // no such hint: writeback starts when the OS decides
+#endif
+  return SysResult{};
+}
+
 SysResult SyncDirectory(const std::string& path) {
   int fd;
   do {

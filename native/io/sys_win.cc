@@ -85,6 +85,8 @@ SysResult DataSync(int fd) {
   return SysResult{};
 }
 
+SysResult StartWriteback(int, uint64_t, uint64_t) { return SysResult{}; }  // no such hint on Windows
+
 SysResult SyncDirectory(const std::string&) {
   // Deliberately a no-op: NTFS journals its metadata, so a create/rename/
   // delete is durable once the call returns, and Windows offers no portable
