@@ -182,9 +182,15 @@ test('bad inputs get typed errors', async () => {
     await rejects(Journal.open(dir + '-x', { durability: 'sometimes' as never }), RangeError);
     await rejects(Journal.open('' as string), TypeError);
     assert.is(j.stats().nextOffset, r.next + 140);
+    const detached = new Uint8Array(8);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    await rejects(j.appendBatch([new Uint8Array(2), detached]), /payloads\[1\].*detached/);
+    const [empty] = await j.appendBatch([new Uint8Array(0)]); // an empty payload is a record
+    assert.is(empty!.next - empty!.offset, 40);
     await j.close();
     await j.close(); // idempotent
     await rejects(j.append(new Uint8Array(1)), (e: Error & { code?: string }) => e.code === 'CLOSED');
+    await rejects(j.appendBatch([]), (e: Error & { code?: string }) => e.code === 'CLOSED');
     await rejects(j.read(0), (e: Error & { code?: string }) => e.code === 'CLOSED');
     await rejects(j.cleanup(0), (e: Error & { code?: string }) => e.code === 'CLOSED');
   } finally {

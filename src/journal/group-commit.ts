@@ -53,7 +53,10 @@ interface Entry {
   breaks: number[];
   /** A sync() barrier rather than records. */
   barrier: boolean;
-  resolve(results: AppendResult[]): void;
+  /** From submitOne(): resolves with the one result, not an array. */
+  one: boolean;
+  /** With AppendResult[], or the AppendResult itself when `one`. */
+  resolve(results: unknown): void;
   reject(err: Error): void;
 }
 
@@ -98,8 +101,17 @@ export class GroupCommit {
 
   /** Queues records; resolves after the write (and, unless durability is 'none', the sync) that covers them. */
   submit(payloads: readonly Uint8Array[]): Promise<AppendResult[]> {
-    if (this.failed) return Promise.reject(this.failed);
-    if (this.closed) return Promise.reject(new ClosedError());
+    return new Promise<AppendResult[]>((resolve, reject) => this.#enqueue(payloads, false, resolve as (r: unknown) => void, reject));
+  }
+
+  /** submit() of one record, resolving with its result alone (the hot path of append()). */
+  submitOne(payload: Uint8Array): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => this.#enqueue([payload], true, resolve as (r: unknown) => void, reject));
+  }
+
+  #enqueue(payloads: readonly Uint8Array[], one: boolean, resolve: (r: unknown) => void, reject: (e: Error) => void): void {
+    if (this.failed) return reject(this.failed);
+    if (this.closed) return reject(new ClosedError());
     const first = this.nextOffset;
     const breaks: number[] = [];
     let offset = first;
@@ -116,17 +128,15 @@ export class GroupCommit {
       offset += frame;
     }
     this.nextOffset = offset;
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ payloads, first, bytes: offset - first, breaks, barrier: false, resolve, reject });
-      this.#kick();
-    });
+    this.#queue.push({ payloads, first, bytes: offset - first, breaks, barrier: false, one, resolve, reject });
+    this.#kick();
   }
 
   /** Makes everything written so far durable (for 'none'); in other modes waits for in-flight work. */
   sync(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ payloads: [], first: this.nextOffset, bytes: 0, breaks: [], barrier: true, resolve: () => resolve(), reject });
+      this.#queue.push({ payloads: [], first: this.nextOffset, bytes: 0, breaks: [], barrier: true, one: false, resolve: () => resolve(), reject });
       this.#kick();
     });
   }
@@ -238,6 +248,10 @@ export class GroupCommit {
     }
     let k = 0;
     for (const e of batch) {
+      if (e.one) {
+        e.resolve(new Appended(e.first, e.first + e.bytes, hashes, k++));
+        continue;
+      }
       const results: AppendResult[] = new Array(e.payloads.length);
       let offset = e.first;
       for (let i = 0; i < e.payloads.length; i++) {
