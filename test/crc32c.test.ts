@@ -1,7 +1,8 @@
 // @both-backends — CRC32C known answers, chaining and argument checks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { crc32c, backend } from '../src/hash/index.js';
+import { crc32c, backend, hashBackend } from '../src/hash/index.js';
+import { SMALL_CRC_BYTES, crc32cSmallJs } from '../src/hash/crc-small.js';
 import { crcVectors, fromHex, rng, randomBytes, crc32cReference } from './helpers/vectors.js';
 
 test(`every vector in crc32c_vectors.json (${backend})`, () => {
@@ -32,6 +33,23 @@ test('seed continues a running CRC: crc32c(b, crc32c(a)) === crc32c(a ‖ b)', (
   const seed = 0xdeadbeef;
   const d = randomBytes(77, next);
   assert.is(crc32c(d, seed), crc32cReference(d, seed));
+});
+
+test(`in-process path (JS and WebAssembly) equals the ${backend} backend: lengths 0..200, random seeds, unaligned views`, () => {
+  assert.ok(SMALL_CRC_BYTES < 200);
+  const next = rng(3);
+  const pool = randomBytes(300, next);
+  for (let len = 0; len <= 200; len++) {
+    for (let k = 0; k < 4; k++) {
+      const off = (len * 7 + k * 13) % 64; // every alignment, odd ones included
+      const view = k === 3 ? Buffer.from(pool.buffer, off, len) : pool.subarray(off, off + len);
+      const seed = k === 0 ? 0 : (next() * 2 ** 32) >>> 0;
+      const want = hashBackend.crc32c(view, seed);
+      assert.is(crc32c(view, seed), want, `crc32c len ${len} off ${off} seed ${seed}`);
+      assert.is(crc32cSmallJs(view, seed), want, `JS path len ${len} off ${off} seed ${seed}`);
+      if (len % 8 === 0) assert.is(want, crc32cReference(view, seed), `reference len ${len} seed ${seed}`);
+    }
+  }
 });
 
 test('Buffer and Uint8Array views give the same result', () => {

@@ -44,11 +44,13 @@ function modeOf(options: Blake3Options | undefined): [Blake3Mode, Uint8Array | s
 
 /**
  * CRC32C (Castagnoli). `seed` continues a running CRC: crc32c(b, crc32c(a)) === crc32c(a ‖ b).
- * Inputs up to 64 bytes are computed in JavaScript, where the call is cheaper than the CRC.
+ * Inputs up to SMALL_CRC_BYTES (128) are computed in-process (JavaScript/WebAssembly),
+ * where that is cheaper than the call into the backend.
  */
 export function crc32c(data: Uint8Array, seed?: number): number {
-  checkBytes(data, 'data');
-  const s = checkSeed(seed);
+  // The common cases inline; checkBytes/checkSeed only to throw, or for an empty view (detached?).
+  if (!(data instanceof Uint8Array) || data.length === 0) checkBytes(data, 'data');
+  const s = seed === undefined ? 0 : typeof seed === 'number' && seed >>> 0 === seed ? seed : checkSeed(seed);
   return data.length <= SMALL_CRC_BYTES ? crc32cSmall(data, s) : impl.crc32c(data, s);
 }
 
