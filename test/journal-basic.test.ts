@@ -176,6 +176,14 @@ test('bad inputs get typed errors', async () => {
     await rejects(j.read(NaN), RangeError);
     await rejects(j.read(1.5), RangeError);
     await rejects(j.read('0' as unknown as number), TypeError);
+    // iterate(): bad bounds reject from the first next(), never throw at the call.
+    await rejects(j.iterate({ from: -1 }).next(), RangeError);
+    await rejects(j.iterate({ to: 1.5 }).next(), RangeError);
+    await rejects(j.iterate({ from: 'x' as unknown as number }).next(), TypeError);
+    await rejects(j.iterate({ from: r.offset + 7 }).next(), (e: Error & { code?: string }) => e.code === 'NOT_RECORD_START');
+    const ranged: number[] = [];
+    for await (const rec of j.iterate({ from: r.next, to: r.next + 1 })) ranged.push(rec.offset);
+    assert.equal(ranged, [r.next], 'from/to select exactly the records whose offsets are in [from, to)');
     await rejects(j.read(r.offset + 7), (e: Error & { code?: string }) => e.code === 'NOT_RECORD_START');
     await rejects(j.read(r.next - 3), (e: Error & { code?: string }) => e.code === 'NOT_RECORD_START');
     await rejects(Journal.open(dir + '-x', { segmentBytes: 10 }), RangeError);
@@ -192,6 +200,7 @@ test('bad inputs get typed errors', async () => {
     await rejects(j.append(new Uint8Array(1)), (e: Error & { code?: string }) => e.code === 'CLOSED');
     await rejects(j.appendBatch([]), (e: Error & { code?: string }) => e.code === 'CLOSED');
     await rejects(j.read(0), (e: Error & { code?: string }) => e.code === 'CLOSED');
+    await rejects(j.iterate().next(), (e: Error & { code?: string }) => e.code === 'CLOSED');
     await rejects(j.cleanup(0), (e: Error & { code?: string }) => e.code === 'CLOSED');
   } finally {
     cleanup();

@@ -149,11 +149,17 @@ export class Journal {
   }
 
   /** Records in order from `from` (default: the first) to `to` (exclusive; default: the end now). */
-  async *iterate(options: { from?: number; to?: number } = {}): AsyncGenerator<JournalRecord> {
-    this.#checkOpen();
-    const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
-    const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.to, 'to');
-    yield* this.reader.iterate(from, to, this.commit.writtenOffset);
+  iterate(options: { from?: number; to?: number } = {}): AsyncGenerator<JournalRecord> {
+    // The reader's generator itself, not one wrapped in another (a second async hop per
+    // record); bad arguments still surface from the first next(), as from a generator.
+    try {
+      this.#checkOpen();
+      const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
+      const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.to, 'to');
+      return this.reader.iterate(from, to, this.commit.writtenOffset);
+    } catch (err) {
+      return failing(err);
+    }
   }
 
   /** Records as they become durable, waiting for more, until `signal` aborts or the journal closes. */
@@ -262,6 +268,11 @@ export class Journal {
       throw Object.assign(new RangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`), { code: 'RECORD_TOO_LARGE' });
     }
   }
+}
+
+/** An iterator whose first next() rejects with `err`. */
+async function* failing(err: unknown): AsyncGenerator<JournalRecord> {
+  throw err;
 }
 
 export { StemeError };

@@ -95,9 +95,13 @@ export class RecordReader {
               walk = hashBackend.verifyFrames(block, 0, block.length, this.maxRecordBytes, 1);
             }
           }
-          for (const rec of framesOf(block, pos, walk.pos)) {
-            if (rec.offset >= to) return;
-            yield rec;
+          // The verified frames of block[0, walk.pos), sliced into records in place.
+          const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+          for (let p = 0; p < walk.pos;) {
+            const next = p + FRAME_HEADER + view.getUint32(p, true);
+            if (pos + p >= to) return;
+            yield { offset: pos + p, next: pos + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + 8, p + FRAME_HEADER) };
+            p = next;
           }
           pos += walk.pos;
           if (walk.status !== FrameStatus.Ok) {
@@ -182,16 +186,4 @@ function nextGapStart(seg: Segment, pos: number): number {
   let min = Number.POSITIVE_INFINITY;
   for (const g of seg.gaps) if (g.from >= pos && g.from < min) min = g.from;
   return min;
-}
-
-/** Slices verified frames block[0, end) into records starting at global offset `base`. */
-function* framesOf(block: Uint8Array, base: number, end: number): Generator<JournalRecord> {
-  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
-  let p = 0;
-  while (p < end) {
-    const len = view.getUint32(p, true);
-    const next = p + FRAME_HEADER + len;
-    yield { offset: base + p, next: base + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + 8, p + FRAME_HEADER) };
-    p = next;
-  }
 }
