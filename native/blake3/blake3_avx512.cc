@@ -1,7 +1,6 @@
-// AVX-512 kernels: the 16-way lanes kernel (chunks, parents, short messages), a 16-way
-// kernel for long runs of parents (whole tree levels), and a row-wise single-block
-// compression that uses AVX-512VL one-instruction rotations and picks each round's message
-// words with one cross-lane permute.
+// AVX-512 kernels: the 16-way lanes kernel (chunks, parents, short messages) and a 16-way
+// kernel for long runs of parents (whole tree levels). The row-wise single-block and
+// single-chunk kernels are in blake3_avx512_rows.cc.
 #include "blake3_impl.h"
 
 #if defined(STEMEDB_B3_X86)
@@ -127,63 +126,6 @@ B3_AVX512 B3_INLINE void store_cvs(const __m512i* cv, uint8_t* out) {
   }
 }
 
-// ---- Row-wise single block (same diagonal arrangement as the SSE4.1 version) ----------
-B3_AVX512 B3_INLINE void g_rows(__m128i& a, __m128i& b, __m128i& c, __m128i& d, __m128i mx,
-                                __m128i my) {
-  a = _mm_add_epi32(_mm_add_epi32(a, mx), b);
-  d = _mm_ror_epi32(_mm_xor_si128(d, a), 16);
-  c = _mm_add_epi32(c, d);
-  b = _mm_ror_epi32(_mm_xor_si128(b, c), 12);
-  a = _mm_add_epi32(_mm_add_epi32(a, my), b);
-  d = _mm_ror_epi32(_mm_xor_si128(d, a), 8);
-  c = _mm_add_epi32(c, d);
-  b = _mm_ror_epi32(_mm_xor_si128(b, c), 7);
-}
-
-// Word order each round needs: column mx, column my, then the diagonal words arranged so
-// that lane i serves diagonal (i + 3) % 4 (row b is never shuffled).
-struct RowOrder {
-  uint32_t idx[7][16];
-};
-constexpr RowOrder make_row_order() {
-  RowOrder o{};
-  for (int r = 0; r < 7; r++) {
-    const uint8_t* s = kSched.s[r];
-    for (int i = 0; i < 4; i++) {
-      int diag = (i + 3) % 4;
-      o.idx[r][i] = s[2 * i];
-      o.idx[r][4 + i] = s[2 * i + 1];
-      o.idx[r][8 + i] = s[8 + 2 * diag];
-      o.idx[r][12 + i] = s[9 + 2 * diag];
-    }
-  }
-  return o;
-}
-constexpr RowOrder kRowOrder = make_row_order();
-
-B3_AVX512 B3_INLINE void compress_rows(const uint32_t cv[8], const uint8_t block[64],
-                                       uint32_t block_len, uint64_t counter, uint32_t flags,
-                                       __m128i& a, __m128i& b, __m128i& c, __m128i& d) {
-  const __m512i msg = _mm512_loadu_si512(block);
-  a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv));
-  b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv + 4));
-  c = _mm_setr_epi32(int(kIV[0]), int(kIV[1]), int(kIV[2]), int(kIV[3]));
-  d = _mm_setr_epi32(int(uint32_t(counter)), int(uint32_t(counter >> 32)), int(block_len),
-                     int(flags));
-  for (int r = 0; r < 7; r++) {
-    // Independent of the state: the out-of-order core computes these ahead of time.
-    __m512i w = _mm512_permutexvar_epi32(_mm512_loadu_si512(kRowOrder.idx[r]), msg);
-    g_rows(a, b, c, d, _mm512_castsi512_si128(w), _mm512_extracti32x4_epi32(w, 1));
-    a = _mm_shuffle_epi32(a, _MM_SHUFFLE(2, 1, 0, 3));
-    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(0, 3, 2, 1));
-    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(1, 0, 3, 2));
-    g_rows(a, b, c, d, _mm512_extracti32x4_epi32(w, 2), _mm512_extracti32x4_epi32(w, 3));
-    a = _mm_shuffle_epi32(a, _MM_SHUFFLE(0, 3, 2, 1));
-    c = _mm_shuffle_epi32(c, _MM_SHUFFLE(2, 1, 0, 3));
-    d = _mm_shuffle_epi32(d, _MM_SHUFFLE(1, 0, 3, 2));
-  }
-}
-
 // Loads block `blk` of every lane and stores it transposed: dst[w] = word w of every lane.
 B3_AVX512 B3_INLINE void load_block(const Lanes& l, size_t blk, __m512i* dst) {
   const bool last = blk + 1 == l.nblocks;
@@ -233,26 +175,6 @@ B3_AVX512 B3_INLINE void rounds_and_next(__m512i* v, const __m512i* m, uint32_t 
 }
 
 }  // namespace
-
-B3_AVX512 void compress_avx512(uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
-                               uint64_t counter, uint32_t flags) {
-  __m128i a, b, c, d;
-  compress_rows(cv, block, block_len, counter, flags, a, b, c, d);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(cv), _mm_xor_si128(a, c));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(cv + 4), _mm_xor_si128(b, d));
-}
-
-B3_AVX512 void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
-                          uint64_t counter, uint32_t flags, uint8_t out[64]) {
-  __m128i a, b, c, d;
-  compress_rows(cv, block, block_len, counter, flags, a, b, c, d);
-  __m128i* o = reinterpret_cast<__m128i*>(out);
-  _mm_storeu_si128(o, _mm_xor_si128(a, c));
-  _mm_storeu_si128(o + 1, _mm_xor_si128(b, d));
-  _mm_storeu_si128(o + 2, _mm_xor_si128(c, _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv))));
-  _mm_storeu_si128(o + 3,
-                   _mm_xor_si128(d, _mm_loadu_si128(reinterpret_cast<const __m128i*>(cv + 4))));
-}
 
 B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
   // Transposed message of this block and the next (msg[b][w][i] = word w of lane i). The

@@ -4,7 +4,8 @@
 //   blake3_portable.cc  scalar compression (the reference for every SIMD path)
 //   blake3_sse41.cc     row-wise single-block compression and the 4-way lanes kernel
 //   blake3_avx2.cc      8-way lanes kernel
-//   blake3_avx512.cc    16-way lanes and parents kernels, AVX-512VL row-wise single block
+//   blake3_avx512.cc    16-way lanes and parents kernels
+//   blake3_avx512_rows.cc  AVX-512VL row-wise single block and single chunk (latency bound)
 //   blake3_dispatch.cc  run-time choice of kernels, impl_name(), set_impl_for_testing()
 //   blake3_tree.cc      chunk/parent batching, the tree reduction, hash()
 //   blake3_hasher.cc    the incremental Hasher (cv stack, wide update path, XOF)
@@ -118,6 +119,13 @@ using LanesFn = void (*)(const Lanes& l, uint8_t* out);
 using ParentsFn = void (*)(const uint8_t* in, size_t batches, const uint32_t key[8],
                            uint32_t flags, uint8_t* out);
 
+// One chunk (len <= 1024 bytes, any counter) from key, entirely in registers: `end_flags`
+// goes on its final block (CHUNK_END, plus ROOT for a one-chunk message). Writes the first
+// out_len (<= 64) bytes of the final compression's output: the chaining value for 32, the
+// root output block 0 with ROOT.
+using ChunkFn = void (*)(const uint32_t key[8], const uint8_t* in, size_t len, uint64_t counter,
+                         uint32_t flags, uint32_t end_flags, uint8_t* out, size_t out_len);
+
 struct Kernels {
   const char* name;
   CompressFn compress;
@@ -126,6 +134,7 @@ struct Kernels {
   LanesFn lanes8;
   LanesFn lanes16;
   ParentsFn parents16;  // nullptr: parents go through lanes16 like any other batch
+  ChunkFn chunk;        // nullptr: compress() block by block
   size_t width;     // widest lanes kernel available (1 = portable)
 };
 
@@ -151,6 +160,8 @@ void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_t block_le
 void lanes_avx512(const Lanes& l, uint8_t* out);
 void parents_avx512(const uint8_t* in, size_t batches, const uint32_t key[8], uint32_t flags,
                     uint8_t* out);
+void chunk_avx512(const uint32_t key[8], const uint8_t* in, size_t len, uint64_t counter,
+                  uint32_t flags, uint32_t end_flags, uint8_t* out, size_t out_len);
 #endif
 
 // Runs l (l.n <= k.width lanes) on the narrowest kernel that fits, padding unused lanes with

@@ -202,6 +202,12 @@ void hash(const uint8_t* input, size_t len, uint8_t* out, size_t out_len) {
   const Kernels& k = kernels();
   const uint32_t* key = kIV;
   if (len <= kChunkLen) {
+    // A one-chunk message is 1 to 16 dependent compressions: latency bound, so the chunk
+    // kernel keeps the chaining value in registers and writes the root output directly.
+    if (k.chunk != nullptr && out_len <= kBlockLen) {
+      k.chunk(key, input, len, 0, 0, CHUNK_END | ROOT, out, out_len);
+      return;
+    }
     chunk_output(k, input, len, 0, key, 0).root_bytes(k, out, out_len, 0);
     return;
   }
