@@ -160,6 +160,7 @@ export async function recoverCommand(args: string[], io: Io): Promise<number> {
     for (const c of report.corruption) io.out(`  bad bytes: ${c.segment} at byte ${c.position} (offset ${c.offset}): ${c.reason}`);
     for (const g of report.gaps) io.out(`  skipped: ${g.segment} offsets ${g.from}..${g.to}`);
     for (const f of report.brokenFiles) io.out(`  kept cut bytes in ${f}`);
+    if (report.zeroTailBytes > 0) io.out(`  ${report.zeroTailBytes} zero bytes after the last record (preallocated, unwritten): ${report.dryRun ? 'would be cut off' : 'cut off'}`);
   }
   return EXIT.ok;
 }

@@ -11,6 +11,7 @@ import { FRAME_HEADER } from './format.js';
 import { filePos, type SegmentManager } from './segments.js';
 import { encodeWatermark } from './watermark.js';
 import { SyncCounters } from './stats.js';
+import { Preallocator } from './prealloc.js';
 
 export type Durability = 'group' | 'each' | 'none';
 
@@ -84,6 +85,8 @@ export class GroupCommit {
   /** End of what a sync has covered. Only moves forward. */
   durableOffset: number;
   readonly counters = new SyncCounters();
+  /** Written zeros ahead of the write position, where syncs are the point ('group', 'each'). */
+  readonly #prealloc: Preallocator | null;
 
   constructor(
     readonly io: JournalIO,
@@ -97,6 +100,7 @@ export class GroupCommit {
     this.nextOffset = this.writtenOffset = this.durableOffset = end;
     this.#assignBase = active.base;
     this.#assignSize = end - active.base;
+    this.#prealloc = options.durability === 'none' ? null : new Preallocator(options.segmentBytes);
   }
 
   /** Queues records; resolves after the write (and, unless durability is 'none', the sync) that covers them. */
@@ -233,14 +237,19 @@ export class GroupCommit {
       const runEnd = r + 1 < runs.length ? runs[r + 1]!.start : total;
       const offset = base + run.start;
       if (run.fresh) {
-        // The old segment must be durable before its successor is trusted.
-        if (!sync) await this.io.fsync(this.segments.last!.fd);
+        // The old segment must be durable before its successor is trusted, and hold
+        // nothing past its data (its preallocated zeros are cut off first).
+        if (this.#prealloc) await this.trimActive();
+        else if (!sync) await this.io.fsync(this.segments.last!.fd);
         await this.segments.create(offset);
       }
       const seg = this.segments.last!;
       const end = base + runEnd;
+      const data = buf.subarray(run.start, runEnd);
+      const zeros = this.#prealloc?.zerosAfter(seg, end) ?? null;
       const t0 = performance.now();
-      await this.io.writev(seg.fd, [buf.subarray(run.start, runEnd)], filePos(seg, offset), sync, sync ? { fd: this.wmFd, value: end } : undefined);
+      await this.io.writev(seg.fd, zeros ? [data, zeros] : [data], filePos(seg, offset), sync, sync ? { fd: this.wmFd, value: end } : undefined);
+      if (zeros) this.#prealloc!.written(seg, end + zeros.length);
       this.counters.recordBatch(run.records, runEnd - run.start, sync, (performance.now() - t0) * 1000);
       seg.end = end;
       this.writtenOffset = end;
@@ -269,6 +278,19 @@ export class GroupCommit {
   #scratch(bytes: number): Uint8Array {
     if (this.#buffer.length < bytes) this.#buffer = new Uint8Array(Math.max(bytes, Math.min(this.#buffer.length * 2, this.options.maxBatchBytes)));
     return this.#buffer.subarray(0, bytes);
+  }
+
+  /**
+   * Cuts the active segment back to its data and syncs that (before rotation, and at
+   * close): preallocated zeros may remain only at the end of the last segment. Done
+   * even when the size already looks right: after a failed fsync the size we see may
+   * never have reached the disk (the simulated disk's crash tests found that case).
+   */
+  async trimActive(): Promise<void> {
+    const seg = this.segments.last!;
+    if (!this.#prealloc) return;
+    this.io.truncate(seg.fd, filePos(seg, seg.end));
+    await this.io.fsync(seg.fd);
   }
 
   async #syncActive(): Promise<void> {

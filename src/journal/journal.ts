@@ -245,6 +245,7 @@ export class Journal {
       await Promise.allSettled([...this.#cleanups]);
       await this.commit.drain();
       if (!this.commit.failed && this.commit.writtenOffset > this.commit.durableOffset) await this.commit.sync();
+      if (!this.commit.failed) await this.commit.trimActive(); // a closed journal keeps no preallocated zeros
     } catch (err) {
       error = err;
     } finally {

@@ -139,8 +139,9 @@ export class JournalReader {
   /** Re-lists segments when the durable end lies beyond what is known. */
   #refreshIfNeeded(end: number): void {
     const last = this.segments.last;
-    // The active segment grows: its known end follows the file size.
-    if (last) last.end = Math.max(last.end, last.base + Math.max(0, this.io.size(last.fd) - SEGMENT_HEADER));
+    // The active segment's known end follows its file size, which can also shrink: the
+    // writer's preallocated zeros are cut off when it rotates. Reads stay below `end`.
+    if (last) last.end = last.base + Math.max(0, this.io.size(last.fd) - SEGMENT_HEADER);
     if (!last || end > last.end) this.segments.refresh();
   }
 

@@ -17,7 +17,7 @@ import { FrameStatus } from '../../hash/backend.js';
 import { SEGMENT_HEADER } from '../format.js';
 import { STATUS_REASON } from '../read.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
-import { findNextFrame, salvageWalk, walkChain } from './scan.js';
+import { allZero, findNextFrame, salvageWalk, walkChain } from './scan.js';
 
 export type RecoveryPolicy = 'tolerate-tail' | 'strict' | 'truncate' | 'salvage';
 export const RECOVERY_POLICIES: readonly RecoveryPolicy[] = ['tolerate-tail', 'strict', 'truncate', 'salvage'];
@@ -50,6 +50,13 @@ export interface RecoveryReport {
   gaps: Array<{ segment: string; from: number; to: number }>;
   /** Copies of cut bytes and segments set aside (rule 10). */
   brokenFiles: string[];
+  /**
+   * All-zero bytes after the last record of the tail segment: space the writer
+   * preallocated, or writes that never reached the disk. A zero length is the end
+   * of written data, so they are neither a torn tail nor corruption; they are cut off
+   * without a copy (unless dryRun).
+   */
+  zeroTailBytes: number;
   /** The journal's end after recovery. */
   end: number;
 }
@@ -75,7 +82,7 @@ export interface RecoveryOptions {
 export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: RecoveryOptions): Promise<RecoveryReport> {
   const report: RecoveryReport = {
     policy: opts.policy, dryRun: opts.dryRun, segments: mgr.segments.length, segmentsScanned: 0, recordsValid: 0,
-    bytesScanned: 0, truncatedAt: null, bytesTruncated: 0, recordsDropped: 0, corruption: [], gaps: [], brokenFiles: [], end: 0,
+    bytesScanned: 0, truncatedAt: null, bytesTruncated: 0, recordsDropped: 0, corruption: [], gaps: [], brokenFiles: [], zeroTailBytes: 0, end: 0,
   };
   const segs = mgr.segments;
   const first = opts.verifyAll ? 0 : Math.max(0, segs.length - 1);
@@ -99,6 +106,13 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       opts.onProgress?.(report.bytesScanned);
       if (chain.status === FrameStatus.Ok) break;
       const bad = chain.stop;
+      if (isTail && allZero(io, seg, bad, fileEnd)) {
+        // Unwritten space, not damage (the writer keeps zeros ahead of its records).
+        // Below the watermark it is still lost data: the check after the loop says so.
+        report.zeroTailBytes = fileEnd - bad;
+        seg.end = bad;
+        break;
+      }
       const reason = STATUS_REASON[chain.status] ?? 'crc32c mismatch';
       const entry: CorruptionEntry = { segment: seg.name, position: SEGMENT_HEADER + bad - seg.base, offset: bad, reason };
       const next = findNextFrame(io, seg, bad + 1, fileEnd, opts.maxRecordBytes);
@@ -150,6 +164,13 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
         `the journal ends at offset ${lastEnd} but the durable watermark says ${opts.watermark}: acknowledged records are missing; open with recovery 'truncate' to accept the loss`);
     }
     await lower(lastEnd);
+  }
+  if (report.zeroTailBytes > 0 && !opts.dryRun) {
+    // The zeros go (durably) before the segment is used: it may be sealed next, and a
+    // sealed segment holds nothing past its data. Zeros hold no data: no copy is kept.
+    const tail = mgr.last!;
+    io.truncate(tail.fd, SEGMENT_HEADER + tail.end - tail.base);
+    await io.fsync(tail.fd);
   }
   return finish(mgr, report);
 }
