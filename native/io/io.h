@@ -11,6 +11,9 @@ namespace stemedb {
 //   writev(fd, buffers, position, sync, wmFd, wmValue): Promise<number>
 //   fsync(fd: number): Promise<void>
 //   fsyncDir(path: string): Promise<void>
+//   writerOpen(spinMicros): handle — a dedicated writer thread (writer_thread.cc);
+//   writerWritev(handle, fd, buffers, position, sync, wmFd, wmValue): Promise<number>;
+//   writerClose(handle): void
 void InitIo(Napi::Env env, Napi::Object exports);
 
 }  // namespace stemedb

@@ -11,6 +11,9 @@ void InitIo(Napi::Env env, Napi::Object exports) {
   exports.Set("writev", Napi::Function::New(env, io::JsWritev, "writev"));
   exports.Set("fsync", Napi::Function::New(env, io::JsFsync, "fsync"));
   exports.Set("fsyncDir", Napi::Function::New(env, io::JsFsyncDir, "fsyncDir"));
+  exports.Set("writerOpen", Napi::Function::New(env, io::JsWriterOpen, "writerOpen"));
+  exports.Set("writerWritev", Napi::Function::New(env, io::JsWriterWritev, "writerWritev"));
+  exports.Set("writerClose", Napi::Function::New(env, io::JsWriterClose, "writerClose"));
 }
 
 }  // namespace stemedb

@@ -138,6 +138,9 @@ Napi::Value JsUnlock(const Napi::CallbackInfo& info);
 Napi::Value JsWritev(const Napi::CallbackInfo& info);
 Napi::Value JsFsync(const Napi::CallbackInfo& info);
 Napi::Value JsFsyncDir(const Napi::CallbackInfo& info);
+Napi::Value JsWriterOpen(const Napi::CallbackInfo& info);
+Napi::Value JsWriterWritev(const Napi::CallbackInfo& info);
+Napi::Value JsWriterClose(const Napi::CallbackInfo& info);
 
 }  // namespace io
 }  // namespace stemedb

@@ -59,6 +59,9 @@ export interface JournalIO {
    */
   lock(path: string): number;
   unlock(handle: number): void;
+
+  /** Frees what the IO holds for its owner (the native writer thread); Journal.close() calls it. */
+  release?(): void;
 }
 
 /** The watermark file format, shared by writer and readers: 16 bytes. */

@@ -3,7 +3,7 @@
  * commit; reads verify every record; open runs recovery on the tail.
  */
 import { join } from 'node:path';
-import { defaultIO } from '../io/index.js';
+import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { checkBytes, checkNonNegativeInteger, describe } from '../hash/validate.js';
 import { ClosedError, LockedError, StemeError } from '../errors.js';
@@ -50,7 +50,7 @@ export class Journal {
   static async open(dir: string, options?: JournalOptions): Promise<Journal> {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
     const opts = resolveOptions(options);
-    const io = options?.io ?? defaultIO();
+    const io = options?.io ?? writerIO();
     io.mkdirp(dir);
     let lock: number;
     try {
@@ -103,6 +103,7 @@ export class Journal {
         }
       }
       io.unlock(lock);
+      io.release?.();
       throw err;
     }
   }
@@ -254,6 +255,7 @@ export class Journal {
       this.segments.closeAll();
       this.io.close(this.wmFd);
       this.io.unlock(this.lockHandle);
+      this.io.release?.();
     }
     if (error) throw error;
   }

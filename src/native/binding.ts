@@ -32,6 +32,9 @@ export interface NativeBinding {
   writev(fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmValue: number): Promise<number>;
   fsync(fd: number): Promise<void>;
   fsyncDir(path: string): Promise<void>;
+  writerOpen(spinMicros: number): unknown;
+  writerWritev(writer: unknown, fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmValue: number): Promise<number>;
+  writerClose(writer: unknown): void;
 }
 
 /** Loads the addon once; null (with the reason) when it is missing, broken or STEMEDB_BACKEND=wasm. */

@@ -1,0 +1,301 @@
+// A journal's writer: the same write-and-sync jobs as the pool's writev
+// (write_args.cc), run one after another by a loop that borrows a libuv pool
+// thread while jobs keep coming, instead of one pool job per write.
+//
+// Why: a pool thread sleeps as soon as its job is done and must be woken for
+// the next one, which on this kind of machine (virtualised, 2 vCPUs) costs tens
+// of microseconds. A journal with one appender submits its next job a few
+// microseconds after the previous one completed. The loop polls (pause
+// instruction) for up to `spinMicros` for the next job before it gives the pool
+// thread back, so such a job is handed over with a store, not a wake-up. The JS
+// thread never polls: completions come back through a thread-safe function.
+//
+// Jobs run one at a time in submission order, which is the order the journal
+// needs. writerClose() (or the environment's cleanup) stops the loop once the
+// queue is empty.
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+#include <immintrin.h>
+#endif
+
+#include "io_internal.h"
+
+namespace stemedb {
+namespace io {
+
+namespace {
+
+// Lets a sibling hyper-thread (or the host) run while this one polls.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+  _mm_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ __volatile__("yield");
+#else
+  std::this_thread::yield();
+#endif
+}
+
+struct Job {
+  WriteArgs args;
+  napi_deferred deferred = nullptr;
+  SysResult result;
+  uint64_t written = 0;
+};
+
+class Writer {
+ public:
+  Writer(napi_env env, uint32_t spin_us) : env_(env), spin_(std::chrono::microseconds(spin_us)) {}
+
+  bool Start(napi_env env, napi_value handle) {
+    napi_value name;
+    if (napi_create_string_utf8(env, "stemedb:writer", NAPI_AUTO_LENGTH, &name) != napi_ok) return false;
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this, CallJs, &tsfn_) !=
+        napi_ok) {
+      return false;
+    }
+    // An idle writer must not keep the process alive; Submit refs while jobs are in flight.
+    napi_unref_threadsafe_function(env, tsfn_);
+    // Weak until a loop runs: a running loop keeps the handle (and so this) alive.
+    if (napi_create_reference(env, handle, 0, &handle_ref_) != napi_ok) return false;
+    napi_add_env_cleanup_hook(env, CleanupHook, this);
+    return true;
+  }
+
+  // JS thread.
+  bool Submit(Job* job) {
+    bool launch;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      queue_.push_back(job);
+      queued_.store(queue_.size(), std::memory_order_release);
+      launch = !loop_active_;
+      if (launch) loop_active_ = true;
+    }
+    if (in_flight_++ == 0) {
+      // While jobs are in flight the handle (and so this writer) stays alive.
+      uint32_t refs;
+      napi_reference_ref(env_, handle_ref_, &refs);
+      napi_ref_threadsafe_function(env_, tsfn_);
+    }
+    return launch ? Launch() : true;
+  }
+
+  bool stopped() const { return stopped_; }
+
+  // JS thread. Idempotent. A running loop ends once the queue is empty; the tsfn is
+  // released when no loop can call it any more.
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    stop_flag_.store(true, std::memory_order_release);
+    if (hook_added_) {
+      napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+      hook_added_ = false;
+    }
+    if (loops_ == 0) ReleaseTsfn();
+  }
+
+  // The handle was collected: no job is in flight and no loop runs (both hold it strongly).
+  static void Finalize(napi_env env, void* data, void*) {
+    auto* w = static_cast<Writer*>(data);
+    w->Stop();
+    if (w->handle_ref_ != nullptr) napi_delete_reference(env, w->handle_ref_);
+    delete w;
+  }
+
+ private:
+  // One borrowed pool thread's run of the loop (two can briefly coexist: one that just
+  // found the queue empty and has not completed yet, and the one a new job launched).
+  struct Run {
+    Writer* writer;
+    napi_async_work work = nullptr;
+  };
+
+  bool Launch() {
+    auto run = std::make_unique<Run>();
+    run->writer = this;
+    napi_value name;
+    if (napi_create_string_utf8(env_, "stemedb:writer", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_async_work(env_, nullptr, name, Execute, Complete, run.get(), &run->work) != napi_ok) {
+      return false;
+    }
+    if (napi_queue_async_work(env_, run->work) != napi_ok) {
+      napi_delete_async_work(env_, run->work);
+      return false;
+    }
+    uint32_t refs;
+    napi_reference_ref(env_, handle_ref_, &refs);
+    loops_++;
+    run.release();  // owned by the work now; freed in Complete
+    return true;
+  }
+
+  static void CleanupHook(void* data) {
+    auto* w = static_cast<Writer*>(data);
+    w->hook_added_ = false;  // being run: it must not also be removed
+    w->Stop();
+  }
+
+  void ReleaseTsfn() {
+    if (tsfn_ == nullptr) return;
+    napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+    tsfn_ = nullptr;
+  }
+
+  // Pool thread: the next job, polling for spin_; null (and the loop over) when none came.
+  Job* Take() {
+    const auto deadline = std::chrono::steady_clock::now() + spin_;
+    unsigned polls = 0;
+    while (queued_.load(std::memory_order_acquire) == 0 && !stop_flag_.load(std::memory_order_acquire)) {
+      CpuRelax();
+      // The clock is read every 64 polls: cheap, and still fine-grained (~µs).
+      if ((++polls & 63) == 0 && std::chrono::steady_clock::now() >= deadline) break;
+    }
+    std::lock_guard<std::mutex> lk(mu_);
+    if (queue_.empty()) {
+      loop_active_ = false;  // the next Submit launches a new loop
+      return nullptr;
+    }
+    Job* job = queue_.front();
+    queue_.pop_front();
+    queued_.store(queue_.size(), std::memory_order_release);
+    return job;
+  }
+
+  static void Execute(napi_env, void* data) {
+    Writer* w = static_cast<Run*>(data)->writer;
+    while (Job* job = w->Take()) {
+      job->result = ExecuteWrite(job->args, &job->written);
+      napi_call_threadsafe_function(w->tsfn_, job, napi_tsfn_nonblocking);
+    }
+  }
+
+  // JS thread, after a run of the loop ended.
+  static void Complete(napi_env env, napi_status, void* data) {
+    std::unique_ptr<Run> run(static_cast<Run*>(data));
+    Writer* w = run->writer;
+    napi_delete_async_work(env, run->work);
+    w->loops_--;
+    uint32_t refs;
+    napi_reference_unref(env, w->handle_ref_, &refs);
+    if (w->stopped_ && w->loops_ == 0) w->ReleaseTsfn();
+  }
+
+  // JS thread: settles the job's promise. env is null when the environment is going away.
+  static void CallJs(napi_env env, napi_value, void* context, void* data) {
+    auto* w = static_cast<Writer*>(context);
+    std::unique_ptr<Job> job(static_cast<Job*>(data));
+    if (env == nullptr) {
+      job->args.keep.SuppressDestruct();  // no JS heap left to release into
+      return;
+    }
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    if (job->result.ok()) {
+      napi_value n;
+      napi_create_double(env, static_cast<double>(job->written), &n);
+      napi_resolve_deferred(env, job->deferred, n);
+    } else {
+      Napi::Error e = SysError(Napi::Env(env), job->result.err, job->result.syscall);
+      napi_reject_deferred(env, job->deferred, e.Value());
+    }
+    job->args.keep.Reset();
+    if (--w->in_flight_ == 0) {
+      if (w->tsfn_ != nullptr) napi_unref_threadsafe_function(env, w->tsfn_);
+      uint32_t refs;
+      napi_reference_unref(env, w->handle_ref_, &refs);  // last use of w here: it may be collected now
+    }
+    napi_close_handle_scope(env, scope);
+  }
+
+  napi_env env_;
+  const std::chrono::microseconds spin_;
+  napi_threadsafe_function tsfn_ = nullptr;
+  napi_ref handle_ref_ = nullptr;
+  std::mutex mu_;
+  std::deque<Job*> queue_;
+  bool loop_active_ = false;  // guarded by mu_
+  std::atomic<size_t> queued_{0};
+  std::atomic<bool> stop_flag_{false};
+  uint32_t in_flight_ = 0;  // JS thread only
+  uint32_t loops_ = 0;      // JS thread only: launched, not yet completed
+  bool stopped_ = false;    // JS thread only
+  bool hook_added_ = true;
+};
+
+Writer* GetWriter(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Value v = info[i];
+  void* p = nullptr;
+  napi_valuetype t;
+  if (napi_typeof(info.Env(), v, &t) != napi_ok || t != napi_external ||
+      napi_get_value_external(info.Env(), v, &p) != napi_ok || p == nullptr) {
+    ThrowTypeError(info.Env(), "argument " + std::to_string(i + 1) + " (writer) must be a handle from writerOpen()");
+    return nullptr;
+  }
+  return static_cast<Writer*>(p);
+}
+
+}  // namespace
+
+// writerOpen(spinMicros) -> handle
+Napi::Value JsWriterOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t spin = 0;
+  if (!ArgPosition(info, 0, "spinMicros", &spin)) return env.Undefined();
+  if (spin > 1000000) {
+    ThrowRangeError(env, "argument 1 (spinMicros) must be at most 1000000");
+    return env.Undefined();
+  }
+  auto* w = new Writer(env, static_cast<uint32_t>(spin));
+  napi_value handle;
+  if (napi_create_external(env, w, Writer::Finalize, nullptr, &handle) != napi_ok) {
+    delete w;
+    return env.Undefined();
+  }
+  if (!w->Start(env, handle)) {
+    w->Stop();  // the finalizer frees it
+    Napi::Error::New(env, "writerOpen: could not set up the writer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Value(env, handle);
+}
+
+// writerWritev(handle, fd, buffers, position, sync, wmFd, wmValue) -> Promise<number>
+Napi::Value JsWriterWritev(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Writer* w = GetWriter(info, 0);
+  if (w == nullptr) return env.Undefined();
+  if (w->stopped()) {
+    Napi::Error e = Napi::Error::New(env, "writer is closed");
+    e.Set("code", Napi::String::New(env, "ERR_CLOSED"));
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto job = std::make_unique<Job>();
+  if (!ParseWriteArgs(info, 1, &job->args)) return env.Undefined();
+  napi_value promise;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) return env.Undefined();
+  if (!w->Submit(job.release())) {
+    // The job is queued but no loop could be started: the promise would never settle.
+    Napi::Error::New(env, "writerWritev: could not queue work on the libuv thread pool").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Value(env, promise);
+}
+
+// writerClose(handle): the loop ends once its queue is empty (queued jobs still run and settle).
+Napi::Value JsWriterClose(const Napi::CallbackInfo& info) {
+  Writer* w = GetWriter(info, 0);
+  if (w != nullptr) w->Stop();
+  return info.Env().Undefined();
+}
+
+}  // namespace io
+}  // namespace stemedb
