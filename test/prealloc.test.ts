@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal, backend } from '../src/index.js';
+import { Journal, backend, type AppendResult } from '../src/index.js';
 import { PREALLOC_BYTES } from '../src/journal/prealloc.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
@@ -17,6 +17,15 @@ function segmentFiles(dir: string): string[] {
 
 function fileSize(path: string): number {
   return statSync(path).size;
+}
+
+/** A closed journal of 8 records of 300 B in `dir`: its one segment file and the records' results. */
+async function eightRecords(dir: string): Promise<{ seg: string; rs: AppendResult[] }> {
+  const j = await Journal.open(dir);
+  const rs: AppendResult[] = [];
+  for (let i = 0; i < 8; i++) rs.push(await j.append(payloadFor(i, 300)));
+  await j.close();
+  return { seg: join(dir, segmentFiles(dir)[0]!), rs };
 }
 
 test(`'group' keeps written zeros after the active segment's records; rotation and close cut them off (${backend})`, async () => {
@@ -80,11 +89,7 @@ test('an all-zero tail (a writer that did not close) is unwritten space: strict 
   for (const policy of ['strict', 'tolerate-tail', 'truncate', 'salvage'] as const) {
     const { dir, cleanup } = tempDir();
     try {
-      const j = await Journal.open(dir);
-      const rs = [];
-      for (let i = 0; i < 8; i++) rs.push(await j.append(payloadFor(i, 300)));
-      await j.close();
-      const seg = join(dir, segmentFiles(dir)[0]!);
+      const { seg, rs } = await eightRecords(dir);
       const end = rs.at(-1)!.next;
       // What a killed writer leaves: its records, then preallocated zeros.
       appendFileSync(seg, new Uint8Array(PREALLOC_BYTES + 7));
@@ -108,11 +113,7 @@ test('an all-zero tail (a writer that did not close) is unwritten space: strict 
 test('zeros where acknowledged records were (below the durable watermark) are still missing data', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const j = await Journal.open(dir);
-    const rs = [];
-    for (let i = 0; i < 8; i++) rs.push(await j.append(payloadFor(i, 300)));
-    await j.close();
-    const seg = join(dir, segmentFiles(dir)[0]!);
+    const { seg, rs } = await eightRecords(dir);
     // The last two acknowledged records read back as zeros.
     truncateSync(seg, HEADER + rs[5]!.next);
     appendFileSync(seg, new Uint8Array(rs[7]!.next - rs[5]!.next + 4096));
