@@ -106,9 +106,11 @@ function rawPerRecord({ frames, frameLen }: Data, zeroFilled = false): Method {
     async run(dir, ms) {
       const fd = rawFile(dir, zeroFilled, ms * RAW_BYTES_PER_MS / 16);
       let i = 0;
+      let pos = 0; // explicit: after the zeros the file position is at their end
       const rate = runForSync(ms, () => {
         const k = i++ % POOL;
-        writeSync(fd, frames.buf, frames.offsets[k]!, frameLen);
+        writeSync(fd, frames.buf, frames.offsets[k]!, frameLen, pos);
+        pos += frameLen;
         fdatasyncSync(fd);
         return 1;
       });
@@ -125,9 +127,11 @@ function rawIdealGroup({ frames, frameLen }: Data, zeroFilled = false): Method {
     async run(dir, ms) {
       const fd = rawFile(dir, zeroFilled, ms * RAW_BYTES_PER_MS);
       let k = 0;
+      let pos = 0;
       const rate = runForSync(ms, () => {
         if (k + GROUP > POOL) k = 0;
-        writeSync(fd, frames.buf, frames.offsets[k]!, GROUP * frameLen);
+        writeSync(fd, frames.buf, frames.offsets[k]!, GROUP * frameLen, pos);
+        pos += GROUP * frameLen;
         k += GROUP;
         fdatasyncSync(fd);
         return GROUP;
