@@ -15,11 +15,13 @@
  *     overlappingSync a put resolves at commit and `flushed` at the sync)
  *
  * "Concurrency 64" is 64 async loops, each awaiting its own append before the next.
- * Every method runs for a fixed time (2 s; 0.5 s with --quick), 3 times, interleaved;
+ * Every method runs for a fixed time (2 s; 0.5 s with --quick), 5 times, interleaved, each
+ * repetition after a system-wide sync (so writeback left by earlier benches stays out of it);
  * the table shows medians. Raw baselines write stemedb's exact frame bytes, hashed beforehand.
  *
  * Run: `npx tsx benches/durable.ts [--quick]`
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomFillSync } from 'node:crypto';
@@ -32,7 +34,8 @@ import {
   makeTempDir, removeTempDir, runFor, runForSync, sig, spread, startResult, target, versions,
 } from './lib/index.js';
 
-const REPS = 3;
+/** Repetitions; their medians are reported. fdatasync latency here wanders by ±20% between runs. */
+const REPS = 5;
 const RECORD = 128;
 const GROUP = 64;
 const POOL = 1024;
@@ -230,6 +233,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   const perSync = new Samples();
   const hist = new Map<string, string>();
   for (let rep = 0; rep < REPS; rep++) {
+    // Start each repetition with a quiet disk: what earlier benches (or methods) left dirty
+    // is written back now, not during someone's syncs.
+    spawnSync('sync');
     for (const m of methods) {
       const dir = makeTempDir('durable');
       try {
