@@ -68,7 +68,7 @@ class Writer {
     return true;
   }
 
-  // JS thread.
+  // JS thread. False (and the job not taken) when no loop could be started for it.
   bool Submit(Job* job) {
     bool launch;
     {
@@ -78,13 +78,21 @@ class Writer {
       launch = !loop_active_;
       if (launch) loop_active_ = true;
     }
+    if (launch && !Launch()) {
+      // No loop runs, so nothing else touches the queue: take the job back out.
+      std::lock_guard<std::mutex> lk(mu_);
+      queue_.pop_back();
+      queued_.store(queue_.size(), std::memory_order_release);
+      loop_active_ = false;
+      return false;
+    }
     if (in_flight_++ == 0) {
       // While jobs are in flight the handle (and so this writer) stays alive.
       uint32_t refs;
       napi_reference_ref(env_, handle_ref_, &refs);
       napi_ref_threadsafe_function(env_, tsfn_);
     }
-    return launch ? Launch() : true;
+    return true;
   }
 
   bool stopped() const { return stopped_; }
@@ -282,11 +290,11 @@ Napi::Value JsWriterWritev(const Napi::CallbackInfo& info) {
   if (!ParseWriteArgs(info, 1, &job->args)) return env.Undefined();
   napi_value promise;
   if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) return env.Undefined();
-  if (!w->Submit(job.release())) {
-    // The job is queued but no loop could be started: the promise would never settle.
-    Napi::Error::New(env, "writerWritev: could not queue work on the libuv thread pool").ThrowAsJavaScriptException();
-    return env.Undefined();
+  if (!w->Submit(job.get())) {
+    napi_reject_deferred(env, job->deferred, Napi::Error::New(env, "writerWritev: could not queue work on the libuv thread pool").Value());
+    return Napi::Value(env, promise);
   }
+  job.release();  // the loop owns it now; CallJs frees it
   return Napi::Value(env, promise);
 }
 
