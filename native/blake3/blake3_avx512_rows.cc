@@ -15,14 +15,7 @@
 #include "blake3_impl.h"
 
 #if defined(STEMEDB_B3_X86)
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's AVX-512 headers trip these on their own "__Y = __Y" placeholder (GCC bug 105593).
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-
-#define B3_AVX512 B3_TARGET("avx512f,avx512vl,avx512bw")
+#include "blake3_avx512.h"
 
 namespace stemedb {
 namespace blake3 {
