@@ -64,6 +64,18 @@ if (!b) {
     });
   });
 
+  test('a full disk (ENOSPC via /dev/full where it exists) rejects the job with ENOSPC', async () => {
+    if (!fs.existsSync('/dev/full')) return;
+    const fd = fs.openSync('/dev/full', 'w');
+    try {
+      const w = binding.writerOpen(100);
+      await rejects(binding.writerWritev(w, fd, [new Uint8Array(4096)], 0, true, -1, 0), (e: Error & { code?: string }) => e.code === 'ENOSPC' && /disk is full/i.test(e.message));
+      binding.writerClose(w);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   test('writerClose: queued jobs still settle; later calls throw ERR_CLOSED; closing twice is fine', async () => {
     await withFile(async (fd, file) => {
       const w = binding.writerOpen(100);

@@ -8,6 +8,7 @@ import { Journal, backend, type AppendResult } from '../src/index.js';
 import { PREALLOC_BYTES } from '../src/journal/prealloc.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
+import { SimDisk } from './helpers/sim-disk.js';
 
 const HEADER = 32;
 
@@ -126,5 +127,37 @@ test('zeros where acknowledged records were (below the durable watermark) are st
     cleanup();
   }
 });
+
+for (const op of ['truncate', 'sync'] as const) {
+  test(`a failed ${op} while cutting the zeros off at rotation fail-stops; a crash then keeps every acknowledged record`, async () => {
+    const disk = new SimDisk({ seed: 7 });
+    disk.mkdirp('/p');
+    const open = () => Journal.open('/p', { io: disk.process(), segmentBytes: 4096, syncIntervalMs: 0 });
+    const j = await open();
+    const acked: Array<{ offset: number; payload: Uint8Array }> = [];
+    for (let i = 0; i < 10; i++) {
+      const payload = payloadFor(i, 300);
+      acked.push({ offset: (await j.append(payload)).offset, payload });
+    }
+    // The next append rotates; the trim of the full segment is the first truncate (then its fsync).
+    disk.failNext({ op, code: 'EIO', path: '/p/00000000000000000000.wal' });
+    while (j.stats().segments === 1 && !j.stats().failed) {
+      try {
+        const payload = payloadFor(acked.length, 300);
+        acked.push({ offset: (await j.append(payload)).offset, payload });
+      } catch (err) {
+        assert.is((err as { code?: string }).code, 'EIO');
+        break;
+      }
+    }
+    assert.ok(j.stats().failed, 'the journal stopped');
+    await rejects(j.append(new Uint8Array(1)), (e: Error & { code?: string }) => e.code === 'EIO');
+    disk.crash({ mode: 'none' });
+    const again = await Journal.open('/p', { io: disk.process(), segmentBytes: 4096, syncIntervalMs: 0, recovery: 'strict' });
+    for (const a of acked) assert.ok(equalBytes((await again.read(a.offset))!.payload, a.payload), `record at ${a.offset}`);
+    await again.append(new Uint8Array(5)); // and it goes on, rotating past the old segment
+    await again.close();
+  });
+}
 
 test.run();
