@@ -1,4 +1,5 @@
-/** follow(): yields records as they become durable, then waits for more until aborted. */
+/** follow(): yields records as they become durable, then waits for more until aborted or closed. */
+import { throwIfAborted } from '../errors.js';
 import type { JournalRecord } from './read.js';
 
 export interface FollowSource {
@@ -6,22 +7,39 @@ export interface FollowSource {
   visibleEnd(): number;
   iterateRange(from: number, end: number): AsyncGenerator<JournalRecord>;
   /** Resolves when the visible end may have moved past `pos`, or on abort. */
-  waitForMore(pos: number, signal: AbortSignal | undefined): Promise<void>;
+  waitForMore(pos: number, signal: AbortSignal): Promise<void>;
 }
 
-export async function* followRecords(src: FollowSource, from: number, signal: AbortSignal | undefined): AsyncGenerator<JournalRecord> {
+/**
+ * The caller's `signal` aborting rejects with an AbortError (as events.on does);
+ * `closed` aborting (the journal or reader closed) ends the iteration quietly.
+ */
+export async function* followRecords(src: FollowSource, from: number, signal: AbortSignal | undefined, closed: AbortSignal): AsyncGenerator<JournalRecord> {
+  const wake = signal ? AbortSignal.any([signal, closed]) : closed;
   let pos = from;
-  while (!signal?.aborted) {
+  throwIfAborted(signal);
+  while (!closed.aborted) {
     const end = src.visibleEnd();
     if (pos < end) {
       for await (const rec of src.iterateRange(pos, end)) {
         yield rec;
         pos = rec.next;
-        if (signal?.aborted) return;
+        throwIfAborted(signal);
+        if (closed.aborted) return;
       }
       continue;
     }
-    await src.waitForMore(pos, signal);
+    await src.waitForMore(pos, wake);
+    throwIfAborted(signal);
+  }
+}
+
+/** Yields `records` until `signal` aborts, then rejects with an AbortError (checked before each record). */
+export async function* abortable<T>(records: AsyncGenerator<T>, signal: AbortSignal): AsyncGenerator<T> {
+  throwIfAborted(signal);
+  for await (const r of records) {
+    yield r;
+    throwIfAborted(signal);
   }
 }
 
