@@ -97,7 +97,7 @@ export async function blake3Async(data: Uint8Array, options?: { length?: number 
 /** Streaming BLAKE3 for input that arrives in parts. */
 export class Blake3Hasher {
   #raw: RawHasher;
-  /** @internal use createHasher() */
+  /** Not for callers (the state comes from the backend): use createHasher(). */
   constructor(raw: RawHasher) {
     this.#raw = raw;
   }

@@ -49,17 +49,18 @@ export class Journal {
   #closing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
 
+  // `@internal`: left out of the emitted .d.ts (stripInternal), so the public type is the documented API.
   private constructor(
     readonly dir: string,
-    readonly io: JournalIO,
-    readonly options: ResolvedOptions,
-    readonly segments: SegmentManager,
-    readonly reader: RecordReader,
-    readonly commit: GroupCommit,
+    /** @internal */ readonly io: JournalIO,
+    /** @internal */ readonly options: ResolvedOptions,
+    /** @internal */ readonly segments: SegmentManager,
+    /** @internal */ readonly reader: RecordReader,
+    /** @internal */ readonly commit: GroupCommit,
     readonly recovery: RecoveryReport,
-    readonly lockHandle: number,
-    readonly wmFd: number,
-    readonly durableWaiters: Waiters,
+    /** @internal */ readonly lockHandle: number,
+    /** @internal */ readonly wmFd: number,
+    /** @internal */ readonly durableWaiters: Waiters,
   ) {}
 
   /** Creates or opens the journal in `dir`, takes the writer lock and runs recovery. */

@@ -31,12 +31,13 @@ export class JournalReader {
   #followers = 0;
   readonly #closeController = new AbortController();
 
+  // `@internal`: left out of the emitted .d.ts (stripInternal), so the public type is the documented API.
   private constructor(
     readonly dir: string,
-    readonly io: JournalIO,
-    readonly segments: SegmentManager,
-    readonly reader: RecordReader,
-    readonly wmFd: number,
+    /** @internal */ readonly io: JournalIO,
+    /** @internal */ readonly segments: SegmentManager,
+    /** @internal */ readonly reader: RecordReader,
+    /** @internal */ readonly wmFd: number,
     readonly pollMs: number,
   ) {}
 
