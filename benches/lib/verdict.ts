@@ -35,7 +35,7 @@ export function pairedVerdictText(f: PairedFigures): string {
   if (passes(medianRatio) === passes(f.paired) && apart < DISAGREE_FACTOR) return base;
   const load = f.load ?? { start: Number.NaN, now: loadavg()[0]!, cores: cpus().length };
   const loadText = `load average ${Number.isFinite(load.start) ? `${load.start.toFixed(2)} at the start, ` : ''}${load.now.toFixed(2)} now, on ${load.cores} cores`;
-  return `${base}. The two disagree${passes(medianRatio) !== passes(f.paired) ? ' on the verdict' : ` by ${sig(apart, 2)}x`}: the load changed between repetitions (${loadText}), so the medians compare runs made under different load, while each paired ratio compares two runs made seconds apart under the same load`;
+  return `${base}. The two disagree${passes(medianRatio) !== passes(f.paired) ? ' on the verdict' : ` by ${sig(apart, 2)}x`}, as they do when the machine's load changes between repetitions (${loadText}): the medians compare runs made minutes apart, each paired ratio two runs made seconds apart under the same load`;
 }
 
 /** "load average 1.52 (start) -> 3.10 (end) on 2 cores": the summary's load line. */
