@@ -3,7 +3,9 @@
 // unknown option keys refused; TypeError/RangeError carrying Node's ERR_* codes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   Journal, JournalReader, Store, Ingestor, recover, blake3, blake3Async, createHasher, crc32c, verifyFrames, hashFrames,
   encodeAssertion, AbortError,
@@ -244,6 +246,18 @@ test('bad arguments carry Node\'s codes: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE,
       assert.is((err as { code?: string }).code, code, what);
     });
   }
+});
+
+test('no TypeError/RangeError in src/ is thrown without a code (new checks use argTypeError/argRangeError)', () => {
+  const srcDir = join(fileURLToPath(new URL('..', import.meta.url)), 'src');
+  const bare: string[] = [];
+  for (const rel of readdirSync(srcDir, { recursive: true }) as string[]) {
+    if (!rel.endsWith('.ts') || rel === join('hash', 'validate.ts')) continue;
+    readFileSync(join(srcDir, rel), 'utf8').split('\n').forEach((line, i) => {
+      if (/new (TypeError|RangeError)\(/.test(line) && !/code:/.test(line)) bare.push(`src/${rel}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.equal(bare, [], `argument errors without a code:\n${bare.join('\n')}`);
 });
 
 test.after(() => cleanup());
