@@ -298,6 +298,26 @@ test('applyBatch: cursor, duplicates, dead letters, epoch conflicts, counts', ()
   assert.is(s.deadLetters({ consumer: 'mirror' }).length, 2);
 });
 
+test('applyBatch: invalid UTF-8 or a 64-bit integer beyond 2^53 is a MALFORMED dead letter, never a changed row', () => {
+  const s = newStore();
+  const badText = Buffer.from(encodeAssertion(assertion(1, { subject: 'abcdef' })));
+  badText[badText.indexOf('abcdef') + 2] = 0xff;
+  const bigTime = Buffer.from(encodeVote(vote(new Uint8Array(32), 1, { createdAt: 7 })));
+  // createdAt 7 is the last byte (a fixint): widen it to a uint 64 of 2^53 + 1.
+  const big = Buffer.alloc(9);
+  big[0] = 0xcf;
+  big.writeBigUint64BE(2n ** 53n + 1n, 1);
+  const recs = src.appendAll([badText, Buffer.concat([bigTime.subarray(0, bigTime.length - 1), big])]);
+  const r = s.applyBatch('default', recs);
+  assert.is(r.deadLetters, 2);
+  assert.equal(s.counts(), { assertions: 0, votes: 0, epochs: 0, deadLetters: 2 });
+  const dead = s.deadLetters();
+  assert.equal(dead.map((d) => d.code), ['MALFORMED', 'MALFORMED']);
+  assert.match(dead[0]!.reason, /UTF-8/);
+  assert.match(dead[1]!.reason, /integer/);
+  for (let i = 0; i < 2; i++) assert.is(hex(dead[i]!.payload), hex(recs[i]!.payload), 'kept byte for byte');
+});
+
 test('applyBatch rejects a source that breaks its contract, atomically', () => {
   const s = newStore();
   const [a, b] = src.appendAll([encodeAssertion(assertion(1)), encodeAssertion(assertion(2))]);

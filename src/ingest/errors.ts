@@ -15,7 +15,11 @@ export type DecodeErrorCode =
   | 'UNKNOWN_TYPE'
   /** One of the 7 reserved header bytes is not zero. */
   | 'BAD_PADDING'
-  /** The body is not valid MessagePack (reserved token, unknown extension, ...). */
+  /**
+   * The body is not valid MessagePack (the never-used byte 0xc1, an unknown
+   * extension, too deep), or holds a value that would not be stored as
+   * written: invalid UTF-8 in a string, a 64-bit integer beyond +-(2^53 - 1).
+   */
   | 'MALFORMED'
   /** The body decodes, but a field is missing, extra, of the wrong type or out of range. */
   | 'BAD_FIELD';
