@@ -380,6 +380,40 @@ test('cleanup with the real journal never deletes a segment the cursor has not p
   );
 });
 
+test('cleanup never passes the slowest consumer in the store (two consumers, one journal)', async () => {
+  const j = await newJournal({ segmentBytes: 1024 });
+  const store = newStore();
+  const payloads = Array.from({ length: 400 }, (_, k) => encodeAssertion(assertion(k)));
+  await j.appendBatch(payloads.slice(0, 50));
+  // B reads the first 50 records and stops: its cursor is a few segments in.
+  const b = newIngestor(j, store, { consumer: 'B', batchSize: 8 });
+  assert.is((await b.catchUp()).assertions, 50);
+  const bCursor = store.cursor('B')!;
+  for (let i = 50; i < payloads.length; i += 50) await j.appendBatch(payloads.slice(i, i + 50));
+  assert.ok(j.firstOffset < bCursor);
+
+  // A (with cleanup) reads everything: it may delete only what B has read too.
+  const cleanups: { offset: number; removed: string[]; slowest: { consumer: string; next: number } }[] = [];
+  const a = newIngestor(j, store, { consumer: 'A', batchSize: 16, cleanup: { intervalMs: 0 }, onCleanup: (c) => cleanups.push(c) });
+  const ra = await a.catchUp();
+  assert.equal([ra.assertions, ra.duplicates], [payloads.length - 50, 50]);
+  assert.is(store.cursor('A'), j.nextOffset);
+  assert.ok(cleanups.length > 0 && cleanups.every((c) => c.offset <= bCursor), `cleanup offsets ${cleanups.map((c) => c.offset)} <= B's cursor ${bCursor}`);
+  assert.equal(cleanups.at(-1)!.slowest, { consumer: 'B', next: bCursor });
+  assert.ok(cleanups.some((c) => c.removed.length > 0), 'segments B had passed did go');
+  assert.ok(j.firstOffset <= bCursor, `first offset ${j.firstOffset} <= B's cursor ${bCursor}`);
+
+  // B carries on where it stopped: no CURSOR_GAP, nothing missed.
+  const rb = await b.catchUp();
+  assert.equal([rb.records, rb.duplicates], [payloads.length - 50, payloads.length - 50]);
+  assert.is(store.cursor('B'), j.nextOffset);
+  // Now that B has caught up, A's next cleanup may go all the way.
+  await j.appendBatch(payloads.slice(0, 30).map((_, k) => encodeAssertion(assertion(1000 + k))));
+  await a.catchUp();
+  assert.ok(j.firstOffset > bCursor, 'cleanup moved on once B did');
+  assert.ok(j.firstOffset <= store.cursor('B')!);
+});
+
 test('cleanup with retainBytes keeps that much journal below the cursor', async () => {
   const j = await newJournal({ segmentBytes: 1024 });
   const store = newStore();

@@ -339,4 +339,17 @@ test('syncCursor marks the cursor durable', () => {
   assert.is(s.cursors()[0]!.synced, r.cursor);
 });
 
+test('syncCleanupFloor: a synced commit, then the slowest cursor of every consumer in the store', () => {
+  const s = newStore();
+  const recs = src.appendAll([encodeAssertion(assertion(1)), encodeAssertion(assertion(2)), encodeAssertion(assertion(3))]);
+  assert.is(s.syncCleanupFloor('fast'), undefined, 'no cursor yet');
+  s.applyBatch('fast', recs);
+  assert.equal(s.syncCleanupFloor('fast'), { consumer: 'fast', next: recs[2]!.next }, 'alone, it is its own floor');
+  s.applyBatch('slow', recs.slice(0, 1));
+  s.applyBatch('also-slow', recs.slice(0, 1));
+  assert.equal(s.syncCleanupFloor('fast'), { consumer: 'also-slow', next: recs[0]!.next });
+  assert.is(s.cursors().find((c) => c.consumer === 'fast')!.synced, recs[2]!.next, 'and the caller\'s cursor is marked synced');
+  assert.is(s.db.pragma('synchronous', { simple: true }), 1, 'back to NORMAL afterwards');
+});
+
 test.run();

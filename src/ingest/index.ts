@@ -25,7 +25,7 @@ export { DecodeError, IngestError, type DecodeErrorCode, type IngestErrorCode } 
 export { toKey, toHex, type BytesLike } from './bytes.js';
 export type { JournalRecord, IngestSource } from './source.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from './schema.js';
-export { ObjectKind, type BatchResult, type DeadLetterCode } from './store-write.js';
+export { ObjectKind, type BatchResult, type CleanupFloor, type DeadLetterCode } from './store-write.js';
 export {
   Store,
   type StoreOptions,
@@ -39,4 +39,4 @@ export {
   type DeadLetter,
   type StoreCounts,
 } from './store.js';
-export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type IngestStats } from './ingestor.js';
+export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type CleanupInfo, type IngestStats } from './ingestor.js';

@@ -6,13 +6,14 @@
  * its cursor or neither, and rows are keyed by content hash (INSERT OR
  * IGNORE), so even a replay cannot duplicate.
  *
- * Journal cleanup only ever gets an offset at or below a cursor that was
- * committed with synchronous=FULL (see docs/ingest.md, "Cleanup").
+ * Journal cleanup only ever gets an offset at or below every consumer cursor
+ * in the store, made durable by a commit with synchronous=FULL (see
+ * docs/ingest.md, "Cleanup").
  */
 import { IngestError } from './errors.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { Store } from './store.js';
-import type { BatchResult } from './store-write.js';
+import type { BatchResult, CleanupFloor } from './store-write.js';
 
 /**
  * Records per transaction when `batchSize` is not given. Large: with random
@@ -32,6 +33,15 @@ export interface CleanupOptions {
   intervalMs?: number;
 }
 
+export interface CleanupInfo {
+  /** The offset passed to source.cleanup (segments wholly below it may go). */
+  offset: number;
+  /** Paths of the removed segments. */
+  removed: string[];
+  /** The consumer in the store with the lowest cursor (maybe this one), and that cursor. */
+  slowest: CleanupFloor;
+}
+
 export interface IngestorOptions {
   /** Cursor name in the store. Default 'default'. */
   consumer?: string;
@@ -45,8 +55,11 @@ export interface IngestorOptions {
   cleanup?: CleanupOptions | boolean;
   /** Called after every committed batch (synchronously; keep it cheap). */
   onBatch?: (batch: BatchResult) => void;
-  /** Called after a cleanup with the offset passed to source.cleanup and what it removed. */
-  onCleanup?: (info: { offset: number; removed: string[] }) => void;
+  /**
+   * Called after a cleanup with the offset passed to source.cleanup, what it
+   * removed, and the slowest consumer in the store (whose cursor bounds it).
+   */
+  onCleanup?: (info: CleanupInfo) => void;
   /**
    * Called with background errors: a fatal one (the follow loop stops; stop()
    * rejects with it) or a failed cleanup (ingestion goes on).
@@ -371,13 +384,14 @@ export class Ingestor {
 
   private async runCleanup(target: number): Promise<void> {
     try {
-      // Make the cursor durable first: a synced commit covers every earlier one.
+      // Make the cursors durable first: a synced commit covers every earlier one.
       // (A commit under synchronous=NORMAL survives a process crash, not a power loss.)
-      const synced = this.store.syncCursor(this.consumer);
-      if (synced === undefined) return;
-      const offset = Math.min(target, synced);
+      // Other consumers of this store read the same journal: never pass the slowest.
+      const slowest = this.store.syncCleanupFloor(this.consumer);
+      if (slowest === undefined) return;
+      const offset = Math.min(target, slowest.next);
       const removed = await this.source.cleanup!(offset);
-      this.options.onCleanup?.({ offset, removed });
+      this.options.onCleanup?.({ offset, removed, slowest });
     } catch (err) {
       this.options.onError?.(err, false);
     }

@@ -12,7 +12,7 @@ import { type BytesLike, toKey } from './bytes.js';
 import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
-import { type BatchResult, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
+import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -255,6 +255,15 @@ export class Store {
   /** Commits a synced write for `consumer` and returns its cursor, now durable (undefined: no cursor yet). */
   syncCursor(consumer: string): number | undefined {
     return this.batchWriter().syncCursor(checkConsumer(consumer));
+  }
+
+  /**
+   * syncCursor for journal cleanup: also returns the slowest cursor of ALL
+   * consumers in this store, read in the same synced transaction (cleanup
+   * must never pass it). undefined while `consumer` has no cursor.
+   */
+  syncCleanupFloor(consumer: string): CleanupFloor | undefined {
+    return this.batchWriter().syncCursorAndFloor(checkConsumer(consumer))?.floor;
   }
 
   private batchWriter(): BatchWriter {
