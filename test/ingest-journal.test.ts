@@ -414,6 +414,30 @@ test('cleanup never passes the slowest consumer in the store (two consumers, one
   assert.ok(j.firstOffset <= store.cursor('B')!);
 });
 
+test('Ingestor({ from }) beyond the end of the journal is a RangeError (writer and reader sources)', async () => {
+  const j = await newJournal();
+  const store = newStore();
+  const [, second] = await j.appendBatch([encodeAssertion(assertion(1)), encodeAssertion(assertion(2))]);
+  for (const from of [j.nextOffset + 1, j.nextOffset + 40, 2 ** 40]) {
+    assert.throws(() => new Ingestor(j, store, { from }), (e: unknown) => e instanceof RangeError && /beyond the end of the journal/.test(e.message), String(from));
+  }
+  const reader = await Journal.openReader(j.dir);
+  try {
+    assert.throws(() => new Ingestor(reader, store, { from: reader.durableOffset + 40 }), RangeError);
+    // At the end is fine: such a consumer starts with the next append.
+    const ing = newIngestor(reader, store, { from: reader.durableOffset });
+    assert.is((await ing.catchUp()).records, 0);
+  } finally {
+    await reader.close();
+  }
+  const ing = newIngestor(j, store, { consumer: 'tail', from: j.nextOffset });
+  assert.is((await ing.catchUp()).records, 0);
+  const third = await j.append(encodeAssertion(assertion(3)));
+  assert.is((await ing.catchUp()).assertions, 1);
+  assert.is(store.cursor('tail'), third.next);
+  assert.is(newIngestor(j, store, { consumer: 'mid', from: second!.offset }).cursor, second!.offset);
+});
+
 test('cleanup with retainBytes keeps that much journal below the cursor', async () => {
   const j = await newJournal({ segmentBytes: 1024 });
   const store = newStore();

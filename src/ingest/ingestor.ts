@@ -49,7 +49,12 @@ export interface IngestorOptions {
   batchSize?: number;
   /** While following: commit a partial batch this many ms after its first record. Default 20. */
   maxLatencyMs?: number;
-  /** Where a consumer with no cursor yet starts. Default: source.firstOffset. Below firstOffset (deleted records): CURSOR_GAP. */
+  /**
+   * Where a consumer with no cursor yet starts: a record boundary. Default:
+   * source.firstOffset. Below firstOffset (deleted records): CURSOR_GAP at
+   * catchUp()/start(). Beyond the journal's end (source.nextOffset, else
+   * source.durableOffset): a RangeError from the constructor.
+   */
   from?: number;
   /** Delete journal segments the cursor has passed (writer sources only). Default: off. */
   cleanup?: CleanupOptions | boolean;
@@ -117,7 +122,7 @@ export class Ingestor {
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw new TypeError('Ingestor: consumer must be a non-empty string');
     this.batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
-    if (options.from !== undefined) nonNegative(options.from, 'from');
+    if (options.from !== undefined) checkFrom(source, options.from);
     const c = options.cleanup === true ? {} : options.cleanup || null;
     if (c) {
       if (typeof source.cleanup !== 'function') throw new TypeError('Ingestor: cleanup needs a source with cleanup() (a writer journal)');
@@ -414,6 +419,19 @@ function diff(after: IngestStats, before: IngestStats): IngestStats {
 
 function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
+}
+
+/**
+ * `from` must not lie beyond the journal's end as the source knows it now: the
+ * consumer would skip whatever is appended up to it, and the offset it waits
+ * for may never be a record boundary.
+ */
+function checkFrom(source: IngestSource, from: number): void {
+  if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`Ingestor: from must be an integer offset >= 0, got ${from}`);
+  const end = typeof source.nextOffset === 'number' ? source.nextOffset : source.durableOffset;
+  if (typeof end === 'number' && from > end) {
+    throw new RangeError(`Ingestor: from (${from}) is beyond the end of the journal (${end}); start at or below it`);
+  }
 }
 
 function positiveInt(n: number, what: string): number {
