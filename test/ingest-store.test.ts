@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -13,6 +14,7 @@ import {
   type Assertion,
   type JournalRecord,
 } from '../src/ingest/index.js';
+import { StemeError } from '../src/index.js';
 import { FakeSource } from './helpers/ingest-fake-source.js';
 import { EPOCH_A, EPOCH_B, T0, assertion, epoch, hex, plain, tempDir, vote } from './helpers/ingest-fixtures.js';
 
@@ -106,19 +108,39 @@ test('a failing migration step rolls back entirely', () => {
   check.close();
 });
 
-test('refuses a database newer than the code; readonly needs the current schema', () => {
+const hasCode = (code: string, message: RegExp) => (err: unknown) =>
+  err instanceof StemeError && err.code === code && message.test(err.message);
+
+test('refuses a database newer than the code with SCHEMA_TOO_NEW, changing nothing in it (not even the journal mode)', () => {
   const newer = tmp.file('newer.db');
   const db = new Database(newer);
+  db.exec('CREATE TABLE future (x); INSERT INTO future VALUES (1)');
   db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  assert.is(db.pragma('journal_mode', { simple: true }), 'delete');
   db.close();
-  assert.throws(() => Store.open(newer), /newer than this stemedb supports/);
-  assert.throws(() => Store.open(newer, { readonly: true }), /newer/);
+  const before = readFileSync(newer);
+  const filesBefore = readdirSync(tmp.dir).sort();
+  for (const options of [{}, { pageSize: 4096, synchronous: 'FULL' as const }, { readonly: true }]) {
+    assert.throws(() => Store.open(newer, options), hasCode('SCHEMA_TOO_NEW', /newer than this stemedb supports/), JSON.stringify(options));
+    assert.ok(readFileSync(newer).equals(before), `file bytes unchanged (${JSON.stringify(options)})`);
+    assert.equal(readdirSync(tmp.dir).sort(), filesBefore, 'no -wal / -shm left behind');
+  }
+  const check = new Database(newer, { readonly: true });
+  assert.is(check.pragma('journal_mode', { simple: true }), 'delete');
+  assert.is(schemaVersion(check), SCHEMA_VERSION + 1);
+  check.close();
+  // migrate() itself (e.g. another process upgraded meanwhile) says the same.
+  const raw = new Database(newer);
+  assert.throws(() => migrate(raw), hasCode('SCHEMA_TOO_NEW', /newer/));
+  raw.close();
+});
 
+test('readonly needs the current schema: an older one is SCHEMA_TOO_OLD', () => {
   const old = tmp.file('old-ro.db');
   const db2 = new Database(old);
   migrate(db2, 1);
   db2.close();
-  assert.throws(() => Store.open(old, { readonly: true }), /open it once without readonly to migrate/);
+  assert.throws(() => Store.open(old, { readonly: true }), hasCode('SCHEMA_TOO_OLD', /open it once without readonly to migrate/));
   assert.throws(() => Store.open(tmp.file('missing.db'), { readonly: true }));
 });
 

@@ -1,10 +1,12 @@
 /**
- * Typed errors of the ingest layer.
+ * Typed errors of the ingest layer (StemeErrors: branch on `code`).
  *
  * `DecodeError` is the only thing `decodeRecord` ever throws: a payload that is
  * not a well-formed record is data, not a bug, and the ingestor turns it into a
  * dead letter (code + message) instead of stopping.
  */
+
+import { StemeError } from '../errors.js';
 
 export type DecodeErrorCode =
   /** Payload shorter than the 8-byte header, or the body ends inside a value. */
@@ -24,13 +26,11 @@ export type DecodeErrorCode =
   /** The body decodes, but a field is missing, extra, of the wrong type or out of range. */
   | 'BAD_FIELD';
 
-export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
-  readonly code: DecodeErrorCode;
+export class DecodeError extends StemeError {
+  declare readonly code: DecodeErrorCode;
 
   constructor(code: DecodeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
   }
 }
 
@@ -42,12 +42,24 @@ export type IngestErrorCode =
   /** The source handed over a record that breaks its contract (offsets, hash size). */
   | 'BAD_SOURCE';
 
-export class IngestError extends Error {
-  override readonly name = 'IngestError';
-  readonly code: IngestErrorCode;
+export class IngestError extends StemeError {
+  declare readonly code: IngestErrorCode;
 
   constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
+  }
+}
+
+export type StoreErrorCode =
+  /** The file's schema (PRAGMA user_version) is newer than this stemedb: upgrade stemedb. Nothing in the file was changed. */
+  | 'SCHEMA_TOO_NEW'
+  /** A readonly open of a file whose schema is older: open it once without readonly to migrate it. */
+  | 'SCHEMA_TOO_OLD';
+
+export class StoreError extends StemeError {
+  declare readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

@@ -21,7 +21,7 @@ export {
   decodeRecord,
   peekRecordType,
 } from './codec.js';
-export { DecodeError, IngestError, type DecodeErrorCode, type IngestErrorCode } from './errors.js';
+export { DecodeError, IngestError, StoreError, type DecodeErrorCode, type IngestErrorCode, type StoreErrorCode } from './errors.js';
 export { toKey, toHex, type BytesLike } from './bytes.js';
 export type { JournalRecord, IngestSource } from './source.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from './schema.js';
