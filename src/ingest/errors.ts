@@ -8,6 +8,16 @@
 
 import { StemeError } from '../errors.js';
 
+/** A StemeError class whose constructor takes only the codes in C. */
+function withCodes<C extends string>() {
+  return class extends StemeError {
+    declare readonly code: C;
+    constructor(code: C, message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+  };
+}
+
 export type DecodeErrorCode =
   /** Payload shorter than the 8-byte header, or the body ends inside a value. */
   | 'TRUNCATED'
@@ -26,13 +36,7 @@ export type DecodeErrorCode =
   /** The body decodes, but a field is missing, extra, of the wrong type or out of range. */
   | 'BAD_FIELD';
 
-export class DecodeError extends StemeError {
-  declare readonly code: DecodeErrorCode;
-
-  constructor(code: DecodeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class DecodeError extends withCodes<DecodeErrorCode>() {}
 
 export type IngestErrorCode =
   /** The stored cursor points below the lowest offset the journal still has: records were lost. */
@@ -42,13 +46,7 @@ export type IngestErrorCode =
   /** The source handed over a record that breaks its contract (offsets, hash size). */
   | 'BAD_SOURCE';
 
-export class IngestError extends StemeError {
-  declare readonly code: IngestErrorCode;
-
-  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class IngestError extends withCodes<IngestErrorCode>() {}
 
 export type StoreErrorCode =
   /** The file's schema (PRAGMA user_version) is newer than this stemedb: upgrade stemedb. Nothing in the file was changed. */
@@ -56,10 +54,4 @@ export type StoreErrorCode =
   /** A readonly open of a file whose schema is older: open it once without readonly to migrate it. */
   | 'SCHEMA_TOO_OLD';
 
-export class StoreError extends StemeError {
-  declare readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class StoreError extends withCodes<StoreErrorCode>() {}
