@@ -33,6 +33,14 @@ export function checkOptions(options: unknown, allowed: readonly string[], name 
   return options as Record<string, unknown>;
 }
 
+/**
+ * The keys of an options interface for checkOptions, complete by construction:
+ * the compiler rejects the list when the interface gains an option it lacks.
+ */
+export function keysOf<T>(keys: Record<keyof T, true>): string[] {
+  return Object.keys(keys);
+}
+
 /** `options.signal`: undefined or an AbortSignal. */
 export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined || signal instanceof AbortSignal) return signal;

@@ -15,6 +15,7 @@
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { DecodeError } from './errors.js';
 import { argRangeError, argTypeError } from '../hash/validate.js';
+import { checkMessagePack } from './msgpack-check.js';
 import {
   type Assertion,
   type DecodedRecord,
@@ -148,6 +149,8 @@ export function decodeRecord(payload: Uint8Array): DecodedRecord {
 }
 
 function unpackBody(payload: Uint8Array): unknown[] {
+  // msgpackr would silently replace bad UTF-8 and round big integers: refuse those first.
+  checkMessagePack(payload, HEADER_BYTES);
   let body: unknown;
   try {
     body = unpackr.unpack(payload, { start: HEADER_BYTES });

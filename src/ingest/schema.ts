@@ -18,6 +18,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { argRangeError } from '../hash/validate.js';
+import { StoreError } from './errors.js';
 
 export interface Migration {
   /** user_version after this step. */
@@ -125,7 +126,7 @@ export function migrate(db: Database, target: number = SCHEMA_VERSION): { from: 
     // Re-read inside the (immediate) transaction: another process may have migrated meanwhile.
     const from = schemaVersion(db);
     if (from > SCHEMA_VERSION) {
-      throw new Error(`database schema version ${from} is newer than this stemedb supports (${SCHEMA_VERSION}); upgrade stemedb`);
+      throw new StoreError('SCHEMA_TOO_NEW', `database schema version ${from} is newer than this stemedb supports (${SCHEMA_VERSION}); upgrade stemedb`);
     }
     for (let v = from; v < target; v++) MIGRATIONS[v]!.up(db);
     if (target > from) db.pragma(`user_version = ${target}`);

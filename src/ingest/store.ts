@@ -9,12 +9,13 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { asyncDispose } from '../async-dispose.js';
-import { argRangeError, argTypeError, checkOptions, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { type BytesLike, toKey } from './bytes.js';
 import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
+import { StoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
-import { type BatchResult, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
+import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
 
 const requireFromHere = createRequire(import.meta.url);
 
@@ -153,8 +154,8 @@ interface AssertionRow {
 
 const ASSERTION_COLUMNS = 'hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset';
 const DEFAULT_LIMIT = 100;
-const STORE_OPTION_KEYS = ['readonly', 'synchronous', 'timeout', 'cacheSizeKiB', 'walAutocheckpointPages', 'pageSize'] satisfies (keyof StoreOptions)[];
-const PAGE_OPTION_KEYS = ['limit', 'after'] satisfies (keyof PageOptions)[];
+const STORE_OPTION_KEYS = keysOf<StoreOptions>({ readonly: true, synchronous: true, timeout: true, cacheSizeKiB: true, walAutocheckpointPages: true, pageSize: true });
+const PAGE_OPTION_KEYS = keysOf<PageOptions>({ limit: true, after: true });
 /** Larger pages: shallower b-trees and fewer page writes per random-key batch (measured ~1.3-1.6x over 4096 with 1 M assertions). */
 const DEFAULT_PAGE_SIZE = 16384;
 const DEFAULT_CACHE_KIB = 262144;
@@ -201,7 +202,13 @@ export class Store {
     }
     const db = new (loadSqlite())(path, { readonly, fileMustExist: readonly, timeout });
     try {
-      db.pragma(`cache_size = -${cache}`);
+      db.pragma(`cache_size = -${cache}`); // this connection only
+      // Before anything that persists (journal_mode = WAL rewrites the file header): a newer
+      // file is refused untouched. (migrate() checks again inside its transaction.)
+      const v = schemaVersion(db);
+      if (v > SCHEMA_VERSION) {
+        throw new StoreError('SCHEMA_TOO_NEW', `store ${path} has schema version ${v}, newer than this stemedb supports (${SCHEMA_VERSION}); upgrade stemedb`);
+      }
       if (!readonly) {
         // Only an empty database takes a new page size, and it must come before journal_mode
         // (switching to WAL writes the header).
@@ -212,15 +219,8 @@ export class Store {
         db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
         db.pragma('foreign_keys = OFF');
         migrate(db);
-      } else {
-        const v = schemaVersion(db);
-        if (v !== SCHEMA_VERSION) {
-          throw new Error(
-            v < SCHEMA_VERSION
-              ? `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`
-              : `store ${path} has schema version ${v}, newer than this stemedb supports (${SCHEMA_VERSION})`,
-          );
-        }
+      } else if (v < SCHEMA_VERSION) {
+        throw new StoreError('SCHEMA_TOO_OLD', `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`);
       }
       return new Store(path, db, readonly);
     } catch (err) {
@@ -270,6 +270,15 @@ export class Store {
   /** Commits a synced write for `consumer` and returns its cursor, now durable (undefined: no cursor yet). */
   syncCursor(consumer: string): number | undefined {
     return this.batchWriter().syncCursor(checkConsumer(consumer));
+  }
+
+  /**
+   * syncCursor for journal cleanup: also returns the slowest cursor of ALL
+   * consumers in this store, read in the same synced transaction (cleanup
+   * must never pass it). undefined while `consumer` has no cursor.
+   */
+  syncCleanupFloor(consumer: string): CleanupFloor | undefined {
+    return this.batchWriter().syncCursorAndFloor(checkConsumer(consumer))?.floor;
   }
 
   private batchWriter(): BatchWriter {

@@ -1,6 +1,25 @@
-/** follow(): yields records as they become durable, then waits for more until aborted or closed. */
+/** follow(): yields records as they become durable, then waits for more until aborted or closed; the iterate()/follow() options shared by writer and reader. */
 import { throwIfAborted } from '../errors.js';
+import { keysOf } from '../hash/validate.js';
 import type { JournalRecord } from './read.js';
+
+export interface IterateOptions {
+  /** First offset (a record start; default: the first still present). */
+  from?: number;
+  /** Stop before this offset (default: the end when called). */
+  to?: number;
+  /** Aborting rejects the iteration with an AbortError (code 'ABORT_ERR'). */
+  signal?: AbortSignal;
+}
+
+export interface FollowOptions {
+  from?: number;
+  /** Aborting rejects the iteration with an AbortError, also while it waits for records. */
+  signal?: AbortSignal;
+}
+
+export const ITERATE_OPTION_KEYS = keysOf<IterateOptions>({ from: true, to: true, signal: true });
+export const FOLLOW_OPTION_KEYS = keysOf<FollowOptions>({ from: true, signal: true });
 
 export interface FollowSource {
   /** The end up to which records may be yielded (the durable watermark). */

@@ -10,7 +10,7 @@ import { asyncDispose } from '../async-dispose.js';
 import { ClosedError, LockedError, StemeError } from '../errors.js';
 import { LOCK_FILE } from './format.js';
 import { GroupCommit, type AppendResult, type Durability } from './group-commit.js';
-import { abortable, followRecords, Waiters } from './follow.js';
+import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { makeTailDurable, recoverSegments, type RecoveryReport } from './recovery/index.js';
@@ -19,20 +19,7 @@ import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
 
-export interface IterateOptions {
-  /** First offset (a record start; default: the first still present). */
-  from?: number;
-  /** Stop before this offset (default: the end when called). */
-  to?: number;
-  /** Aborting rejects the iteration with an AbortError (code 'ABORT_ERR'). */
-  signal?: AbortSignal;
-}
-
-export interface FollowOptions {
-  from?: number;
-  /** Aborting rejects the iteration with an AbortError, also while it waits for records. */
-  signal?: AbortSignal;
-}
+export type { FollowOptions, IterateOptions };
 
 export interface JournalStats extends SyncStats {
   durability: Durability;
@@ -174,7 +161,7 @@ export class Journal {
     // Without a signal, the reader's generator itself, not one wrapped in another (a second
     // async hop per record); bad arguments still surface from the first next(), as from a generator.
     try {
-      const o = checkOptions(options, ['from', 'to', 'signal']);
+      const o = checkOptions(options, ITERATE_OPTION_KEYS);
       const signal = checkSignal(o.signal);
       this.#checkOpen();
       const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
@@ -191,7 +178,7 @@ export class Journal {
    * `signal` aborting (also while waiting) rejects with an AbortError.
    */
   follow(options: FollowOptions = {}): AsyncGenerator<JournalRecord> {
-    const o = checkOptions(options, ['from', 'signal']);
+    const o = checkOptions(options, FOLLOW_OPTION_KEYS);
     const signal = checkSignal(o.signal);
     this.#checkOpen();
     const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');

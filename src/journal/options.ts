@@ -1,6 +1,6 @@
 /** Journal options: defaults and readable checks. */
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkOptions, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES, MAX_RECORD_LIMIT } from './format.js';
 import type { Durability } from './group-commit.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/index.js';
@@ -53,7 +53,9 @@ function enumOption<T extends string>(o: Record<string, unknown>, name: string, 
 }
 
 /** Every key JournalOptions has: anything else is a misspelling (TypeError, ERR_INVALID_ARG_VALUE). */
-const JOURNAL_OPTION_KEYS = ['segmentBytes', 'maxRecordBytes', 'durability', 'recovery', 'verifyAll', 'syncIntervalMs', 'maxBatchBytes', 'maxDelayMicros', 'io'] satisfies (keyof JournalOptions)[];
+const JOURNAL_OPTION_KEYS = keysOf<JournalOptions>({
+  segmentBytes: true, maxRecordBytes: true, durability: true, recovery: true, verifyAll: true, syncIntervalMs: true, maxBatchBytes: true, maxDelayMicros: true, io: true,
+});
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   const o = checkOptions(options, JOURNAL_OPTION_KEYS);

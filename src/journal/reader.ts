@@ -6,12 +6,11 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../hash/validate.js';
 import { asyncDispose } from '../async-dispose.js';
 import { ClosedError } from '../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from './format.js';
-import { abortable, followRecords, Waiters } from './follow.js';
-import type { FollowOptions, IterateOptions } from './journal.js';
+import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { SegmentManager } from './segments.js';
 import { readWatermark, watermarkPath } from './watermark.js';
@@ -22,6 +21,8 @@ export interface ReaderOptions {
   pollMs?: number;
   io?: JournalIO;
 }
+
+const READER_OPTION_KEYS = keysOf<ReaderOptions>({ maxRecordBytes: true, pollMs: true, io: true });
 
 export class JournalReader {
   #closed = false;
@@ -43,7 +44,7 @@ export class JournalReader {
 
   static async open(dir: string, options: ReaderOptions = {}): Promise<JournalReader> {
     if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
-    checkOptions(options, ['maxRecordBytes', 'pollMs', 'io']);
+    checkOptions(options, READER_OPTION_KEYS);
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (typeof maxRecordBytes !== 'number') throw argTypeError(`options.maxRecordBytes must be a number, got ${describe(maxRecordBytes)}`);
     if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) {
@@ -103,7 +104,7 @@ export class JournalReader {
 
   /** Durable records from `from` to `to`; `signal` aborting rejects with an AbortError. */
   async *iterate(options: IterateOptions = {}): AsyncGenerator<JournalRecord> {
-    const o = checkOptions(options, ['from', 'to', 'signal']);
+    const o = checkOptions(options, ITERATE_OPTION_KEYS);
     const signal = checkSignal(o.signal);
     this.#checkOpen();
     const end = this.durableOffset;
@@ -119,7 +120,7 @@ export class JournalReader {
    * `signal` aborting (also while waiting) rejects with an AbortError.
    */
   follow(options: FollowOptions = {}): AsyncGenerator<JournalRecord> {
-    const o = checkOptions(options, ['from', 'signal']);
+    const o = checkOptions(options, FOLLOW_OPTION_KEYS);
     const signal = checkSignal(o.signal);
     this.#checkOpen();
     const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
