@@ -196,9 +196,11 @@ test('on a terminal, progress shows MiB, rate and ETA (and nothing on a pipe)', 
   const piped = cli(['verify', pdir]);
   assert.is(piped.code, 0, piped.err);
   assert.is(piped.err, '', 'no bar on a pipe');
-  // `script` gives the command a pseudo-terminal, as a user's shell would.
+  // script(1) gives the command a pseudo-terminal, as a user's shell would (util-linux and BSD/macOS spell it differently).
+  const command = [process.execPath, pkg.cli, 'verify', pdir];
   const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const r = spawnSync('script', ['-qec', [process.execPath, pkg.cli, 'verify', pdir].map(shellQuote).join(' '), '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const scriptArgs = process.platform === 'linux' ? ['-qec', command.map(shellQuote).join(' '), '/dev/null'] : ['-q', '/dev/null', ...command];
+  const r = spawnSync('script', scriptArgs, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /verify \[.*\] \d+% \| \d+\.\d\/3\.0 MiB \| \d+\.\d MiB\/s \| ETA (\d+:\d\d|--:--)/);
   assert.match(r.stdout, /100% \| 3\.0\/3\.0 MiB/);
