@@ -25,13 +25,14 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomFillSync } from 'node:crypto';
+import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
 import { Journal } from '../src/index.js';
 import {
   type BenchResult, type Cell, type Rate, type RunOptions, Samples, buildFrames, finishResult, isMain, log, main,
-  makeTempDir, removeTempDir, runFor, runForSync, sig, spread, startResult, target, versions,
+  makeTempDir, pairedVerdictText, removeTempDir, runFor, runForSync, sig, spread, startResult, target, versions,
 } from './lib/index.js';
 
 /** Repetitions; their medians are reported. fdatasync latency here wanders by ±20% between runs. */
@@ -277,13 +278,14 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   const raw1 = rates.median(rawKey);
   const vsIdeal = rates.pairedRatio(key(group64), idealKey);
   target(res, `'group' at concurrency ${GROUP}`, '>= 150 k durable records/s', g64, '>=', 150_000, `${sig(g64 / 1000, 3)} k records/s`);
+  const load = { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores };
   target(res, `'group' at concurrency ${GROUP} vs raw ideal group`, '>= 0.85 of the ideal group (same run)', vsIdeal, '>=', 0.85,
-    `${sig(g64 / 1000, 3)} k vs ${sig(ideal / 1000, 3)} k records/s (medians); paired ratio ${sig(vsIdeal, 3)}`);
+    pairedVerdictText({ a: g64 / 1000, b: ideal / 1000, paired: vsIdeal, unit: 'k records/s', op: '>=', limit: 0.85, load }));
   for (const mode of ['each', 'group'] as const) {
     const r = rates.median(key(at1[mode]));
     const q = rates.pairedRatio(key(at1[mode]), rawKey);
     target(res, `'${mode}' at concurrency 1 vs raw per-record sync`, '>= 0.9 of raw writeSync+fdatasync', q, '>=', 0.9,
-      `${sig(r, 3)} vs ${sig(raw1, 3)} records/s (medians); paired ratio ${sig(q, 3)}`);
+      pairedVerdictText({ a: r, b: raw1, paired: q, unit: 'records/s', op: '>=', limit: 0.9, load }));
   }
   return finishResult(res);
 }

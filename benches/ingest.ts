@@ -26,13 +26,14 @@
  * Run: `npx tsx benches/ingest.ts [--quick]`
  */
 import { statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal } from '../src/index.js';
 import { DEFAULT_BATCH_SIZE, Ingestor, ObjectKind, Store, decodeRecord, encodeAssertion, migrate, type Assertion } from '../src/ingest/index.js';
 import {
-  type BenchResult, type Cell, type RunOptions, Samples, finishResult, isMain, log, main, makeTempDir, removeTempDir, sig, startResult,
-  target,
+  type BenchResult, type Cell, type RunOptions, Samples, finishResult, isMain, log, main, makeTempDir, pairedVerdictText, removeTempDir, sig,
+  startResult, target,
 } from './lib/index.js';
 
 const REPS = 3;
@@ -297,7 +298,7 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       `${sig(rate / 1000, 3)} k/s (median; ${sig(cpu.median(ours) / 1000, 3)} k per CPU-second)`);
     const ratio = wall.pairedRatio(ours, bestDirect.name);
     target(res, 'Ingestor vs direct better-sqlite3 inserts (1000-row txns)', '>= 0.7x the direct rate', ratio, '>=', 0.7,
-      `${sig(ratio, 3)}x the faster direct method (${bestDirect.name}: ${sig(wall.median(bestDirect.name) / 1000, 3)} k/s)`);
+      `Ingestor vs ${bestDirect.name}: ${pairedVerdictText({ a: rate / 1000, b: wall.median(bestDirect.name) / 1000, paired: ratio, unit: 'k/s', op: '>=', limit: 0.7, load: { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores } })}`);
     return finishResult(res);
   } finally {
     removeTempDir(work);

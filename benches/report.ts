@@ -9,7 +9,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeMachine, describeSource, formatResult, isMain, resultsDir, writeResult, type BenchResult, type BenchRun, type Table } from './lib/index.js';
+import { cpus, loadavg } from 'node:os';
+import { describeMachine, describeSource, formatResult, isMain, loadLine, resultsDir, writeResult, type BenchResult, type BenchRun, type Table } from './lib/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BENCH_ORDER = ['hash', 'journal', 'durable', 'recovery', 'ingest'] as const;
@@ -32,6 +33,19 @@ function mdTable(t: Table): string {
   return lines.join('\n');
 }
 
+/** The load over a report: from the first bench's start to now. */
+function summaryLoad(results: readonly BenchResult[], end: readonly number[] = loadavg()): string {
+  const first = results[0];
+  return loadLine(first?.machine.loadAvg ?? end, end, first?.machine.cores ?? cpus().length);
+}
+
+/** The console summary: the load, then one line per target with its verdict and what it was decided on. */
+export function renderSummary(results: readonly BenchResult[], end: readonly number[] = loadavg()): string[] {
+  const lines = ['# Summary', summaryLoad(results, end)];
+  for (const r of results) for (const t of r.targets) lines.push(`${t.pass ? 'PASS' : 'FAIL'}  ${r.name}: ${t.what} (${t.target}): ${t.measured}`);
+  return lines;
+}
+
 export function renderMarkdown(results: BenchResult[], command: string): string {
   const first = results[0];
   const out: string[] = ['# stemedb benchmark report', ''];
@@ -45,6 +59,7 @@ export function renderMarkdown(results: BenchResult[], command: string): string 
   }
   out.push('## Targets', '', '| bench | target | requirement | measured | |', '|---|---|---|---|---|');
   for (const r of results) for (const t of r.targets) out.push(`| ${r.name} | ${mdCell(t.what)} | ${mdCell(t.target)} | ${mdCell(t.measured)} | ${t.pass ? 'PASS' : '**FAIL**'} |`);
+  if (first) out.push('', `_${summaryLoad(results)}. Targets that compare two methods are decided on the paired ratio (runs of the same repetition, seconds apart); where the medians disagree with it, the row says so._`);
   out.push('', '![ratios](report.svg)', '');
   for (const r of results) {
     out.push(`## ${r.name}`, '', `_${(r.durationMs / 1000).toFixed(1)} s${r.quick ? ', quick run' : ''}_`, '');
@@ -106,8 +121,7 @@ export async function runReport(opts: { quick: boolean; only?: string[]; log(lin
   const reportPath = join(resultsDir, 'report.md');
   writeFileSync(reportPath, renderMarkdown(results, command));
   writeFileSync(join(resultsDir, 'report.svg'), renderSvg(results));
-  opts.log('# Summary');
-  for (const r of results) for (const t of r.targets) opts.log(`${t.pass ? 'PASS' : 'FAIL'}  ${r.name}: ${t.what} (${t.target}): ${t.measured}`);
+  for (const line of renderSummary(results)) opts.log(line);
   return { reportPath, results };
 }
 

@@ -20,16 +20,34 @@ export type CorruptionReason =
   | 'segment overlap'
   | 'bad segment header';
 
+/**
+ * What can be done about corruption that refused an open: choose a recovery
+ * policy (after a look at what each would do), or accept a loss. The API
+ * message words it as calls; the CLI words it as commands.
+ */
+export type CorruptionRemedy = 'choose-policy' | 'accept-loss';
+
+const API_REMEDY: Record<CorruptionRemedy, string> = {
+  'choose-policy': "open with recovery 'truncate' or 'salvage', or inspect with recover({ dryRun: true })",
+  'accept-loss': "open with recovery 'truncate' to accept the loss",
+};
+
 /** Bytes on disk that fail verification where valid records must be. */
 export class CorruptionError extends StemeError {
   constructor(
     readonly segment: string,
     readonly position: number,
     readonly reason: CorruptionReason | string,
-    detail = '',
+    readonly detail = '',
+    readonly remedy: CorruptionRemedy | null = null,
   ) {
-    super('CORRUPTION', `corruption in segment ${segment} at byte ${position}: ${reason}${detail ? ` (${detail})` : ''}`);
+    super('CORRUPTION', `${describeCorruption(segment, position, reason, detail)}${remedy ? `; ${API_REMEDY[remedy]}` : ''}`);
   }
+}
+
+/** "corruption in segment S at byte N: reason (detail)": the message without a remedy. */
+export function describeCorruption(segment: string, position: number, reason: string, detail: string): string {
+  return `corruption in segment ${segment} at byte ${position}: ${reason}${detail ? ` (${detail})` : ''}`;
 }
 
 /** A segment file that is not a v2 segment (foreign, truncated header, other version). */
@@ -81,4 +99,21 @@ export class OffsetError extends StemeError {
 export function ioCode(err: unknown): string {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' ? code : 'EIO';
+}
+
+/**
+ * An operation stopped by its AbortSignal: `name` 'AbortError', `code` 'ABORT_ERR' and the
+ * signal's reason as `cause`, as Node's own (events.on, fs/promises, timers/promises) reject.
+ */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}
+
+/** Throws an AbortError if `signal` has aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
 }

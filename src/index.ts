@@ -1,14 +1,14 @@
 /** stemedb: a crash-safe write-ahead log for Node.js, and an ingestor into SQLite. */
 export { crc32c, blake3, blake3Async, createHasher, Blake3Hasher, hashFrames, verifyFrames, backend, backendInfo } from './hash/index.js';
 export type { Blake3Options, FrameHashes, FrameCheck, FrameStopReason } from './hash/index.js';
-export { Journal, type JournalStats } from './journal/journal.js';
+export { Journal, type JournalStats, type IterateOptions, type FollowOptions } from './journal/journal.js';
 export { JournalReader, type ReaderOptions } from './journal/reader.js';
 export type { JournalOptions } from './journal/options.js';
 export type { JournalRecord } from './journal/read.js';
 export type { AppendResult, Durability } from './journal/group-commit.js';
 export { recover, type RecoverOptions } from './journal/recover.js';
 export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/recovery/index.js';
-export { StemeError, CorruptionError, SegmentFormatError, LockedError, ClosedError, JournalFailedError, OffsetError } from './errors.js';
+export { StemeError, CorruptionError, SegmentFormatError, LockedError, ClosedError, JournalFailedError, OffsetError, AbortError } from './errors.js';
 export type { JournalIO, WatermarkWrite } from './io/types.js';
 export {
   Store, Ingestor, RecordType, encodeAssertion, encodeVote, encodeEpoch, encodeRecord, decodeRecord, DecodeError, IngestError, StoreError,

@@ -1,18 +1,19 @@
-// The stemedb command line, through real child processes: every subcommand on a real journal,
-// verify on a corrupted one exits 1 naming the position, bad arguments exit 2 with usage.
+// The stemedb command line, through the built binary (dist/cli/main.js, compiled for this test)
+// in real child processes: every subcommand on a real journal, verify on a corrupted one exits 1
+// naming the position and the commands that help, bad arguments exit 2 with usage.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Journal, encodeAssertion, blake3 } from '../src/index.js';
-import { tempDir } from './helpers/tmp.js';
+import { tempDir, payloadFor } from './helpers/tmp.js';
+import { builtPackage, repoRoot } from './helpers/built-package.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
+const pkg = builtPackage();
 
 function cli(args: string[], input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [pkg.cli, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -111,9 +112,110 @@ test('bad arguments exit 2 with usage; --help exits 0', () => {
     assert.is(r.code, 0, c);
     assert.match(r.out, new RegExp(`usage: stemedb ${c}`));
   }
-  const missing = cli(['inspect', join(root, 'does-not-exist')]);
-  assert.is(missing.code, 3);
 });
 
-test.after(() => cleanup());
+test('--version prints the package version', () => {
+  const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  for (const flag of ['--version', '-v']) {
+    const r = cli([flag]);
+    assert.is(r.code, 0, r.err);
+    assert.is(r.out.trim(), version);
+  }
+  assert.match(cli(['--help']).out, /--version/);
+});
+
+test('--json is accepted by every command that prints data, and each prints JSON', () => {
+  const jdir = join(root, 'json');
+  const db = join(root, 'json.sqlite');
+  const runs: string[][] = [
+    ['append', jdir, '--json'],
+    ['dump', jdir, '--json'],
+    ['inspect', jdir, '--json'],
+    ['verify', jdir, '--json'],
+    ['recover', jdir, '--policy', 'strict', '--dry-run', '--json'],
+    ['ingest', jdir, '--db', db, '--json'],
+    ['query', '--db', db, '--subject', 'nobody', '--json'],
+  ];
+  for (const args of runs) {
+    const r = cli(args, 'one\ntwo\n');
+    assert.is(r.code, 0, `${args.join(' ')}: ${r.err}`);
+    for (const line of r.out.split('\n').filter(Boolean)) JSON.parse(line); // throws on anything but JSON
+  }
+  const dumped = cli(['dump', jdir, '--json', '--encoding', 'utf8']).out.trim().split('\n').map((l) => JSON.parse(l).payload);
+  assert.equal(dumped, ['one', 'two']);
+});
+
+test('a missing or empty directory gets the same clear message from every command that reads a journal', () => {
+  const missing = join(root, 'does-not-exist');
+  const empty = join(root, 'empty');
+  mkdirSync(empty);
+  const commands = (dir: string) => [['dump', dir], ['inspect', dir], ['verify', dir], ['recover', dir, '--policy', 'strict', '--dry-run'], ['ingest', dir, '--db', join(root, 'x.sqlite')]];
+  for (const [dir, why] of [[missing, 'the directory does not exist'], [empty, 'the directory holds no segment files']] as const) {
+    for (const args of commands(dir)) {
+      const r = cli(args);
+      assert.is(r.code, 3, `${args.join(' ')}: ${r.err}`);
+      assert.is(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+      assert.ok(r.err.startsWith(`stemedb ${args[0]}: no journal in ${dir}: ${why}`), `${args.join(' ')}: ${r.err}`);
+      assert.not.match(r.err, /ENOENT|durable/);
+    }
+  }
+});
+
+test('corruption messages name CLI commands, not API calls', () => {
+  const cdir = join(root, 'corrupt');
+  assert.is(cli(['append', cdir], 'alpha\nbeta\ngamma\n').code, 0);
+  const seg = join(cdir, '00000000000000000000.wal');
+  const bytes = readFileSync(seg);
+  bytes[32 + 45 + 41]! ^= 0xff; // the second record's payload: valid records follow, so corruption
+  writeFileSync(seg, bytes);
+  const v = cli(['verify', cdir]);
+  assert.is(v.code, 1, v.err);
+  assert.match(v.err, /at byte 77/);
+  assert.ok(v.err.includes(`stemedb recover ${cdir} --policy truncate --dry-run`), v.err);
+  assert.not.match(v.err, /recover\(|dryRun|recovery '/);
+  const d = cli(['dump', cdir]);
+  assert.is(d.code, 1, d.err);
+  assert.ok(d.err.includes(`stemedb verify ${cdir}`), d.err);
+  assert.not.match(d.err, /recover\(|dryRun/);
+  // A journal whose tail was cut below its durable watermark: accepting the loss is a command too.
+  const ldir = join(root, 'lost');
+  assert.is(cli(['append', ldir], 'alpha\nbeta\n').code, 0);
+  const lseg = join(ldir, '00000000000000000000.wal');
+  writeFileSync(lseg, readFileSync(lseg).subarray(0, 32 + 45));
+  const l = cli(['verify', ldir]);
+  assert.is(l.code, 1, l.err);
+  assert.ok(l.err.includes(`stemedb recover ${ldir} --policy truncate`), l.err);
+  assert.not.match(l.err, /recovery '/);
+});
+
+test('on a terminal, progress shows MiB, rate and ETA (and nothing on a pipe)', async () => {
+  const pdir = join(root, 'progress');
+  const j = await Journal.open(pdir);
+  await j.appendBatch(Array.from({ length: 48 }, (_, i) => payloadFor(i, 64 * 1024)));
+  await j.close();
+  const piped = cli(['verify', pdir]);
+  assert.is(piped.code, 0, piped.err);
+  assert.is(piped.err, '', 'no bar on a pipe');
+  // script(1) gives the command a pseudo-terminal, as a user's shell would (util-linux and BSD/macOS spell it differently).
+  const command = [process.execPath, pkg.cli, 'verify', pdir];
+  const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const scriptArgs = process.platform === 'linux' ? ['-qec', command.map(shellQuote).join(' '), '/dev/null'] : ['-q', '/dev/null', ...command];
+  const r = spawnSync('script', scriptArgs, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /verify \[.*\] \d+% \| \d+\.\d\/3\.0 MiB \| \d+\.\d MiB\/s \| ETA (\d+:\d\d|--:--)/);
+  assert.match(r.stdout, /100% \| 3\.0\/3\.0 MiB/);
+});
+
+test('stemedb bench in an installed package says exactly how to run the benches from a clone', () => {
+  const r = cli(['bench', '--quick']);
+  assert.is(r.code, 3, r.out + r.err);
+  assert.match(r.err, /not part of the installed package/);
+  assert.match(r.err, /git clone \S+ stemedb/);
+  assert.match(r.err, /npm install && npm run bench -- --quick/);
+});
+
+test.after(() => {
+  cleanup();
+  pkg.cleanup();
+});
 test.run();

@@ -43,7 +43,7 @@ test('child-process follower sees each record once, in order, below the durable 
   }
 });
 
-test('in-process follow() yields only durable records and ends on abort', async () => {
+test('in-process follow() yields only durable records; an abort rejects with an AbortError', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const j = await Journal.open(dir, { durability: 'none', syncIntervalMs: 0, segmentBytes: 4096 });
@@ -55,7 +55,10 @@ test('in-process follow() yields only durable records and ends on abort', async 
         seen.push(r.offset);
         if (seen.length === 30) ac.abort();
       }
-    })();
+    })().then(() => assert.unreachable('follow() ended instead of rejecting'), (err: { name?: string; code?: string }) => {
+      assert.is(err.name, 'AbortError');
+      assert.is(err.code, 'ABORT_ERR');
+    });
     const rs = [];
     for (let i = 0; i < 30; i++) rs.push(await j.append(payloadFor(i, 200)));
     await new Promise((r) => setTimeout(r, 20));

@@ -25,6 +25,7 @@ export { formatResult, formatTable } from './table.js';
 export { machineInfo, describeMachine, sourceInfo, describeSource } from './machine.js';
 export { sig, median, bytesLabel, show, ratio, gbps, spread } from './fmt.js';
 export { makeTempDir, removeTempDir, withTempDir } from './tmp.js';
+export { pairedVerdictText, loadLine, DISAGREE_FACTOR, type PairedFigures } from './verdict.js';
 
 /** Repository root (benches/lib/ is two levels below it). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

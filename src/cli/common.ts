@@ -1,6 +1,7 @@
 /** CLI plumbing: typed usage errors, output helpers, progress bars only on a TTY. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CorruptionError } from '../errors.js';
+import { CorruptionError, describeCorruption, type CorruptionRemedy } from '../errors.js';
 
 export const EXIT = { ok: 0, corrupt: 1, usage: 2, failure: 3 } as const;
 
@@ -36,10 +37,32 @@ export function oneOf<T extends string>(value: string | undefined, name: string,
   return value as T;
 }
 
+/** The journal directory the running command works on, for messages that name commands. */
+export const context: { dir: string | null } = { dir: null };
+
 export function needDir(positionals: string[], usage: string): string {
   const dir = positionals[0];
   if (!dir) throw new UsageError(`missing <dir>\n${usage}`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}\n${usage}`);
+  context.dir = dir;
+  return dir;
+}
+
+/** A directory that holds no journal, said the same way by every command that reads one. */
+export class NoJournalError extends Error {
+  readonly code = 'NO_JOURNAL';
+  constructor(dir: string, why: string) {
+    super(`no journal in ${dir}: ${why}`);
+    this.name = 'NoJournalError';
+  }
+}
+
+/** `needDir` for commands that read an existing journal: the directory must hold segments. */
+export function needJournal(positionals: string[], usage: string): string {
+  const dir = needDir(positionals, usage);
+  if (!existsSync(dir)) throw new NoJournalError(dir, 'the directory does not exist');
+  if (!statSync(dir).isDirectory()) throw new NoJournalError(dir, 'it is not a directory');
+  if (!readdirSync(dir).some((f) => f.endsWith('.wal'))) throw new NoJournalError(dir, 'the directory holds no segment files (*.wal); create one with `stemedb append`');
   return dir;
 }
 
@@ -47,22 +70,55 @@ export function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-/** A progress bar on stderr when it is a terminal; nothing otherwise (pipes and CI stay clean). */
+const MIB = 1024 * 1024;
+
+/** "12.5/40.0 MiB | 31.2 MiB/s | ETA 0:01": progress over `total` bytes after `elapsedMs`. */
+export function progressText(done: number, total: number, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+  const left = rate > 0 ? Math.ceil((total - done) / rate) : null;
+  const eta = left === null ? '--:--' : `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+  return `${(done / MIB).toFixed(1)}/${(total / MIB).toFixed(1)} MiB | ${(rate / MIB).toFixed(1)} MiB/s | ETA ${eta}`;
+}
+
+/** A progress bar over `total` bytes on stderr when it is a terminal; nothing otherwise (pipes and CI stay clean). */
 export async function progressBar(io: Io, total: number, label: string): Promise<{ update(n: number): void; stop(): void }> {
   if (!io.isTTY || total <= 0) return { update() {}, stop() {} };
   const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const started = Date.now();
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr,
+    format: (options, params) => {
+      const barText = cliProgress.Format.BarFormat(params.progress, options);
+      return `${label} [${barText}] ${Math.floor(params.progress * 100)}% | ${progressText(params.value, params.total, Date.now() - started)}`;
+    },
+  }, cliProgress.Presets.shades_classic);
   bar.start(total, 0);
   return { update: (n) => bar.update(Math.min(n, total)), stop: () => bar.stop() };
 }
 
+const CLI_REMEDY: Record<CorruptionRemedy | 'read', (dir: string) => string> = {
+  'choose-policy': (dir) => `see what each policy would keep: stemedb recover ${dir} --policy truncate --dry-run (or --policy salvage --dry-run), then run the one you choose without --dry-run`,
+  'accept-loss': (dir) => `to accept the loss: stemedb recover ${dir} --policy truncate (add --dry-run to see it first)`,
+  read: (dir) => `check the whole journal: stemedb verify ${dir}; see what recovery would keep: stemedb recover ${dir} --policy salvage --dry-run`,
+};
+
 /** Maps an error to an exit code and a one-line message. */
 export function describeFailure(err: unknown): { code: number; message: string } {
   if (err instanceof UsageError) return { code: EXIT.usage, message: err.message };
-  if (err instanceof CorruptionError) return { code: EXIT.corrupt, message: `corrupt: ${err.message}` };
+  if (err instanceof CorruptionError) {
+    // The API's message names API calls; on the command line, name the commands.
+    const remedy = context.dir === null ? '' : `\n  ${CLI_REMEDY[err.remedy ?? 'read'](shellWord(context.dir))}`;
+    return { code: EXIT.corrupt, message: `corrupt: ${describeCorruption(err.segment, err.position, err.reason, err.detail)}${remedy}` };
+  }
+  if (err instanceof NoJournalError) return { code: EXIT.failure, message: err.message };
   const e = err as { code?: string; message?: string };
   if (e?.code === 'BAD_SEGMENT') return { code: EXIT.corrupt, message: `corrupt: ${e.message}` };
   return { code: EXIT.failure, message: `error${e?.code ? ` (${e.code})` : ''}: ${e?.message ?? String(err)}` };
+}
+
+/** `dir` as one shell word (quoted only when it needs to be), for commands a user can paste. */
+function shellWord(dir: string): string {
+  return /^[\w@%+=:,./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`;
 }
 
 export interface ParsedArgs {

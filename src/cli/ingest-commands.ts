@@ -1,6 +1,6 @@
 /** CLI commands over the SQLite store: ingest, query. */
 import { Journal } from '../journal/journal.js';
-import { EXIT, UsageError, hex, intFlag, needDir, progressBar, type Io, parseCommand as parse } from './common.js';
+import { EXIT, UsageError, hex, intFlag, needJournal, progressBar, type Io, parseCommand as parse } from './common.js';
 
 export const USAGE = {
   ingest: 'usage: stemedb ingest <dir> --db <file.sqlite> [--follow] [--consumer <name>] [--json]\n  Ingests the journal into SQLite (exactly once: the cursor commits with the rows). --follow keeps going until Ctrl-C.',
@@ -19,7 +19,7 @@ function jsonable(v: unknown): unknown {
 export async function ingest(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { db: { type: 'string' }, follow: { type: 'boolean' }, consumer: { type: 'string' }, json: { type: 'boolean' } }, USAGE.ingest);
   if (values.help) return io.out(USAGE.ingest), EXIT.ok;
-  const dir = needDir(positionals, USAGE.ingest);
+  const dir = needJournal(positionals, USAGE.ingest);
   if (!values.db) throw new UsageError(`--db is required\n${USAGE.ingest}`);
   const { Store, Ingestor } = await import('../ingest/index.js');
   const store = Store.open(values.db as string);
@@ -44,8 +44,8 @@ export async function ingest(args: string[], io: Io): Promise<number> {
     if (values.json) io.out(JSON.stringify(stats));
     else io.out(`ingested ${stats.records} records (${stats.assertions} assertions, ${stats.votes} votes, ${stats.epochs} epochs, ${stats.duplicates} duplicates, ${stats.deadLetters} dead letters); cursor ${stats.cursor}`);
   } finally {
-    reader.close();
-    store.close();
+    await reader.close();
+    await store.close();
   }
   return EXIT.ok;
 }
@@ -75,7 +75,7 @@ export async function query(args: string[], io: Io): Promise<number> {
       io.out(values.json ? JSON.stringify(jsonable({ ...a, tally })) : `${a.subject} ${a.predicate} ${JSON.stringify(jsonable(a.object))}\n  confidence ${a.confidence}, by ${a.author}, offset ${a.offset}\n  votes: ${tally ? `${tally.support} support, ${tally.oppose} oppose, score ${tally.score}` : 'none'}`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
   return EXIT.ok;
 }

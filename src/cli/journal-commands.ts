@@ -8,11 +8,11 @@ import { RECOVERY_POLICIES } from '../journal/recovery/index.js';
 import { backendInfo } from '../hash/index.js';
 import { CorruptionError } from '../errors.js';
 import { LOCK_FILE, SEGMENT_HEADER } from '../journal/format.js';
-import { EXIT, UsageError, hex, intFlag, needDir, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
+import { EXIT, UsageError, hex, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
 
 export const USAGE = {
   append: 'usage: stemedb append <dir> [--file <path>]... [--durability group|each|none] [--json]\n  Appends one record per stdin line (without the newline), or one per --file.',
-  dump: 'usage: stemedb dump <dir> [--from <offset>] [--to <offset>] [--limit <n>] [--encoding hex|base64|utf8]\n  Prints records as JSON lines {offset,next,length,hash,payload}. Takes no lock.',
+  dump: 'usage: stemedb dump <dir> [--from <offset>] [--to <offset>] [--limit <n>] [--encoding hex|base64|utf8] [--json]\n  Prints records as JSON lines {offset,next,length,hash,payload} (with or without --json). Takes no lock.',
   inspect: 'usage: stemedb inspect <dir> [--json]\n  Segments, offsets, sizes, durable watermark and lock holder.',
   verify: 'usage: stemedb verify <dir> [--json]\n  Verifies every record of every segment. Exit 0 clean, 1 corrupt.',
   recover: `usage: stemedb recover <dir> --policy ${RECOVERY_POLICIES.join('|')} [--dry-run] [--json]\n  Runs recovery with a policy (see docs/durability.md).`,
@@ -55,9 +55,9 @@ export async function append(args: string[], io: Io): Promise<number> {
 }
 
 export async function dump(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' }, encoding: { type: 'string' } }, USAGE.dump);
+  const { values, positionals } = parse(args, { from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' } }, USAGE.dump);
   if (values.help) return io.out(USAGE.dump), EXIT.ok;
-  const dir = needDir(positionals, USAGE.dump);
+  const dir = needJournal(positionals, USAGE.dump);
   const encoding = oneOf(values.encoding as string | undefined, 'encoding', ['hex', 'base64', 'utf8'] as const, 'hex');
   const from = intFlag(values.from as string | undefined, 'from');
   const to = intFlag(values.to as string | undefined, 'to');
@@ -70,7 +70,7 @@ export async function dump(args: string[], io: Io): Promise<number> {
       io.out(JSON.stringify({ offset: r.offset, next: r.next, length: r.payload.length, hash: hex(r.hash), payload: Buffer.from(r.payload).toString(encoding) }));
     }
   } finally {
-    reader.close();
+    await reader.close();
   }
   return EXIT.ok;
 }
@@ -91,7 +91,7 @@ function lockHolder(dir: string): { pid: number | null; alive: boolean } {
 export async function inspect(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } }, USAGE.inspect);
   if (values.help) return io.out(USAGE.inspect), EXIT.ok;
-  const dir = needDir(positionals, USAGE.inspect);
+  const dir = needJournal(positionals, USAGE.inspect);
   const reader = await Journal.openReader(dir);
   try {
     const durable = reader.durableOffset;
@@ -113,7 +113,7 @@ export async function inspect(args: string[], io: Io): Promise<number> {
       for (const s of info.segments) io.out(`    ${s.name}  base ${s.base}  end ${s.end}  ${s.bytes} bytes`);
     }
   } finally {
-    reader.close();
+    await reader.close();
   }
   return EXIT.ok;
 }
@@ -121,12 +121,12 @@ export async function inspect(args: string[], io: Io): Promise<number> {
 export async function verify(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } }, USAGE.verify);
   if (values.help) return io.out(USAGE.verify), EXIT.ok;
-  const dir = needDir(positionals, USAGE.verify);
-  if (!existsSync(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });
+  const dir = needJournal(positionals, USAGE.verify);
   const total = (await import('node:fs')).readdirSync(dir).filter((f) => f.endsWith('.wal')).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
   const bar = await progressBar(io, total, 'verify');
   try {
     const report = await recover(dir, { verifyAll: true, dryRun: true, onProgress: (n) => bar.update(n) });
+    bar.update(total); // done: headers and the cut tail are not scanned, yet all of it was looked at
     bar.stop();
     const torn = report.truncatedAt !== null;
     if (values.json) io.out(JSON.stringify({ ok: true, ...report }));
@@ -148,7 +148,7 @@ export async function verify(args: string[], io: Io): Promise<number> {
 export async function recoverCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { policy: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, USAGE.recover);
   if (values.help) return io.out(USAGE.recover), EXIT.ok;
-  const dir = needDir(positionals, USAGE.recover);
+  const dir = needJournal(positionals, USAGE.recover);
   if (values.policy === undefined) throw new UsageError(`--policy is required\n${USAGE.recover}`);
   const policy = oneOf(values.policy as string, 'policy', RECOVERY_POLICIES, 'tolerate-tail');
   const report = await recover(dir, { policy, dryRun: Boolean(values['dry-run']), verifyAll: true });

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** The `stemedb` command line. Exit codes: 0 ok, 1 corruption, 2 usage, 3 other failures. */
-import { EXIT, UsageError, describeFailure, stdio, type Io } from './common.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../native/binding.js';
+import { EXIT, UsageError, context, describeFailure, stdio, type Io } from './common.js';
 import * as journal from './journal-commands.js';
 import * as ingestCmds from './ingest-commands.js';
 import { bench, USAGE as BENCH_USAGE } from './bench.js';
@@ -8,6 +11,7 @@ import { bench, USAGE as BENCH_USAGE } from './bench.js';
 const HELP = `stemedb — a crash-safe write-ahead log with an SQLite ingestor
 
 usage: stemedb <command> [options]    (stemedb <command> --help for details)
+       stemedb --version
 
 commands:
   append <dir>        append records from stdin lines or files
@@ -19,7 +23,13 @@ commands:
   query               query the SQLite store (--db, --subject | --hash)
   bench               run the comparative benchmarks and write bench-results/report.md
 
+Commands that print data take --json (one JSON value per line).
 exit codes: 0 ok, 1 corruption found, 2 usage error, 3 other failure`;
+
+/** The installed package's version (package.json beside dist/ or src/). */
+export function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   append: journal.append,
@@ -34,6 +44,11 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
+  context.dir = null;
+  if (command === '--version' || command === '-v' || command === 'version') {
+    io.out(version());
+    return EXIT.ok;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.out(HELP);
     return command === undefined ? EXIT.usage : EXIT.ok;

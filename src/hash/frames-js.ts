@@ -3,6 +3,7 @@
  * backend's version of native/frames.cc, with the same stop codes.
  */
 import { FRAME_HEADER, FrameStatus, type FrameWalk } from './backend.js';
+import { argRangeError } from './validate.js';
 
 type Hash32 = (data: Uint8Array) => Uint8Array;
 /** The frame CRC32C over len (u32 LE), hash and payload, in that order. */
@@ -12,9 +13,9 @@ export function sealFramesJs(frameCrc: FrameCrc, hash32: Hash32, buf: Uint8Array
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   for (let i = 0; i < count; i++) {
-    if (buf.length - pos < FRAME_HEADER) throw new RangeError("a frame's length field runs past the buffer");
+    if (buf.length - pos < FRAME_HEADER) throw argRangeError("a frame's length field runs past the buffer");
     const len = view.getUint32(pos, true);
-    if (len > buf.length - pos - FRAME_HEADER) throw new RangeError("a frame's length field runs past the buffer");
+    if (len > buf.length - pos - FRAME_HEADER) throw argRangeError("a frame's length field runs past the buffer");
     const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
     const hash = hash32(payload);
     buf.set(hash, pos + 8);

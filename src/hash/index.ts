@@ -7,7 +7,7 @@ import { loadBindingWithReason } from '../native/binding.js';
 import { Blake3Mode, type FrameWalk, type HashBackend, type RawHasher } from './backend.js';
 import { createNativeHash } from './native.js';
 import { SMALL_CRC_BYTES, crc32cSmall } from './crc-small.js';
-import { checkBytes, checkContext, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from './validate.js';
+import { argRangeError, argTypeError, checkBytes, checkContext, checkOptions, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from './validate.js';
 
 const loaded = loadBindingWithReason();
 const impl: HashBackend = loaded.binding
@@ -31,11 +31,11 @@ export interface Blake3Options {
   context?: string;
 }
 
-function modeOf(options: Blake3Options | undefined): [Blake3Mode, Uint8Array | string | undefined] {
+function modeOf(options: Blake3Options | undefined, allowed: readonly string[]): [Blake3Mode, Uint8Array | string | undefined] {
   if (options === undefined) return [Blake3Mode.Plain, undefined];
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
+  checkOptions(options, allowed);
   if (options.key !== undefined && options.context !== undefined) {
-    throw new TypeError('options.key and options.context cannot be used together');
+    throw argTypeError('options.key and options.context cannot be used together', 'ERR_INVALID_ARG_VALUE');
   }
   if (options.key !== undefined) return [Blake3Mode.Keyed, checkKey(options.key)];
   if (options.context !== undefined) return [Blake3Mode.DeriveKey, checkContext(options.context)];
@@ -63,7 +63,7 @@ export function blake3(data: Uint8Array, options?: Blake3Options): Uint8Array {
     return scratchOut32.slice();
   }
   checkBytes(data, 'data');
-  const [mode, keyOrContext] = modeOf(options);
+  const [mode, keyOrContext] = modeOf(options, ['length', 'key', 'context']);
   return withOut(checkOutLength(options?.length), (out) => impl.blake3(data, out, mode, keyOrContext));
 }
 
@@ -90,13 +90,14 @@ function withOut(length: number, fill: (out: Uint8Array) => void): Uint8Array {
 /** Plain BLAKE3 on the libuv thread pool, for large inputs. Do not modify `data` until it settles. */
 export async function blake3Async(data: Uint8Array, options?: { length?: number }): Promise<Uint8Array> {
   checkBytes(data, 'data');
+  checkOptions(options, ['length']);
   return impl.blake3Async(data, checkOutLength(options?.length));
 }
 
 /** Streaming BLAKE3 for input that arrives in parts. */
 export class Blake3Hasher {
   #raw: RawHasher;
-  /** @internal use createHasher() */
+  /** Not for callers (the state comes from the backend): use createHasher(). */
   constructor(raw: RawHasher) {
     this.#raw = raw;
   }
@@ -107,6 +108,7 @@ export class Blake3Hasher {
   }
   /** The hash of everything so far (the hasher can keep going). */
   digest(options?: { length?: number; seek?: number }): Uint8Array {
+    checkOptions(options, ['length', 'seek']);
     const seek = options?.seek === undefined ? 0 : checkNonNegativeInteger(options.seek, 'seek');
     return withOut(checkOutLength(options?.length), (out) => this.#raw.digest(out, seek));
   }
@@ -117,7 +119,7 @@ export class Blake3Hasher {
 }
 
 export function createHasher(options?: { key?: Uint8Array; context?: string }): Blake3Hasher {
-  const [mode, keyOrContext] = modeOf(options);
+  const [mode, keyOrContext] = modeOf(options, ['key', 'context']);
   return new Blake3Hasher(impl.createHasher(mode, keyOrContext));
 }
 
@@ -155,14 +157,14 @@ export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array;
     }
   } else {
     const batch = payloads as { data: Uint8Array; lengths: Uint32Array };
-    if (typeof batch !== 'object' || batch === null) throw new TypeError('payloads must be an array or { data, lengths }');
+    if (typeof batch !== 'object' || batch === null) throw argTypeError('payloads must be an array or { data, lengths }');
     checkBytes(batch.data, 'data');
-    if (!(batch.lengths instanceof Uint32Array)) throw new TypeError(`lengths must be a Uint32Array, got ${describe(batch.lengths)}`);
+    if (!(batch.lengths instanceof Uint32Array)) throw argTypeError(`lengths must be a Uint32Array, got ${describe(batch.lengths)}`);
     data = batch.data;
     lengths = batch.lengths;
     let total = 0;
     for (const n of lengths) total += n;
-    if (total > data.byteLength) throw new RangeError(`lengths add up to ${total} bytes but data holds ${data.byteLength}`);
+    if (total > data.byteLength) throw argRangeError(`lengths add up to ${total} bytes but data holds ${data.byteLength}`, 'ERR_INVALID_ARG_VALUE');
   }
   const hashes = new Uint8Array(lengths.length * 32);
   const crcs = new Uint32Array(lengths.length);
@@ -197,9 +199,10 @@ export interface FrameCheck {
  */
 export function verifyFrames(buf: Uint8Array, options: { start?: number; end?: number; maxRecordBytes?: number; maxCount?: number } = {}): FrameCheck {
   checkBytes(buf, 'buf');
+  checkOptions(options, ['start', 'end', 'maxRecordBytes', 'maxCount']);
   const start = options.start === undefined ? 0 : checkNonNegativeInteger(options.start, 'start');
   const end = options.end === undefined ? buf.byteLength : checkNonNegativeInteger(options.end, 'end');
-  if (start > end || end > buf.byteLength) throw new RangeError(`start..end (${start}..${end}) is outside the buffer (${buf.byteLength} bytes)`);
+  if (start > end || end > buf.byteLength) throw argRangeError(`start..end (${start}..${end}) is outside the buffer (${buf.byteLength} bytes)`);
   const maxLen = options.maxRecordBytes === undefined ? 0xffffffff : checkNonNegativeInteger(options.maxRecordBytes, 'maxRecordBytes');
   const maxCount = options.maxCount === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.maxCount, 'maxCount');
   const walk: FrameWalk = impl.verifyFrames(buf, start, end, maxLen, maxCount);

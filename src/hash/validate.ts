@@ -1,11 +1,58 @@
-/** Argument checks shared by both hash backends: readable TypeError/RangeError. */
+/**
+ * Argument checks: readable TypeError/RangeError that name the argument and carry
+ * Node's codes (ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE), so
+ * callers can branch on `code` as they do for Node's own APIs.
+ */
+
+export type ArgErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
+
+/** A wrong type: TypeError, code ERR_INVALID_ARG_TYPE (or ERR_INVALID_ARG_VALUE for a bad value of the right type). */
+export function argTypeError(message: string, code: ArgErrorCode = 'ERR_INVALID_ARG_TYPE'): TypeError {
+  return Object.assign(new TypeError(message), { code });
+}
+
+/** A value out of range: RangeError, code ERR_OUT_OF_RANGE (or ERR_INVALID_ARG_VALUE for a value not in a set). */
+export function argRangeError(message: string, code: ArgErrorCode = 'ERR_OUT_OF_RANGE'): RangeError {
+  return Object.assign(new RangeError(message), { code });
+}
+
+/**
+ * `options` is undefined or an object whose keys are all in `allowed`: a
+ * misspelt option ({ durabilty: 'each' }) is an error, not a silent default.
+ */
+export function checkOptions(options: unknown, allowed: readonly string[], name = 'options'): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw argTypeError(`${name} must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw argTypeError(`${name}.${key} is not a known option (known: ${allowed.join(', ')})`, 'ERR_INVALID_ARG_VALUE');
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+/**
+ * The keys of an options interface for checkOptions, complete by construction:
+ * the compiler rejects the list when the interface gains an option it lacks.
+ */
+export function keysOf<T>(keys: Record<keyof T, true>): string[] {
+  return Object.keys(keys);
+}
+
+/** `options.signal`: undefined or an AbortSignal. */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw argTypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+}
 
 export function checkBytes(value: unknown, name: string): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`${name} must be a Uint8Array or Buffer, got ${describe(value)}`);
+    throw argTypeError(`${name} must be a Uint8Array or Buffer, got ${describe(value)}`);
   }
   if (value.byteLength === 0 && isDetached(value)) {
-    throw new TypeError(`${name} is backed by a detached ArrayBuffer`);
+    throw argTypeError(`${name} is backed by a detached ArrayBuffer`, 'ERR_INVALID_ARG_VALUE');
   }
 }
 
@@ -21,9 +68,9 @@ function isDetached(view: Uint8Array): boolean {
 
 export function checkSeed(seed: unknown): number {
   if (seed === undefined) return 0;
-  if (typeof seed !== 'number') throw new TypeError(`seed must be a number, got ${describe(seed)}`);
+  if (typeof seed !== 'number') throw argTypeError(`seed must be a number, got ${describe(seed)}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+    throw argRangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
   }
   return seed;
 }
@@ -31,28 +78,28 @@ export function checkSeed(seed: unknown): number {
 /** Output length of BLAKE3 extended output: 1 byte .. 1 GiB. */
 export function checkOutLength(length: unknown): number {
   if (length === undefined) return 32;
-  if (typeof length !== 'number') throw new TypeError(`length must be a number, got ${describe(length)}`);
+  if (typeof length !== 'number') throw argTypeError(`length must be a number, got ${describe(length)}`);
   if (!Number.isInteger(length) || length < 1 || length > 2 ** 30) {
-    throw new RangeError(`length must be an integer in [1, 2^30], got ${length}`);
+    throw argRangeError(`length must be an integer in [1, 2^30], got ${length}`);
   }
   return length;
 }
 
 export function checkKey(key: unknown): Uint8Array {
   checkBytes(key, 'key');
-  if (key.byteLength !== 32) throw new RangeError(`key must be exactly 32 bytes, got ${key.byteLength}`);
+  if (key.byteLength !== 32) throw argRangeError(`key must be exactly 32 bytes, got ${key.byteLength}`, 'ERR_INVALID_ARG_VALUE');
   return key;
 }
 
 export function checkContext(context: unknown): string {
-  if (typeof context !== 'string') throw new TypeError(`context must be a string, got ${describe(context)}`);
+  if (typeof context !== 'string') throw argTypeError(`context must be a string, got ${describe(context)}`);
   return context;
 }
 
 export function checkNonNegativeInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw argTypeError(`${name} must be a number, got ${describe(value)}`);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`);
+    throw argRangeError(`${name} must be a non-negative safe integer, got ${value}`);
   }
   return value;
 }

@@ -14,6 +14,7 @@
  */
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { DecodeError } from './errors.js';
+import { argRangeError, argTypeError } from '../hash/validate.js';
 import { checkMessagePack } from './msgpack-check.js';
 import {
   type Assertion,
@@ -101,7 +102,7 @@ export function encodeRecord(r: DecodedRecord): Uint8Array {
     case RecordType.Epoch:
       return encodeEpoch(r.record);
     default:
-      throw new RangeError(`unknown record type ${String((r as { type: unknown }).type)}`);
+      throw argRangeError(`unknown record type ${String((r as { type: unknown }).type)}`, 'ERR_INVALID_ARG_VALUE');
   }
 }
 
@@ -110,7 +111,7 @@ export function encodeRecord(r: DecodedRecord): Uint8Array {
  * ('TRUNCATED', 'UNKNOWN_TYPE', 'BAD_PADDING').
  */
 export function peekRecordType(payload: Uint8Array): RecordType {
-  if (!(payload instanceof Uint8Array)) throw new TypeError('payload must be a Uint8Array');
+  if (!(payload instanceof Uint8Array)) throw argTypeError('payload must be a Uint8Array');
   if (payload.length < HEADER_BYTES + 1) {
     throw new DecodeError('TRUNCATED', `payload is ${payload.length} bytes, shorter than the ${HEADER_BYTES}-byte header and a body`);
   }
@@ -173,7 +174,7 @@ function unpackBody(payload: Uint8Array): unknown[] {
 }
 
 function arity(fields: unknown[], n: number, what: string): void {
-  if (fields.length !== n) throw new RangeError(`${what} body must have ${n} fields, got ${fields.length}`);
+  if (fields.length !== n) throw argRangeError(`${what} body must have ${n} fields, got ${fields.length}`, 'ERR_INVALID_ARG_VALUE');
 }
 
 function assertionFromFields(f: unknown[]): Assertion {

@@ -11,6 +11,8 @@
  * docs/ingest.md, "Cleanup").
  */
 import { IngestError } from './errors.js';
+import { AbortError } from '../errors.js';
+import { argRangeError, argTypeError, checkOptions, checkSignal, keysOf } from '../hash/validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { Store } from './store.js';
 import type { BatchResult, CleanupFloor } from './store-write.js';
@@ -42,6 +44,8 @@ export interface CleanupInfo {
   slowest: CleanupFloor;
 }
 
+const CLEANUP_OPTION_KEYS = keysOf<CleanupOptions>({ retainBytes: true, retainSegments: true, intervalMs: true });
+
 export interface IngestorOptions {
   /** Cursor name in the store. Default 'default'. */
   consumer?: string;
@@ -71,6 +75,10 @@ export interface IngestorOptions {
    */
   onError?: (err: unknown, fatal: boolean) => void;
 }
+
+const INGESTOR_OPTION_KEYS = keysOf<IngestorOptions>({
+  consumer: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true,
+});
 
 /** Totals since the ingestor was created. */
 export interface IngestStats {
@@ -115,20 +123,22 @@ export class Ingestor {
     private readonly options: IngestorOptions = {},
   ) {
     if (!source || typeof source.iterate !== 'function' || typeof source.follow !== 'function') {
-      throw new TypeError('Ingestor: source must implement iterate() and follow()');
+      throw argTypeError('Ingestor: source must implement iterate() and follow()');
     }
-    if (store.readonly) throw new TypeError('Ingestor: the store is open readonly');
+    checkOptions(options, INGESTOR_OPTION_KEYS);
+    if (store.readonly) throw argTypeError('Ingestor: the store is open readonly', 'ERR_INVALID_ARG_VALUE');
     this.consumer = options.consumer ?? 'default';
-    if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw new TypeError('Ingestor: consumer must be a non-empty string');
+    if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw argTypeError('Ingestor: consumer must be a non-empty string');
     this.batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
     if (options.from !== undefined) checkFrom(source, options.from);
     const c = options.cleanup === true ? {} : options.cleanup || null;
     if (c) {
-      if (typeof source.cleanup !== 'function') throw new TypeError('Ingestor: cleanup needs a source with cleanup() (a writer journal)');
+      checkOptions(c, CLEANUP_OPTION_KEYS, 'options.cleanup');
+      if (typeof source.cleanup !== 'function') throw argTypeError('Ingestor: cleanup needs a source with cleanup() (a writer journal)', 'ERR_INVALID_ARG_VALUE');
       const retainSegments = nonNegative(c.retainSegments ?? 0, 'cleanup.retainSegments');
       if (retainSegments > 0 && typeof source.segmentBases !== 'function') {
-        throw new TypeError('Ingestor: cleanup.retainSegments needs a source with segmentBases()');
+        throw argTypeError('Ingestor: cleanup.retainSegments needs a source with segmentBases()', 'ERR_INVALID_ARG_VALUE');
       }
       this.cleanupOpts = {
         retainBytes: nonNegative(c.retainBytes ?? 0, 'cleanup.retainBytes'),
@@ -227,19 +237,25 @@ export class Ingestor {
   /**
    * Resolves once the committed cursor has reached `offset` (e.g. the `next`
    * of an append), for read-your-writes. Rejects if the ingestor stops first
-   * or `signal` aborts.
+   * or `signal` aborts (an AbortError, code 'ABORT_ERR').
    */
   waitFor(offset: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      checkOptions(options, ['signal']);
+      checkSignal(options.signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.cursorValue !== undefined && this.cursorValue >= offset) return Promise.resolve();
     if (!this.running) return Promise.reject(new IngestError('BUSY', 'Ingestor is not running'));
     return new Promise<void>((resolve, reject) => {
       const signal = options.signal;
       const w: Waiter = { offset, resolve, reject };
       if (signal) {
-        if (signal.aborted) return reject(signal.reason);
+        if (signal.aborted) return reject(new AbortError(undefined, { cause: signal.reason }));
         const onAbort = () => {
           this.waiters = this.waiters.filter((x) => x !== w);
-          reject(signal.reason);
+          reject(new AbortError(undefined, { cause: signal.reason }));
         };
         signal.addEventListener('abort', onAbort, { once: true });
         w.resolve = () => { signal.removeEventListener('abort', onAbort); resolve(); };
@@ -427,19 +443,19 @@ function isAbortError(err: unknown): boolean {
  * for may never be a record boundary.
  */
 function checkFrom(source: IngestSource, from: number): void {
-  if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`Ingestor: from must be an integer offset >= 0, got ${from}`);
+  if (!Number.isSafeInteger(from) || from < 0) throw argRangeError(`Ingestor: from must be an integer offset >= 0, got ${from}`);
   const end = typeof source.nextOffset === 'number' ? source.nextOffset : source.durableOffset;
   if (typeof end === 'number' && from > end) {
-    throw new RangeError(`Ingestor: from (${from}) is beyond the end of the journal (${end}); start at or below it`);
+    throw argRangeError(`Ingestor: from (${from}) is beyond the end of the journal (${end}); start at or below it`);
   }
 }
 
 function positiveInt(n: number, what: string): number {
-  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`Ingestor: ${what} must be a positive integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n <= 0) throw argRangeError(`Ingestor: ${what} must be a positive integer, got ${n}`);
   return n;
 }
 
 function nonNegative(n: number, what: string): number {
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new RangeError(`Ingestor: ${what} must be a number >= 0, got ${n}`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw argRangeError(`Ingestor: ${what} must be a number >= 0, got ${n}`);
   return n;
 }

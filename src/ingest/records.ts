@@ -5,6 +5,7 @@
  * decode (where the codec rethrows them as DecodeError 'BAD_FIELD'), so a
  * record that encodes always decodes and vice versa.
  */
+import { argRangeError, argTypeError } from '../hash/validate.js';
 
 /** Payload type byte (the first byte of every payload). Values from the seed. */
 export const RecordType = {
@@ -94,25 +95,25 @@ interface WellFormed {
 }
 
 export function checkString(value: unknown, where: string, allowEmpty: boolean): string {
-  if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${describe(value)}`);
-  if (!allowEmpty && value.length === 0) throw new RangeError(`${where} must not be empty`);
+  if (typeof value !== 'string') throw argTypeError(`${where} must be a string, got ${describe(value)}`);
+  if (!allowEmpty && value.length === 0) throw argRangeError(`${where} must not be empty`, 'ERR_INVALID_ARG_VALUE');
   // Lone surrogates cannot be encoded as UTF-8; they would come back as U+FFFD.
   if (!(value as unknown as WellFormed).isWellFormed()) {
-    throw new RangeError(`${where} contains a lone UTF-16 surrogate`);
+    throw argRangeError(`${where} contains a lone UTF-16 surrogate`, 'ERR_INVALID_ARG_VALUE');
   }
   return value;
 }
 
 export function checkBytes(value: unknown, where: string, size: number): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${where} must be a Uint8Array, got ${describe(value)}`);
-  if (value.length !== size) throw new RangeError(`${where} must be ${size} bytes, got ${value.length}`);
+  if (!(value instanceof Uint8Array)) throw argTypeError(`${where} must be a Uint8Array, got ${describe(value)}`);
+  if (value.length !== size) throw argRangeError(`${where} must be ${size} bytes, got ${value.length}`, 'ERR_INVALID_ARG_VALUE');
   return value;
 }
 
 export function checkTime(value: unknown, where: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${where} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number') throw argTypeError(`${where} must be a number, got ${describe(value)}`);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${where} must be a non-negative integer (ms since the Unix epoch), got ${value}`);
+    throw argRangeError(`${where} must be a non-negative integer (ms since the Unix epoch), got ${value}`);
   }
   return value;
 }
@@ -122,43 +123,43 @@ export function checkObject(value: unknown, where: string): AssertionObject {
     case 'string':
       return checkString(value, where, true);
     case 'number':
-      if (!Number.isFinite(value)) throw new RangeError(`${where} must be a finite number, got ${value}`);
+      if (!Number.isFinite(value)) throw argRangeError(`${where} must be a finite number, got ${value}`);
       return value;
     case 'boolean':
       return value;
     default:
       if (value instanceof Uint8Array) return value;
-      throw new TypeError(`${where} must be a string, number, boolean or Uint8Array, got ${describe(value)}`);
+      throw argTypeError(`${where} must be a string, number, boolean or Uint8Array, got ${describe(value)}`);
   }
 }
 
 export function checkConfidence(value: unknown, where: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${where} must be a number, got ${describe(value)}`);
-  if (!(value >= 0 && value <= 1)) throw new RangeError(`${where} must be in [0, 1], got ${value}`);
+  if (typeof value !== 'number') throw argTypeError(`${where} must be a number, got ${describe(value)}`);
+  if (!(value >= 0 && value <= 1)) throw argRangeError(`${where} must be in [0, 1], got ${value}`);
   return value;
 }
 
 export function checkWeight(value: unknown, where: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${where} must be a number, got ${describe(value)}`);
-  if (!(value > 0 && value < Infinity)) throw new RangeError(`${where} must be a finite number > 0, got ${value}`);
+  if (typeof value !== 'number') throw argTypeError(`${where} must be a number, got ${describe(value)}`);
+  if (!(value > 0 && value < Infinity)) throw argRangeError(`${where} must be a finite number > 0, got ${value}`);
   return value;
 }
 
 export function checkStance(value: unknown, where: string): Stance {
-  if (typeof value !== 'number') throw new TypeError(`${where} must be 1 or -1, got ${describe(value)}`);
-  if (value !== 1 && value !== -1) throw new RangeError(`${where} must be 1 or -1, got ${value}`);
+  if (typeof value !== 'number') throw argTypeError(`${where} must be 1 or -1, got ${describe(value)}`);
+  if (value !== 1 && value !== -1) throw argRangeError(`${where} must be 1 or -1, got ${value}`);
   return value;
 }
 
 export function checkEvidence(value: unknown, where: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw new TypeError(`${where} must be an array of strings, got ${describe(value)}`);
+  if (!Array.isArray(value)) throw argTypeError(`${where} must be an array of strings, got ${describe(value)}`);
   for (let i = 0; i < value.length; i++) checkString(value[i], `${where}[${i}]`, true);
   return value.length === 0 ? undefined : (value as string[]);
 }
 
 export function checkRecordObject(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) throw new TypeError(`${what} must be an object, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null) throw argTypeError(`${what} must be an object, got ${describe(value)}`);
   return value as Record<string, unknown>;
 }
 

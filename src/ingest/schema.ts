@@ -17,6 +17,7 @@
  *   across journals, so never a key).
  */
 import type { Database } from 'better-sqlite3';
+import { argRangeError } from '../hash/validate.js';
 import { StoreError } from './errors.js';
 
 export interface Migration {
@@ -119,7 +120,7 @@ export function schemaVersion(db: Database): number {
  */
 export function migrate(db: Database, target: number = SCHEMA_VERSION): { from: number; to: number } {
   if (!Number.isInteger(target) || target < 0 || target > SCHEMA_VERSION) {
-    throw new RangeError(`migration target must be an integer in [0, ${SCHEMA_VERSION}], got ${target}`);
+    throw argRangeError(`migration target must be an integer in [0, ${SCHEMA_VERSION}], got ${target}`);
   }
   const run = db.transaction(() => {
     // Re-read inside the (immediate) transaction: another process may have migrated meanwhile.

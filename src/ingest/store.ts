@@ -8,6 +8,8 @@
  */
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
+import { asyncDispose } from '../async-dispose.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { type BytesLike, toKey } from './bytes.js';
 import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
 import { StoreError } from './errors.js';
@@ -152,6 +154,8 @@ interface AssertionRow {
 
 const ASSERTION_COLUMNS = 'hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset';
 const DEFAULT_LIMIT = 100;
+const STORE_OPTION_KEYS = keysOf<StoreOptions>({ readonly: true, synchronous: true, timeout: true, cacheSizeKiB: true, walAutocheckpointPages: true, pageSize: true });
+const PAGE_OPTION_KEYS = keysOf<PageOptions>({ limit: true, after: true });
 /** Larger pages: shallower b-trees and fewer page writes per random-key batch (measured ~1.3-1.6x over 4096 with 1 M assertions). */
 const DEFAULT_PAGE_SIZE = 16384;
 const DEFAULT_CACHE_KIB = 262144;
@@ -177,20 +181,24 @@ export class Store {
    * migrates it to the current schema. ':memory:' works for tests.
    */
   static open(path: string, options: StoreOptions = {}): Store {
-    if (typeof path !== 'string' || path.length === 0) throw new TypeError('Store.open: path must be a non-empty string');
+    if (typeof path !== 'string' || path.length === 0) throw argTypeError(`Store.open: path must be a non-empty string, got ${describe(path)}`);
+    checkOptions(options, STORE_OPTION_KEYS);
     const readonly = options.readonly ?? false;
     const timeout = options.timeout ?? 5000;
+    if (typeof readonly !== 'boolean') throw argTypeError(`Store.open: readonly must be a boolean, got ${describe(readonly)}`);
+    if (typeof timeout !== 'number') throw argTypeError(`Store.open: timeout must be a number, got ${describe(timeout)}`);
+    if (!Number.isSafeInteger(timeout) || timeout < 0) throw argRangeError(`Store.open: timeout must be an integer >= 0, got ${timeout}`);
     const synchronous = options.synchronous ?? 'NORMAL';
-    if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new RangeError(`Store.open: synchronous must be 'NORMAL' or 'FULL'`);
+    if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw argRangeError(`Store.open: synchronous must be 'NORMAL' or 'FULL'`, 'ERR_INVALID_ARG_VALUE');
     const cache = options.cacheSizeKiB ?? DEFAULT_CACHE_KIB;
-    if (!Number.isInteger(cache) || cache <= 0) throw new RangeError('Store.open: cacheSizeKiB must be a positive integer');
+    if (!Number.isInteger(cache) || cache <= 0) throw argRangeError('Store.open: cacheSizeKiB must be a positive integer');
     const autocheckpointOption = options.walAutocheckpointPages;
     if (autocheckpointOption !== undefined && (!Number.isInteger(autocheckpointOption) || autocheckpointOption < 0)) {
-      throw new RangeError('Store.open: walAutocheckpointPages must be an integer >= 0');
+      throw argRangeError('Store.open: walAutocheckpointPages must be an integer >= 0');
     }
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
-      throw new RangeError('Store.open: pageSize must be a power of two in [512, 65536]');
+      throw argRangeError('Store.open: pageSize must be a power of two in [512, 65536]');
     }
     const db = new (loadSqlite())(path, { readonly, fileMustExist: readonly, timeout });
     try {
@@ -235,8 +243,14 @@ export class Store {
     return schemaVersion(this.database);
   }
 
-  close(): void {
+  /** Closes the connection. Idempotent; async like Journal.close() (the work itself is synchronous). */
+  async close(): Promise<void> {
     if (this.database.open) this.database.close();
+  }
+
+  /** `await using store = Store.open(path)`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---- writes (used by the Ingestor) ----------------------------------------
@@ -249,6 +263,7 @@ export class Store {
    * consumer's synced cursor.
    */
   applyBatch(consumer: string, records: readonly JournalRecord[], options: { durable?: boolean } = {}): BatchResult {
+    checkOptions(options, ['durable']);
     return this.batchWriter().apply(checkConsumer(consumer), records, options.durable ?? false);
   }
 
@@ -294,23 +309,25 @@ export class Store {
    * Pass the hash of the last item as `after` for the next page.
    */
   assertionsBySubject(subject: string, options: PageOptions = {}): StoredAssertion[] {
-    if (typeof subject !== 'string') throw new TypeError('subject must be a string');
+    if (typeof subject !== 'string') throw argTypeError(`subject must be a string, got ${describe(subject)}`);
+    checkOptions(options, PAGE_OPTION_KEYS);
     const limit = checkLimit(options.limit);
     if (options.after === undefined) return rows(this.stmts.bySubject.all(subject, limit));
     const after = toKey(options.after, HASH_BYTES, 'after');
     const at = this.stmts.subjectAt.get(after, subject) as number | undefined;
-    if (at === undefined) throw new RangeError(`after: no assertion with that hash about subject "${subject.slice(0, 80)}"`);
+    if (at === undefined) throw argRangeError(`after: no assertion with that hash about subject "${subject.slice(0, 80)}"`);
     return rows(this.stmts.bySubjectAfter.all(subject, at, after, limit));
   }
 
   /** Assertions made in epoch `id`, oldest first; keyset pagination as assertionsBySubject. */
   assertionsInEpoch(id: BytesLike, options: PageOptions = {}): StoredAssertion[] {
     const epoch = toKey(id, EPOCH_ID_BYTES, 'epoch id');
+    checkOptions(options, PAGE_OPTION_KEYS);
     const limit = checkLimit(options.limit);
     if (options.after === undefined) return rows(this.stmts.byEpoch.all(epoch, limit));
     const after = toKey(options.after, HASH_BYTES, 'after');
     const at = this.stmts.epochAt.get(after, epoch) as number | undefined;
-    if (at === undefined) throw new RangeError('after: no assertion with that hash in this epoch');
+    if (at === undefined) throw argRangeError('after: no assertion with that hash in this epoch', 'ERR_INVALID_ARG_VALUE');
     return rows(this.stmts.byEpochAfter.all(epoch, at, after, limit));
   }
 
@@ -327,8 +344,9 @@ export class Store {
    */
   tally(hash: BytesLike, options: TallyOptions = {}): Tally | null {
     const key = toKey(hash, HASH_BYTES, 'hash');
+    checkOptions(options, ['perVoter']);
     const perVoter = options.perVoter ?? 'all';
-    if (perVoter !== 'all' && perVoter !== 'latest') throw new RangeError(`perVoter must be 'all' or 'latest'`);
+    if (perVoter !== 'all' && perVoter !== 'latest') throw argRangeError(`perVoter must be 'all' or 'latest'`, 'ERR_INVALID_ARG_VALUE');
     if (this.stmts.hasAssertion.get(key) === undefined) return null;
     const r = (perVoter === 'all' ? this.stmts.tallyAll : this.stmts.tallyLatest).get(key) as {
       support: number;
@@ -348,10 +366,11 @@ export class Store {
 
   /** Dead letters in offset order (per consumer); `after` is the last offset seen. */
   deadLetters(options: { consumer?: string; limit?: number; after?: number } = {}): DeadLetter[] {
+    checkOptions(options, ['consumer', 'limit', 'after']);
     const consumer = checkConsumer(options.consumer ?? 'default');
     const limit = checkLimit(options.limit);
     const after = options.after ?? -1;
-    if (typeof after !== 'number' || !Number.isFinite(after)) throw new TypeError('after must be a number (an offset)');
+    if (typeof after !== 'number' || !Number.isFinite(after)) throw argTypeError(`after must be a number (an offset), got ${describe(after)}`);
     return (this.stmts.deadLetters.all(consumer, after, limit) as DeadLetterRow[]).map((r) => ({
       consumer: r.consumer,
       offset: r.offset,
@@ -485,11 +504,12 @@ function voteFromRow(r: VoteRow): StoredVote {
 
 function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  if (typeof limit !== 'number') throw argTypeError(`limit must be a number, got ${describe(limit)}`);
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw argRangeError(`limit must be a positive integer, got ${limit}`);
   return limit;
 }
 
 function checkConsumer(consumer: string): string {
-  if (typeof consumer !== 'string' || consumer.length === 0) throw new TypeError('consumer must be a non-empty string');
+  if (typeof consumer !== 'string' || consumer.length === 0) throw argTypeError(`consumer must be a non-empty string, got ${describe(consumer)}`);
   return consumer;
 }

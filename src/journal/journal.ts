@@ -5,11 +5,12 @@
 import { join } from 'node:path';
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { checkBytes, checkNonNegativeInteger, describe } from '../hash/validate.js';
+import { argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
+import { asyncDispose } from '../async-dispose.js';
 import { ClosedError, LockedError, StemeError } from '../errors.js';
 import { LOCK_FILE } from './format.js';
 import { GroupCommit, type AppendResult, type Durability } from './group-commit.js';
-import { followRecords, Waiters } from './follow.js';
+import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { makeTailDurable, recoverSegments, type RecoveryReport } from './recovery/index.js';
@@ -17,6 +18,8 @@ import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
+
+export type { FollowOptions, IterateOptions };
 
 export interface JournalStats extends SyncStats {
   durability: Durability;
@@ -33,22 +36,23 @@ export class Journal {
   #closing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
 
+  // `@internal`: left out of the emitted .d.ts (stripInternal), so the public type is the documented API.
   private constructor(
     readonly dir: string,
-    readonly io: JournalIO,
-    readonly options: ResolvedOptions,
-    readonly segments: SegmentManager,
-    readonly reader: RecordReader,
-    readonly commit: GroupCommit,
+    /** @internal */ readonly io: JournalIO,
+    /** @internal */ readonly options: ResolvedOptions,
+    /** @internal */ readonly segments: SegmentManager,
+    /** @internal */ readonly reader: RecordReader,
+    /** @internal */ readonly commit: GroupCommit,
     readonly recovery: RecoveryReport,
-    readonly lockHandle: number,
-    readonly wmFd: number,
-    readonly durableWaiters: Waiters,
+    /** @internal */ readonly lockHandle: number,
+    /** @internal */ readonly wmFd: number,
+    /** @internal */ readonly durableWaiters: Waiters,
   ) {}
 
   /** Creates or opens the journal in `dir`, takes the writer lock and runs recovery. */
   static async open(dir: string, options?: JournalOptions): Promise<Journal> {
-    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
     io.mkdirp(dir);
@@ -126,7 +130,7 @@ export class Journal {
 
   /** Appends records in order, as one unit of group commit. */
   async appendBatch(payloads: readonly Uint8Array[]): Promise<AppendResult[]> {
-    if (!Array.isArray(payloads)) throw new TypeError(`payloads must be an array of Uint8Array, got ${describe(payloads)}`);
+    if (!Array.isArray(payloads)) throw argTypeError(`payloads must be an array of Uint8Array, got ${describe(payloads)}`);
     this.#checkOpen();
     const max = this.options.maxRecordBytes;
     for (let i = 0; i < payloads.length; i++) {
@@ -149,30 +153,40 @@ export class Journal {
     return this.reader.read(offset, this.commit.writtenOffset);
   }
 
-  /** Records in order from `from` (default: the first) to `to` (exclusive; default: the end now). */
-  iterate(options: { from?: number; to?: number } = {}): AsyncGenerator<JournalRecord> {
-    // The reader's generator itself, not one wrapped in another (a second async hop per
-    // record); bad arguments still surface from the first next(), as from a generator.
+  /**
+   * Records in order from `from` (default: the first) to `to` (exclusive; default: the end now).
+   * `signal` aborting rejects the next step with an AbortError.
+   */
+  iterate(options: IterateOptions = {}): AsyncGenerator<JournalRecord> {
+    // Without a signal, the reader's generator itself, not one wrapped in another (a second
+    // async hop per record); bad arguments still surface from the first next(), as from a generator.
     try {
+      const o = checkOptions(options, ITERATE_OPTION_KEYS);
+      const signal = checkSignal(o.signal);
       this.#checkOpen();
-      const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
-      const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.to, 'to');
-      return this.reader.iterate(from, to, this.commit.writtenOffset);
+      const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
+      const to = o.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(o.to, 'to');
+      const records = this.reader.iterate(from, to, this.commit.writtenOffset);
+      return signal ? abortable(records, signal) : records;
     } catch (err) {
       return failing(err);
     }
   }
 
-  /** Records as they become durable, waiting for more, until `signal` aborts or the journal closes. */
-  follow(options: { from?: number; signal?: AbortSignal } = {}): AsyncGenerator<JournalRecord> {
+  /**
+   * Records as they become durable, waiting for more; ends when the journal closes.
+   * `signal` aborting (also while waiting) rejects with an AbortError.
+   */
+  follow(options: FollowOptions = {}): AsyncGenerator<JournalRecord> {
+    const o = checkOptions(options, FOLLOW_OPTION_KEYS);
+    const signal = checkSignal(o.signal);
     this.#checkOpen();
-    const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
-    const closeSignal = AbortSignal.any([this.#closeController.signal, ...(options.signal ? [options.signal] : [])]);
+    const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
     return followRecords({
       visibleEnd: () => this.commit.durableOffset,
       iterateRange: (f, e) => this.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
-      waitForMore: (_pos, signal) => this.durableWaiters.wait(signal),
-    }, from, closeSignal);
+      waitForMore: (_pos, wake) => this.durableWaiters.wait(wake),
+    }, from, signal, this.#closeController.signal);
   }
   readonly #closeController = new AbortController();
 
@@ -236,6 +250,11 @@ export class Journal {
   close(): Promise<void> {
     if (!this.#closing) this.#closing = this.#close();
     return this.#closing;
+  }
+
+  /** `await using j = await Journal.open(dir)`: close() when the scope ends. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #close(): Promise<void> {

@@ -1,6 +1,6 @@
 /** Journal options: defaults and readable checks. */
 import type { JournalIO } from '../io/types.js';
-import { describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES, MAX_RECORD_LIMIT } from './format.js';
 import type { Durability } from './group-commit.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/index.js';
@@ -40,24 +40,27 @@ export interface ResolvedOptions {
 function intOption(o: Record<string, unknown>, name: string, dflt: number, min: number, max: number): number {
   const v = o[name];
   if (v === undefined) return dflt;
-  if (typeof v !== 'number') throw new TypeError(`options.${name} must be a number, got ${describe(v)}`);
-  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`options.${name} must be an integer in [${min}, ${max}], got ${v}`);
+  if (typeof v !== 'number') throw argTypeError(`options.${name} must be a number, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw argRangeError(`options.${name} must be an integer in [${min}, ${max}], got ${v}`);
   return v;
 }
 
 function enumOption<T extends string>(o: Record<string, unknown>, name: string, allowed: readonly T[], dflt: T): T {
   const v = o[name];
   if (v === undefined) return dflt;
-  if (!allowed.includes(v as T)) throw new RangeError(`options.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  if (!allowed.includes(v as T)) throw argRangeError(`options.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`, 'ERR_INVALID_ARG_VALUE');
   return v as T;
 }
 
+/** Every key JournalOptions has: anything else is a misspelling (TypeError, ERR_INVALID_ARG_VALUE). */
+const JOURNAL_OPTION_KEYS = keysOf<JournalOptions>({
+  segmentBytes: true, maxRecordBytes: true, durability: true, recovery: true, verifyAll: true, syncIntervalMs: true, maxBatchBytes: true, maxDelayMicros: true, io: true,
+});
+
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${describe(options)}`);
-  const o = options as Record<string, unknown>;
+  const o = checkOptions(options, JOURNAL_OPTION_KEYS);
   const verifyAll = o.verifyAll ?? false;
-  if (typeof verifyAll !== 'boolean') throw new TypeError('options.verifyAll must be a boolean');
+  if (typeof verifyAll !== 'boolean') throw argTypeError(`options.verifyAll must be a boolean, got ${describe(verifyAll)}`);
   return {
     segmentBytes: intOption(o, 'segmentBytes', DEFAULT_SEGMENT_BYTES, 1024, Number.MAX_SAFE_INTEGER),
     maxRecordBytes: intOption(o, 'maxRecordBytes', DEFAULT_MAX_RECORD_BYTES, 0, MAX_RECORD_LIMIT),

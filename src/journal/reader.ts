@@ -6,10 +6,11 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { checkNonNegativeInteger, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../hash/validate.js';
+import { asyncDispose } from '../async-dispose.js';
 import { ClosedError } from '../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from './format.js';
-import { followRecords, Waiters } from './follow.js';
+import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { SegmentManager } from './segments.js';
 import { readWatermark, watermarkPath } from './watermark.js';
@@ -21,6 +22,8 @@ export interface ReaderOptions {
   io?: JournalIO;
 }
 
+const READER_OPTION_KEYS = keysOf<ReaderOptions>({ maxRecordBytes: true, pollMs: true, io: true });
+
 export class JournalReader {
   #closed = false;
   #watcher: FSWatcher | null = null;
@@ -29,19 +32,25 @@ export class JournalReader {
   #followers = 0;
   readonly #closeController = new AbortController();
 
+  // `@internal`: left out of the emitted .d.ts (stripInternal), so the public type is the documented API.
   private constructor(
     readonly dir: string,
-    readonly io: JournalIO,
-    readonly segments: SegmentManager,
-    readonly reader: RecordReader,
-    readonly wmFd: number,
+    /** @internal */ readonly io: JournalIO,
+    /** @internal */ readonly segments: SegmentManager,
+    /** @internal */ readonly reader: RecordReader,
+    /** @internal */ readonly wmFd: number,
     readonly pollMs: number,
   ) {}
 
   static async open(dir: string, options: ReaderOptions = {}): Promise<JournalReader> {
-    if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    checkOptions(options, READER_OPTION_KEYS);
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-    if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) throw new RangeError('options.maxRecordBytes out of range');
+    if (typeof maxRecordBytes !== 'number') throw argTypeError(`options.maxRecordBytes must be a number, got ${describe(maxRecordBytes)}`);
+    if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) {
+      throw argRangeError(`options.maxRecordBytes must be an integer in [0, ${MAX_RECORD_LIMIT}], got ${maxRecordBytes}`);
+    }
+    if (options.pollMs !== undefined) checkNonNegativeInteger(options.pollMs, 'options.pollMs');
     const io = options.io ?? defaultIO();
     const wmFd = io.open(watermarkPath(dir), 'r');
     const segments = new SegmentManager(io, dir, false);
@@ -93,20 +102,29 @@ export class JournalReader {
     }
   }
 
-  async *iterate(options: { from?: number; to?: number } = {}): AsyncGenerator<JournalRecord> {
+  /** Durable records from `from` to `to`; `signal` aborting rejects with an AbortError. */
+  async *iterate(options: IterateOptions = {}): AsyncGenerator<JournalRecord> {
+    const o = checkOptions(options, ITERATE_OPTION_KEYS);
+    const signal = checkSignal(o.signal);
     this.#checkOpen();
     const end = this.durableOffset;
     this.segments.refresh();
-    const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
-    const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.to, 'to');
-    yield* this.reader.iterate(from, to, end);
+    const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
+    const to = o.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(o.to, 'to');
+    const records = this.reader.iterate(from, to, end);
+    yield* signal ? abortable(records, signal) : records;
   }
 
-  /** Records as they become durable, waiting for more (fs.watch plus polling) until `signal` aborts or close(). */
-  follow(options: { from?: number; signal?: AbortSignal } = {}): AsyncGenerator<JournalRecord> {
+  /**
+   * Records as they become durable, waiting for more (fs.watch plus polling); ends at close().
+   * `signal` aborting (also while waiting) rejects with an AbortError.
+   */
+  follow(options: FollowOptions = {}): AsyncGenerator<JournalRecord> {
+    const o = checkOptions(options, FOLLOW_OPTION_KEYS);
+    const signal = checkSignal(o.signal);
     this.#checkOpen();
-    const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
-    const signal = AbortSignal.any([this.#closeController.signal, ...(options.signal ? [options.signal] : [])]);
+    const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
+    const closed = this.#closeController.signal;
     const self = this;
     return (async function* () {
       self.#startWatching();
@@ -118,15 +136,25 @@ export class JournalReader {
             return end;
           },
           iterateRange: (f, e) => self.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
-          waitForMore: (_pos, s) => self.#waiters.wait(s),
-        }, from, signal);
+          waitForMore: (_pos, wake) => self.#waiters.wait(wake),
+        }, from, signal, closed);
       } finally {
         self.#stopWatching();
       }
     })();
   }
 
-  close(): void {
+  /** Stops followers (they end), releases files. Idempotent; async like Journal.close(). */
+  async close(): Promise<void> {
+    this.#closeSync();
+  }
+
+  /** `await using reader = await Journal.openReader(dir)`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #closeSync(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeController.abort();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { LockedError } from '../errors.js';
-import { describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE } from './format.js';
 import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
@@ -25,10 +25,13 @@ export interface RecoverOptions {
   onProgress?: (bytesScanned: number) => void;
 }
 
+const RECOVER_OPTION_KEYS = keysOf<RecoverOptions>({ policy: true, dryRun: true, verifyAll: true, maxRecordBytes: true, io: true, onProgress: true });
+
 export async function recover(dir: string, options: RecoverOptions = {}): Promise<RecoveryReport> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+  if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+  checkOptions(options, RECOVER_OPTION_KEYS);
   const policy = options.policy ?? 'tolerate-tail';
-  if (!RECOVERY_POLICIES.includes(policy)) throw new RangeError(`policy must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
+  if (!RECOVERY_POLICIES.includes(policy)) throw argRangeError(`policy must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`, 'ERR_INVALID_ARG_VALUE');
   const dryRun = options.dryRun ?? false;
   const io = options.io ?? defaultIO();
   if (!io.exists(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });

@@ -130,7 +130,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
             : isTail
               ? `below the durable watermark ${opts.watermark}: acknowledged data is damaged`
               : 'in a sealed segment';
-        throw new CorruptionError(seg.name, entry.position, reason, `offset ${bad}; ${why}; open with recovery 'truncate' or 'salvage', or inspect with recover({ dryRun: true })`);
+        throw new CorruptionError(seg.name, entry.position, reason, `offset ${bad}; ${why}`, 'choose-policy');
       }
       if (opts.policy === 'truncate') {
         await lower(bad);
@@ -161,7 +161,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
     report.corruption.push(entry);
     if (opts.policy === 'tolerate-tail' || opts.policy === 'strict') {
       throw new CorruptionError(entry.segment, entry.position, 'missing data',
-        `the journal ends at offset ${lastEnd} but the durable watermark says ${opts.watermark}: acknowledged records are missing; open with recovery 'truncate' to accept the loss`);
+        `the journal ends at offset ${lastEnd} but the durable watermark says ${opts.watermark}: acknowledged records are missing`, 'accept-loss');
     }
     await lower(lastEnd);
   }
