@@ -1,33 +1,19 @@
 /**
  * The SQLite store the ingestor writes and applications query.
  *
- * One better-sqlite3 connection, WAL mode. Writes go through applyBatch (one
+ * One SQLite connection (better-sqlite3, or the runtime's own node:sqlite or
+ * bun:sqlite: see sqlite/open.ts), WAL mode. Writes go through applyBatch (one
  * transaction per batch: rows + cursor); queries use prepared statements.
  * Several processes may open the same file: one ingests, others read
  * (`readonly: true`).
  */
-import type Database from 'better-sqlite3';
-import { createRequire } from 'node:module';
 import { type BytesLike, toKey } from './bytes.js';
 import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
 import { type BatchResult, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
-
-const requireFromHere = createRequire(import.meta.url);
-
-/**
- * better-sqlite3 is an optional dependency, loaded on first use: its native
- * build needs a compiler or a download, and the journal must work (and the
- * package import) where it could not be installed.
- */
-function loadSqlite(): typeof Database {
-  try {
-    return requireFromHere('better-sqlite3') as typeof Database;
-  } catch (cause) {
-    throw Object.assign(new Error(`the ingest store needs better-sqlite3, which could not be loaded (${(cause as Error).message.split('\n')[0]}); install it with a C++ toolchain available: npm install better-sqlite3`), { code: 'SQLITE_UNAVAILABLE', cause });
-  }
-}
+import { SQLITE_DRIVERS, openSqlite } from './sqlite/open.js';
+import type { SqliteDatabase, SqliteDriverName } from './sqlite/types.js';
 
 export interface StoreOptions {
   /** Open for queries only: no migration, no writes. The schema must be current. Default false. */
@@ -64,6 +50,12 @@ export interface StoreOptions {
    * VACUUM). Ignored when readonly.
    */
   pageSize?: number;
+  /**
+   * The SQLite driver: 'better-sqlite3', 'node:sqlite' or 'bun:sqlite'.
+   * Default: better-sqlite3 when it is installed and loads, else the runtime's
+   * own (node:sqlite on Node >= 22.13 and Deno, bun:sqlite on Bun).
+   */
+  driver?: SqliteDriverName;
 }
 
 export interface PageOptions {
@@ -160,12 +152,15 @@ export class Store {
   /** The path given to open. */
   readonly path: string;
   readonly readonly: boolean;
-  private readonly database: Database.Database;
+  /** The SQLite driver this store runs on. */
+  readonly driver: SqliteDriverName;
+  private readonly database: SqliteDatabase;
   private writer: BatchWriter | undefined;
   private readonly stmts: ReturnType<typeof prepareQueries>;
 
-  private constructor(path: string, database: Database.Database, readonly: boolean) {
+  private constructor(path: string, database: SqliteDatabase, readonly: boolean, driver: SqliteDriverName) {
     this.path = path;
+    this.driver = driver;
     this.database = database;
     this.readonly = readonly;
     this.stmts = prepareQueries(database);
@@ -191,7 +186,10 @@ export class Store {
     if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
       throw new RangeError('Store.open: pageSize must be a power of two in [512, 65536]');
     }
-    const db = new (loadSqlite())(path, { readonly, fileMustExist: readonly, timeout });
+    if (options.driver !== undefined && !SQLITE_DRIVERS.includes(options.driver)) {
+      throw new RangeError(`Store.open: driver must be one of ${SQLITE_DRIVERS.map((d) => `'${d}'`).join(', ')}`);
+    }
+    const { db, driver } = openSqlite(path, { readonly, timeout, driver: options.driver });
     try {
       db.pragma(`cache_size = -${cache}`);
       if (!readonly) {
@@ -214,15 +212,19 @@ export class Store {
           );
         }
       }
-      return new Store(path, db, readonly);
+      return new Store(path, db, readonly, driver);
     } catch (err) {
       db.close();
       throw err;
     }
   }
 
-  /** The underlying better-sqlite3 connection, for ad-hoc SQL. Don't write to the tables behind the ingestor's back. */
-  get db(): Database.Database {
+  /**
+   * The underlying connection, for ad-hoc SQL: on better-sqlite3 its Database
+   * itself, on node:sqlite and bun:sqlite an adapter with the same methods
+   * (see SqliteDatabase). Don't write to the tables behind the ingestor's back.
+   */
+  get db(): SqliteDatabase {
     return this.database;
   }
 
@@ -388,7 +390,7 @@ interface DeadLetterRow {
   created_at: number;
 }
 
-function prepareQueries(db: Database.Database) {
+function prepareQueries(db: SqliteDatabase) {
   const page = (where: string) =>
     db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE ${where} ORDER BY created_at, hash LIMIT ?`);
   return {
