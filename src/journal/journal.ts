@@ -17,6 +17,7 @@ import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
+import { hashBackend } from '../hash/index.js';
 
 export interface JournalStats extends SyncStats {
   durability: Durability;
@@ -49,6 +50,7 @@ export class Journal {
   /** Creates or opens the journal in `dir`, takes the writer lock and runs recovery. */
   static async open(dir: string, options?: JournalOptions): Promise<Journal> {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
     io.mkdirp(dir);

@@ -13,6 +13,7 @@ import { followRecords, Waiters } from './follow.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { SegmentManager } from './segments.js';
 import { readWatermark, watermarkPath } from './watermark.js';
+import { hashBackend } from '../hash/index.js';
 
 export interface ReaderOptions {
   maxRecordBytes?: number;
@@ -40,6 +41,7 @@ export class JournalReader {
 
   static async open(dir: string, options: ReaderOptions = {}): Promise<JournalReader> {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) throw new RangeError('options.maxRecordBytes out of range');
     const io = options.io ?? defaultIO();
