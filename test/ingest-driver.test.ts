@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Store } from '../src/index.js';
 import { tempDir } from './helpers/ingest-fixtures.js';
+import { installedByPnpm } from '../src/package-manager.js';
 
 const helpers = join(dirname(fileURLToPath(import.meta.url)), 'helpers');
 
@@ -76,6 +77,11 @@ test('a driver chosen by name that this runtime lacks: SQLITE_UNAVAILABLE saying
   } finally {
     tmp.remove();
   }
+});
+
+test('a pnpm install is told apart (its messages name pnpm commands)', () => {
+  assert.ok(installedByPnpm(join('/app', 'node_modules', '.pnpm', 'stemedb@0.1.0', 'node_modules', 'stemedb')));
+  assert.not.ok(installedByPnpm(join('/app', 'node_modules', 'stemedb')));
 });
 
 test.run();

@@ -3,14 +3,13 @@
  * fallback was not chosen with STEMEDB_BACKEND=wasm), the first use of the
  * package emits one process warning saying why and how to get the native backend.
  */
-import { sep } from 'node:path';
-import { packageRoot } from '../native/binding.js';
+import { installedByPnpm } from '../package-manager.js';
 
 export const WASM_FALLBACK_WARNING = { type: 'StemedbWarning', code: 'STEMEDB_WASM_FALLBACK' } as const;
 
-/** The command that builds the addon for this install (pnpm keeps packages under node_modules/.pnpm/). */
+/** The command that builds the addon for this install. */
 export function nativeFixCommand(): string {
-  return packageRoot.includes(`${sep}.pnpm${sep}`) ? 'pnpm rebuild stemedb' : 'npm rebuild stemedb --foreground-scripts';
+  return installedByPnpm() ? 'pnpm rebuild stemedb' : 'npm rebuild stemedb --foreground-scripts';
 }
 
 export function warnWasmFallback(reason: string): void {

@@ -12,8 +12,8 @@
  * (and importing the package) never needs one.
  */
 import { createRequire } from 'node:module';
-import { sep } from 'node:path';
 import { StemeError } from '../../errors.js';
+import { installedByPnpm } from '../../package-manager.js';
 import { CompatDatabase, type RawDatabase } from './compat.js';
 import type { SqliteDatabase, SqliteDriverName } from './types.js';
 
@@ -45,9 +45,9 @@ function probeBetterSqlite(): Probe {
   try {
     resolved = requireFromHere.resolve('better-sqlite3');
   } catch {
-    return { why: 'better-sqlite3 is not installed (an optional peer dependency of stemedb)', fix: 'npm install better-sqlite3' };
+    return { why: 'better-sqlite3 is not installed (an optional peer dependency of stemedb)', fix: installedByPnpm() ? 'pnpm add better-sqlite3' : 'npm install better-sqlite3' };
   }
-  const pnpm = resolved.includes(`${sep}.pnpm${sep}`);
+  const pnpm = installedByPnpm(resolved);
   try {
     type Ctor = new (path: string, options: object) => SqliteDatabase;
     const Database = requireFromHere(resolved) as Ctor;
