@@ -254,7 +254,6 @@ test('fields of the wrong type or count -> BAD_FIELD', () => {
     [0, with_(5, 2), /assertion\.confidence must be in \[0, 1\]/],
     [0, with_(6, -1), /assertion\.createdAt/],
     [0, with_(6, 1.25), /assertion\.createdAt/],
-    [0, with_(6, 2n ** 60n), /assertion\.createdAt/],
     [0, with_(7, 'x'), /assertion\.evidence must be an array/],
     [0, with_(7, [1]), /assertion\.evidence\[0\] must be a string/],
     [1, [HASH, 'v', 0, 1, 5], /vote\.stance must be 1 or -1/],
@@ -269,6 +268,60 @@ test('fields of the wrong type or count -> BAD_FIELD', () => {
   assert.is((decodeRecord(raw(0, with_(7, null))).record as Assertion).evidence, undefined);
   // A NaN object (float64 NaN) is rejected like on encode.
   expectDecodeError(raw(0, with_(2, NaN)), 'BAD_FIELD', /finite/);
+});
+
+test('garbage MessagePack tokens -> MALFORMED, not OVERSIZED (c1 is "never used")', () => {
+  for (const body of [[0xc1, 0xc1], [0xc1], [0x92, 0xc1, 0x01], [0x91, 0x81, 0xa1, 0x6b, 0xc1]]) {
+    expectDecodeError(Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, ...body]), 'MALFORMED', /0xc1/);
+  }
+});
+
+test('invalid UTF-8 in any text field -> MALFORMED, never replaced', () => {
+  const good = Buffer.from(encodeAssertion(assertion(1, { subject: 'abcdef', predicate: 'p'.repeat(100), author: 'x'.repeat(20), evidence: ['evid'] })));
+  // A short (fixstr), a str8 > 64 bytes (msgpackr's TextDecoder path) and a 20-byte fixstr, and an evidence item.
+  const fields = [good.indexOf('abcdef'), good.indexOf('p'.repeat(100)), good.indexOf('x'.repeat(20)), good.indexOf('evid')];
+  const bad: number[][] = [[0x80], [0xff], [0xc3, 0x28], [0xc0, 0x80] /* overlong NUL */, [0xed, 0xa0, 0x80] /* a surrogate */, [0xf4, 0x90, 0x80, 0x80] /* > U+10FFFF */];
+  for (const at of fields) {
+    assert.ok(at > 0);
+    for (const seq of bad) {
+      const q = Buffer.from(good);
+      q.set(seq, at);
+      expectDecodeError(q, 'MALFORMED', /UTF-8/);
+    }
+  }
+  // A string object and an epoch name too; valid multi-byte text still decodes as written.
+  const obj = Buffer.from(encodeAssertion(assertion(1, { object: 'ün' })));
+  obj[obj.indexOf('ün') + 1] = 0x41; // 0xc3 then 'A': a cut-off 2-byte sequence
+  expectDecodeError(obj, 'MALFORMED', /UTF-8/);
+  const e = Buffer.from(encodeEpoch(epoch(EPOCH_A, { name: 'name' })));
+  e[e.indexOf('name')] = 0xfe;
+  expectDecodeError(e, 'MALFORMED', /UTF-8/);
+  assert.is((decodeRecord(encodeAssertion(assertion(1, { subject: 'ü€𝔘' }))).record as Assertion).subject, 'ü€𝔘');
+});
+
+test('an integer beyond +-(2^53 - 1) -> MALFORMED, never rounded; 64-bit forms of safe integers decode exactly', () => {
+  const a = assertion(1);
+  const af = [a.subject, a.predicate, a.object, a.epoch, a.author, a.confidence, a.createdAt, []];
+  const with_ = (i: number, v: unknown) => af.map((x, j) => (j === i ? v : x));
+  for (const big of [2n ** 53n, 2n ** 53n + 1n, 2n ** 60n, 2n ** 64n - 1n, -(2n ** 53n), -(2n ** 63n)]) {
+    expectDecodeError(raw(0, with_(2, big)), 'MALFORMED', /integer/); // the object: would be stored rounded
+    expectDecodeError(raw(0, with_(6, big)), 'MALFORMED', /integer/);
+    expectDecodeError(raw(1, [HASH, 'v', 1, 1, big]), 'MALFORMED', /integer/);
+  }
+  // The same integers as hand-made uint 64 / int 64 (msgpackr itself packs small ones shorter).
+  const int64 = (v: bigint) => {
+    const b = Buffer.alloc(9);
+    b[0] = v < 0n ? 0xd3 : 0xcf;
+    if (v < 0n) b.writeBigInt64BE(v, 1);
+    else b.writeBigUint64BE(v, 1);
+    return b;
+  };
+  const withObject = (object: Uint8Array) =>
+    Buffer.concat([Buffer.alloc(HEADER_BYTES), Buffer.from([0x98]), ...with_(2, null).map((f, i) => (i === 2 ? object : packr.pack(f)))]);
+  for (const big of [2n ** 53n, 2n ** 64n - 1n, -(2n ** 53n), -(2n ** 63n)]) expectDecodeError(withObject(int64(big)), 'MALFORMED', /integer/);
+  for (const safe of [0n, 5n, 2n ** 32n, 2n ** 53n - 1n, -1n, -(2n ** 53n - 1n)]) {
+    assert.is((decodeRecord(withObject(int64(safe))).record as Assertion).object, Number(safe), String(safe));
+  }
 });
 
 test('a Unicode string stays intact; invalid UTF-8 never throws anything but DecodeError', () => {
@@ -318,7 +371,7 @@ test('fuzz: random bytes throw nothing but DecodeError', () => {
     }
     seen.add(decodeOnlyThrowsDecodeError(p, `random #${i}`));
   }
-  for (const code of ['TRUNCATED', 'UNKNOWN_TYPE', 'BAD_PADDING', 'BAD_FIELD']) assert.ok(seen.has(code), `fuzz reached ${code}`);
+  for (const code of ['TRUNCATED', 'UNKNOWN_TYPE', 'BAD_PADDING', 'BAD_FIELD', 'MALFORMED', 'OVERSIZED']) assert.ok(seen.has(code), `fuzz reached ${code}`);
 });
 
 test('fuzz: mutated valid payloads throw nothing but DecodeError', () => {

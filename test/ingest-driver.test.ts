@@ -41,7 +41,7 @@ test('with better-sqlite3 usable, the store runs on it', () => {
 test('better-sqlite3 not installed: SQLITE_UNAVAILABLE with the install command; the journal still works', () => {
   const r = child({ BREAK_SQLITE: 'missing' });
   assert.is(r.opened, false);
-  assert.ok(r.steme, 'a StemeError');
+  assert.ok(r.steme, 'a StoreError, a StemeError');
   assert.is(r.code, 'SQLITE_UNAVAILABLE');
   assert.match(r.message!, /better-sqlite3 is not installed/);
   assert.match(r.message!, /Fix: npm install better-sqlite3/);
@@ -52,7 +52,7 @@ test('better-sqlite3 not installed: SQLITE_UNAVAILABLE with the install command;
 test('better-sqlite3 installed but its binary never built (--ignore-scripts, pnpm 10): SQLITE_UNAVAILABLE with the rebuild command', () => {
   const r = child({ BREAK_SQLITE: 'unbuilt' });
   assert.is(r.opened, false);
-  assert.ok(r.steme, 'a StemeError');
+  assert.ok(r.steme, 'a StoreError, a StemeError');
   assert.is(r.code, 'SQLITE_UNAVAILABLE');
   assert.match(r.message!, /installed but its native binary does not load \(Could not locate the bindings file/);
   assert.match(r.message!, /Fix: npm rebuild better-sqlite3/);

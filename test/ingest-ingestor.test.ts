@@ -416,7 +416,11 @@ test('a cursor below the journal start is a CURSOR_GAP, not a silent skip', asyn
   src.failAfter = 5;
   await slow.catchUp().catch(() => undefined); // one batch, then "crash"
   assert.is(store.cursor('slow'), src.records[5]!.offset);
-  await newIngestor(src, store, { cleanup: { intervalMs: 0 } }).catchUp(); // another consumer cleans up past it
+  // A consumer of the same store never cleans up past it...
+  await newIngestor(src, store, { cleanup: { intervalMs: 0 } }).catchUp();
+  assert.ok(src.firstOffset <= store.cursor('slow')! && src.firstOffset > 0, `first offset ${src.firstOffset}`);
+  // ...but one whose cursors live in another store cannot know about it.
+  await newIngestor(src, newStore(), { cleanup: { intervalMs: 0 } }).catchUp();
   assert.ok(src.firstOffset > store.cursor('slow')!);
   await slow.catchUp().then(
     () => assert.unreachable('should refuse'),

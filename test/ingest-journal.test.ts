@@ -380,6 +380,64 @@ test('cleanup with the real journal never deletes a segment the cursor has not p
   );
 });
 
+test('cleanup never passes the slowest consumer in the store (two consumers, one journal)', async () => {
+  const j = await newJournal({ segmentBytes: 1024 });
+  const store = newStore();
+  const payloads = Array.from({ length: 400 }, (_, k) => encodeAssertion(assertion(k)));
+  await j.appendBatch(payloads.slice(0, 50));
+  // B reads the first 50 records and stops: its cursor is a few segments in.
+  const b = newIngestor(j, store, { consumer: 'B', batchSize: 8 });
+  assert.is((await b.catchUp()).assertions, 50);
+  const bCursor = store.cursor('B')!;
+  for (let i = 50; i < payloads.length; i += 50) await j.appendBatch(payloads.slice(i, i + 50));
+  assert.ok(j.firstOffset < bCursor);
+
+  // A (with cleanup) reads everything: it may delete only what B has read too.
+  const cleanups: { offset: number; removed: string[]; slowest: { consumer: string; next: number } }[] = [];
+  const a = newIngestor(j, store, { consumer: 'A', batchSize: 16, cleanup: { intervalMs: 0 }, onCleanup: (c) => cleanups.push(c) });
+  const ra = await a.catchUp();
+  assert.equal([ra.assertions, ra.duplicates], [payloads.length - 50, 50]);
+  assert.is(store.cursor('A'), j.nextOffset);
+  assert.ok(cleanups.length > 0 && cleanups.every((c) => c.offset <= bCursor), `cleanup offsets ${cleanups.map((c) => c.offset)} <= B's cursor ${bCursor}`);
+  assert.equal(cleanups.at(-1)!.slowest, { consumer: 'B', next: bCursor });
+  assert.ok(cleanups.some((c) => c.removed.length > 0), 'segments B had passed did go');
+  assert.ok(j.firstOffset <= bCursor, `first offset ${j.firstOffset} <= B's cursor ${bCursor}`);
+
+  // B carries on where it stopped: no CURSOR_GAP, nothing missed.
+  const rb = await b.catchUp();
+  assert.equal([rb.records, rb.duplicates], [payloads.length - 50, payloads.length - 50]);
+  assert.is(store.cursor('B'), j.nextOffset);
+  // Now that B has caught up, A's next cleanup may go all the way.
+  await j.appendBatch(payloads.slice(0, 30).map((_, k) => encodeAssertion(assertion(1000 + k))));
+  await a.catchUp();
+  assert.ok(j.firstOffset > bCursor, 'cleanup moved on once B did');
+  assert.ok(j.firstOffset <= store.cursor('B')!);
+});
+
+test('Ingestor({ from }) beyond the end of the journal is a RangeError (writer and reader sources)', async () => {
+  const j = await newJournal();
+  const store = newStore();
+  const [, second] = await j.appendBatch([encodeAssertion(assertion(1)), encodeAssertion(assertion(2))]);
+  for (const from of [j.nextOffset + 1, j.nextOffset + 40, 2 ** 40]) {
+    assert.throws(() => new Ingestor(j, store, { from }), (e: unknown) => e instanceof RangeError && /beyond the end of the journal/.test(e.message), String(from));
+  }
+  const reader = await Journal.openReader(j.dir);
+  try {
+    assert.throws(() => new Ingestor(reader, store, { from: reader.durableOffset + 40 }), RangeError);
+    // At the end is fine: such a consumer starts with the next append.
+    const ing = newIngestor(reader, store, { from: reader.durableOffset });
+    assert.is((await ing.catchUp()).records, 0);
+  } finally {
+    await reader.close();
+  }
+  const ing = newIngestor(j, store, { consumer: 'tail', from: j.nextOffset });
+  assert.is((await ing.catchUp()).records, 0);
+  const third = await j.append(encodeAssertion(assertion(3)));
+  assert.is((await ing.catchUp()).assertions, 1);
+  assert.is(store.cursor('tail'), third.next);
+  assert.is(newIngestor(j, store, { consumer: 'mid', from: second!.offset }).cursor, second!.offset);
+});
+
 test('cleanup with retainBytes keeps that much journal below the cursor', async () => {
   const j = await newJournal({ segmentBytes: 1024 });
   const store = newStore();

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -13,6 +14,7 @@ import {
   type Assertion,
   type JournalRecord,
 } from '../src/ingest/index.js';
+import { StemeError } from '../src/index.js';
 import { FakeSource } from './helpers/ingest-fake-source.js';
 import { EPOCH_A, EPOCH_B, T0, assertion, epoch, hex, plain, tempDir, vote } from './helpers/ingest-fixtures.js';
 
@@ -106,19 +108,39 @@ test('a failing migration step rolls back entirely', () => {
   check.close();
 });
 
-test('refuses a database newer than the code; readonly needs the current schema', () => {
+const hasCode = (code: string, message: RegExp) => (err: unknown) =>
+  err instanceof StemeError && err.code === code && message.test(err.message);
+
+test('refuses a database newer than the code with SCHEMA_TOO_NEW, changing nothing in it (not even the journal mode)', () => {
   const newer = tmp.file('newer.db');
   const db = new Database(newer);
+  db.exec('CREATE TABLE future (x); INSERT INTO future VALUES (1)');
   db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  assert.is(db.pragma('journal_mode', { simple: true }), 'delete');
   db.close();
-  assert.throws(() => Store.open(newer), /newer than this stemedb supports/);
-  assert.throws(() => Store.open(newer, { readonly: true }), /newer/);
+  const before = readFileSync(newer);
+  const filesBefore = readdirSync(tmp.dir).sort();
+  for (const options of [{}, { pageSize: 4096, synchronous: 'FULL' as const }, { readonly: true }]) {
+    assert.throws(() => Store.open(newer, options), hasCode('SCHEMA_TOO_NEW', /newer than this stemedb supports/), JSON.stringify(options));
+    assert.ok(readFileSync(newer).equals(before), `file bytes unchanged (${JSON.stringify(options)})`);
+    assert.equal(readdirSync(tmp.dir).sort(), filesBefore, 'no -wal / -shm left behind');
+  }
+  const check = new Database(newer, { readonly: true });
+  assert.is(check.pragma('journal_mode', { simple: true }), 'delete');
+  assert.is(schemaVersion(check), SCHEMA_VERSION + 1);
+  check.close();
+  // migrate() itself (e.g. another process upgraded meanwhile) says the same.
+  const raw = new Database(newer);
+  assert.throws(() => migrate(raw), hasCode('SCHEMA_TOO_NEW', /newer/));
+  raw.close();
+});
 
+test('readonly needs the current schema: an older one is SCHEMA_TOO_OLD', () => {
   const old = tmp.file('old-ro.db');
   const db2 = new Database(old);
   migrate(db2, 1);
   db2.close();
-  assert.throws(() => Store.open(old, { readonly: true }), /open it once without readonly to migrate/);
+  assert.throws(() => Store.open(old, { readonly: true }), hasCode('SCHEMA_TOO_OLD', /open it once without readonly to migrate/));
   assert.throws(() => Store.open(tmp.file('missing.db'), { readonly: true }));
 });
 
@@ -298,6 +320,26 @@ test('applyBatch: cursor, duplicates, dead letters, epoch conflicts, counts', ()
   assert.is(s.deadLetters({ consumer: 'mirror' }).length, 2);
 });
 
+test('applyBatch: invalid UTF-8 or a 64-bit integer beyond 2^53 is a MALFORMED dead letter, never a changed row', () => {
+  const s = newStore();
+  const badText = Buffer.from(encodeAssertion(assertion(1, { subject: 'abcdef' })));
+  badText[badText.indexOf('abcdef') + 2] = 0xff;
+  const bigTime = Buffer.from(encodeVote(vote(new Uint8Array(32), 1, { createdAt: 7 })));
+  // createdAt 7 is the last byte (a fixint): widen it to a uint 64 of 2^53 + 1.
+  const big = Buffer.alloc(9);
+  big[0] = 0xcf;
+  big.writeBigUint64BE(2n ** 53n + 1n, 1);
+  const recs = src.appendAll([badText, Buffer.concat([bigTime.subarray(0, bigTime.length - 1), big])]);
+  const r = s.applyBatch('default', recs);
+  assert.is(r.deadLetters, 2);
+  assert.equal(s.counts(), { assertions: 0, votes: 0, epochs: 0, deadLetters: 2 });
+  const dead = s.deadLetters();
+  assert.equal(dead.map((d) => d.code), ['MALFORMED', 'MALFORMED']);
+  assert.match(dead[0]!.reason, /UTF-8/);
+  assert.match(dead[1]!.reason, /integer/);
+  for (let i = 0; i < 2; i++) assert.is(hex(dead[i]!.payload), hex(recs[i]!.payload), 'kept byte for byte');
+});
+
 test('applyBatch rejects a source that breaks its contract, atomically', () => {
   const s = newStore();
   const [a, b] = src.appendAll([encodeAssertion(assertion(1)), encodeAssertion(assertion(2))]);
@@ -317,6 +359,19 @@ test('syncCursor marks the cursor durable', () => {
   assert.is(s.db.pragma('synchronous', { simple: true }), 1, 'back to NORMAL afterwards');
   const r = s.applyBatch('default', src.appendAll([encodeAssertion(assertion(2))]), { durable: true });
   assert.is(s.cursors()[0]!.synced, r.cursor);
+});
+
+test('syncCleanupFloor: a synced commit, then the slowest cursor of every consumer in the store', () => {
+  const s = newStore();
+  const recs = src.appendAll([encodeAssertion(assertion(1)), encodeAssertion(assertion(2)), encodeAssertion(assertion(3))]);
+  assert.is(s.syncCleanupFloor('fast'), undefined, 'no cursor yet');
+  s.applyBatch('fast', recs);
+  assert.equal(s.syncCleanupFloor('fast'), { consumer: 'fast', next: recs[2]!.next }, 'alone, it is its own floor');
+  s.applyBatch('slow', recs.slice(0, 1));
+  s.applyBatch('also-slow', recs.slice(0, 1));
+  assert.equal(s.syncCleanupFloor('fast'), { consumer: 'also-slow', next: recs[0]!.next });
+  assert.is(s.cursors().find((c) => c.consumer === 'fast')!.synced, recs[2]!.next, 'and the caller\'s cursor is marked synced');
+  assert.is(s.db.pragma('synchronous', { simple: true }), 1, 'back to NORMAL afterwards');
 });
 
 test.run();

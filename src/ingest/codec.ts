@@ -14,6 +14,7 @@
  */
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { DecodeError } from './errors.js';
+import { checkMessagePack } from './msgpack-check.js';
 import {
   type Assertion,
   type DecodedRecord,
@@ -147,6 +148,8 @@ export function decodeRecord(payload: Uint8Array): DecodedRecord {
 }
 
 function unpackBody(payload: Uint8Array): unknown[] {
+  // msgpackr would silently replace bad UTF-8 and round big integers: refuse those first.
+  checkMessagePack(payload, HEADER_BYTES);
   let body: unknown;
   try {
     body = unpackr.unpack(payload, { start: HEADER_BYTES });

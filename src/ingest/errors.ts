@@ -1,10 +1,22 @@
 /**
- * Typed errors of the ingest layer.
+ * Typed errors of the ingest layer (StemeErrors: branch on `code`).
  *
  * `DecodeError` is the only thing `decodeRecord` ever throws: a payload that is
  * not a well-formed record is data, not a bug, and the ingestor turns it into a
  * dead letter (code + message) instead of stopping.
  */
+
+import { StemeError } from '../errors.js';
+
+/** A StemeError class whose constructor takes only the codes in C. */
+function withCodes<C extends string>() {
+  return class extends StemeError {
+    declare readonly code: C;
+    constructor(code: C, message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+  };
+}
 
 export type DecodeErrorCode =
   /** Payload shorter than the 8-byte header, or the body ends inside a value. */
@@ -15,20 +27,16 @@ export type DecodeErrorCode =
   | 'UNKNOWN_TYPE'
   /** One of the 7 reserved header bytes is not zero. */
   | 'BAD_PADDING'
-  /** The body is not valid MessagePack (reserved token, unknown extension, ...). */
+  /**
+   * The body is not valid MessagePack (the never-used byte 0xc1, an unknown
+   * extension, too deep), or holds a value that would not be stored as
+   * written: invalid UTF-8 in a string, a 64-bit integer beyond +-(2^53 - 1).
+   */
   | 'MALFORMED'
   /** The body decodes, but a field is missing, extra, of the wrong type or out of range. */
   | 'BAD_FIELD';
 
-export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
-  readonly code: DecodeErrorCode;
-
-  constructor(code: DecodeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export class DecodeError extends withCodes<DecodeErrorCode>() {}
 
 export type IngestErrorCode =
   /** The stored cursor points below the lowest offset the journal still has: records were lost. */
@@ -38,12 +46,14 @@ export type IngestErrorCode =
   /** The source handed over a record that breaks its contract (offsets, hash size). */
   | 'BAD_SOURCE';
 
-export class IngestError extends Error {
-  override readonly name = 'IngestError';
-  readonly code: IngestErrorCode;
+export class IngestError extends withCodes<IngestErrorCode>() {}
 
-  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export type StoreErrorCode =
+  /** The file's schema (PRAGMA user_version) is newer than this stemedb: upgrade stemedb. Nothing in the file was changed. */
+  | 'SCHEMA_TOO_NEW'
+  /** A readonly open of a file whose schema is older: open it once without readonly to migrate it. */
+  | 'SCHEMA_TOO_OLD'
+  /** No usable SQLite driver (better-sqlite3 missing or unbuilt, no node:sqlite/bun:sqlite): the message names the fix. */
+  | 'SQLITE_UNAVAILABLE';
+
+export class StoreError extends withCodes<StoreErrorCode>() {}

@@ -21,11 +21,11 @@ export {
   decodeRecord,
   peekRecordType,
 } from './codec.js';
-export { DecodeError, IngestError, type DecodeErrorCode, type IngestErrorCode } from './errors.js';
+export { DecodeError, IngestError, StoreError, type DecodeErrorCode, type IngestErrorCode, type StoreErrorCode } from './errors.js';
 export { toKey, toHex, type BytesLike } from './bytes.js';
 export type { JournalRecord, IngestSource } from './source.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from './schema.js';
-export { ObjectKind, type BatchResult, type DeadLetterCode } from './store-write.js';
+export { ObjectKind, type BatchResult, type CleanupFloor, type DeadLetterCode } from './store-write.js';
 export {
   Store,
   type StoreOptions,
@@ -40,4 +40,4 @@ export {
   type StoreCounts,
 } from './store.js';
 export type { SqliteDatabase, SqliteDriverName, SqliteStatement, SqliteTransaction } from './sqlite/types.js';
-export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type IngestStats } from './ingestor.js';
+export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type CleanupInfo, type IngestStats } from './ingestor.js';

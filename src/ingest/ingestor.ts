@@ -6,13 +6,14 @@
  * its cursor or neither, and rows are keyed by content hash (INSERT OR
  * IGNORE), so even a replay cannot duplicate.
  *
- * Journal cleanup only ever gets an offset at or below a cursor that was
- * committed with synchronous=FULL (see docs/ingest.md, "Cleanup").
+ * Journal cleanup only ever gets an offset at or below every consumer cursor
+ * in the store, made durable by a commit with synchronous=FULL (see
+ * docs/ingest.md, "Cleanup").
  */
 import { IngestError } from './errors.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { Store } from './store.js';
-import type { BatchResult } from './store-write.js';
+import type { BatchResult, CleanupFloor } from './store-write.js';
 
 /**
  * Records per transaction when `batchSize` is not given. Large: with random
@@ -32,6 +33,15 @@ export interface CleanupOptions {
   intervalMs?: number;
 }
 
+export interface CleanupInfo {
+  /** The offset passed to source.cleanup (segments wholly below it may go). */
+  offset: number;
+  /** Paths of the removed segments. */
+  removed: string[];
+  /** The consumer in the store with the lowest cursor (maybe this one), and that cursor. */
+  slowest: CleanupFloor;
+}
+
 export interface IngestorOptions {
   /** Cursor name in the store. Default 'default'. */
   consumer?: string;
@@ -39,14 +49,22 @@ export interface IngestorOptions {
   batchSize?: number;
   /** While following: commit a partial batch this many ms after its first record. Default 20. */
   maxLatencyMs?: number;
-  /** Where a consumer with no cursor yet starts. Default: source.firstOffset. Below firstOffset (deleted records): CURSOR_GAP. */
+  /**
+   * Where a consumer with no cursor yet starts: a record boundary. Default:
+   * source.firstOffset. Below firstOffset (deleted records): CURSOR_GAP at
+   * catchUp()/start(). Beyond the journal's end (source.nextOffset, else
+   * source.durableOffset): a RangeError from the constructor.
+   */
   from?: number;
   /** Delete journal segments the cursor has passed (writer sources only). Default: off. */
   cleanup?: CleanupOptions | boolean;
   /** Called after every committed batch (synchronously; keep it cheap). */
   onBatch?: (batch: BatchResult) => void;
-  /** Called after a cleanup with the offset passed to source.cleanup and what it removed. */
-  onCleanup?: (info: { offset: number; removed: string[] }) => void;
+  /**
+   * Called after a cleanup with the offset passed to source.cleanup, what it
+   * removed, and the slowest consumer in the store (whose cursor bounds it).
+   */
+  onCleanup?: (info: CleanupInfo) => void;
   /**
    * Called with background errors: a fatal one (the follow loop stops; stop()
    * rejects with it) or a failed cleanup (ingestion goes on).
@@ -104,7 +122,7 @@ export class Ingestor {
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw new TypeError('Ingestor: consumer must be a non-empty string');
     this.batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
-    if (options.from !== undefined) nonNegative(options.from, 'from');
+    if (options.from !== undefined) checkFrom(source, options.from);
     const c = options.cleanup === true ? {} : options.cleanup || null;
     if (c) {
       if (typeof source.cleanup !== 'function') throw new TypeError('Ingestor: cleanup needs a source with cleanup() (a writer journal)');
@@ -371,13 +389,14 @@ export class Ingestor {
 
   private async runCleanup(target: number): Promise<void> {
     try {
-      // Make the cursor durable first: a synced commit covers every earlier one.
+      // Make the cursors durable first: a synced commit covers every earlier one.
       // (A commit under synchronous=NORMAL survives a process crash, not a power loss.)
-      const synced = this.store.syncCursor(this.consumer);
-      if (synced === undefined) return;
-      const offset = Math.min(target, synced);
+      // Other consumers of this store read the same journal: never pass the slowest.
+      const slowest = this.store.syncCleanupFloor(this.consumer);
+      if (slowest === undefined) return;
+      const offset = Math.min(target, slowest.next);
       const removed = await this.source.cleanup!(offset);
-      this.options.onCleanup?.({ offset, removed });
+      this.options.onCleanup?.({ offset, removed, slowest });
     } catch (err) {
       this.options.onError?.(err, false);
     }
@@ -400,6 +419,19 @@ function diff(after: IngestStats, before: IngestStats): IngestStats {
 
 function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
+}
+
+/**
+ * `from` must not lie beyond the journal's end as the source knows it now: the
+ * consumer would skip whatever is appended up to it, and the offset it waits
+ * for may never be a record boundary.
+ */
+function checkFrom(source: IngestSource, from: number): void {
+  if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`Ingestor: from must be an integer offset >= 0, got ${from}`);
+  const end = typeof source.nextOffset === 'number' ? source.nextOffset : source.durableOffset;
+  if (typeof end === 'number' && from > end) {
+    throw new RangeError(`Ingestor: from (${from}) is beyond the end of the journal (${end}); start at or below it`);
+  }
 }
 
 function positiveInt(n: number, what: string): number {

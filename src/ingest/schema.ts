@@ -17,6 +17,7 @@
  *   across journals, so never a key).
  */
 import type { SqliteDatabase as Database } from './sqlite/types.js';
+import { StoreError } from './errors.js';
 
 export interface Migration {
   /** user_version after this step. */
@@ -124,7 +125,7 @@ export function migrate(db: Database, target: number = SCHEMA_VERSION): { from: 
     // Re-read inside the (immediate) transaction: another process may have migrated meanwhile.
     const from = schemaVersion(db);
     if (from > SCHEMA_VERSION) {
-      throw new Error(`database schema version ${from} is newer than this stemedb supports (${SCHEMA_VERSION}); upgrade stemedb`);
+      throw new StoreError('SCHEMA_TOO_NEW', `database schema version ${from} is newer than this stemedb supports (${SCHEMA_VERSION}); upgrade stemedb`);
     }
     for (let v = from; v < target; v++) MIGRATIONS[v]!.up(db);
     if (target > from) db.pragma(`user_version = ${target}`);

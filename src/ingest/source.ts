@@ -44,6 +44,13 @@ export interface IngestSource {
   readonly durableOffset?: number;
 
   /**
+   * Optional: the offset the next append will get (a writer knows it; a
+   * reader in another process does not). The end the ingestor checks `from`
+   * against; without it, durableOffset is used.
+   */
+  readonly nextOffset?: number;
+
+  /**
    * Deletes the segments that lie wholly below `cursorOffset`; resolves with
    * the removed paths. Writer only: a reader has no cleanup.
    */

@@ -29,6 +29,14 @@ export interface BatchResult {
 /** Code stored in dead_letters.code: a DecodeError code, or 'EPOCH_CONFLICT'. */
 export type DeadLetterCode = DecodeError['code'] | 'EPOCH_CONFLICT';
 
+/** The slowest consumer cursor in a store: how far journal cleanup may go. */
+export interface CleanupFloor {
+  /** The consumer with the lowest cursor (ties: the first by name). */
+  consumer: string;
+  /** Its next offset: nothing at or above it may be cleaned up. */
+  next: number;
+}
+
 /** Kind stored in assertions.object_kind. */
 export const ObjectKind = { String: 0, Number: 1, Boolean: 2, Bytes: 3 } as const;
 
@@ -41,6 +49,7 @@ export class BatchWriter {
   private readonly getCursor: Statement;
   private readonly setCursor: Statement;
   private readonly markSynced: Statement;
+  private readonly slowest: Statement;
   private readonly txn: Transaction<(consumer: string, records: readonly JournalRecord[], now: number, durable: boolean) => BatchResult>;
 
   constructor(private readonly db: Database) {
@@ -70,6 +79,7 @@ export class BatchWriter {
     this.markSynced = db.prepare(
       `UPDATE ingest_cursors SET synced_offset = next_offset, updated_at = ? WHERE consumer = ?`,
     );
+    this.slowest = db.prepare(`SELECT consumer, next_offset AS next FROM ingest_cursors ORDER BY next_offset, consumer LIMIT 1`);
     this.txn = db.transaction((consumer: string, records: readonly JournalRecord[], now: number, durable: boolean) => {
       const result = this.applyInTxn(consumer, records, now);
       if (durable) this.markSynced.run(now, consumer);
@@ -97,10 +107,21 @@ export class BatchWriter {
    * synchronous=FULL) and returns it, or undefined if it has no cursor.
    */
   syncCursor(consumer: string): number | undefined {
+    return this.syncCursorAndFloor(consumer)?.cursor;
+  }
+
+  /**
+   * syncCursor, plus the slowest cursor of every consumer in the store, read in
+   * the same synced transaction. Each cursor it sees was committed before it,
+   * and the WAL is one log, so its fsync makes all of them durable too: none
+   * of them can be taken back by a power loss once this returns.
+   */
+  syncCursorAndFloor(consumer: string): { cursor: number; floor: CleanupFloor } | undefined {
     return this.synced(() => {
       const run = this.db.transaction(() => {
         this.markSynced.run(Date.now(), consumer);
-        return this.cursor(consumer);
+        const cursor = this.cursor(consumer);
+        return cursor === undefined ? undefined : { cursor, floor: this.slowest.get() as CleanupFloor };
       });
       return run.immediate();
     });

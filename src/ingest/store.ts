@@ -9,9 +9,10 @@
  */
 import { type BytesLike, toKey } from './bytes.js';
 import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
+import { StoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
-import { type BatchResult, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
+import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
 import { SQLITE_DRIVERS, openSqlite } from './sqlite/open.js';
 import type { SqliteDatabase, SqliteDriverName } from './sqlite/types.js';
 
@@ -191,7 +192,13 @@ export class Store {
     }
     const { db, driver } = openSqlite(path, { readonly, timeout, driver: options.driver });
     try {
-      db.pragma(`cache_size = -${cache}`);
+      db.pragma(`cache_size = -${cache}`); // this connection only
+      // Before anything that persists (journal_mode = WAL rewrites the file header): a newer
+      // file is refused untouched. (migrate() checks again inside its transaction.)
+      const v = schemaVersion(db);
+      if (v > SCHEMA_VERSION) {
+        throw new StoreError('SCHEMA_TOO_NEW', `store ${path} has schema version ${v}, newer than this stemedb supports (${SCHEMA_VERSION}); upgrade stemedb`);
+      }
       if (!readonly) {
         // Only an empty database takes a new page size, and it must come before journal_mode
         // (switching to WAL writes the header).
@@ -202,15 +209,8 @@ export class Store {
         db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
         db.pragma('foreign_keys = OFF');
         migrate(db);
-      } else {
-        const v = schemaVersion(db);
-        if (v !== SCHEMA_VERSION) {
-          throw new Error(
-            v < SCHEMA_VERSION
-              ? `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`
-              : `store ${path} has schema version ${v}, newer than this stemedb supports (${SCHEMA_VERSION})`,
-          );
-        }
+      } else if (v < SCHEMA_VERSION) {
+        throw new StoreError('SCHEMA_TOO_OLD', `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`);
       }
       return new Store(path, db, readonly, driver);
     } catch (err) {
@@ -257,6 +257,15 @@ export class Store {
   /** Commits a synced write for `consumer` and returns its cursor, now durable (undefined: no cursor yet). */
   syncCursor(consumer: string): number | undefined {
     return this.batchWriter().syncCursor(checkConsumer(consumer));
+  }
+
+  /**
+   * syncCursor for journal cleanup: also returns the slowest cursor of ALL
+   * consumers in this store, read in the same synced transaction (cleanup
+   * must never pass it). undefined while `consumer` has no cursor.
+   */
+  syncCleanupFloor(consumer: string): CleanupFloor | undefined {
+    return this.batchWriter().syncCursorAndFloor(checkConsumer(consumer))?.floor;
   }
 
   private batchWriter(): BatchWriter {

@@ -7,13 +7,13 @@
  * - Bun: bun:sqlite (Bun cannot load better-sqlite3).
  * - Deno: node:sqlite (Deno cannot load better-sqlite3, a V8-API addon).
  *
- * Without any of them Store.open throws StemeError SQLITE_UNAVAILABLE naming
+ * Without any of them Store.open throws StoreError (a StemeError) SQLITE_UNAVAILABLE naming
  * the command that fixes it. Drivers are loaded on first use, so the journal
  * (and importing the package) never needs one.
  */
 import { createRequire } from 'node:module';
-import { StemeError } from '../../errors.js';
 import { installedByPnpm } from '../../package-manager.js';
+import { StoreError } from '../errors.js';
 import { CompatDatabase, type RawDatabase } from './compat.js';
 import type { SqliteDatabase, SqliteDriverName } from './types.js';
 
@@ -123,7 +123,7 @@ export function openSqlite(path: string, options: OpenSqliteOptions): { db: Sqli
   }
   const fixes = failures.flatMap((f) => (f.fix ? [f.fix] : []));
   const runtime = isBun ? `Bun ${process.versions.bun}` : isDeno ? `Deno ${process.versions.deno}` : `Node ${process.versions.node}`;
-  throw new StemeError(
+  throw new StoreError(
     'SQLITE_UNAVAILABLE',
     `Store.open: no usable SQLite driver on ${runtime}: ${failures.map((f) => f.why).join('; ')}.` +
       (fixes.length ? ` Fix: ${fixes.join(', or ')}` : '') +
