@@ -5,11 +5,21 @@
 // --ignore-scripts, as pnpm 10 leaves it), and the journal + ingest + query script under Bun,
 // Deno and Node 22 (node:sqlite), each installed from npm here.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const versionOf = (root, name) => JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+/** Node >= 22.13 has node:sqlite: there a Store opens without better-sqlite3 (CI also runs this on Node 22 and 24). */
+const nodeHasSqlite = (() => {
+  try {
+    createRequire(import.meta.url)('node:sqlite');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const lastJson = (out) => {
   try {
     return JSON.parse(out.trim().split('\n').pop());
@@ -33,8 +43,9 @@ const { Journal, Store, StemeError, crc32c, backend } = stemedb;
     await j.close();
     let sqlite = null;
     try {
-      Store.open(join(dir, 'facts.db')).close();
-      sqlite = { opened: true };
+      const store = Store.open(join(dir, 'facts.db'), process.env.STORE_DRIVER ? { driver: process.env.STORE_DRIVER } : {});
+      sqlite = { opened: true, driver: store.driver };
+      store.close();
     } catch (e) {
       sqlite = { code: e.code, steme: e instanceof StemeError, message: e.message };
     }
@@ -102,8 +113,13 @@ export function consumerChecks({ check, run, npmIn, root, work, tgz, sandboxEnv 
   let got = lastJson(r.stdout);
   check(`commonjs project: require('stemedb') runs a journal round trip (backend ${got?.backend}, ${got?.exports} exports)`, r.status === 0 && got?.ok === true && got.exports > 20, r.out);
   check(`commonjs project: import('stemedb') in the same process gives the same ${got?.esmExports} exports, the same classes (one instance)`, got?.sameInstance === true && got.esmExports === got.exports, r.out);
-  const noDriver = got?.sqlite;
-  check(`journal-only user: Store.open throws StemeError SQLITE_UNAVAILABLE naming \`npm install better-sqlite3\``, noDriver?.steme === true && noDriver.code === 'SQLITE_UNAVAILABLE' && /Fix: npm install better-sqlite3/.test(noDriver.message), r.out);
+  let noDriver = got?.sqlite;
+  if (nodeHasSqlite) {
+    check(`journal-only user on Node ${process.versions.node}: Store.open runs on the built-in node:sqlite`, noDriver?.opened === true && noDriver.driver === 'node:sqlite', r.out);
+    r = run(process.execPath, ['main.cjs'], { cwd: dir, env: { ...sandboxEnv, STORE_DRIVER: 'better-sqlite3' } });
+    noDriver = lastJson(r.stdout)?.sqlite;
+  }
+  check(`journal-only user${nodeHasSqlite ? `, driver: 'better-sqlite3' asked for` : ''}: Store.open throws StemeError SQLITE_UNAVAILABLE naming \`npm install better-sqlite3\``, noDriver?.steme === true && noDriver.code === 'SQLITE_UNAVAILABLE' && /Fix: npm install better-sqlite3/.test(noDriver.message), r.out);
   if (noDriver?.message) console.log(`     | ${noDriver.message}`);
 
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -126,7 +142,8 @@ export function unbuiltDriverCheck({ check, run, npmIn, root, sandboxEnv }, dir)
   const spec = `better-sqlite3@${versionOf(root, 'better-sqlite3')}`;
   let r = npmIn(dir, ['install', spec, '--ignore-scripts']);
   check(`\`npm install ${spec} --ignore-scripts\` (its binary never built, as pnpm 10 leaves it)`, r.status === 0 && !existsSync(join(dir, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')), r.out);
-  r = run(process.execPath, ['main.cjs'], { cwd: dir, env: sandboxEnv });
+  // Asked for by name, so that Node >= 22.13 does not quietly take node:sqlite instead.
+  r = run(process.execPath, ['main.cjs'], { cwd: dir, env: { ...sandboxEnv, STORE_DRIVER: 'better-sqlite3' } });
   const got = lastJson(r.stdout)?.sqlite;
   check('unbuilt better-sqlite3: Store.open throws SQLITE_UNAVAILABLE naming `npm rebuild better-sqlite3`', got?.code === 'SQLITE_UNAVAILABLE' && /installed but its native binary does not load/.test(got.message) && /Fix: npm rebuild better-sqlite3/.test(got.message), r.out);
   if (got?.message) console.log(`     | ${got.message}`);
