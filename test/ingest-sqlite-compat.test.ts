@@ -34,15 +34,26 @@ function runtimeLike(path: string): RawDatabase {
   };
 }
 
+/** Runs `fn` on an adapter over a fresh file, then closes and removes it. */
+function withCompat(file: string, fn: (db: CompatDatabase) => void): void {
+  const tmp = tempDir();
+  const db = new CompatDatabase(runtimeLike(tmp.file(file)));
+  try {
+    fn(db);
+  } finally {
+    db.close();
+    tmp.remove();
+  }
+  assert.is(db.open, false);
+}
+
 function record(i: number, offset: number): JournalRecord {
   const payload = encodeAssertion(assertion(i));
   return { offset, next: offset + 40 + payload.length, payload, hash: blake3(payload) };
 }
 
 test('rows and plucked values: BLOBs as Buffer, a missing row as undefined, pragma simple and full', () => {
-  const tmp = tempDir();
-  const db = new CompatDatabase(runtimeLike(tmp.file('a.db')));
-  try {
+  withCompat('a.db', (db) => {
     db.exec('CREATE TABLE t (k BLOB PRIMARY KEY, v TEXT) WITHOUT ROWID');
     assert.is(db.prepare('INSERT INTO t VALUES (?, ?)').run(Buffer.from([1, 2]), 'x').changes, 1);
     const row = db.prepare('SELECT k, v FROM t').get() as { k: Buffer; v: string };
@@ -55,17 +66,11 @@ test('rows and plucked values: BLOBs as Buffer, a missing row as undefined, prag
     assert.is(db.prepare('SELECT v FROM t WHERE v = ?').get('nope'), undefined);
     assert.is(db.pragma('journal_mode = WAL', { simple: true }), 'wal');
     assert.equal((db.pragma('user_version') as object[]).map((r) => ({ ...r })), [{ user_version: 0 }]);
-  } finally {
-    db.close();
-    assert.is(db.open, false);
-    tmp.remove();
-  }
+  });
 });
 
 test('transactions: commit, rollback on throw, a nested one as a savepoint', () => {
-  const tmp = tempDir();
-  const db = new CompatDatabase(runtimeLike(tmp.file('t.db')));
-  try {
+  withCompat('t.db', (db) => {
     db.exec('CREATE TABLE n (x INTEGER)');
     const ins = db.prepare('INSERT INTO n VALUES (?)');
     const count = () => db.prepare('SELECT count(*) FROM n').pluck().get();
@@ -82,16 +87,11 @@ test('transactions: commit, rollback on throw, a nested one as a savepoint', () 
     db.exec('BEGIN'); // the adapter's own BEGIN would fail now: that error must surface
     assert.throws(() => db.transaction(() => 0)(), /within a transaction/);
     db.exec('ROLLBACK');
-  } finally {
-    db.close();
-    tmp.remove();
-  }
+  });
 });
 
 test('the ingest write path over the adapter: schema, batch, replayed batch skipped, failed batch leaves no rows and no cursor', () => {
-  const tmp = tempDir();
-  const db = new CompatDatabase(runtimeLike(tmp.file('i.db')));
-  try {
+  withCompat('i.db', (db) => {
     db.pragma('journal_mode = WAL');
     migrate(db);
     assert.is(schemaVersion(db), SCHEMA_VERSION);
@@ -115,10 +115,7 @@ test('the ingest write path over the adapter: schema, batch, replayed batch skip
     assert.is(w.syncCursor('c'), recs[4]!.next);
     const hash = db.prepare('SELECT hash FROM assertions ORDER BY offset').pluck().get();
     assert.ok(Buffer.isBuffer(hash) && hash.equals(Buffer.from(recs[0]!.hash)));
-  } finally {
-    db.close();
-    tmp.remove();
-  }
+  });
 });
 
 test.run();
