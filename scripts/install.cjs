@@ -42,12 +42,18 @@ function main() {
   const lines = (r.stderr || '').toString().trim().split('\n').filter(Boolean);
   const stack = lines.find((l) => /gyp ERR! stack Error:/.test(l));
   const why = r.error ? r.error.message : (stack ? stack.replace(/^gyp ERR! stack Error:\s*/, '') : lines.pop() || `exit ${r.status}`);
-  process.stderr.write(`stemedb: no prebuilt binary and the native build failed (${why.slice(0, 160)}); using the WebAssembly backend\n`);
+  process.stderr.write(`stemedb: ${prebuildLoads() ? 'the native build failed' : 'no prebuilt binary and the native build failed'} (${why.slice(0, 160)}); ${backendAfterFailure()}\n`);
+}
+
+// Says what actually runs now: with STEMEDB_BUILD_FROM_SOURCE=1 a failed compile
+// still leaves the prebuild, which loads (this line used to claim wasm regardless).
+function backendAfterFailure() {
+  return prebuildLoads() ? 'using the prebuilt binary' : 'using the WebAssembly backend';
 }
 
 try {
   main();
 } catch (err) {
-  process.stderr.write(`stemedb: native setup skipped (${err && err.message}); using the WebAssembly backend\n`);
+  process.stderr.write(`stemedb: native setup skipped (${err && err.message}); ${backendAfterFailure()}\n`);
 }
 process.exit(0);

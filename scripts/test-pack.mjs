@@ -16,9 +16,14 @@
 //     then `npm ci --ignore-scripts`: wasm, no warning.
 //  4. that tarball again with the normal PATH: the install script compiles the
 //     addon from the shipped sources and it loads from build/Release.
+//  Also (scripts/test-pack/consumers.mjs): a CommonJS project (require + import),
+//  TypeScript consumers (module commonjs, node16, nodenext, bundler; strict,
+//  skipLibCheck false, no @types/better-sqlite3), Store.open without a usable SQLite
+//  driver, and a journal + ingest + query script under Bun, Deno and Node 22
+//  (node:sqlite), installed from npm (TEST_PACK_RUNTIMES=0 skips those).
 //
-// better-sqlite3 (for the ingestor) is an optional dependency: without a
-// compiler its install script fails, npm drops it, and the install succeeds.
+// better-sqlite3 (for the ingestor) is an optional peer dependency: npm does not
+// install it with stemedb.
 // Env: KEEP_TMP=1 keeps the temporary directory; TEST_PACK_SOURCE_BUILD=0 skips 4;
 // TEST_PACK_PREBUILT=1 packs prebuilds/ as found (CI's pack job: every platform's
 // downloaded binaries) instead of running scripts/prebuild.mjs. POSIX only (a PATH without a
@@ -28,6 +33,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { consumerChecks, runtimeChecks, unbuiltDriverCheck } from './test-pack/consumers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
@@ -109,6 +115,9 @@ const required = [
   'scripts/gyp-sources.cjs', // binding.gyp runs it to list the sources: a source build needs it
   'dist/index.js',
   'dist/index.d.ts',
+  'dist/cjs/index.js', // the CommonJS build (require), which dist/index.js re-exports
+  'dist/cjs/index.d.ts',
+  'dist/cjs/package.json',
   prebuildRel,
   ...Object.values(typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : pkg.bin ?? {}).map((f) => f.replace(/^\.\//, '')),
   ...(existsSync(join(root, 'README.md')) ? ['README.md'] : []),
@@ -128,8 +137,26 @@ const forbidden = [
 ];
 const extra = files.filter((f) => forbidden.some((re) => re.test(f)));
 check('tarball has no tests, benches, src/, build leftovers or dev scripts', extra.length === 0, `unexpected: ${extra.join(', ')}`);
-const stray = files.filter((f) => !/^(package\.json|binding\.gyp|README\.md|LICENSE(\.md)?|CHANGELOG\.md|scripts\/(install|gyp-sources)\.cjs|dist\/.+\.(js|d\.ts|js\.map)|native\/.+\.(cc|h)|prebuilds\/[^/]+\/[^/]+\.node|docs\/.+\.md)$/.test(f));
+const stray = files.filter((f) => !/^(package\.json|binding\.gyp|README\.md|LICENSE(\.md)?|CHANGELOG\.md|scripts\/(install|gyp-sources)\.cjs|dist\/.+\.(js|d\.ts|js\.map)|dist\/cjs\/package\.json|native\/.+\.(cc|h)|prebuilds\/[^/]+\/[^/]+\.node|docs\/.+\.md)$/.test(f));
 check('every tarball file is of an expected kind', stray.length === 0, `unexpected: ${stray.join(', ')}`);
+
+// package.json says where the project lives, and the shipped Markdown links only to files in the
+// tarball or to that repository (a relative link to benches/ or .github/ is dead on npm and on disk).
+const repoUrl = String(pkg.repository?.url ?? '').replace(/^git\+/, '').replace(/\.git$/, '');
+check('package.json has repository, homepage and bugs', /^https:\/\/github\.com\/[^/]+\/[^/]+$/.test(repoUrl) && String(pkg.homepage).startsWith(repoUrl) && String(pkg.bugs?.url).startsWith(repoUrl), JSON.stringify({ repository: pkg.repository, homepage: pkg.homepage, bugs: pkg.bugs }));
+const deadLinks = [];
+for (const md of files.filter((f) => f.endsWith('.md'))) {
+  for (const [, target] of readFileSync(join(root, md), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (target.startsWith('#') || target.startsWith('mailto:')) continue;
+    if (/^[a-z]+:/.test(target)) {
+      if (target.includes('github.com') && !target.startsWith(repoUrl)) deadLinks.push(`${md}: ${target} (not this repository)`);
+      continue;
+    }
+    const path = join(dirname(md), target.split('#')[0]).split('\\').join('/');
+    if (!files.includes(path)) deadLinks.push(`${md}: ${target}`);
+  }
+}
+check('README.md and docs/ link only to files in the tarball or to the repository', deadLinks.length === 0, deadLinks.join('\n'));
 
 // The same tarball without prebuilds/.
 const noPrebuildDir = join(work, 'noprebuild');
@@ -236,7 +263,7 @@ function scenario(label, dir, installArgs, expect) {
     check(`${label}: stemedb's install script ${expect.scriptRuns ? 'ran' : 'did not run'}`, ran === expect.scriptRuns, inst.out);
   }
   const warns = warningLines(inst.out);
-  check(`${label}: ${expect.warnings} stemedb warning line(s) during install${warns.length ? ` ("${warns[0].slice(0, 90)}...")` : ''}`, warns.length === expect.warnings, inst.out);
+  check(`${label}: ${expect.warnings} stemedb warning line(s) during install${warns.length ? ` ("${warns[0].slice(0, 90)}...")` : ''}`, warns.length === expect.warnings && (!expect.warningText || expect.warningText.test(warns[0])), inst.out);
   const builtAddon = join(pkgDir, 'build', 'Release', 'stemedb.node');
   if (expect.addon === 'source') check(`${label}: compiled from source into build/Release/stemedb.node`, existsSync(builtAddon), inst.out);
   else check(`${label}: nothing compiled (no node_modules/stemedb/build)`, !existsSync(join(pkgDir, 'build')), readdirSync(pkgDir).join(' '));
@@ -249,6 +276,9 @@ function scenario(label, dir, installArgs, expect) {
     check(`${label}: the addon loaded from ${want}`, got?.addon === join(realpathSync(pkgDir), want), detail);
   }
   check(`${label}: journal round trip (append ${got?.records ?? '?'} records over ${got?.segments ?? '?'} segments, read, reopen, iterate)`, rt.status === 0 && got?.ok === true, detail);
+  // At run time the fallback is never silent: one StemedbWarning (none on native).
+  const runWarnings = rt.stderr.split('STEMEDB_WASM_FALLBACK').length - 1;
+  check(`${label}: ${expect.backend === 'wasm' ? 'one' : 'no'} STEMEDB_WASM_FALLBACK warning when the package is used`, runWarnings === (expect.backend === 'wasm' ? 1 : 0), rt.stderr);
   return inst;
 }
 
@@ -256,9 +286,20 @@ function scenario(label, dir, installArgs, expect) {
 const withPrebuild = makeProject('with-prebuild');
 scenario('prebuild', withPrebuild, ['install', '--foreground-scripts', tgz], { scriptRuns: true, warnings: 0, backend: 'native' });
 const forced = roundtrip(withPrebuild, { STEMEDB_BACKEND: 'wasm' });
-check('prebuild: STEMEDB_BACKEND=wasm forces the wasm backend (round trip passes)', forced.status === 0 && forced.info?.backend === 'wasm', forced.out);
+check('prebuild: STEMEDB_BACKEND=wasm forces the wasm backend (round trip passes, no warning)', forced.status === 0 && forced.info?.backend === 'wasm' && !/Warning/.test(forced.stderr), forced.out);
 rmSync(join(withPrebuild, 'node_modules'), { recursive: true, force: true });
 scenario('prebuild, ci --ignore-scripts', withPrebuild, ['ci', '--ignore-scripts'], { warnings: 0, backend: 'native' });
+// A forced source build that fails (no compiler) must say the prebuild runs, not wasm.
+rmSync(join(withPrebuild, 'node_modules'), { recursive: true, force: true });
+scenario('prebuild, STEMEDB_BUILD_FROM_SOURCE=1, no compiler', withPrebuild, ['install', '--foreground-scripts', tgz], {
+  env: { ...sandboxEnv, STEMEDB_BUILD_FROM_SOURCE: '1' }, scriptRuns: true, warnings: 1, warningText: /the native build failed \(.*\); using the prebuilt binary$/, backend: 'native',
+});
+
+// ---- CommonJS, TypeScript consumers, SQLite drivers, Bun / Deno / Node 22 -------------
+const ctx = { check, run, npmIn, root, work, tgz, sandboxEnv };
+const consumer = consumerChecks(ctx);
+runtimeChecks(ctx, consumer);
+unbuiltDriverCheck(ctx, consumer);
 
 // ---- 3. without the prebuild ---------------------------------------------------------
 const noPrebuild = makeProject('without-prebuild');

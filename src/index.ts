@@ -16,3 +16,4 @@ export {
 export type {
   Assertion, Vote, Epoch, Stance, DecodedRecord, StoreOptions, PageOptions, StoredAssertion, StoredVote, StoredEpoch, Tally, IngestorOptions, IngestStats, IngestSource, CleanupInfo, CleanupFloor,
 } from './ingest/index.js';
+export type { SqliteDatabase, SqliteDriverName } from './ingest/index.js';

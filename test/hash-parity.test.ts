@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { native, wasm, nativeBinding } from './helpers/backends.js';
 import { Blake3Mode } from '../src/hash/backend.js';
+import { createWasmHash } from '../src/hash/wasm.js';
 import { hex, rng, randomBytes } from './helpers/vectors.js';
 
 const next = rng(6);
@@ -27,6 +28,26 @@ test('every length 0..3000 with unaligned subarray views: crc32c and blake3 agre
     assert.is(native.crc32c(view, seed), wasm.crc32c(view, seed), `crc len ${len}`);
     assert.is(h(native, view), h(wasm, view), `blake3 len ${len}`);
   }
+});
+
+test('the wasm backend before hash-wasm is ready (its JavaScript paths) agrees with native, then switches', async () => {
+  const early = createWasmHash();
+  assert.match(early.impl.crc32c, /JavaScript/);
+  for (const len of [0, 1, 31, 64, 1000, 4097, 70000]) {
+    const view = pool.subarray(5, 5 + len);
+    assert.is(early.crc32c(view, 7), native.crc32c(view, 7), `crc len ${len}`);
+    assert.is(h(early, view), h(native, view), `blake3 len ${len}`);
+  }
+  const lengths = Uint32Array.from([10, 200, 3000]);
+  const data = pool.subarray(0, 3210);
+  const mk = () => ({ hashes: new Uint8Array(96), crcs: new Uint32Array(3) });
+  const [a, b] = [mk(), mk()];
+  early.frameBatch(data, lengths, a.hashes, a.crcs);
+  native.frameBatch(data, lengths, b.hashes, b.crcs);
+  assert.is(hex(a.hashes), hex(b.hashes));
+  assert.equal([...a.crcs], [...b.crcs], 'frame CRCs');
+  await early.ready();
+  assert.is(early.impl.crc32c, 'hash-wasm');
 });
 
 test('selected lengths up to 16 MiB agree', () => {

@@ -12,7 +12,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Journal, blake3 } from '../src/index.js';
 import { Ingestor, Store, encodeAssertion, encodeEpoch, encodeVote } from '../src/ingest/index.js';
-import type { Database } from 'better-sqlite3';
 import { spawnTs } from './helpers/child.js';
 import { watch } from './helpers/child-ingest-watch.js';
 import { T0, hex, prng, randomBytes, tempDir } from './helpers/ingest-fixtures.js';
@@ -31,18 +30,18 @@ const TABLES: Array<{ name: string; key: string; skip: string[] }> = [
   { name: 'ingest_cursors', key: 'consumer', skip: ['updated_at'] },
 ];
 
-function columns(db: Database, table: string, skip: string[]): string[] {
+function columns(db: Store['db'], table: string, skip: string[]): string[] {
   return (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]).filter((c) => !skip.includes(c));
 }
 
 /** Every row of every table as text (bytes as hex), in key order. `below`: only rows from offsets < below. */
-function dump(db: Database, below?: number): Record<string, string[]> {
+function dump(db: Store['db'], below?: number): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const t of TABLES) {
     const cols = columns(db, t.name, t.skip);
     const where = below !== undefined && cols.includes('offset') ? ` WHERE offset < ${below}` : '';
-    const rows = db.prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM ${t.name}${where} ORDER BY ${t.key}`).raw().all() as unknown[][];
-    out[t.name] = rows.map((r) => JSON.stringify(r.map((v) => (v instanceof Uint8Array ? `x${hex(v)}` : v))));
+    const rows = db.prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM ${t.name}${where} ORDER BY ${t.key}`).all() as Record<string, unknown>[];
+    out[t.name] = rows.map((r) => JSON.stringify(cols.map((c) => r[c]).map((v) => (v instanceof Uint8Array ? `x${hex(v)}` : v))));
   }
   return out;
 }

@@ -38,6 +38,8 @@ export interface HashBackend {
   readonly name: 'native' | 'wasm';
   /** Which code path does the work, e.g. { crc32c: 'avx512-vpclmulqdq', blake3: 'avx512' }. */
   readonly impl: { crc32c: string; blake3: string };
+  /** Resolves when the backend runs its fastest paths (at once for native; wasm compiles in the background). */
+  ready(): Promise<void>;
   crc32c(data: Uint8Array, seed: number): number;
   blake3(data: Uint8Array, out: Uint8Array, mode: Blake3Mode, keyOrContext?: Uint8Array | string): void;
   blake3Async(data: Uint8Array, outLen: number): Promise<Uint8Array>;

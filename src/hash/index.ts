@@ -1,9 +1,13 @@
 /**
  * The public hash API. One backend is chosen at import: the native addon when it
  * loads, else WebAssembly (STEMEDB_BACKEND=wasm forces it). Importing never
- * throws because the addon is missing; `backend` says which one runs.
+ * throws because the addon is missing; `backend` says which one runs, and the
+ * first use of a fallback that was not asked for emits one StemedbWarning.
+ * No top-level await: the wasm backend initialises lazily (see wasm.ts).
  */
 import { loadBindingWithReason } from '../native/binding.js';
+import { warnWasmFallback } from './fallback-warning.js';
+import { createWasmHash } from './wasm.js';
 import { Blake3Mode, type FrameWalk, type HashBackend, type RawHasher } from './backend.js';
 import { createNativeHash } from './native.js';
 import { SMALL_CRC_BYTES, crc32cSmall } from './crc-small.js';
@@ -12,12 +16,21 @@ import { argRangeError, argTypeError, checkBytes, checkContext, checkOptions, ch
 const loaded = loadBindingWithReason();
 const impl: HashBackend = loaded.binding
   ? createNativeHash(loaded.binding)
-  : await (await import('./wasm.js')).createWasmHash();
+  : createWasmHash(() => warnWasmFallback(loaded.reason));
 
 /** 'native' when the C++ addon runs, 'wasm' on the fallback. */
 export const backend: 'native' | 'wasm' = impl.name;
-/** Which paths run and why: { backend, reason, crc32c, blake3 }. */
-export const backendInfo = Object.freeze({ backend, reason: loaded.reason, ...impl.impl });
+/** Which paths run and why: { backend, reason, crc32c, blake3 } (crc32c and blake3 as they run now). */
+export const backendInfo: { readonly backend: 'native' | 'wasm'; readonly reason: string; readonly crc32c: string; readonly blake3: string } = Object.freeze({
+  backend,
+  reason: loaded.reason,
+  get crc32c() {
+    return impl.impl.crc32c;
+  },
+  get blake3() {
+    return impl.impl.blake3;
+  },
+});
 
 /** The backend object itself (used by the journal). */
 export const hashBackend: HashBackend = impl;

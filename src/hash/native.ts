@@ -12,6 +12,7 @@ export function createNativeHash(b: NativeBinding): HashBackend {
   return {
     name: 'native',
     impl: b.hashInfo(),
+    ready: () => Promise.resolve(),
     crc32c: (data, seed) => b.crc32c(data, seed),
     blake3: (data, out, mode, keyOrContext) =>
       mode === Blake3Mode.Plain ? b.blake3(data, out, 0) : b.blake3(data, out, mode, keyOrContext),

@@ -4,15 +4,44 @@
  * instance's key and output length when it is created, asynchronously, so the
  * synchronous keyed, derive-key, other-length and streaming calls go through
  * @noble/hashes (audited pure JS). `impl` says exactly that.
+ *
+ * Created synchronously (no top-level await, so the package can be required
+ * from CommonJS): hash-wasm's modules compile in the background from the first
+ * use on; until they are ready (a few ms; `ready()` resolves then, and the
+ * journal's open awaits it) the same algorithms run in JavaScript.
  */
-import { createBLAKE3, createCRC32 } from 'hash-wasm';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import { Blake3Mode, type HashBackend, type RawHasher } from './backend.js';
-import { sealFramesJs, verifyFramesJs } from './frames-js.js';
+import { crc32cSmallJs } from './crc-small.js';
+import { type FrameCrc, sealFramesJs, verifyFramesJs } from './frames-js.js';
 
 const encoder = new TextEncoder();
 
-export async function createWasmHash(): Promise<HashBackend> {
+interface HotPaths {
+  crc32c(data: Uint8Array, seed: number): number;
+  frameCrc: FrameCrc;
+  hash32(data: Uint8Array): Uint8Array;
+  names: { crc32c: string; blake3: string };
+}
+
+const NOBLE_REST = '(keyed, derive-key, XOF, streaming: @noble/hashes)';
+
+function jsHotPaths(): HotPaths {
+  const lenBytes = new Uint8Array(4);
+  const lenView = new DataView(lenBytes.buffer);
+  return {
+    crc32c: crc32cSmallJs,
+    frameCrc(len, hash, payload) {
+      lenView.setUint32(0, len, true);
+      return crc32cSmallJs(payload, crc32cSmallJs(hash, crc32cSmallJs(lenBytes, 0)));
+    },
+    hash32: (data) => nobleBlake3(data),
+    names: { crc32c: 'JavaScript (until hash-wasm is ready)', blake3: `@noble/hashes (until hash-wasm is ready) ${NOBLE_REST}` },
+  };
+}
+
+async function hashWasmHotPaths(): Promise<HotPaths> {
+  const { createBLAKE3, createCRC32 } = await import('hash-wasm');
   const crc = await createCRC32(0x82f63b78);
   const b3 = await createBLAKE3(256);
   // hash-wasm's CRC32 state is [4-byte tag][finished CRC, LE]; writing a seed
@@ -45,6 +74,25 @@ export async function createWasmHash(): Promise<HashBackend> {
     return digestU32();
   };
   const hash32 = (data: Uint8Array): Uint8Array => b3.init().update(data).digest('binary').slice();
+  return { crc32c, frameCrc, hash32, names: { crc32c: 'hash-wasm', blake3: `hash-wasm ${NOBLE_REST}` } };
+}
+
+/** `onFirstUse` runs once, when the backend is first used (the package warns there). */
+export function createWasmHash(onFirstUse?: () => void): HashBackend {
+  let hot = jsHotPaths();
+  let loading: Promise<void> | undefined;
+  const ready = (): Promise<void> =>
+    (loading ??= (onFirstUse?.(), hashWasmHotPaths()).then(
+      (paths) => {
+        hot = paths;
+      },
+      () => {}, // no WebAssembly here (node --jitless): the JavaScript paths stay, correct and slower
+    ));
+  const use = (): void => {
+    if (loading === undefined) void ready();
+  };
+  const hash32 = (data: Uint8Array): Uint8Array => hot.hash32(data);
+  const frameCrc: FrameCrc = (len, hash, payload) => hot.frameCrc(len, hash, payload);
 
   const nobleOpts = (mode: Blake3Mode, keyOrContext?: Uint8Array | string) =>
     mode === Blake3Mode.Keyed
@@ -67,6 +115,7 @@ export async function createWasmHash(): Promise<HashBackend> {
   });
 
   const blake3 = (data: Uint8Array, out: Uint8Array, mode: Blake3Mode, keyOrContext?: Uint8Array | string): void => {
+    use();
     if (mode === Blake3Mode.Plain && out.length === 32) {
       out.set(hash32(data));
       return;
@@ -76,16 +125,24 @@ export async function createWasmHash(): Promise<HashBackend> {
 
   return {
     name: 'wasm',
-    impl: { crc32c: 'hash-wasm', blake3: 'hash-wasm (keyed, derive-key, XOF, streaming: @noble/hashes)' },
-    crc32c,
+    get impl() {
+      return hot.names;
+    },
+    ready,
+    crc32c(data, seed) {
+      use();
+      return hot.crc32c(data, seed);
+    },
     blake3,
     async blake3Async(data, outLen) {
+      await ready();
       const out = new Uint8Array(outLen);
       blake3(data, out, Blake3Mode.Plain);
       return out;
     },
-    createHasher: (mode, keyOrContext) => wrapNoble(nobleBlake3.create(nobleOpts(mode, keyOrContext))),
+    createHasher: (mode, keyOrContext) => (use(), wrapNoble(nobleBlake3.create(nobleOpts(mode, keyOrContext)))),
     frameBatch(data, lengths, hashes, crcs) {
+      use();
       let off = 0;
       for (let i = 0; i < lengths.length; i++) {
         const payload = data.subarray(off, off + lengths[i]!);
@@ -95,8 +152,7 @@ export async function createWasmHash(): Promise<HashBackend> {
         off += payload.length;
       }
     },
-    sealFrames: (buf, count, hashes) => sealFramesJs(frameCrc, hash32, buf, count, hashes),
-    verifyFrames: (buf, start, end, maxLen, maxCount) =>
-      verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount),
+    sealFrames: (buf, count, hashes) => (use(), sealFramesJs(frameCrc, hash32, buf, count, hashes)),
+    verifyFrames: (buf, start, end, maxLen, maxCount) => (use(), verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount)),
   };
 }

@@ -52,6 +52,8 @@ export type StoreErrorCode =
   /** The file's schema (PRAGMA user_version) is newer than this stemedb: upgrade stemedb. Nothing in the file was changed. */
   | 'SCHEMA_TOO_NEW'
   /** A readonly open of a file whose schema is older: open it once without readonly to migrate it. */
-  | 'SCHEMA_TOO_OLD';
+  | 'SCHEMA_TOO_OLD'
+  /** No usable SQLite driver (better-sqlite3 missing or unbuilt, no node:sqlite/bun:sqlite): the message names the fix. */
+  | 'SQLITE_UNAVAILABLE';
 
 export class StoreError extends withCodes<StoreErrorCode>() {}

@@ -16,7 +16,7 @@
  * - `offset` is the journal offset of the record (provenance; not unique
  *   across journals, so never a key).
  */
-import type { Database } from 'better-sqlite3';
+import type { SqliteDatabase as Database } from './sqlite/types.js';
 import { argRangeError } from '../hash/validate.js';
 import { StoreError } from './errors.js';
 

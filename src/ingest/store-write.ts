@@ -2,7 +2,7 @@
  * The write side of the store: one batch of journal records -> rows + the
  * consumer's cursor, in ONE SQLite transaction. Statements are prepared once.
  */
-import type { Database, Statement, Transaction } from 'better-sqlite3';
+import type { SqliteDatabase as Database, SqliteStatement as Statement, SqliteTransaction as Transaction } from './sqlite/types.js';
 import { decodeRecord } from './codec.js';
 import { DecodeError, IngestError } from './errors.js';
 import { type Assertion, type Epoch, type Vote, HASH_BYTES, RecordType } from './records.js';

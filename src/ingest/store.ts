@@ -1,36 +1,23 @@
 /**
  * The SQLite store the ingestor writes and applications query.
  *
- * One better-sqlite3 connection, WAL mode. Writes go through applyBatch (one
+ * One SQLite connection (better-sqlite3, or the runtime's own node:sqlite or
+ * bun:sqlite: see sqlite/open.ts), WAL mode. Writes go through applyBatch (one
  * transaction per batch: rows + cursor); queries use prepared statements.
  * Several processes may open the same file: one ingests, others read
  * (`readonly: true`).
  */
-import type Database from 'better-sqlite3';
-import { createRequire } from 'node:module';
 import { asyncDispose } from '../async-dispose.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { type BytesLike, toKey } from './bytes.js';
-import { type Assertion, type AssertionObject, type Epoch, type Stance, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
+import { type Assertion, type Epoch, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
 import { StoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
-import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter, ObjectKind } from './store-write.js';
-
-const requireFromHere = createRequire(import.meta.url);
-
-/**
- * better-sqlite3 is an optional dependency, loaded on first use: its native
- * build needs a compiler or a download, and the journal must work (and the
- * package import) where it could not be installed.
- */
-function loadSqlite(): typeof Database {
-  try {
-    return requireFromHere('better-sqlite3') as typeof Database;
-  } catch (cause) {
-    throw Object.assign(new Error(`the ingest store needs better-sqlite3, which could not be loaded (${(cause as Error).message.split('\n')[0]}); install it with a C++ toolchain available: npm install better-sqlite3`), { code: 'SQLITE_UNAVAILABLE', cause });
-  }
-}
+import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter } from './store-write.js';
+import { type AssertionRow, type DeadLetterRow, type EpochRow, type VoteRow, assertionFromRow, prepareQueries, rows, voteFromRow } from './store-queries.js';
+import { SQLITE_DRIVERS, openSqlite } from './sqlite/open.js';
+import type { SqliteDatabase, SqliteDriverName } from './sqlite/types.js';
 
 export interface StoreOptions {
   /** Open for queries only: no migration, no writes. The schema must be current. Default false. */
@@ -67,6 +54,12 @@ export interface StoreOptions {
    * VACUUM). Ignored when readonly.
    */
   pageSize?: number;
+  /**
+   * The SQLite driver: 'better-sqlite3', 'node:sqlite' or 'bun:sqlite'.
+   * Default: better-sqlite3 when it is installed and loads, else the runtime's
+   * own (node:sqlite on Node >= 22.13 and Deno, bun:sqlite on Bun).
+   */
+  driver?: SqliteDriverName;
 }
 
 export interface PageOptions {
@@ -138,23 +131,8 @@ export interface StoreCounts {
   deadLetters: number;
 }
 
-interface AssertionRow {
-  hash: Buffer;
-  subject: string;
-  predicate: string;
-  object: string | number | Buffer;
-  object_kind: number;
-  epoch: Buffer;
-  author: string;
-  confidence: number;
-  created_at: number;
-  evidence: string | null;
-  offset: number;
-}
-
-const ASSERTION_COLUMNS = 'hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset';
 const DEFAULT_LIMIT = 100;
-const STORE_OPTION_KEYS = keysOf<StoreOptions>({ readonly: true, synchronous: true, timeout: true, cacheSizeKiB: true, walAutocheckpointPages: true, pageSize: true });
+const STORE_OPTION_KEYS = keysOf<StoreOptions>({ readonly: true, synchronous: true, timeout: true, cacheSizeKiB: true, walAutocheckpointPages: true, pageSize: true, driver: true });
 const PAGE_OPTION_KEYS = keysOf<PageOptions>({ limit: true, after: true });
 /** Larger pages: shallower b-trees and fewer page writes per random-key batch (measured ~1.3-1.6x over 4096 with 1 M assertions). */
 const DEFAULT_PAGE_SIZE = 16384;
@@ -165,12 +143,15 @@ export class Store {
   /** The path given to open. */
   readonly path: string;
   readonly readonly: boolean;
-  private readonly database: Database.Database;
+  /** The SQLite driver this store runs on. */
+  readonly driver: SqliteDriverName;
+  private readonly database: SqliteDatabase;
   private writer: BatchWriter | undefined;
   private readonly stmts: ReturnType<typeof prepareQueries>;
 
-  private constructor(path: string, database: Database.Database, readonly: boolean) {
+  private constructor(path: string, database: SqliteDatabase, readonly: boolean, driver: SqliteDriverName) {
     this.path = path;
+    this.driver = driver;
     this.database = database;
     this.readonly = readonly;
     this.stmts = prepareQueries(database);
@@ -200,7 +181,10 @@ export class Store {
     if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
       throw argRangeError('Store.open: pageSize must be a power of two in [512, 65536]');
     }
-    const db = new (loadSqlite())(path, { readonly, fileMustExist: readonly, timeout });
+    if (options.driver !== undefined && !SQLITE_DRIVERS.includes(options.driver)) {
+      throw argRangeError(`Store.open: driver must be one of ${SQLITE_DRIVERS.map((d) => `'${d}'`).join(', ')}, got ${describe(options.driver)}`, 'ERR_INVALID_ARG_VALUE');
+    }
+    const { db, driver } = openSqlite(path, { readonly, timeout, driver: options.driver });
     try {
       db.pragma(`cache_size = -${cache}`); // this connection only
       // Before anything that persists (journal_mode = WAL rewrites the file header): a newer
@@ -222,15 +206,19 @@ export class Store {
       } else if (v < SCHEMA_VERSION) {
         throw new StoreError('SCHEMA_TOO_OLD', `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`);
       }
-      return new Store(path, db, readonly);
+      return new Store(path, db, readonly, driver);
     } catch (err) {
       db.close();
       throw err;
     }
   }
 
-  /** The underlying better-sqlite3 connection, for ad-hoc SQL. Don't write to the tables behind the ingestor's back. */
-  get db(): Database.Database {
+  /**
+   * The underlying connection, for ad-hoc SQL: on better-sqlite3 its Database
+   * itself, on node:sqlite and bun:sqlite an adapter with the same methods
+   * (see SqliteDatabase). Don't write to the tables behind the ingestor's back.
+   */
+  get db(): SqliteDatabase {
     return this.database;
   }
 
@@ -386,120 +374,6 @@ export class Store {
   counts(): StoreCounts {
     return this.stmts.counts.get() as StoreCounts;
   }
-}
-
-interface VoteRow {
-  assertion: Buffer;
-  hash: Buffer;
-  voter: string;
-  stance: number;
-  weight: number;
-  created_at: number;
-  offset: number;
-}
-interface EpochRow {
-  id: Buffer;
-  hash: Buffer;
-  name: string;
-  description: string;
-  started_at: number;
-  parent: Buffer | null;
-  offset: number;
-}
-interface DeadLetterRow {
-  consumer: string;
-  offset: number;
-  code: string;
-  reason: string;
-  payload: Buffer;
-  hash: Buffer;
-  created_at: number;
-}
-
-function prepareQueries(db: Database.Database) {
-  const page = (where: string) =>
-    db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE ${where} ORDER BY created_at, hash LIMIT ?`);
-  return {
-    cursor: db.prepare('SELECT next_offset FROM ingest_cursors WHERE consumer = ?').pluck(),
-    cursors: db.prepare('SELECT consumer, next_offset, synced_offset, updated_at FROM ingest_cursors ORDER BY consumer'),
-    assertion: db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE hash = ?`),
-    hasAssertion: db.prepare('SELECT 1 FROM assertions WHERE hash = ?').pluck(),
-    bySubject: page('subject = ?'),
-    bySubjectAfter: page('subject = ? AND (created_at, hash) > (?, ?)'),
-    subjectAt: db.prepare('SELECT created_at FROM assertions WHERE hash = ? AND subject = ?').pluck(),
-    byEpoch: page('epoch = ?'),
-    byEpochAfter: page('epoch = ? AND (created_at, hash) > (?, ?)'),
-    epochAt: db.prepare('SELECT created_at FROM assertions WHERE hash = ? AND epoch = ?').pluck(),
-    votes: db.prepare(
-      'SELECT assertion, hash, voter, stance, weight, created_at, offset FROM votes WHERE assertion = ? ORDER BY created_at, hash',
-    ),
-    tallyAll: db.prepare(
-      `SELECT coalesce(sum(CASE WHEN stance > 0 THEN weight END), 0.0) AS support,
-              coalesce(sum(CASE WHEN stance < 0 THEN weight END), 0.0) AS oppose,
-              count(*) AS votes
-         FROM votes WHERE assertion = ?`,
-    ),
-    tallyLatest: db.prepare(
-      `SELECT coalesce(sum(CASE WHEN stance > 0 THEN weight END), 0.0) AS support,
-              coalesce(sum(CASE WHEN stance < 0 THEN weight END), 0.0) AS oppose,
-              count(*) AS votes
-         FROM (SELECT stance, weight,
-                      row_number() OVER (PARTITION BY voter ORDER BY created_at DESC, hash DESC) AS rn
-                 FROM votes WHERE assertion = ?)
-        WHERE rn = 1`,
-    ),
-    epoch: db.prepare('SELECT id, hash, name, description, started_at, parent, offset FROM epochs WHERE id = ?'),
-    deadLetters: db.prepare(
-      `SELECT consumer, offset, code, reason, payload, hash, created_at FROM dead_letters
-        WHERE consumer = ? AND offset > ? ORDER BY offset LIMIT ?`,
-    ),
-    counts: db.prepare(
-      `SELECT (SELECT count(*) FROM assertions) AS assertions, (SELECT count(*) FROM votes) AS votes,
-              (SELECT count(*) FROM epochs) AS epochs, (SELECT count(*) FROM dead_letters) AS deadLetters`,
-    ),
-  };
-}
-
-function rows(list: unknown[]): StoredAssertion[] {
-  const out = new Array<StoredAssertion>(list.length);
-  for (let i = 0; i < list.length; i++) out[i] = assertionFromRow(list[i] as AssertionRow);
-  return out;
-}
-
-function assertionFromRow(r: AssertionRow): StoredAssertion {
-  let object: AssertionObject;
-  switch (r.object_kind) {
-    case ObjectKind.Boolean:
-      object = r.object !== 0;
-      break;
-    default:
-      object = r.object; // string, number (REAL) or bytes (Buffer), as bound
-  }
-  const a: StoredAssertion = {
-    subject: r.subject,
-    predicate: r.predicate,
-    object,
-    epoch: r.epoch,
-    author: r.author,
-    confidence: r.confidence,
-    createdAt: r.created_at,
-    hash: r.hash,
-    offset: r.offset,
-  };
-  if (r.evidence !== null) a.evidence = JSON.parse(r.evidence) as string[];
-  return a;
-}
-
-function voteFromRow(r: VoteRow): StoredVote {
-  return {
-    assertion: r.assertion,
-    voter: r.voter,
-    stance: r.stance as Stance,
-    weight: r.weight,
-    createdAt: r.created_at,
-    hash: r.hash,
-    offset: r.offset,
-  };
 }
 
 function checkLimit(limit: number | undefined): number {

@@ -18,6 +18,7 @@ import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
+import { hashBackend } from '../hash/index.js';
 
 export type { FollowOptions, IterateOptions };
 
@@ -53,6 +54,7 @@ export class Journal {
   /** Creates or opens the journal in `dir`, takes the writer lock and runs recovery. */
   static async open(dir: string, options?: JournalOptions): Promise<Journal> {
     if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
     io.mkdirp(dir);

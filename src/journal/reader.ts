@@ -14,6 +14,7 @@ import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_K
 import { RecordReader, type JournalRecord } from './read.js';
 import { SegmentManager } from './segments.js';
 import { readWatermark, watermarkPath } from './watermark.js';
+import { hashBackend } from '../hash/index.js';
 
 export interface ReaderOptions {
   maxRecordBytes?: number;
@@ -44,6 +45,7 @@ export class JournalReader {
 
   static async open(dir: string, options: ReaderOptions = {}): Promise<JournalReader> {
     if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
     checkOptions(options, READER_OPTION_KEYS);
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (typeof maxRecordBytes !== 'number') throw argTypeError(`options.maxRecordBytes must be a number, got ${describe(maxRecordBytes)}`);

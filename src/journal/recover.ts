@@ -12,6 +12,7 @@ import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE } from './format.js';
 import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
+import { hashBackend } from '../hash/index.js';
 
 export interface RecoverOptions {
   policy?: RecoveryPolicy;
@@ -29,6 +30,7 @@ const RECOVER_OPTION_KEYS = keysOf<RecoverOptions>({ policy: true, dryRun: true,
 
 export async function recover(dir: string, options: RecoverOptions = {}): Promise<RecoveryReport> {
   if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+  await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
   checkOptions(options, RECOVER_OPTION_KEYS);
   const policy = options.policy ?? 'tolerate-tail';
   if (!RECOVERY_POLICIES.includes(policy)) throw argRangeError(`policy must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`, 'ERR_INVALID_ARG_VALUE');

@@ -12,4 +12,5 @@ export function nativeBinding(): NativeBinding {
 }
 
 export const native = createNativeHash(nativeBinding());
-export const wasm = await createWasmHash();
+export const wasm = createWasmHash();
+await wasm.ready(); // compare against hash-wasm, not the JavaScript paths it starts on
