@@ -39,4 +39,5 @@ export {
   type DeadLetter,
   type StoreCounts,
 } from './store.js';
+export type { IngestSink, Awaitable } from './sink.js';
 export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type CleanupInfo, type IngestStats } from './ingestor.js';
