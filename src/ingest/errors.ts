@@ -52,6 +52,12 @@ export type StoreErrorCode =
   /** The file's schema (PRAGMA user_version) is newer than this stemedb: upgrade stemedb. Nothing in the file was changed. */
   | 'SCHEMA_TOO_NEW'
   /** A readonly open of a file whose schema is older: open it once without readonly to migrate it. */
-  | 'SCHEMA_TOO_OLD';
+  | 'SCHEMA_TOO_OLD'
+  /** PgStore: the connection URL/config is unusable, or the server refused the connection or login (nothing was written). */
+  | 'CONNECT_FAILED'
+  /** PgStore: the connection broke during an operation; its transaction was not committed (or, if it broke during COMMIT, the cursor stored in the database says which). */
+  | 'CONNECTION_LOST'
+  /** PgStore: the server is older than PostgreSQL 13. */
+  | 'SERVER_TOO_OLD';
 
 export class StoreError extends withCodes<StoreErrorCode>() {}

@@ -483,13 +483,13 @@ function voteFromRow(r: VoteRow): StoredVote {
   };
 }
 
-function checkLimit(limit: number | undefined): number {
+export function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_LIMIT;
   if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${limit}`);
   return limit;
 }
 
-function checkConsumer(consumer: string): string {
+export function checkConsumer(consumer: string): string {
   if (typeof consumer !== 'string' || consumer.length === 0) throw new TypeError('consumer must be a non-empty string');
   return consumer;
 }
