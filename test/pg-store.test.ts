@@ -12,11 +12,23 @@ import { EPOCH_A, assertion, epoch, vote } from './helpers/ingest-fixtures.js';
 import { rejects } from './helpers/assert.js';
 import { PgServer, skipWithoutPg } from './helpers/pg-server.js';
 import { storeContract } from './helpers/store-contract.js';
+import { spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Journal, blake3 } from '../src/index.js';
+import { tempDir } from './helpers/ingest-fixtures.js';
+
+const cliMain = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
+function cli(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cliMain, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
 
 if (skipWithoutPg('pg-store.test.ts')) {
   test.run();
 } else {
   const server = await PgServer.start();
+  const tmpDir = tempDir('stemedb-pgcli-');
   const open: PgStore[] = [];
   let n = 0;
   const freshUrl = () => server.database(`t${n++}`);
@@ -32,6 +44,7 @@ if (skipWithoutPg('pg-store.test.ts')) {
   test.after(async () => {
     for (const s of open) await s.close().catch(() => undefined);
     server.stop();
+    tmpDir.remove();
   });
 
   test('a new database gets every table and the current schema version; reopening is a no-op', async () => {
@@ -167,6 +180,29 @@ if (skipWithoutPg('pg-store.test.ts')) {
     }
     const r = await s.applyBatch('default', src.records);
     assert.is(r.assertions, 1);
+  });
+
+  test('CLI: stemedb ingest <dir> --db postgres://... then query against it; a refused server is exit 3 with the reason', async () => {
+    const url = await freshUrl();
+    const dir = tmpDir.file('wal');
+    const j = await Journal.open(dir);
+    const payloads = [1, 2, 3].map((i) => encodeAssertion(assertion(i, { subject: 'cli-subject' })));
+    await j.appendBatch(payloads);
+    await j.close();
+    const ing = cli(['ingest', dir, '--db', url, '--consumer', 'cli', '--json']);
+    assert.is(ing.code, 0, ing.err);
+    assert.is(JSON.parse(ing.out.trim().split('\n').at(-1)!).assertions, 3);
+    const again = cli(['ingest', dir, '--db', url, '--consumer', 'cli', '--json']);
+    assert.is(JSON.parse(again.out.trim().split('\n').at(-1)!).records, 0, 'the cursor was stored: nothing twice');
+    const q = cli(['query', '--db', url, '--subject', 'cli-subject', '--json']);
+    assert.is(q.code, 0, q.err);
+    assert.is(q.out.trim().split('\n').length, 3);
+    const h = Buffer.from(blake3(payloads[0]!)).toString('hex');
+    const one = cli(['query', '--db', url, '--hash', h, '--json']);
+    assert.is(JSON.parse(one.out).hash, h);
+    const refused = cli(['query', '--db', 'postgres://stemedb@127.0.0.1:1/postgres', '--subject', 'x']);
+    assert.is(refused.code, 3);
+    assert.match(refused.err, /cannot connect/);
   });
 
   test.run();
