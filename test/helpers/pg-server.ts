@@ -50,22 +50,25 @@ export class PgServer {
     private readonly user: string | null,
     /** Connection URL of the 'postgres' database as the 'stemedb' superuser. */
     readonly url: string,
+    /** Server options: socket in the temp dir only, no TCP. */
+    private readonly serverOptions: string,
   ) {}
 
-  /** Starts a fresh server (a few seconds). */
-  static async start(): Promise<PgServer> {
+  /**
+   * Starts a fresh server (a few seconds). `fsync` defaults to off: test servers are thrown away
+   * and their own durability is not what the tests check (benches turn it on).
+   */
+  static async start(options: { fsync?: boolean } = {}): Promise<PgServer> {
     const bins = findPgBinaries();
     if (!bins) throw new Error(SKIP_HINT);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stemedb-pg-'));
     const user = process.getuid?.() === 0 ? serviceUser() : null;
     if (user) execFileSync('chown', [user, dir]);
     const data = path.join(dir, 'data');
-    const server = new PgServer(dir, bins, user, `postgresql://stemedb@${encodeURIComponent(dir)}/postgres`);
+    const opts = `-k ${dir} -c listen_addresses='' -c fsync=${options.fsync ? 'on' : 'off'} -c max_connections=50 -c shared_buffers=${options.fsync ? '128MB' : '16MB'}`;
+    const server = new PgServer(dir, bins, user, `postgresql://stemedb@${encodeURIComponent(dir)}/postgres`, opts);
     server.run(bins.initdb, ['-D', data, '-U', 'stemedb', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    // Socket in the temp dir only; fsync off: these servers are thrown away (durability of the
-    // server itself is not what the tests check).
-    const opts = `-k ${dir} -c listen_addresses='' -c fsync=off -c max_connections=50 -c shared_buffers=16MB`;
-    server.run(bins.pgCtl, ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
+    server.restartServer();
     return server;
   }
 
@@ -88,10 +91,9 @@ export class PgServer {
     this.run(this.bins.pgCtl, ['-D', path.join(this.dir, 'data'), '-m', mode, '-w', 'stop']);
   }
 
-  /** Starts it again after stopServer(). */
+  /** Starts it (again, after stopServer()). */
   restartServer(): void {
-    const opts = `-k ${this.dir} -c listen_addresses='' -c fsync=off -c max_connections=50 -c shared_buffers=16MB`;
-    this.run(this.bins.pgCtl, ['-D', path.join(this.dir, 'data'), '-o', opts, '-l', path.join(this.dir, 'log'), '-w', '-t', '60', 'start']);
+    this.run(this.bins.pgCtl, ['-D', path.join(this.dir, 'data'), '-o', this.serverOptions, '-l', path.join(this.dir, 'log'), '-w', '-t', '60', 'start']);
   }
 
   /** Stops the server and removes its directory. */
