@@ -136,7 +136,7 @@ export interface StoreCounts {
   deadLetters: number;
 }
 
-interface AssertionRow {
+export interface AssertionRow {
   hash: Buffer;
   subject: string;
   predicate: string;
@@ -369,7 +369,7 @@ export class Store {
   }
 }
 
-interface VoteRow {
+export interface VoteRow {
   assertion: Buffer;
   hash: Buffer;
   voter: string;
@@ -447,7 +447,7 @@ function rows(list: unknown[]): StoredAssertion[] {
   return out;
 }
 
-function assertionFromRow(r: AssertionRow): StoredAssertion {
+export function assertionFromRow(r: AssertionRow): StoredAssertion {
   let object: AssertionObject;
   switch (r.object_kind) {
     case ObjectKind.Boolean:
@@ -471,7 +471,7 @@ function assertionFromRow(r: AssertionRow): StoredAssertion {
   return a;
 }
 
-function voteFromRow(r: VoteRow): StoredVote {
+export function voteFromRow(r: VoteRow): StoredVote {
   return {
     assertion: r.assertion,
     voter: r.voter,

@@ -11,12 +11,12 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { createRequire } from 'node:module';
 import { type BytesLike, toKey } from '../bytes.js';
-import { EPOCH_ID_BYTES, HASH_BYTES, type AssertionObject, type Stance } from '../records.js';
+import { EPOCH_ID_BYTES, HASH_BYTES } from '../records.js';
 import { StoreError } from '../errors.js';
 import type { IngestSink } from '../sink.js';
 import type { JournalRecord } from '../source.js';
-import { type BatchResult, type CleanupFloor, ObjectKind } from '../store-write.js';
-import { type CursorInfo, type DeadLetter, type PageOptions, type StoreCounts, type StoredAssertion, type StoredEpoch, type StoredVote, type Tally, type TallyOptions, checkConsumer, checkLimit } from '../store.js';
+import type { BatchResult, CleanupFloor } from '../store-write.js';
+import { type CursorInfo, type DeadLetter, type PageOptions, type StoreCounts, type StoredAssertion, type StoredEpoch, type StoredVote, type Tally, type TallyOptions, type AssertionRow, type VoteRow, assertionFromRow, checkConsumer, checkLimit, voteFromRow } from '../store.js';
 import { PG_SCHEMA_VERSION, migratePg, pgSchemaVersion, tooNew } from './schema.js';
 import { applyInTransaction, checkRecords, type PgDeadLetterCode } from './write.js';
 
@@ -192,8 +192,8 @@ export class PgStore implements IngestSink {
   }
 
   async getAssertion(hash: BytesLike): Promise<StoredAssertion | null> {
-    const r = await this.query<AssertionRow>(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE hash = $1`, [toKey(hash, HASH_BYTES, 'hash')]);
-    return r[0] ? assertionFromRow(r[0]) : null;
+    const r = await this.query<PgAssertionRow>(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE hash = $1`, [toKey(hash, HASH_BYTES, 'hash')]);
+    return r[0] ? assertionFromPgRow(r[0]) : null;
   }
 
   /** Every assertion about `subject`, oldest first (createdAt, then hash); `after`: the last hash of the previous page. */
@@ -210,11 +210,11 @@ export class PgStore implements IngestSink {
   private async page(column: 'subject' | 'epoch', value: unknown, options: PageOptions, what: string): Promise<StoredAssertion[]> {
     const limit = checkLimit(options.limit);
     const sql = (where: string) => `SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE ${column} = $1${where} ORDER BY created_at, hash LIMIT $2`;
-    if (options.after === undefined) return (await this.query<AssertionRow>(sql(''), [value, limit])).map(assertionFromRow);
+    if (options.after === undefined) return (await this.query<PgAssertionRow>(sql(''), [value, limit])).map(assertionFromPgRow);
     const after = toKey(options.after, HASH_BYTES, 'after');
     const at = await this.query<{ created_at: number }>(`SELECT created_at FROM assertions WHERE hash = $1 AND ${column} = $2`, [after, value]);
     if (at.length === 0) throw new RangeError(`after: no assertion with that hash ${what}`);
-    return (await this.query<AssertionRow>(sql(' AND (created_at, hash) > ($3, $4)'), [value, limit, at[0]!.created_at, after])).map(assertionFromRow);
+    return (await this.query<PgAssertionRow>(sql(' AND (created_at, hash) > ($3, $4)'), [value, limit, at[0]!.created_at, after])).map(assertionFromPgRow);
   }
 
   /** Votes on the assertion (whether or not it has arrived yet), oldest first. */
@@ -223,7 +223,7 @@ export class PgStore implements IngestSink {
       'SELECT assertion, hash, voter, stance, weight, created_at, "offset" FROM votes WHERE assertion = $1 ORDER BY created_at, hash',
       [toKey(hash, HASH_BYTES, 'hash')],
     );
-    return r.map((v) => ({ assertion: v.assertion, voter: v.voter, stance: v.stance as Stance, weight: v.weight, createdAt: v.created_at, hash: v.hash, offset: v.offset }));
+    return r.map(voteFromRow);
   }
 
   /** Weighted tally of the votes on an assertion, or null while the assertion has not been ingested. */
@@ -336,61 +336,18 @@ export class PgStore implements IngestSink {
   }
 }
 
-interface AssertionRow {
-  hash: Buffer;
-  subject: string;
-  predicate: string;
-  object_kind: number;
+/** The SQLite row, with `object` split into PostgreSQL's three typed columns. */
+interface PgAssertionRow extends Omit<AssertionRow, 'object'> {
   object_text: string | null;
   object_number: number | null;
   object_bytes: Buffer | null;
-  epoch: Buffer;
-  author: string;
-  confidence: number;
-  created_at: number;
-  evidence: string | null;
-  offset: number;
-}
-interface VoteRow {
-  assertion: Buffer;
-  hash: Buffer;
-  voter: string;
-  stance: number;
-  weight: number;
-  created_at: number;
-  offset: number;
 }
 
 const ASSERTION_COLUMNS = 'hash, subject, predicate, object_kind, object_text, object_number, object_bytes, epoch, author, confidence, created_at, evidence, "offset"';
 
-function assertionFromRow(r: AssertionRow): StoredAssertion {
-  let object: AssertionObject;
-  switch (r.object_kind) {
-    case ObjectKind.String:
-      object = r.object_text!;
-      break;
-    case ObjectKind.Number:
-      object = r.object_number!;
-      break;
-    case ObjectKind.Boolean:
-      object = r.object_number !== 0;
-      break;
-    default:
-      object = r.object_bytes!;
-  }
-  const a: StoredAssertion = {
-    subject: r.subject,
-    predicate: r.predicate,
-    object,
-    epoch: r.epoch,
-    author: r.author,
-    confidence: r.confidence,
-    createdAt: r.created_at,
-    hash: r.hash,
-    offset: r.offset,
-  };
-  if (r.evidence !== null) a.evidence = JSON.parse(r.evidence) as string[];
-  return a;
+/** Through the SQLite row shape (one `object` column, read by object_kind): one mapping for both stores. */
+function assertionFromPgRow(r: PgAssertionRow): StoredAssertion {
+  return assertionFromRow({ ...r, object: r.object_text ?? r.object_number ?? r.object_bytes! });
 }
 
 function poolConfig(url: string | PoolConfig, options: PgStoreOptions): PoolConfig {

@@ -114,19 +114,19 @@ const cmp = (x: Uint8Array, y: Uint8Array) => Buffer.compare(buf(x), buf(y));
 /**
  * INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING, rows in the
  * order given (callers sort by key: unnest yields array order). Returns the
- * inserted rows' RETURNING values.
+ * number of rows inserted, and their `returning` values if asked.
  */
-async function insertRows(client: PoolClient, table: string, columns: Array<[name: string, type: string]>, rows: unknown[][], conflict: string, returning: string): Promise<Array<Record<string, unknown>>> {
-  if (rows.length === 0) return [];
+async function insertRows(client: PoolClient, table: string, columns: Array<[name: string, type: string]>, rows: unknown[][], conflict: string, returning?: string): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
+  if (rows.length === 0) return { inserted: 0, rows: [] };
   const arrays: unknown[][] = columns.map(() => []);
   for (const row of rows) for (let i = 0; i < columns.length; i++) arrays[i]!.push(row[i]);
   const r = await client.query(
     `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
-     ON CONFLICT (${conflict}) DO NOTHING RETURNING ${returning}`,
+     ON CONFLICT (${conflict}) DO NOTHING${returning ? ` RETURNING ${returning}` : ''}`,
     arrays,
   );
-  return r.rows;
+  return { inserted: r.rowCount ?? 0, rows: r.rows };
 }
 
 function assertionRow(a: Assertion, rec: JournalRecord): unknown[] {
@@ -174,7 +174,7 @@ export async function applyInTransaction(client: PoolClient, consumer: string, r
   // Every transaction takes row locks table by table in this order, keys ascending.
   const epochs = [...d.epochs].sort((x, y) => cmp(x.e.id, y.e.id) || x.rec.offset - y.rec.offset);
   const inserted = new Set(
-    (await insertRows(client, 'epochs', EPOCH_COLS, epochs.map(({ e, rec }) => [buf(e.id), buf(rec.hash), e.name, e.description, String(e.startedAt), e.parent ? buf(e.parent) : null, String(rec.offset)]), 'id', '"offset"'))
+    (await insertRows(client, 'epochs', EPOCH_COLS, epochs.map(({ e, rec }) => [buf(e.id), buf(rec.hash), e.name, e.description, String(e.startedAt), e.parent ? buf(e.parent) : null, String(rec.offset)]), 'id', '"offset"')).rows
       .map((r) => Number(r.offset)),
   );
   result.epochs = inserted.size;
@@ -191,15 +191,15 @@ export async function applyInTransaction(client: PoolClient, consumer: string, r
   }
 
   const assertions = [...d.assertions].sort((x, y) => cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  result.assertions = (await insertRows(client, 'assertions', ASSERTION_COLS, assertions.map(({ a, rec }) => assertionRow(a, rec)), 'hash', '1')).length;
+  result.assertions = (await insertRows(client, 'assertions', ASSERTION_COLS, assertions.map(({ a, rec }) => assertionRow(a, rec)), 'hash')).inserted;
   result.duplicates += assertions.length - result.assertions;
 
   const votes = [...d.votes].sort((x, y) => cmp(x.v.assertion, y.v.assertion) || cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  result.votes = (await insertRows(client, 'votes', VOTE_COLS, votes.map(({ v, rec }) => [buf(v.assertion), buf(rec.hash), v.voter, v.stance, num(v.weight), String(v.createdAt), String(rec.offset)]), 'assertion, hash', '1')).length;
+  result.votes = (await insertRows(client, 'votes', VOTE_COLS, votes.map(({ v, rec }) => [buf(v.assertion), buf(rec.hash), v.voter, v.stance, num(v.weight), String(v.createdAt), String(rec.offset)]), 'assertion, hash')).inserted;
   result.duplicates += votes.length - result.votes;
 
   const dead = [...d.dead].sort((x, y) => x.rec.offset - y.rec.offset);
-  await insertRows(client, 'dead_letters', DEAD_COLS, dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]), 'consumer, "offset"', '1');
+  await insertRows(client, 'dead_letters', DEAD_COLS, dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]), 'consumer, "offset"');
   result.deadLetters = dead.length;
 
   if (last > (stored ?? -1)) {
