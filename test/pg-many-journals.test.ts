@@ -31,15 +31,16 @@ if (skipWithoutPg('pg-many-journals.test.ts')) {
   /**
    * Runs an ingestor child; resolves with how it ended. `kill`: SIGKILL it `delayMs` after its
    * `afterBatches`-th commit (so it dies while making progress, often inside the next batch), or
-   * after `deadlineMs` if it never gets that far.
+   * `deadlineMs` after it is ready (store and journal open) if it never gets that far. Counting
+   * from ready, not from spawn: on a loaded machine starting a child alone can take seconds.
    */
   function ingestor(dir: string, url: string, consumer: string, mode: 'follow' | 'catchup', batchSize: number, kill?: { afterBatches: number; delayMs: number; deadlineMs: number }) {
     const child: ChildProcess = spawnTs('child-ingest.ts', [dir, url, mode, String(batchSize), '5'], { INGEST_CONSUMER: consumer });
     let batches = 0;
     const exit = lines(child, (l) => {
       if (l.startsWith('batch ') && ++batches === kill?.afterBatches) setTimeout(() => child.kill('SIGKILL'), kill.delayMs);
+      if (l.startsWith('ready ') && kill) setTimeout(() => child.kill('SIGKILL'), kill.deadlineMs);
     });
-    if (kill) setTimeout(() => child.kill('SIGKILL'), kill.deadlineMs);
     return exit.then((e) => ({ ...e, batches }));
   }
 
@@ -67,7 +68,7 @@ if (skipWithoutPg('pg-many-journals.test.ts')) {
     let batchesBeforeKills = 0;
     const ingestors = dirs.map(async (d, k) => {
       for (let i = 0; i < KILLS; i++) {
-        const kill = { afterBatches: 1 + Math.floor(rand() * 6), delayMs: Math.floor(rand() * 40), deadlineMs: 10_000 };
+        const kill = { afterBatches: 1 + Math.floor(rand() * 6), delayMs: Math.floor(rand() * 40), deadlineMs: 5_000 };
         const r = await ingestor(d, url, `journal-${k}`, 'follow', 1 + Math.floor(rand() * 150), kill);
         assert.is(r.signal, 'SIGKILL', `ingestor ${k} run ${i} should have been killed, not exited (${r.code})`);
         killed++;
