@@ -23,6 +23,8 @@
  * Every timing ends with PRAGMA wal_checkpoint(TRUNCATE): "in the database file", for all methods
  * alike (they checkpoint at different points otherwise).
  *
+ * Then the same journal into PostgreSQL: see benches/ingest-pg.ts.
+ *
  * Run: `npx tsx benches/ingest.ts [--quick]`
  */
 import { statSync } from 'node:fs';
@@ -35,13 +37,14 @@ import {
   type BenchResult, type Cell, type RunOptions, Samples, finishResult, isMain, log, main, makeTempDir, pairedVerdictText, removeTempDir, sig,
   startResult, target,
 } from './lib/index.js';
+import { runPg } from './ingest-pg.js';
 
 const REPS = 3;
 const DIRECT_TXN = 1000;
 const T0 = 1_732_400_000_000;
 
 /** One assertions row, in INSERT column order. */
-type Row = [Uint8Array, string, string, string | number, number, Uint8Array, string, number, number, string | null, number];
+export type Row = [Uint8Array, string, string, string | number, number, Uint8Array, string, number, number, string | null, number];
 
 const INSERT = `INSERT OR IGNORE INTO assertions
   (hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset)
@@ -76,14 +79,14 @@ function makeAssertion(rand: () => number, i: number, subjects: number): Asserti
   return a;
 }
 
-/** Appends N assertions (1000 per appendBatch) and syncs; returns the journal's size in bytes. */
-async function buildJournal(dir: string, n: number): Promise<number> {
+/** Appends N assertions (numbers first.., 1000 per appendBatch) and syncs; returns the journal's size in bytes. */
+async function buildJournal(dir: string, n: number, first = 0): Promise<number> {
   const j = await Journal.open(dir, { durability: 'none', syncIntervalMs: 0 });
   const rand = prng(42);
   const subjects = Math.max(1, Math.floor(n / 20));
-  for (let i = 0; i < n; i += 1000) {
+  for (let i = first; i < first + n; i += 1000) {
     const batch: Uint8Array[] = [];
-    for (let k = i; k < Math.min(n, i + 1000); k++) batch.push(encodeAssertion(makeAssertion(rand, k, subjects)));
+    for (let k = i; k < Math.min(first + n, i + 1000); k++) batch.push(encodeAssertion(makeAssertion(rand, k, subjects)));
     await j.appendBatch(batch);
   }
   await j.sync();
@@ -305,6 +308,12 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     const ratio = wall.pairedRatio(ours, bestDirect.name);
     target(res, 'Ingestor vs direct better-sqlite3 inserts (1000-row txns)', '>= 0.7x the direct rate', ratio, '>=', 0.7,
       `Ingestor vs ${bestDirect.name}: ${pairedVerdictText({ a: rate / 1000, b: wall.median(bestDirect.name) / 1000, paired: ratio, unit: 'k/s', op: '>=', limit: 0.7, load: { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores } })}`);
+
+    // PostgreSQL (benches/ingest-pg.ts): the same journal, and three journals of a third each.
+    const thirds = [0, 1, 2].map((k) => join(work, `wal-third-${k}`));
+    const sizes = [0, 1, 2].map((k) => Math.floor((n * (k + 1)) / 3) - Math.floor((n * k) / 3));
+    for (let k = 0; k < 3; k++) await buildJournal(thirds[k]!, sizes[k]!, Math.floor((n * k) / 3));
+    await runPg(res, n, walDir, rows, thirds);
     return finishResult(res);
   } finally {
     removeTempDir(work);

@@ -73,6 +73,8 @@ async function worker() {
     const status = r.failed ? 'FAIL' : 'ok  ';
     console.log(`${status} ${r.file}${tag}: ${r.passed} passed, ${r.failed} failed (${(r.ms / 1000).toFixed(1)} s)${r.timedOut ? ' TIMED OUT' : ''}`);
     if (r.failed) console.log(r.text.split('\n').map((l) => '     | ' + l).join('\n'));
+    // A file that cannot run here (e.g. no PostgreSQL binaries) says so in one `skipped: ...` line.
+    else for (const l of r.text.split('\n')) if (l.startsWith('skipped: ')) console.log(`     ${l}`);
   }
 }
 await Promise.all(Array.from({ length: Math.min(jobs, runs.length) }, worker));

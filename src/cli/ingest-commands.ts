@@ -1,12 +1,17 @@
-/** CLI commands over the SQLite store: ingest, query. */
+/** CLI commands over the ingest store (SQLite file, or PostgreSQL with a postgres:// URL): ingest, query. */
 import { Journal } from '../journal/journal.js';
 import { EXIT, UsageError, hex, intFlag, needJournal, progressBar, type Io, parseCommand as parse } from './common.js';
 
 export const USAGE = {
-  ingest: 'usage: stemedb ingest <dir> --db <file.sqlite> [--follow] [--consumer <name>] [--json]\n  Ingests the journal into SQLite (exactly once: the cursor commits with the rows). --follow keeps going until Ctrl-C.',
-  query: 'usage: stemedb query --db <file.sqlite> (--subject <s> [--limit <n>] | --hash <hex>) [--json]\n  Assertions of a subject, or one assertion by content hash with its vote tally.',
+  ingest: 'usage: stemedb ingest <dir> --db <file.sqlite | postgres://...> [--follow] [--consumer <name>] [--json]\n  Ingests the journal into SQLite or PostgreSQL (exactly once: the cursor commits with the rows). --follow keeps going until Ctrl-C.\n  Several journals into one PostgreSQL: one consumer name per journal.',
+  query: 'usage: stemedb query --db <file.sqlite | postgres://...> (--subject <s> [--limit <n>] | --hash <hex>) [--json]\n  Assertions of a subject, or one assertion by content hash with its vote tally.',
 };
 
+/** A SQLite file, or PostgreSQL when `db` is a postgres:// URL. */
+async function openStore(db: string, readonly: boolean) {
+  const { Store, PgStore } = await import('../ingest/index.js');
+  return /^postgres(ql)?:\/\//i.test(db) ? PgStore.open(db, { readonly }) : Store.open(db, { readonly });
+}
 
 /** Plain JSON for rows holding Buffers (hashes and ids as hex). */
 function jsonable(v: unknown): unknown {
@@ -21,12 +26,12 @@ export async function ingest(args: string[], io: Io): Promise<number> {
   if (values.help) return io.out(USAGE.ingest), EXIT.ok;
   const dir = needJournal(positionals, USAGE.ingest);
   if (!values.db) throw new UsageError(`--db is required\n${USAGE.ingest}`);
-  const { Store, Ingestor } = await import('../ingest/index.js');
-  const store = Store.open(values.db as string);
+  const { Ingestor } = await import('../ingest/index.js');
+  const store = await openStore(values.db as string, false);
   const reader = await Journal.openReader(dir);
   const consumer = (values.consumer as string | undefined) ?? 'default';
   try {
-    const start = store.cursor(consumer) ?? reader.firstOffset;
+    const start = (await store.cursor(consumer)) ?? reader.firstOffset;
     const bar = await progressBar(io, Math.max(0, reader.durableOffset - start), 'ingest');
     const ingestor = new Ingestor(reader, store, { consumer, onBatch: (b) => bar.update(b.cursor - start) });
     let stats;
@@ -58,20 +63,19 @@ export async function query(args: string[], io: Io): Promise<number> {
   if ((values.subject === undefined) === (values.hash === undefined)) throw new UsageError(`give exactly one of --subject or --hash\n${USAGE.query}`);
   if (values.hash !== undefined && !/^[0-9a-f]{64}$/i.test(values.hash as string)) throw new UsageError('--hash must be 64 hex digits');
   const limit = intFlag(values.limit as string | undefined, 'limit', 100)!;
-  const { Store } = await import('../ingest/index.js');
-  const store = Store.open(values.db as string, { readonly: true });
+  const store = await openStore(values.db as string, true);
   try {
     if (values.subject !== undefined) {
-      const rows = store.assertionsBySubject(values.subject as string, { limit });
+      const rows = await store.assertionsBySubject(values.subject as string, { limit });
       for (const r of rows) io.out(values.json ? JSON.stringify(jsonable(r)) : `${hex(r.hash)}  ${r.subject} ${r.predicate} ${JSON.stringify(jsonable(r.object))}  (confidence ${r.confidence}, by ${r.author})`);
       if (!values.json && rows.length === 0) io.out(`no assertions for subject ${JSON.stringify(values.subject)}`);
     } else {
-      const a = store.getAssertion(values.hash as string);
+      const a = await store.getAssertion(values.hash as string);
       if (!a) {
         io.err(`no assertion with hash ${values.hash}`);
         return EXIT.failure;
       }
-      const tally = store.tally(values.hash as string);
+      const tally = await store.tally(values.hash as string);
       io.out(values.json ? JSON.stringify(jsonable({ ...a, tally })) : `${a.subject} ${a.predicate} ${JSON.stringify(jsonable(a.object))}\n  confidence ${a.confidence}, by ${a.author}, offset ${a.offset}\n  votes: ${tally ? `${tally.support} support, ${tally.oppose} oppose, score ${tally.score}` : 'none'}`);
     }
   } finally {

@@ -54,6 +54,14 @@ export type StoreErrorCode =
   /** A readonly open of a file whose schema is older: open it once without readonly to migrate it. */
   | 'SCHEMA_TOO_OLD'
   /** No usable SQLite driver (better-sqlite3 missing or unbuilt, no node:sqlite/bun:sqlite): the message names the fix. */
-  | 'SQLITE_UNAVAILABLE';
+  | 'SQLITE_UNAVAILABLE'
+  /** PgStore: the optional peer dependency pg is not installed (the message names the fix). */
+  | 'PG_UNAVAILABLE'
+  /** PgStore: the connection URL/config is unusable, or the server refused the connection or login (nothing was written). */
+  | 'CONNECT_FAILED'
+  /** PgStore: the connection broke during an operation; its transaction was not committed (or, if it broke during COMMIT, the cursor stored in the database says which). */
+  | 'CONNECTION_LOST'
+  /** PgStore: the server is older than PostgreSQL 13. */
+  | 'SERVER_TOO_OLD';
 
 export class StoreError extends withCodes<StoreErrorCode>() {}

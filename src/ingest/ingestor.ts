@@ -1,20 +1,25 @@
 /**
- * The ingestor: tails an IngestSource (a journal) into a Store.
+ * The ingestor: tails an IngestSource (a journal) into an IngestSink (the
+ * SQLite Store, or a PgStore).
  *
  * Exactly once: each batch's rows and the consumer's new cursor commit in one
- * SQLite transaction; a crash at any instant either keeps the whole batch and
- * its cursor or neither, and rows are keyed by content hash (INSERT OR
- * IGNORE), so even a replay cannot duplicate.
+ * transaction; a crash at any instant either keeps the whole batch and its
+ * cursor or neither, and rows are keyed by content hash (insert-or-ignore), so
+ * even a replay cannot duplicate.
+ *
+ * Batches commit one at a time, in order: a batch is only sent once the one
+ * before it committed, and after a failed commit nothing more is sent (a later
+ * batch would move the cursor past the lost one). The loop stops with the
+ * error; start() again resumes from the stored cursor.
  *
  * Journal cleanup only ever gets an offset at or below every consumer cursor
- * in the store, made durable by a commit with synchronous=FULL (see
- * docs/ingest.md, "Cleanup").
+ * in the store, made durable first (see docs/ingest.md, "Cleanup").
  */
 import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
 import { argRangeError, argTypeError, checkOptions, checkSignal, keysOf } from '../hash/validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
-import type { Store } from './store.js';
+import type { IngestSink } from './sink.js';
 import type { BatchResult, CleanupFloor } from './store-write.js';
 
 /**
@@ -116,10 +121,16 @@ export class Ingestor {
   private lastCleanup = 0;
   private cleaning: Promise<void> | null = null;
   private waiters: Waiter[] = [];
+  /** The chain of commits in flight (never rejects; see commitFailure). */
+  private committing: Promise<void> = Promise.resolve();
+  /** Why a commit failed: later commits of this run are refused, not sent. */
+  private commitFailure: unknown = undefined;
+  /** Set once readFrom() has read the stored cursor (the constructor's async read must not overwrite it). */
+  private cursorRead = false;
 
   constructor(
     private readonly source: IngestSource,
-    private readonly store: Store,
+    private readonly store: IngestSink,
     private readonly options: IngestorOptions = {},
   ) {
     if (!source || typeof source.iterate !== 'function' || typeof source.follow !== 'function') {
@@ -148,8 +159,22 @@ export class Ingestor {
     } else {
       this.cleanupOpts = null;
     }
-    this.cursorValue = store.cursor(this.consumer);
-    this.totals = { records: 0, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped: 0, batches: 0, cursor: this.cursorValue ?? 0 };
+    this.totals = { records: 0, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped: 0, batches: 0, cursor: 0 };
+    const stored = store.cursor(this.consumer);
+    if (stored instanceof Promise) {
+      // An async sink: `cursor` is known once this resolves or catchUp()/start() read it.
+      // A failed read surfaces there, not here.
+      stored.then((c) => {
+        if (!this.cursorRead) this.setCursor(c);
+      }, () => {});
+    } else {
+      this.setCursor(stored);
+    }
+  }
+
+  private setCursor(c: number | undefined): void {
+    this.cursorValue = c;
+    this.totals.cursor = c ?? 0;
   }
 
   /** The committed cursor: the next journal offset this consumer will read. */
@@ -177,14 +202,16 @@ export class Ingestor {
     const before = this.stats;
     let done!: () => void;
     this.running = new Promise<void>((r) => (done = r));
+    this.commitFailure = undefined;
     try {
-      const from = this.readFrom();
+      const from = await this.readFrom();
       const durable = this.source.durableOffset;
       await this.pump(this.source.iterate(typeof durable === 'number' ? { from, to: durable } : { from }), false);
-      this.commit();
+      await this.commit();
       await this.cleanupIfDue(true);
     } finally {
       this.clearTimer();
+      await this.committing;
       this.batch = [];
       this.finish(undefined);
       done();
@@ -196,23 +223,25 @@ export class Ingestor {
   start(): void {
     if (this.running) throw new IngestError('BUSY', 'Ingestor is already running');
     this.failure = undefined;
+    this.commitFailure = undefined;
     const abort = new AbortController();
     this.abort = abort;
     this.running = (async () => {
       try {
-        const from = this.readFrom();
+        const from = await this.readFrom();
         await this.pump(this.source.follow({ from, signal: abort.signal }), true);
       } catch (err) {
         if (!abort.signal.aborted || !isAbortError(err)) throw err;
       }
       if (this.failure !== undefined) throw this.failure; // set by a failed timer commit
-      this.commit();
+      await this.commit();
       await this.cleaning;
     })().then(
       () => this.finish(undefined),
-      (err) => {
+      async (err) => {
         this.clearTimer();
         this.batch = [];
+        await this.committing; // a timer commit may still be in flight
         this.failure = err;
         this.options.onError?.(err, true);
         this.finish(err);
@@ -272,8 +301,10 @@ export class Ingestor {
   }
 
   /** The offset to read from, checking that the journal still has it. */
-  private readFrom(): number {
-    this.cursorValue = this.store.cursor(this.consumer);
+  private async readFrom(): Promise<number> {
+    const stored = await this.store.cursor(this.consumer);
+    this.cursorRead = true;
+    this.setCursor(stored);
     const first = this.source.firstOffset;
     if (this.cursorValue === undefined) {
       const from = this.options.from;
@@ -300,7 +331,7 @@ export class Ingestor {
     for await (const rec of records) {
       const n = this.batch.push(rec);
       if (n >= this.batchSize) {
-        this.commit();
+        await this.commit();
         if (this.cleanupOpts) await this.cleanupIfDue(false);
       } else if (follow && n === 1 && this.flushTimer === null) {
         this.flushTimer = setTimeout(this.onFlushTimer, this.maxLatencyMs);
@@ -310,15 +341,16 @@ export class Ingestor {
 
   private readonly onFlushTimer = (): void => {
     this.flushTimer = null;
-    try {
-      this.commit();
-    } catch (err) {
-      // Stop the loop: the error surfaces through stop() / onError.
-      this.failure ??= err;
-      this.abort?.abort();
-      return;
-    }
-    if (this.cleanupOpts && this.cleaning === null) void this.cleanupIfDue(false);
+    this.commit().then(
+      () => {
+        if (this.cleanupOpts && this.cleaning === null) void this.cleanupIfDue(false);
+      },
+      (err) => {
+        // Stop the loop: the error surfaces through stop() / onError.
+        this.failure ??= err;
+        this.abort?.abort();
+      },
+    );
   };
 
   private clearTimer(): void {
@@ -328,14 +360,28 @@ export class Ingestor {
     }
   }
 
-  /** Commits the pending batch (if any) in one transaction. Synchronous. */
-  private commit(): void {
+  /**
+   * Commits the pending batch (if any) in one transaction, after the commits
+   * already in flight; resolves once it has committed. Rejects (and so do all
+   * later commits of this run) if it, or one before it, failed.
+   */
+  private commit(): Promise<void> {
     this.clearTimer();
     const batch = this.batch;
-    if (batch.length === 0) return;
+    if (batch.length === 0) return this.committing.then(() => this.throwIfCommitFailed());
     this.batch = [];
-    const r = this.store.applyBatch(this.consumer, batch);
-    this.account(r);
+    const run = this.committing.then(async () => {
+      this.throwIfCommitFailed();
+      this.account(await this.store.applyBatch(this.consumer, batch));
+    });
+    this.committing = run.catch((err) => {
+      this.commitFailure ??= err;
+    });
+    return run;
+  }
+
+  private throwIfCommitFailed(): void {
+    if (this.commitFailure !== undefined) throw this.commitFailure;
   }
 
   private account(r: BatchResult): void {
@@ -348,8 +394,7 @@ export class Ingestor {
     t.deadLetters += r.deadLetters;
     t.skipped += r.skipped;
     t.batches++;
-    t.cursor = r.cursor;
-    this.cursorValue = r.cursor;
+    this.setCursor(r.cursor);
     this.options.onBatch?.(r);
     if (this.waiters.length > 0) {
       const ready = this.waiters.filter((w) => w.offset <= r.cursor);
@@ -408,7 +453,7 @@ export class Ingestor {
       // Make the cursors durable first: a synced commit covers every earlier one.
       // (A commit under synchronous=NORMAL survives a process crash, not a power loss.)
       // Other consumers of this store read the same journal: never pass the slowest.
-      const slowest = this.store.syncCleanupFloor(this.consumer);
+      const slowest = await this.store.syncCleanupFloor(this.consumer);
       if (slowest === undefined) return;
       const offset = Math.min(target, slowest.next);
       const removed = await this.source.cleanup!(offset);

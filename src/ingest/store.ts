@@ -376,14 +376,14 @@ export class Store {
   }
 }
 
-function checkLimit(limit: number | undefined): number {
+export function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_LIMIT;
   if (typeof limit !== 'number') throw argTypeError(`limit must be a number, got ${describe(limit)}`);
   if (!Number.isSafeInteger(limit) || limit <= 0) throw argRangeError(`limit must be a positive integer, got ${limit}`);
   return limit;
 }
 
-function checkConsumer(consumer: string): string {
+export function checkConsumer(consumer: string): string {
   if (typeof consumer !== 'string' || consumer.length === 0) throw argTypeError(`consumer must be a non-empty string, got ${describe(consumer)}`);
   return consumer;
 }

@@ -1,4 +1,5 @@
-// An ingest process: tails a journal from another process (Journal.openReader) into a Store.
+// An ingest process: tails a journal from another process (Journal.openReader) into a Store, or
+// into PostgreSQL when dbPath is a postgres:// URL (consumer name: env INGEST_CONSUMER).
 // argv: journalDir dbPath mode batchSize [maxLatencyMs]
 //   mode 'catchup': catchUp() to the journal's durable end, then prints "done <stats json>" and exits.
 //   mode 'follow':  start(); runs until SIGTERM, then stop() and prints "stopped <stats json>".
@@ -6,7 +7,7 @@
 // after every committed transaction (stdout is a pipe: synchronous on Linux, so a line printed is a
 // commit that happened, even if the process is SIGKILLed right after).
 import { Journal } from '../../src/index.js';
-import { Ingestor, Store } from '../../src/ingest/index.js';
+import { Ingestor, PgStore, Store } from '../../src/ingest/index.js';
 
 const [dir, dbPath, mode, batchSize, maxLatencyMs] = process.argv.slice(2);
 if (!dir || !dbPath || (mode !== 'catchup' && mode !== 'follow')) {
@@ -14,8 +15,9 @@ if (!dir || !dbPath || (mode !== 'catchup' && mode !== 'follow')) {
   process.exit(2);
 }
 const reader = await Journal.openReader(dir, { pollMs: 10 });
-const store = Store.open(dbPath);
+const store = /^postgres(ql)?:/.test(dbPath) ? await PgStore.open(dbPath) : Store.open(dbPath);
 const ingestor = new Ingestor(reader, store, {
+  consumer: process.env.INGEST_CONSUMER ?? 'default',
   batchSize: Number(batchSize ?? 4096),
   maxLatencyMs: Number(maxLatencyMs ?? 5),
   onBatch: (b) => process.stdout.write(`batch ${b.cursor} ${b.records}\n`),
@@ -33,5 +35,5 @@ if (mode === 'catchup') {
   stats = await ingestor.stop();
   process.stdout.write(`stopped ${JSON.stringify(stats)}\n`);
 }
-store.close();
+await store.close();
 reader.close();

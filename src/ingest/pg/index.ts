@@ -1,0 +1,4 @@
+/** PostgreSQL sink of the ingestor (needs the optional peer dependency `pg`). */
+export { PgStore, type PgStoreOptions, type PgDeadLetter } from './store.js';
+export { PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration } from './schema.js';
+export type { PgDeadLetterCode } from './write.js';
