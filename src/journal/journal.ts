@@ -13,7 +13,7 @@ import { followRecords, Waiters } from './follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { makeTailDurable, recoverSegments, type RecoveryReport } from './recovery/index.js';
-import { SegmentManager } from './segments.js';
+import { SegmentManager, type CleanupResult } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
@@ -176,12 +176,17 @@ export class Journal {
   }
   readonly #closeController = new AbortController();
 
-  /** Deletes segments lying wholly below `cursor` (a consumer's position); returns the removed files. */
-  async cleanup(cursor: number): Promise<string[]> {
+  /**
+   * Deletes segments lying wholly below `cursor` (a consumer's position: a record
+   * boundary at or below nextOffset, else RangeError); returns the removed files,
+   * with `kept` listing segments below the cursor it had to keep, and why.
+   */
+  async cleanup(cursor: number): Promise<CleanupResult> {
     this.#checkOpen();
     checkNonNegativeInteger(cursor, 'cursor');
     if (this.commit.failed) throw this.commit.failed;
-    const run = this.segments.cleanup(Math.min(cursor, this.commit.durableOffset)).catch((err: unknown) => {
+    this.#checkCursor(cursor);
+    const run = this.segments.cleanup(Math.min(cursor, this.commit.durableOffset), cursor).catch((err: unknown) => {
       // A failed unlink or directory fsync is an I/O error like any other: fail-stop (rule 8).
       throw this.commit.failStop(err);
     });
@@ -192,7 +197,28 @@ export class Journal {
       this.#cleanups.delete(run);
     }
   }
-  readonly #cleanups = new Set<Promise<string[]>>();
+
+  /**
+   * A cleanup cursor past the end, or inside a record, is a caller's bug that would
+   * delete what no consumer has read: refused. Offsets below the first segment or in
+   * records still being written cannot be checked and are taken as they are.
+   */
+  #checkCursor(cursor: number): void {
+    const next = this.commit.nextOffset;
+    if (cursor > next) throw new RangeError(`cursor ${cursor} is beyond the end of the journal (nextOffset ${next})`);
+    if (cursor <= this.firstOffset || cursor >= this.commit.writtenOffset) return;
+    try {
+      this.reader.read(cursor, this.commit.writtenOffset);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const gap = this.segments.resolve(cursor)?.gaps.find((g) => g.from < cursor && cursor < g.to);
+      if (code === 'NOT_RECORD_START' || (code === 'OFFSET_SKIPPED' && gap)) {
+        throw new RangeError(`cursor ${cursor} is not a record boundary: ${(err as Error).message}`);
+      }
+      // Damage at the cursor says nothing against it being a boundary; cleanup goes on.
+    }
+  }
+  readonly #cleanups = new Set<Promise<CleanupResult>>();
 
   /** Makes everything appended so far durable (needed only with durability 'none'). */
   async sync(): Promise<void> {

@@ -35,6 +35,15 @@ export interface Segment {
   pins: number;
 }
 
+/** A segment below the cleanup cursor that cleanup kept. */
+export interface KeptSegment {
+  segment: string;
+  reason: 'being read by an iterator' | 'after a segment being read' | 'active segment' | 'not yet durable';
+}
+
+/** The removed file names, plus what was kept below the cursor and why. */
+export type CleanupResult = string[] & { kept: KeptSegment[] };
+
 export class SegmentManager {
   readonly segments: Segment[] = [];
 
@@ -194,8 +203,8 @@ export class SegmentManager {
    * is reading (and nothing after such a one, so no gap appears). Unlinks, then
    * syncs the directory. Returns the removed file names.
    */
-  async cleanup(cursor: number): Promise<string[]> {
-    const removed: string[] = [];
+  async cleanup(cursor: number, requested = cursor): Promise<CleanupResult> {
+    const removed = Object.assign([] as string[], { kept: [] as KeptSegment[] });
     while (this.segments.length > 1) {
       const s = this.segments[0]!;
       if (s.end > cursor || s.pins > 0) break;
@@ -203,6 +212,17 @@ export class SegmentManager {
       this.io.close(s.fd);
       this.segments.shift();
       removed.push(s.name);
+    }
+    // What a caller expected to go but stays, and why: never silent.
+    let blocked = false;
+    for (const s of this.segments) {
+      if (s.end > requested) break;
+      if (s === this.last) removed.kept.push({ segment: s.name, reason: 'active segment' });
+      else if (s.pins > 0) {
+        blocked = true;
+        removed.kept.push({ segment: s.name, reason: 'being read by an iterator' });
+      } else if (blocked) removed.kept.push({ segment: s.name, reason: 'after a segment being read' });
+      else if (s.end > cursor) removed.kept.push({ segment: s.name, reason: 'not yet durable' });
     }
     if (removed.length > 0) await this.io.fsyncDir(this.dir);
     return removed;
