@@ -57,6 +57,17 @@ export function checkNonNegativeInteger(value: unknown, name: string): number {
   return value;
 }
 
+/** An options argument: undefined (no options) or a plain object; null and primitives are a TypeError. */
+export function checkOptionsObject(value: unknown, name = 'options'): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`${name} must be an object, got ${describe(value)}`);
+  return value as Record<string, unknown>;
+}
+
+export function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { checkBytes, checkNonNegativeInteger, describe } from '../hash/validate.js';
+import { checkBytes, checkNonNegativeInteger, checkOptionsObject, checkSignal, describe } from '../hash/validate.js';
 import { ClosedError, LockedError, StemeError } from '../errors.js';
 import { LOCK_FILE } from './format.js';
 import { GroupCommit, type AppendResult, type Durability } from './group-commit.js';
@@ -51,7 +51,7 @@ export class Journal {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
-    io.mkdirp(dir);
+    makeJournalDir(io, dir);
     let lock: number;
     try {
       lock = io.lock(join(dir, LOCK_FILE));
@@ -150,11 +150,12 @@ export class Journal {
   }
 
   /** Records in order from `from` (default: the first) to `to` (exclusive; default: the end now). */
-  iterate(options: { from?: number; to?: number } = {}): AsyncGenerator<JournalRecord> {
+  iterate(options?: { from?: number; to?: number }): AsyncGenerator<JournalRecord> {
     // The reader's generator itself, not one wrapped in another (a second async hop per
     // record); bad arguments still surface from the first next(), as from a generator.
     try {
       this.#checkOpen();
+      options = checkOptionsObject(options);
       const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
       const to = options.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.to, 'to');
       return this.reader.iterate(from, to, this.commit.writtenOffset);
@@ -164,8 +165,10 @@ export class Journal {
   }
 
   /** Records as they become durable, waiting for more, until `signal` aborts or the journal closes. */
-  follow(options: { from?: number; signal?: AbortSignal } = {}): AsyncGenerator<JournalRecord> {
+  follow(options?: { from?: number; signal?: AbortSignal }): AsyncGenerator<JournalRecord> {
     this.#checkOpen();
+    options = checkOptionsObject(options);
+    checkSignal(options.signal);
     const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
     const closeSignal = AbortSignal.any([this.#closeController.signal, ...(options.signal ? [options.signal] : [])]);
     return followRecords({
@@ -296,6 +299,20 @@ export class Journal {
     if (payload.byteLength > this.options.maxRecordBytes) {
       throw Object.assign(new RangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`), { code: 'RECORD_TOO_LARGE' });
     }
+  }
+}
+
+/**
+ * Creates `dir` if missing. A path that exists but is not a directory is a typed
+ * error (NOT_A_DIRECTORY), not the raw EEXIST/ENOTDIR of mkdir.
+ */
+function makeJournalDir(io: JournalIO, dir: string): void {
+  try {
+    io.mkdirp(dir);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} exists but is not a directory`, { cause: err });
+    throw err;
   }
 }
 

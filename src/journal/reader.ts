@@ -6,8 +6,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { checkNonNegativeInteger, describe } from '../hash/validate.js';
-import { ClosedError } from '../errors.js';
+import { checkNonNegativeInteger, checkOptionsObject, checkSignal, describe } from '../hash/validate.js';
+import { ClosedError, StemeError } from '../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from './format.js';
 import { followRecords, Waiters } from './follow.js';
 import { RecordReader, type JournalRecord } from './read.js';
@@ -38,20 +38,39 @@ export class JournalReader {
     readonly pollMs: number,
   ) {}
 
-  static async open(dir: string, options: ReaderOptions = {}): Promise<JournalReader> {
+  /**
+   * Opens a reader. A directory where no writer has run yet (no watermark file) is
+   * refused at once with code NO_JOURNAL, not waited for: open it once the writer has.
+   */
+  static async open(dir: string, options?: ReaderOptions): Promise<JournalReader> {
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
-    const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    const o = checkOptionsObject(options);
+    const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    if (typeof maxRecordBytes !== 'number') throw new TypeError(`options.maxRecordBytes must be a number, got ${describe(maxRecordBytes)}`);
     if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) throw new RangeError('options.maxRecordBytes out of range');
-    const io = options.io ?? defaultIO();
-    const wmFd = io.open(watermarkPath(dir), 'r');
+    const pollMs = o.pollMs ?? 50;
+    if (typeof pollMs !== 'number') throw new TypeError(`options.pollMs must be a number, got ${describe(pollMs)}`);
+    if (!Number.isInteger(pollMs) || pollMs < 1 || pollMs > 2 ** 31 - 1) throw new RangeError(`options.pollMs must be an integer in [1, 2^31-1], got ${pollMs}`);
+    const io = (o.io as JournalIO | undefined) ?? defaultIO();
+    let wmFd: number;
+    try {
+      wmFd = io.open(watermarkPath(dir), 'r');
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ENOENT') throw new StemeError('NO_JOURNAL', `${dir} holds no journal yet (no writer has opened it)`, { cause: err });
+      if (code === 'ENOTDIR') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} is not a directory`, { cause: err });
+      throw err;
+    }
     const segments = new SegmentManager(io, dir, false);
     try {
       segments.refresh();
     } catch (err) {
+      // Whatever refresh opened before the segment that failed goes too.
+      segments.closeAll();
       io.close(wmFd);
       throw err;
     }
-    return new JournalReader(dir, io, segments, new RecordReader(io, segments, maxRecordBytes), wmFd, options.pollMs ?? 50);
+    return new JournalReader(dir, io, segments, new RecordReader(io, segments, maxRecordBytes), wmFd, pollMs);
   }
 
   /** The writer's published durable end (0 if not yet readable). */
@@ -93,8 +112,9 @@ export class JournalReader {
     }
   }
 
-  async *iterate(options: { from?: number; to?: number } = {}): AsyncGenerator<JournalRecord> {
+  async *iterate(options?: { from?: number; to?: number }): AsyncGenerator<JournalRecord> {
     this.#checkOpen();
+    options = checkOptionsObject(options);
     const end = this.durableOffset;
     this.segments.refresh();
     const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
@@ -103,8 +123,10 @@ export class JournalReader {
   }
 
   /** Records as they become durable, waiting for more (fs.watch plus polling) until `signal` aborts or close(). */
-  follow(options: { from?: number; signal?: AbortSignal } = {}): AsyncGenerator<JournalRecord> {
+  follow(options?: { from?: number; signal?: AbortSignal }): AsyncGenerator<JournalRecord> {
     this.#checkOpen();
+    options = checkOptionsObject(options);
+    checkSignal(options.signal);
     const from = options.from === undefined ? this.firstOffset : checkNonNegativeInteger(options.from, 'from');
     const signal = AbortSignal.any([this.#closeController.signal, ...(options.signal ? [options.signal] : [])]);
     const self = this;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { LockedError } from '../errors.js';
-import { describe } from '../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE } from './format.js';
+import { checkOptionsObject, describe } from '../hash/validate.js';
+import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE, MAX_RECORD_LIMIT } from './format.js';
 import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
@@ -25,12 +25,20 @@ export interface RecoverOptions {
   onProgress?: (bytesScanned: number) => void;
 }
 
-export async function recover(dir: string, options: RecoverOptions = {}): Promise<RecoveryReport> {
+export async function recover(dir: string, options?: RecoverOptions): Promise<RecoveryReport> {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
-  const policy = options.policy ?? 'tolerate-tail';
-  if (!RECOVERY_POLICIES.includes(policy)) throw new RangeError(`policy must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
-  const dryRun = options.dryRun ?? false;
-  const io = options.io ?? defaultIO();
+  const o = checkOptionsObject(options);
+  const policy = o.policy ?? 'tolerate-tail';
+  if (!RECOVERY_POLICIES.includes(policy as RecoveryPolicy)) throw new RangeError(`options.policy must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
+  const dryRun = booleanOption(o, 'dryRun');
+  const verifyAll = booleanOption(o, 'verifyAll');
+  const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (typeof maxRecordBytes !== 'number') throw new TypeError(`options.maxRecordBytes must be a number, got ${describe(maxRecordBytes)}`);
+  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) throw new RangeError(`options.maxRecordBytes must be an integer in [0, ${MAX_RECORD_LIMIT}], got ${maxRecordBytes}`);
+  const onProgress = o.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
+  if (o.io !== undefined && (typeof o.io !== 'object' || o.io === null)) throw new TypeError(`options.io must be a JournalIO object, got ${describe(o.io)}`);
+  const io = (o.io as JournalIO | undefined) ?? defaultIO();
   if (!io.exists(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });
   let lock = -1;
   if (!dryRun) {
@@ -53,9 +61,9 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
       if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
     };
     const report = await recoverSegments(io, segments, {
-      policy, dryRun, verifyAll: options.verifyAll ?? false, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, watermark,
+      policy: policy as RecoveryPolicy, dryRun, verifyAll, maxRecordBytes, watermark,
       lowerWatermark: publish,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(onProgress ? { onProgress: onProgress as (bytesScanned: number) => void } : {}),
     });
     if (!dryRun && segments.last) {
       // As at open: what is above the old watermark is made durable before it is published.
@@ -68,4 +76,10 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
     if (wmFd >= 0) io.close(wmFd);
     if (lock >= 0) io.unlock(lock);
   }
+}
+
+function booleanOption(o: Record<string, unknown>, name: string): boolean {
+  const v = o[name] ?? false;
+  if (typeof v !== 'boolean') throw new TypeError(`options.${name} must be a boolean, got ${describe(v)}`);
+  return v;
 }
