@@ -121,7 +121,7 @@ export class Journal {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commit.submitOne(payload);
+    return this.commit.submitOne(payload.byteLength < COPY_BELOW_BYTES ? new Uint8Array(payload) : payload);
   }
 
   /** Appends records in order, as one unit of group commit. */
@@ -135,7 +135,7 @@ export class Journal {
       if (!(p instanceof Uint8Array) || p.byteLength === 0 || p.byteLength > max) this.#checkPayload(p, `payloads[${i}]`);
     }
     if (payloads.length === 0) return [];
-    return this.commit.submit(payloads.slice());
+    return this.commit.submit(copySmall(payloads));
   }
 
   /** The record at `offset`, verified; null at or past the end. */
@@ -300,6 +300,34 @@ export class Journal {
       throw Object.assign(new RangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`), { code: 'RECORD_TOO_LARGE' });
     }
   }
+}
+
+/**
+ * Payloads below this size are copied when append()/appendBatch() is called, so a
+ * caller may reuse its buffer at once (the frames are built only when the batch goes
+ * out). Larger ones are not copied (that would cost a second pass over the bytes):
+ * like fs.write's buffer, they must not change until the promise settles.
+ */
+export const COPY_BELOW_BYTES = 64 * 1024;
+
+/** The payloads with every one below COPY_BELOW_BYTES copied into one fresh allocation. */
+function copySmall(payloads: readonly Uint8Array[]): Uint8Array[] {
+  let small = 0;
+  for (const p of payloads) if (p.byteLength < COPY_BELOW_BYTES) small += p.byteLength;
+  const copy = new Uint8Array(small);
+  const out: Uint8Array[] = new Array(payloads.length);
+  let at = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    const p = payloads[i]!;
+    if (p.byteLength >= COPY_BELOW_BYTES) {
+      out[i] = p;
+      continue;
+    }
+    copy.set(p, at);
+    out[i] = copy.subarray(at, at + p.byteLength);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 /**
