@@ -2,12 +2,11 @@
  * Journal: the writer. One per directory (OS lock). Appends go through group
  * commit; reads verify every record; open runs recovery on the tail.
  */
-import { join } from 'node:path';
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { checkBytes, checkNonNegativeInteger, checkOptionsObject, checkSignal, describe } from '../hash/validate.js';
-import { ClosedError, LockedError, StemeError } from '../errors.js';
-import { LOCK_FILE } from './format.js';
+import { ClosedError, StemeError } from '../errors.js';
+import { lockJournal, unlockJournal } from './lock.js';
 import { GroupCommit, type AppendResult, type Durability } from './group-commit.js';
 import { followRecords, Waiters } from './follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
@@ -41,7 +40,7 @@ export class Journal {
     readonly reader: RecordReader,
     readonly commit: GroupCommit,
     readonly recovery: RecoveryReport,
-    readonly lockHandle: number,
+    readonly lockHandles: number[],
     readonly wmFd: number,
     readonly durableWaiters: Waiters,
   ) {}
@@ -52,13 +51,7 @@ export class Journal {
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
     makeJournalDir(io, dir);
-    let lock: number;
-    try {
-      lock = io.lock(join(dir, LOCK_FILE));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ELOCKED') throw new LockedError(dir, err);
-      throw err;
-    }
+    const lock = lockJournal(io, dir);
     const segments = new SegmentManager(io, dir, true);
     let wmFd = -1;
     let wmCreated = false;
@@ -102,7 +95,7 @@ export class Journal {
           // best effort: an empty watermark file reads as "no watermark"
         }
       }
-      io.unlock(lock);
+      unlockJournal(io, lock);
       io.release?.();
       throw err;
     }
@@ -283,7 +276,7 @@ export class Journal {
       this.#closeController.abort();
       this.segments.closeAll();
       this.io.close(this.wmFd);
-      this.io.unlock(this.lockHandle);
+      unlockJournal(this.io, this.lockHandles);
       this.io.release?.();
     }
     if (error) throw error;

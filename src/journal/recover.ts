@@ -3,12 +3,11 @@
  * call (and the CLI's `recover`). Without dryRun it takes the writer lock,
  * since it may truncate; with dryRun it changes nothing on disk.
  */
-import { join } from 'node:path';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { LockedError } from '../errors.js';
 import { checkOptionsObject, describe } from '../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE, MAX_RECORD_LIMIT } from './format.js';
+import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from './format.js';
+import { lockJournal, unlockJournal } from './lock.js';
 import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
@@ -40,15 +39,7 @@ export async function recover(dir: string, options?: RecoverOptions): Promise<Re
   if (o.io !== undefined && (typeof o.io !== 'object' || o.io === null)) throw new TypeError(`options.io must be a JournalIO object, got ${describe(o.io)}`);
   const io = (o.io as JournalIO | undefined) ?? defaultIO();
   if (!io.exists(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });
-  let lock = -1;
-  if (!dryRun) {
-    try {
-      lock = io.lock(join(dir, LOCK_FILE));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ELOCKED') throw new LockedError(dir, err);
-      throw err;
-    }
-  }
+  const lock = dryRun ? [] : lockJournal(io, dir);
   const segments = new SegmentManager(io, dir, !dryRun);
   let wmFd = -1;
   try {
@@ -74,7 +65,7 @@ export async function recover(dir: string, options?: RecoverOptions): Promise<Re
   } finally {
     segments.closeAll();
     if (wmFd >= 0) io.close(wmFd);
-    if (lock >= 0) io.unlock(lock);
+    unlockJournal(io, lock);
   }
 }
 
