@@ -52,7 +52,7 @@ export class Journal {
     const io = options?.io ?? writerIO();
     makeJournalDir(io, dir);
     const lock = lockJournal(io, dir);
-    const segments = new SegmentManager(io, dir, true);
+    const segments = new SegmentManager(io, dir, true, opts.maxOpenSegments);
     let wmFd = -1;
     let wmCreated = false;
     try {

@@ -12,12 +12,15 @@ import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from './fo
 import { followRecords, Waiters } from './follow.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { SegmentManager } from './segments.js';
+import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 
 export interface ReaderOptions {
   maxRecordBytes?: number;
   /** Poll interval when fs.watch gives no event (default 50 ms). */
   pollMs?: number;
+  /** At most this many segment files are kept open (default 64). */
+  maxOpenSegments?: number;
   io?: JournalIO;
 }
 
@@ -51,6 +54,9 @@ export class JournalReader {
     const pollMs = o.pollMs ?? 50;
     if (typeof pollMs !== 'number') throw new TypeError(`options.pollMs must be a number, got ${describe(pollMs)}`);
     if (!Number.isInteger(pollMs) || pollMs < 1 || pollMs > 2 ** 31 - 1) throw new RangeError(`options.pollMs must be an integer in [1, 2^31-1], got ${pollMs}`);
+    const maxOpen = o.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS;
+    if (typeof maxOpen !== 'number') throw new TypeError(`options.maxOpenSegments must be a number, got ${describe(maxOpen)}`);
+    if (!Number.isInteger(maxOpen) || maxOpen < 2 || maxOpen > 1 << 20) throw new RangeError(`options.maxOpenSegments must be an integer in [2, 2^20], got ${maxOpen}`);
     const io = (o.io as JournalIO | undefined) ?? defaultIO();
     let wmFd: number;
     try {
@@ -61,7 +67,7 @@ export class JournalReader {
       if (code === 'ENOTDIR') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} is not a directory`, { cause: err });
       throw err;
     }
-    const segments = new SegmentManager(io, dir, false);
+    const segments = new SegmentManager(io, dir, false, maxOpen);
     try {
       segments.refresh();
     } catch (err) {

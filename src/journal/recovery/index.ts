@@ -244,7 +244,7 @@ async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts
     dropped += salvageWalk(io, s, s.base, s.end, opts.maxRecordBytes).records;
     report.bytesTruncated += s.end - s.base;
     if (!opts.dryRun) {
-      io.close(s.fd);
+      mgr.files.close(s);
       const aside = unusedName(io, mgr.dir, `${s.name}.broken`);
       io.rename(s.path, join(mgr.dir, aside));
       report.brokenFiles.push(aside);
@@ -254,9 +254,7 @@ async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts
     mgr.segments.splice(i + 1);
     await io.fsyncDir(mgr.dir);
     // The kept segment becomes the active one: it must be writable.
-    const tail = mgr.segments[i]!;
-    io.close(tail.fd);
-    tail.fd = io.open(tail.path, 'rw');
+    mgr.reopenWritable(mgr.segments[i]!);
   }
   return dropped;
 }
