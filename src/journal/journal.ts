@@ -269,6 +269,7 @@ export class Journal {
       await this.commit.drain();
       if (!this.commit.failed && this.commit.writtenOffset > this.commit.durableOffset) await this.commit.sync();
       if (!this.commit.failed) await this.commit.trimActive(); // a closed journal keeps no preallocated zeros
+      await this.commit.syncWatermark(); // a closed journal's watermark is on disk
     } catch (err) {
       error = err;
     } finally {

@@ -23,6 +23,8 @@ export interface JournalOptions {
   maxBatchBytes?: number;
   /** Wait this long before a batch goes out, to gather more appends (default 0). */
   maxDelayMicros?: number;
+  /** Sync the durable-watermark file at most this often, this long after it changed; 0: only at open and close (default 1000). */
+  watermarkSyncMs?: number;
   /** At most this many segment files are kept open; others are reopened when read (default 64). */
   maxOpenSegments?: number;
   /** The disk interface (default: the addon's, or node:fs without it). Tests plug in a simulated disk. */
@@ -39,6 +41,7 @@ export interface ResolvedOptions {
   maxBatchBytes: number;
   maxDelayMicros: number;
   maxOpenSegments: number;
+  watermarkSyncMs: number;
 }
 
 function intOption(o: Record<string, unknown>, name: string, dflt: number, min: number, max: number): number {
@@ -71,6 +74,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     syncIntervalMs: intOption(o, 'syncIntervalMs', 1000, 0, 2 ** 31 - 1),
     maxBatchBytes: intOption(o, 'maxBatchBytes', 8 << 20, 1, Number.MAX_SAFE_INTEGER),
     maxDelayMicros: intOption(o, 'maxDelayMicros', 0, 0, 10_000_000),
+    watermarkSyncMs: intOption(o, 'watermarkSyncMs', 1000, 0, 2 ** 31 - 1),
     maxOpenSegments: intOption(o, 'maxOpenSegments', DEFAULT_MAX_OPEN_SEGMENTS, 2, 1 << 20),
   };
 }
