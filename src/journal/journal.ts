@@ -114,7 +114,7 @@ export class Journal {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commit.submitOne(payload.byteLength < COPY_BELOW_BYTES ? new Uint8Array(payload) : payload);
+    return this.commit.submitOne(payload.byteLength < COPY_BELOW_BYTES ? copyOf(payload) : payload);
   }
 
   /** Appends records in order, as one unit of group commit. */
@@ -304,11 +304,19 @@ export class Journal {
  */
 export const COPY_BELOW_BYTES = 64 * 1024;
 
+/** A copy in an unzeroed allocation (small ones come from Node's shared pool). */
+function copyOf(payload: Uint8Array): Uint8Array {
+  const copy = Buffer.allocUnsafe(payload.byteLength);
+  copy.set(payload);
+  return copy;
+}
+
 /** The payloads with every one below COPY_BELOW_BYTES copied into one fresh allocation. */
 function copySmall(payloads: readonly Uint8Array[]): Uint8Array[] {
   let small = 0;
   for (const p of payloads) if (p.byteLength < COPY_BELOW_BYTES) small += p.byteLength;
-  const copy = new Uint8Array(small);
+  // Not zero-filled: every byte is set below.
+  const copy = Buffer.allocUnsafe(small);
   const out: Uint8Array[] = new Array(payloads.length);
   let at = 0;
   for (let i = 0; i < payloads.length; i++) {
