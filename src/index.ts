@@ -5,6 +5,7 @@ export { Journal, type JournalStats, type IterateOptions, type FollowOptions } f
 export { JournalReader, type ReaderOptions } from './journal/reader.js';
 export type { JournalOptions } from './journal/options.js';
 export type { JournalRecord } from './journal/read.js';
+export type { CleanupResult, KeptSegment } from './journal/segments.js';
 export type { AppendResult, Durability } from './journal/group-commit.js';
 export { recover, type RecoverOptions } from './journal/recover.js';
 export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/recovery/index.js';

@@ -1,7 +1,9 @@
 // @both-backends — one writer per directory: refused in this process and from another; no stale lock after SIGKILL.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Journal } from '../src/index.js';
+import { rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Journal, backend } from '../src/index.js';
 import { tempDir } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
 import { spawnTs, waitForLine } from './helpers/child.js';
@@ -45,6 +47,58 @@ test('a reader needs no lock and works beside the writer', async () => {
     assert.equal(Array.from((await reader.read(r.offset))!.payload), [9]);
     reader.close();
     await j.close();
+  } finally {
+    cleanup();
+  }
+});
+
+/** Journal.open that closes a journal it should not have got, so a failing test cannot hang. */
+async function openClosingIfOpened(dir: string): Promise<void> {
+  const j = await Journal.open(dir);
+  await j.close();
+}
+
+test('deleting or replacing the LOCK file under a live writer in another process does not let a second writer in', async () => {
+  const { dir, cleanup } = tempDir();
+  const child = spawnTs('child-locker.ts', [dir]);
+  try {
+    await waitForLine(child, /^locked$/);
+    const lockFiles = () => readdirSync(dir).filter((n) => n.startsWith('LOCK'));
+    assert.ok(lockFiles().length > 0);
+    for (const f of lockFiles()) rmSync(join(dir, f)); // what an operator does to a "stale lock"
+    await rejects(openClosingIfOpened(dir), (e) => e.code === 'ELOCKED', 'after rm LOCK');
+    for (const f of lockFiles()) rmSync(join(dir, f));
+    writeFileSync(join(dir, 'LOCK'), '');
+    await rejects(openClosingIfOpened(dir), (e) => e.code === 'ELOCKED', 'after LOCK was replaced');
+  } finally {
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  try {
+    const j = await Journal.open(dir);
+    await j.append(new Uint8Array([1]));
+    await j.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test(`a writer whose lock files are all deleted either keeps the directory (native) or stops writing (${backend})`, async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const j = await Journal.open(dir);
+    await j.append(new Uint8Array([1]));
+    for (const f of readdirSync(dir).filter((n) => n.includes('LOCK') || n.startsWith('.writer'))) rmSync(join(dir, f));
+    if (backend === 'native') {
+      await rejects(openClosingIfOpened(dir), (e) => e.code === 'ELOCKED'); // the directory itself is locked
+      await j.append(new Uint8Array([2]));
+    } else {
+      // No OS lock without the addon: the writer notices before its next write and fails
+      // instead of writing beside a second writer.
+      await rejects(j.append(new Uint8Array([2])), (e) => e.code === 'ELOCKED');
+    }
+    await j.close().catch(() => {});
   } finally {
     cleanup();
   }

@@ -177,6 +177,13 @@ SysResult OpenLockFile(const std::string& path, LockFile* out) {
     // O_CLOEXEC: a spawned child must not inherit (and so keep) the lock.
     fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   } while (fd < 0 && errno == EINTR);
+  if (fd < 0 && errno == EISDIR) {
+    // A directory is locked through a read-only descriptor of its own: unlike a
+    // lock file, it cannot be deleted or replaced while it holds the journal.
+    do {
+      fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+  }
   if (fd < 0) return Fail("open");
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -204,6 +211,8 @@ SysResult TryLockFile(LockFile* lock, bool* busy) {
 }
 
 void WriteLockPid(LockFile* lock, uint64_t pid) {
+  struct stat st;
+  if (fstat(lock->fd, &st) != 0 || !S_ISREG(st.st_mode)) return;  // a locked directory holds no pid
   std::string text = std::to_string(pid) + "\n";
   if (ftruncate(lock->fd, 0) != 0) return;
   size_t done = 0;
@@ -218,7 +227,8 @@ void WriteLockPid(LockFile* lock, uint64_t pid) {
 void CloseLockFile(LockFile* lock, bool clear) {
   if (lock->fd < 0) return;
   // Still holding the lock while clearing, so no new holder's pid is erased.
-  if (clear && ftruncate(lock->fd, 0) != 0) {
+  struct stat st;
+  if (clear && fstat(lock->fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(lock->fd, 0) != 0) {
     // Informational content only; closing (which releases the lock) matters.
   }
   close(lock->fd);  // no EINTR retry: the descriptor is gone either way

@@ -98,10 +98,12 @@ SysResult SyncDirectory(const std::string&) {
 SysResult OpenLockFile(const std::string& path, LockFile* out) {
   std::wstring w = Widen(path);
   if (w.empty()) return SysResult{UV_EINVAL, "open"};
-  // Share everything so readers can look at the pid; the default security
-  // attributes make the handle non-inheritable (children never keep the lock).
+  // Readers may look at the pid, but no FILE_SHARE_DELETE: while the lock is
+  // held the file cannot be deleted, renamed or replaced, so nobody can "clear a
+  // stale lock" under a live writer. The default security attributes make the
+  // handle non-inheritable (children never keep the lock).
   HANDLE h = CreateFileW(w.c_str(), GENERIC_READ | GENERIC_WRITE,
-                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
                          OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
   if (h == INVALID_HANDLE_VALUE) return Fail("open");
   BY_HANDLE_FILE_INFORMATION info;

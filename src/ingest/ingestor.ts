@@ -445,6 +445,15 @@ export class Ingestor {
       if (keepFrom < 0) return null;
       target = Math.min(target, bases[keepFrom]!);
     }
+    // A journal's cleanup takes only record boundaries; a segment base is one, and
+    // cleanup removes nothing more for `target` than for the base at or below it.
+    if (opts.retainBytes > 0 && this.source.segmentBases) {
+      const bases = this.source.segmentBases();
+      let i = bases.length - 1;
+      while (i >= 0 && bases[i]! > target) i--;
+      if (i < 0) return null;
+      target = bases[i]!;
+    }
     return target > this.source.firstOffset ? target : null;
   }
 

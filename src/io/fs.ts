@@ -5,6 +5,7 @@
  * over only when that pid is no longer alive (see docs/durability.md).
  */
 import * as fs from 'node:fs';
+import { dirname, join } from 'node:path';
 import { encodeWatermarkBytes } from './watermark-bytes.js';
 import type { JournalIO, WatermarkWrite } from './types.js';
 
@@ -57,6 +58,8 @@ const datasync = (fd: number) =>
 
 export function createFsIO(): JournalIO {
   const locks = new Map<number, string>();
+  /** Directory of each file opened for writing: a write there first checks that directory's locks. */
+  const writable = new Map<number, string>();
   return {
     name: 'fs',
     mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
@@ -65,9 +68,14 @@ export function createFsIO(): JournalIO {
     open(path, mode) {
       const flags = FLAGS[mode];
       if (flags === undefined) throw Object.assign(new TypeError(`open: unknown mode ${JSON.stringify(mode)}`), { code: 'ERR_INVALID_ARG_VALUE' });
-      return fs.openSync(path, flags, 0o644);
+      const fd = fs.openSync(path, flags, 0o644);
+      if (mode !== 'r') writable.set(fd, dirname(path));
+      return fd;
     },
-    close: (fd) => fs.closeSync(fd),
+    close(fd) {
+      writable.delete(fd);
+      fs.closeSync(fd);
+    },
     size: (fd) => fs.fstatSync(fd).size,
     pread(fd, buf, position) {
       let got = 0;
@@ -79,6 +87,7 @@ export function createFsIO(): JournalIO {
       return got;
     },
     async writev(fd, buffers, position, sync, watermark?: WatermarkWrite) {
+      checkLocksKept(locks, writable.get(fd));
       const n = await writevAll(fd, buffers, position);
       if (sync) await datasync(fd);
       if (watermark) await writevAll(watermark.fd, [encodeWatermarkBytes(watermark.value)], 0);
@@ -115,13 +124,44 @@ export function createFsIO(): JournalIO {
       }
       throw Object.assign(new Error(`${path}: could not take the lock`), { code: 'ELOCKED' });
     },
+    lockDir(dir) {
+      // No flock without the addon: a second pid file, so that deleting LOCK.pid alone
+      // (clearing a "stale" lock) does not let a second writer in.
+      return this.lock(join(dir, WRITER_LOCK));
+    },
     unlock(handle) {
       const p = locks.get(handle);
+      // Removed only while it is still ours: a file someone put in its place is not.
+      const ours = p !== undefined && sameFile(handle, p);
       fs.closeSync(handle);
       locks.delete(handle);
-      if (p) fs.rmSync(p, { force: true });
+      if (p && ours) fs.rmSync(p, { force: true });
     },
   };
+}
+
+/** Hidden second pid file of the fs lock (lockDir); `.pid` is appended. */
+const WRITER_LOCK = '.writer';
+
+function sameFile(fd: number, path: string): boolean {
+  try {
+    const a = fs.fstatSync(fd);
+    const b = fs.statSync(path);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A pid file deleted (or replaced) under its holder lets another writer in; the holder
+ * finds out here, before its next write, and fails instead of writing beside it.
+ */
+function checkLocksKept(locks: Map<number, string>, dir: string | undefined): void {
+  if (dir === undefined) return;
+  for (const [fd, path] of locks) {
+    if (dirname(path) === dir && !sameFile(fd, path)) throw Object.assign(new Error(`${path} was deleted or replaced while this writer held it: another writer may have the journal`), { code: 'ELOCKED' });
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -104,6 +104,18 @@ export function createNativeIO(binding: NativeIoBinding, options: NativeIOOption
         throw withCode(err);
       }
     },
+    // flock on a read-only descriptor of the directory (native/io/sys_posix.cc). Windows
+    // cannot lock a directory; there the LOCK file is opened without FILE_SHARE_DELETE,
+    // so it cannot be deleted or replaced while held.
+    ...(process.platform === 'win32' ? { lockDir: undefined } : {
+      lockDir(dir: string): number {
+        try {
+          return binding.lock(dir);
+        } catch (err) {
+          throw withCode(err);
+        }
+      },
+    }),
     unlock(handle: number): void {
       try {
         binding.unlock(handle);

@@ -58,6 +58,12 @@ export interface JournalIO {
    * by this process or another, throws an Error with code 'ELOCKED'.
    */
   lock(path: string): number;
+  /**
+   * Optional: the same exclusive lock on the directory `dir` itself (released by
+   * unlock()), which, unlike a lock file, cannot be deleted or replaced under its
+   * holder. ELOCKED when held, by this process or another.
+   */
+  lockDir?(dir: string): number;
   unlock(handle: number): void;
 
   /** Frees what the IO holds for its owner (the native writer thread); Journal.close() calls it. */

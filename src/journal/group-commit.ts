@@ -68,6 +68,8 @@ export interface GroupCommitOptions {
   maxBatchBytes: number;
   /** Extra wait before a batch goes out, to gather more appends (default 0). */
   maxDelayMicros: number;
+  /** The watermark file is fsynced at most this often, this long after it changed (0: only at open and close). */
+  watermarkSyncMs: number;
 }
 
 export class GroupCommit {
@@ -319,7 +321,53 @@ export class GroupCommit {
     if (end > this.durableOffset) {
       this.durableOffset = end;
       this.onDurable(end);
+      this.#watermarkChanged();
     }
+  }
+
+  /**
+   * The watermark is rewritten after every sync but not synced itself (that would
+   * double the syncs). Left unsynced, a power loss could leave it far behind the
+   * data, and recovery would take damage above it for a torn tail. So it is fsynced
+   * in the background at most every watermarkSyncMs, that long after it changed:
+   * on disk it trails the durable end by at most about that much time.
+   */
+  #wmTimer: NodeJS.Timeout | null = null;
+  #wmDirty = false;
+  #wmLastSync = performance.now();
+  #wmSyncing: Promise<void> | null = null;
+
+  #watermarkChanged(): void {
+    this.#wmDirty = true;
+    const every = this.options.watermarkSyncMs;
+    if (every <= 0 || this.#wmTimer || this.#wmSyncing) return;
+    const wait = Math.max(0, this.#wmLastSync + every - performance.now());
+    this.#wmTimer = setTimeout(() => {
+      this.#wmTimer = null;
+      void this.syncWatermark();
+    }, wait);
+    this.#wmTimer.unref();
+  }
+
+  /** Fsyncs the watermark file if it changed since its last sync (also at close). An error fail-stops. */
+  syncWatermark(): Promise<void> {
+    if (this.#wmSyncing) return this.#wmSyncing.then(() => this.syncWatermark());
+    if (this.#wmTimer) clearTimeout(this.#wmTimer);
+    this.#wmTimer = null;
+    if (!this.#wmDirty || this.failed) return Promise.resolve();
+    this.#wmDirty = false;
+    this.#wmLastSync = performance.now();
+    this.#wmSyncing = this.io.fsync(this.wmFd).then(
+      () => {
+        this.#wmSyncing = null;
+        if (this.#wmDirty && !this.closed) this.#watermarkChanged();
+      },
+      (err: unknown) => {
+        this.#wmSyncing = null;
+        this.failStop(err);
+      },
+    );
+    return this.#wmSyncing;
   }
 
   /** Fail-stop (rule 8): nothing is retried; this batch, the queue and later calls all reject. */

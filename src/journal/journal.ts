@@ -2,19 +2,18 @@
  * Journal: the writer. One per directory (OS lock). Appends go through group
  * commit; reads verify every record; open runs recovery on the tail.
  */
-import { join } from 'node:path';
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
 import { asyncDispose } from '../async-dispose.js';
-import { ClosedError, LockedError, StemeError } from '../errors.js';
-import { LOCK_FILE } from './format.js';
+import { ClosedError, StemeError } from '../errors.js';
+import { lockJournal, unlockJournal } from './lock.js';
 import { GroupCommit, type AppendResult, type Durability } from './group-commit.js';
 import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { makeTailDurable, recoverSegments, type RecoveryReport } from './recovery/index.js';
-import { SegmentManager } from './segments.js';
+import { SegmentManager, type CleanupResult } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
@@ -46,7 +45,7 @@ export class Journal {
     /** @internal */ readonly reader: RecordReader,
     /** @internal */ readonly commit: GroupCommit,
     readonly recovery: RecoveryReport,
-    /** @internal */ readonly lockHandle: number,
+    /** @internal */ readonly lockHandles: number[],
     /** @internal */ readonly wmFd: number,
     /** @internal */ readonly durableWaiters: Waiters,
   ) {}
@@ -57,15 +56,9 @@ export class Journal {
     await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
-    io.mkdirp(dir);
-    let lock: number;
-    try {
-      lock = io.lock(join(dir, LOCK_FILE));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ELOCKED') throw new LockedError(dir, err);
-      throw err;
-    }
-    const segments = new SegmentManager(io, dir, true);
+    makeJournalDir(io, dir);
+    const lock = lockJournal(io, dir);
+    const segments = new SegmentManager(io, dir, true, opts.maxOpenSegments);
     let wmFd = -1;
     let wmCreated = false;
     try {
@@ -108,7 +101,7 @@ export class Journal {
           // best effort: an empty watermark file reads as "no watermark"
         }
       }
-      io.unlock(lock);
+      unlockJournal(io, lock);
       io.release?.();
       throw err;
     }
@@ -127,7 +120,7 @@ export class Journal {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commit.submitOne(payload);
+    return this.commit.submitOne(payload.byteLength < COPY_BELOW_BYTES ? copyOf(payload) : payload);
   }
 
   /** Appends records in order, as one unit of group commit. */
@@ -141,7 +134,7 @@ export class Journal {
       if (!(p instanceof Uint8Array) || p.byteLength === 0 || p.byteLength > max) this.#checkPayload(p, `payloads[${i}]`);
     }
     if (payloads.length === 0) return [];
-    return this.commit.submit(payloads.slice());
+    return this.commit.submit(copySmall(payloads));
   }
 
   /** The record at `offset`, verified; null at or past the end. */
@@ -192,12 +185,17 @@ export class Journal {
   }
   readonly #closeController = new AbortController();
 
-  /** Deletes segments lying wholly below `cursor` (a consumer's position); returns the removed files. */
-  async cleanup(cursor: number): Promise<string[]> {
+  /**
+   * Deletes segments lying wholly below `cursor` (a consumer's position: a record
+   * boundary at or below nextOffset, else RangeError); returns the removed files,
+   * with `kept` listing segments below the cursor it had to keep, and why.
+   */
+  async cleanup(cursor: number): Promise<CleanupResult> {
     this.#checkOpen();
     checkNonNegativeInteger(cursor, 'cursor');
     if (this.commit.failed) throw this.commit.failed;
-    const run = this.segments.cleanup(Math.min(cursor, this.commit.durableOffset)).catch((err: unknown) => {
+    this.#checkCursor(cursor);
+    const run = this.segments.cleanup(Math.min(cursor, this.commit.durableOffset), cursor).catch((err: unknown) => {
       // A failed unlink or directory fsync is an I/O error like any other: fail-stop (rule 8).
       throw this.commit.failStop(err);
     });
@@ -208,7 +206,28 @@ export class Journal {
       this.#cleanups.delete(run);
     }
   }
-  readonly #cleanups = new Set<Promise<string[]>>();
+
+  /**
+   * A cleanup cursor past the end, or inside a record, is a caller's bug that would
+   * delete what no consumer has read: refused. Offsets below the first segment or in
+   * records still being written cannot be checked and are taken as they are.
+   */
+  #checkCursor(cursor: number): void {
+    const next = this.commit.nextOffset;
+    if (cursor > next) throw argRangeError(`cursor ${cursor} is beyond the end of the journal (nextOffset ${next})`);
+    if (cursor <= this.firstOffset || cursor >= this.commit.writtenOffset) return;
+    try {
+      this.reader.read(cursor, this.commit.writtenOffset);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const gap = this.segments.resolve(cursor)?.gaps.find((g) => g.from < cursor && cursor < g.to);
+      if (code === 'NOT_RECORD_START' || (code === 'OFFSET_SKIPPED' && gap)) {
+        throw argRangeError(`cursor ${cursor} is not a record boundary: ${(err as Error).message}`, 'ERR_INVALID_ARG_VALUE');
+      }
+      // Damage at the cursor says nothing against it being a boundary; cleanup goes on.
+    }
+  }
+  readonly #cleanups = new Set<Promise<CleanupResult>>();
 
   /** Makes everything appended so far durable (needed only with durability 'none'). */
   async sync(): Promise<void> {
@@ -268,6 +287,7 @@ export class Journal {
       await this.commit.drain();
       if (!this.commit.failed && this.commit.writtenOffset > this.commit.durableOffset) await this.commit.sync();
       if (!this.commit.failed) await this.commit.trimActive(); // a closed journal keeps no preallocated zeros
+      await this.commit.syncWatermark(); // a closed journal's watermark is on disk
     } catch (err) {
       error = err;
     } finally {
@@ -275,7 +295,7 @@ export class Journal {
       this.#closeController.abort();
       this.segments.closeAll();
       this.io.close(this.wmFd);
-      this.io.unlock(this.lockHandle);
+      unlockJournal(this.io, this.lockHandles);
       this.io.release?.();
     }
     if (error) throw error;
@@ -291,6 +311,56 @@ export class Journal {
     if (payload.byteLength > this.options.maxRecordBytes) {
       throw Object.assign(new RangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`), { code: 'RECORD_TOO_LARGE' });
     }
+  }
+}
+
+/**
+ * Payloads below this size are copied when append()/appendBatch() is called, so a
+ * caller may reuse its buffer at once (the frames are built only when the batch goes
+ * out). Larger ones are not copied (that would cost a second pass over the bytes):
+ * like fs.write's buffer, they must not change until the promise settles.
+ */
+export const COPY_BELOW_BYTES = 64 * 1024;
+
+/** A copy in an unzeroed allocation (small ones come from Node's shared pool). */
+function copyOf(payload: Uint8Array): Uint8Array {
+  const copy = Buffer.allocUnsafe(payload.byteLength);
+  copy.set(payload);
+  return copy;
+}
+
+/** The payloads with every one below COPY_BELOW_BYTES copied into one fresh allocation. */
+function copySmall(payloads: readonly Uint8Array[]): Uint8Array[] {
+  let small = 0;
+  for (const p of payloads) if (p.byteLength < COPY_BELOW_BYTES) small += p.byteLength;
+  // Not zero-filled: every byte is set below.
+  const copy = Buffer.allocUnsafe(small);
+  const out: Uint8Array[] = new Array(payloads.length);
+  let at = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    const p = payloads[i]!;
+    if (p.byteLength >= COPY_BELOW_BYTES) {
+      out[i] = p;
+      continue;
+    }
+    copy.set(p, at);
+    out[i] = copy.subarray(at, at + p.byteLength);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Creates `dir` if missing. A path that exists but is not a directory is a typed
+ * error (NOT_A_DIRECTORY), not the raw EEXIST/ENOTDIR of mkdir.
+ */
+function makeJournalDir(io: JournalIO, dir: string): void {
+  try {
+    io.mkdirp(dir);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} exists but is not a directory`, { cause: err });
+    throw err;
   }
 }
 

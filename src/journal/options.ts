@@ -3,6 +3,7 @@ import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES, MAX_RECORD_LIMIT } from './format.js';
 import type { Durability } from './group-commit.js';
+import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/index.js';
 
 export interface JournalOptions {
@@ -22,6 +23,10 @@ export interface JournalOptions {
   maxBatchBytes?: number;
   /** Wait this long before a batch goes out, to gather more appends (default 0). */
   maxDelayMicros?: number;
+  /** Sync the durable-watermark file at most this often, this long after it changed; 0: only at open and close (default 1000). */
+  watermarkSyncMs?: number;
+  /** At most this many segment files are kept open; others are reopened when read (default 64). */
+  maxOpenSegments?: number;
   /** The disk interface (default: the addon's, or node:fs without it). Tests plug in a simulated disk. */
   io?: JournalIO;
 }
@@ -35,6 +40,8 @@ export interface ResolvedOptions {
   syncIntervalMs: number;
   maxBatchBytes: number;
   maxDelayMicros: number;
+  maxOpenSegments: number;
+  watermarkSyncMs: number;
 }
 
 function intOption(o: Record<string, unknown>, name: string, dflt: number, min: number, max: number): number {
@@ -55,6 +62,7 @@ function enumOption<T extends string>(o: Record<string, unknown>, name: string, 
 /** Every key JournalOptions has: anything else is a misspelling (TypeError, ERR_INVALID_ARG_VALUE). */
 const JOURNAL_OPTION_KEYS = keysOf<JournalOptions>({
   segmentBytes: true, maxRecordBytes: true, durability: true, recovery: true, verifyAll: true, syncIntervalMs: true, maxBatchBytes: true, maxDelayMicros: true, io: true,
+  watermarkSyncMs: true, maxOpenSegments: true,
 });
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -70,5 +78,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     syncIntervalMs: intOption(o, 'syncIntervalMs', 1000, 0, 2 ** 31 - 1),
     maxBatchBytes: intOption(o, 'maxBatchBytes', 8 << 20, 1, Number.MAX_SAFE_INTEGER),
     maxDelayMicros: intOption(o, 'maxDelayMicros', 0, 0, 10_000_000),
+    watermarkSyncMs: intOption(o, 'watermarkSyncMs', 1000, 0, 2 ** 31 - 1),
+    maxOpenSegments: intOption(o, 'maxOpenSegments', DEFAULT_MAX_OPEN_SEGMENTS, 2, 1 << 20),
   };
 }

@@ -29,6 +29,15 @@ export const STATUS_REASON: Record<number, CorruptionReason> = {
   [FrameStatus.Zeros]: 'zeros',
 };
 
+/** The segment an iterator holds pinned, if any. */
+interface Pin {
+  seg: Segment | null;
+}
+const abandonedPins = new FinalizationRegistry<Pin>((pin) => {
+  if (pin.seg) pin.seg.pins--;
+  pin.seg = null;
+});
+
 const BLOCK_BYTES = 1 << 20;
 const FIRST_READ = 4096;
 
@@ -66,7 +75,15 @@ export class RecordReader {
    * reading no further than `end` (the visible end). Segments being read are
    * pinned so cleanup in this process leaves them alone.
    */
-  async *iterate(from: number, to: number, end: number): AsyncGenerator<JournalRecord> {
+  iterate(from: number, to: number, end: number): AsyncGenerator<JournalRecord> {
+    const pin: Pin = { seg: null };
+    const gen = this.#iterate(from, to, end, pin);
+    // An iterator dropped mid-way never runs its finally: its pin goes when it is collected.
+    abandonedPins.register(gen, pin);
+    return gen;
+  }
+
+  async *#iterate(from: number, to: number, end: number, pin: Pin): AsyncGenerator<JournalRecord> {
     let pos = from;
     while (pos < to && pos < end) {
       const seg = this.segmentFor(pos);
@@ -79,6 +96,7 @@ export class RecordReader {
       const segEnd = Math.min(seg.end, end, nextGapStart(seg, pos));
       if (pos >= seg.end) throw new CorruptionError(seg.name, filePos(seg, pos), 'segment gap', `no segment holds offset ${pos}`);
       seg.pins++;
+      pin.seg = seg;
       try {
         while (pos < segEnd && pos < to) {
           const blockLen = Math.min(BLOCK_BYTES, segEnd - pos);
@@ -110,6 +128,7 @@ export class RecordReader {
           }
         }
       } finally {
+        pin.seg = null;
         seg.pins--;
       }
     }

@@ -8,11 +8,12 @@ import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../hash/validate.js';
 import { asyncDispose } from '../async-dispose.js';
-import { ClosedError } from '../errors.js';
+import { ClosedError, StemeError } from '../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from './format.js';
 import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
 import { RecordReader, type JournalRecord } from './read.js';
 import { SegmentManager } from './segments.js';
+import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 import { hashBackend } from '../hash/index.js';
 
@@ -20,10 +21,12 @@ export interface ReaderOptions {
   maxRecordBytes?: number;
   /** Poll interval when fs.watch gives no event (default 50 ms). */
   pollMs?: number;
+  /** At most this many segment files are kept open (default 64). */
+  maxOpenSegments?: number;
   io?: JournalIO;
 }
 
-const READER_OPTION_KEYS = keysOf<ReaderOptions>({ maxRecordBytes: true, pollMs: true, io: true });
+const READER_OPTION_KEYS = keysOf<ReaderOptions>({ maxRecordBytes: true, pollMs: true, io: true, maxOpenSegments: true });
 
 export class JournalReader {
   #closed = false;
@@ -43,26 +46,45 @@ export class JournalReader {
     readonly pollMs: number,
   ) {}
 
+  /**
+   * Opens a reader. A directory where no writer has run yet (no watermark file) is
+   * refused at once with code NO_JOURNAL, not waited for: open it once the writer has.
+   */
   static async open(dir: string, options: ReaderOptions = {}): Promise<JournalReader> {
     if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
     await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
-    checkOptions(options, READER_OPTION_KEYS);
-    const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    const o = checkOptions(options, READER_OPTION_KEYS);
+    const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (typeof maxRecordBytes !== 'number') throw argTypeError(`options.maxRecordBytes must be a number, got ${describe(maxRecordBytes)}`);
     if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) {
       throw argRangeError(`options.maxRecordBytes must be an integer in [0, ${MAX_RECORD_LIMIT}], got ${maxRecordBytes}`);
     }
-    if (options.pollMs !== undefined) checkNonNegativeInteger(options.pollMs, 'options.pollMs');
-    const io = options.io ?? defaultIO();
-    const wmFd = io.open(watermarkPath(dir), 'r');
-    const segments = new SegmentManager(io, dir, false);
+    const pollMs = o.pollMs ?? 50;
+    if (typeof pollMs !== 'number') throw argTypeError(`options.pollMs must be a number, got ${describe(pollMs)}`);
+    if (!Number.isInteger(pollMs) || pollMs < 1 || pollMs > 2 ** 31 - 1) throw argRangeError(`options.pollMs must be an integer in [1, 2^31-1], got ${pollMs}`);
+    const maxOpen = o.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS;
+    if (typeof maxOpen !== 'number') throw argTypeError(`options.maxOpenSegments must be a number, got ${describe(maxOpen)}`);
+    if (!Number.isInteger(maxOpen) || maxOpen < 2 || maxOpen > 1 << 20) throw argRangeError(`options.maxOpenSegments must be an integer in [2, 2^20], got ${maxOpen}`);
+    const io = (o.io as JournalIO | undefined) ?? defaultIO();
+    let wmFd: number;
+    try {
+      wmFd = io.open(watermarkPath(dir), 'r');
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ENOENT') throw new StemeError('NO_JOURNAL', `${dir} holds no journal yet (no writer has opened it)`, { cause: err });
+      if (code === 'ENOTDIR') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} is not a directory`, { cause: err });
+      throw err;
+    }
+    const segments = new SegmentManager(io, dir, false, maxOpen);
     try {
       segments.refresh();
     } catch (err) {
+      // Whatever refresh opened before the segment that failed goes too.
+      segments.closeAll();
       io.close(wmFd);
       throw err;
     }
-    return new JournalReader(dir, io, segments, new RecordReader(io, segments, maxRecordBytes), wmFd, options.pollMs ?? 50);
+    return new JournalReader(dir, io, segments, new RecordReader(io, segments, maxRecordBytes), wmFd, pollMs);
   }
 
   /** The writer's published durable end (0 if not yet readable). */

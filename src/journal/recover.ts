@@ -3,12 +3,11 @@
  * call (and the CLI's `recover`). Without dryRun it takes the writer lock,
  * since it may truncate; with dryRun it changes nothing on disk.
  */
-import { join } from 'node:path';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { LockedError } from '../errors.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE } from './format.js';
+import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from './format.js';
+import { lockJournal, unlockJournal } from './lock.js';
 import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
@@ -31,21 +30,24 @@ const RECOVER_OPTION_KEYS = keysOf<RecoverOptions>({ policy: true, dryRun: true,
 export async function recover(dir: string, options: RecoverOptions = {}): Promise<RecoveryReport> {
   if (typeof dir !== 'string' || dir.length === 0) throw argTypeError(`dir must be a non-empty string, got ${describe(dir)}`);
   await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
-  checkOptions(options, RECOVER_OPTION_KEYS);
-  const policy = options.policy ?? 'tolerate-tail';
-  if (!RECOVERY_POLICIES.includes(policy)) throw argRangeError(`policy must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`, 'ERR_INVALID_ARG_VALUE');
-  const dryRun = options.dryRun ?? false;
-  const io = options.io ?? defaultIO();
-  if (!io.exists(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });
-  let lock = -1;
-  if (!dryRun) {
-    try {
-      lock = io.lock(join(dir, LOCK_FILE));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ELOCKED') throw new LockedError(dir, err);
-      throw err;
-    }
+  const o = checkOptions(options, RECOVER_OPTION_KEYS);
+  const policy = o.policy ?? 'tolerate-tail';
+  if (!RECOVERY_POLICIES.includes(policy as RecoveryPolicy)) {
+    throw argRangeError(`options.policy must be one of ${RECOVERY_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`, 'ERR_INVALID_ARG_VALUE');
   }
+  const dryRun = booleanOption(o, 'dryRun');
+  const verifyAll = booleanOption(o, 'verifyAll');
+  const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (typeof maxRecordBytes !== 'number') throw argTypeError(`options.maxRecordBytes must be a number, got ${describe(maxRecordBytes)}`);
+  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 0 || maxRecordBytes > MAX_RECORD_LIMIT) {
+    throw argRangeError(`options.maxRecordBytes must be an integer in [0, ${MAX_RECORD_LIMIT}], got ${maxRecordBytes}`);
+  }
+  const onProgress = o.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw argTypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
+  if (o.io !== undefined && (typeof o.io !== 'object' || o.io === null)) throw argTypeError(`options.io must be a JournalIO object, got ${describe(o.io)}`);
+  const io = (o.io as JournalIO | undefined) ?? defaultIO();
+  if (!io.exists(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });
+  const lock = dryRun ? [] : lockJournal(io, dir);
   const segments = new SegmentManager(io, dir, !dryRun);
   let wmFd = -1;
   try {
@@ -58,9 +60,9 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
       if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
     };
     const report = await recoverSegments(io, segments, {
-      policy, dryRun, verifyAll: options.verifyAll ?? false, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, watermark,
+      policy: policy as RecoveryPolicy, dryRun, verifyAll, maxRecordBytes, watermark,
       lowerWatermark: publish,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(onProgress ? { onProgress: onProgress as (bytesScanned: number) => void } : {}),
     });
     if (!dryRun && segments.last) {
       // As at open: what is above the old watermark is made durable before it is published.
@@ -71,6 +73,12 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
   } finally {
     segments.closeAll();
     if (wmFd >= 0) io.close(wmFd);
-    if (lock >= 0) io.unlock(lock);
+    unlockJournal(io, lock);
   }
+}
+
+function booleanOption(o: Record<string, unknown>, name: string): boolean {
+  const v = o[name] ?? false;
+  if (typeof v !== 'boolean') throw argTypeError(`options.${name} must be a boolean, got ${describe(v)}`);
+  return v;
 }

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
+import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentFiles } from './segment-files.js';
 import { CorruptionError, SegmentFormatError } from '../errors.js';
 import {
   SEGMENT_HEADER,
@@ -22,27 +23,51 @@ export interface Gap {
   to: number;
 }
 
-export interface Segment {
-  readonly base: number;
-  readonly name: string;
-  readonly path: string;
-  /** Global offset just past the last byte of record data. */
-  end: number;
-  fd: number;
+/** One segment file. Its descriptor is opened on demand from a bounded set (SegmentFiles). */
+export class Segment {
   /** Regions recovery skipped ('salvage'): reads there fail with OFFSET_SKIPPED. */
-  gaps: Gap[];
-  /** Live in-process iterators reading this segment: cleanup leaves it alone. */
-  pins: number;
+  gaps: Gap[] = [];
+  /** Live in-process iterators reading this segment: cleanup leaves it alone, its file stays open. */
+  pins = 0;
+
+  constructor(
+    readonly base: number,
+    readonly name: string,
+    readonly path: string,
+    /** Global offset just past the last byte of record data. */
+    public end: number,
+    readonly files: SegmentFiles<Segment>,
+  ) {}
+
+  /** The open file, reopened if it was closed to stay under the limit of open segment files. */
+  get fd(): number {
+    return this.files.fdOf(this);
+  }
 }
+
+/** A segment below the cleanup cursor that cleanup kept. */
+export interface KeptSegment {
+  segment: string;
+  reason: 'being read by an iterator' | 'after a segment being read' | 'active segment' | 'not yet durable';
+}
+
+/** The removed file names, plus what was kept below the cursor and why. */
+export type CleanupResult = string[] & { kept: KeptSegment[] };
 
 export class SegmentManager {
   readonly segments: Segment[] = [];
+
+  readonly files: SegmentFiles<Segment>;
 
   constructor(
     readonly io: JournalIO,
     readonly dir: string,
     readonly writable: boolean,
-  ) {}
+    maxOpenSegments = DEFAULT_MAX_OPEN_SEGMENTS,
+  ) {
+    // Only the active (last) segment of a writer is written; only it must stay open.
+    this.files = new SegmentFiles<Segment>(io, maxOpenSegments, (seg) => (this.writable && seg === this.last ? 'rw' : 'r'), (seg) => seg === this.last);
+  }
 
   get first(): Segment | undefined {
     return this.segments[0];
@@ -75,8 +100,9 @@ export class SegmentManager {
         const base = parseSegmentName(name);
         if (base === null) throw new SegmentFormatError(name, 'file name is not a 20-digit base offset');
         const path = join(this.dir, name);
+        const seg = new Segment(base, name, path, base, this.files);
         const fd = this.io.open(path, this.writable && i === names.length - 1 ? 'rw' : 'r');
-        const seg: Segment = { base, name, path, end: base, fd, gaps: [], pins: 0 };
+        this.files.adopt(seg, fd);
         found.push(seg);
         const header = new Uint8Array(SEGMENT_HEADER);
         const n = this.io.pread(fd, header, 0);
@@ -93,7 +119,7 @@ export class SegmentManager {
         }
       }
     } catch (err) {
-      for (const s of found) this.io.close(s.fd);
+      for (const s of found) this.files.close(s);
       throw err;
     }
     this.segments.push(...found);
@@ -105,7 +131,7 @@ export class SegmentManager {
     for (let i = this.segments.length - 1; i >= 0; i--) {
       const s = this.segments[i]!;
       if (!names.has(s.name) && s.pins === 0) {
-        this.io.close(s.fd);
+        this.files.close(s);
         this.segments.splice(i, 1);
       }
     }
@@ -130,7 +156,9 @@ export class SegmentManager {
         if (n < SEGMENT_HEADER) continue; // being created by the writer right now
         throw err;
       }
-      this.segments.push({ base, name, path, end: base, fd, gaps: [], pins: 0 });
+      const seg = new Segment(base, name, path, base, this.files);
+      this.segments.push(seg);
+      this.files.adopt(seg, fd);
     }
     this.segments.sort((a, b) => a.base - b.base);
     for (let i = 0; i < this.segments.length; i++) {
@@ -183,8 +211,9 @@ export class SegmentManager {
       this.io.close(fd);
       throw err;
     }
-    const seg: Segment = { base, name, path, end: base, fd, gaps: [], pins: 0 };
+    const seg = new Segment(base, name, path, base, this.files);
     this.segments.push(seg);
+    this.files.adopt(seg, fd);
     return seg;
   }
 
@@ -194,28 +223,40 @@ export class SegmentManager {
    * is reading (and nothing after such a one, so no gap appears). Unlinks, then
    * syncs the directory. Returns the removed file names.
    */
-  async cleanup(cursor: number): Promise<string[]> {
-    const removed: string[] = [];
+  async cleanup(cursor: number, requested = cursor): Promise<CleanupResult> {
+    const removed = Object.assign([] as string[], { kept: [] as KeptSegment[] });
     while (this.segments.length > 1) {
       const s = this.segments[0]!;
       if (s.end > cursor || s.pins > 0) break;
       this.io.unlink(s.path);
-      this.io.close(s.fd);
+      this.files.close(s);
       this.segments.shift();
       removed.push(s.name);
+    }
+    // What a caller expected to go but stays, and why: never silent.
+    let blocked = false;
+    for (const s of this.segments) {
+      if (s.end > requested) break;
+      if (s === this.last) removed.kept.push({ segment: s.name, reason: 'active segment' });
+      else if (s.pins > 0) {
+        blocked = true;
+        removed.kept.push({ segment: s.name, reason: 'being read by an iterator' });
+      } else if (blocked) removed.kept.push({ segment: s.name, reason: 'after a segment being read' });
+      else if (s.end > cursor) removed.kept.push({ segment: s.name, reason: 'not yet durable' });
     }
     if (removed.length > 0) await this.io.fsyncDir(this.dir);
     return removed;
   }
 
+  /** Closes `seg`'s file (if open) and reopens it read-write: it becomes the active segment. */
+  reopenWritable(seg: Segment): void {
+    this.files.close(seg);
+    this.files.adopt(seg, this.io.open(seg.path, 'rw'));
+  }
+
   closeAll(): void {
-    for (const s of this.segments.splice(0)) {
-      try {
-        this.io.close(s.fd);
-      } catch {
-        // already closed by a failed operation; nothing left to release
-      }
-    }
+    this.segments.splice(0);
+    this.files.closeAll();
   }
 }
 

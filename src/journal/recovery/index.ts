@@ -218,10 +218,10 @@ async function cutTail(io: JournalIO, mgr: SegmentManager, seg: Segment, at: num
   }
   const cut = new Uint8Array(bytes);
   io.pread(seg.fd, cut, SEGMENT_HEADER + at - seg.base);
-  const brokenName = `${seg.name}.broken-${at}`;
-  const bfd = io.open(join(mgr.dir, brokenName), 'create');
+  // A name of its own, never an earlier copy's: the same offset can be cut again
+  // (after a second crash there), and a kept copy must never be overwritten.
+  const { name: brokenName, fd: bfd } = createUnique(io, mgr.dir, `${seg.name}.broken-${at}`);
   try {
-    io.truncate(bfd, 0);
     await io.writev(bfd, [cut], 0, true);
   } finally {
     io.close(bfd);
@@ -244,18 +244,37 @@ async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts
     dropped += salvageWalk(io, s, s.base, s.end, opts.maxRecordBytes).records;
     report.bytesTruncated += s.end - s.base;
     if (!opts.dryRun) {
-      io.close(s.fd);
-      io.rename(s.path, `${s.path}.broken`);
-      report.brokenFiles.push(`${s.name}.broken`);
+      mgr.files.close(s);
+      const aside = unusedName(io, mgr.dir, `${s.name}.broken`);
+      io.rename(s.path, join(mgr.dir, aside));
+      report.brokenFiles.push(aside);
     }
   }
   if (!opts.dryRun && later.length > 0) {
     mgr.segments.splice(i + 1);
     await io.fsyncDir(mgr.dir);
     // The kept segment becomes the active one: it must be writable.
-    const tail = mgr.segments[i]!;
-    io.close(tail.fd);
-    tail.fd = io.open(tail.path, 'rw');
+    mgr.reopenWritable(mgr.segments[i]!);
   }
   return dropped;
+}
+
+/** `name`, or `name-2`, `name-3`, ...: the first that does not exist in `dir` (the writer lock keeps others out). */
+function unusedName(io: JournalIO, dir: string, name: string): string {
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? name : `${name}-${n}`;
+    if (!io.exists(join(dir, candidate))) return candidate;
+  }
+}
+
+/** Creates a new file named unusedName(dir, name), with O_EXCL so nothing existing is ever reused. */
+function createUnique(io: JournalIO, dir: string, name: string): { name: string; fd: number } {
+  for (;;) {
+    const candidate = unusedName(io, dir, name);
+    try {
+      return { name: candidate, fd: io.open(join(dir, candidate), 'create-new') };
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
+    }
+  }
 }
