@@ -68,7 +68,7 @@ test('each BLAKE3 SIMD path equals the portable path (paths this CPU lacks are s
       o += p.length;
     }
     const hashes = new Uint8Array(batch.length * 32);
-    native.frameBatch(data, lengths, hashes, new Uint32Array(batch.length));
+    native.frameBatch(data, lengths, hashes, new Uint32Array(batch.length), null);
     batch.forEach((_, i) => assert.is(hex(hashes.subarray(i * 32, i * 32 + 32)), batchExpect[i], `${path} batch ${i}`));
   }
   b.blake3SetImpl('auto');
@@ -84,13 +84,29 @@ test('frame batch, seal and verify agree between backends', () => {
     data.set(p, o);
     o += p.length;
   }
-  const outs = [native, wasm].map((be) => {
-    const hashes = new Uint8Array(payloads.length * 32);
-    const crcs = new Uint32Array(payloads.length);
-    be.frameBatch(data, lengths, hashes, crcs);
-    return [hex(hashes), Array.from(crcs)];
-  });
-  assert.equal(outs[0], outs[1]);
+  // v2 (unbound) and v3 (bound to offsets, including ones above 2^32).
+  for (const offset of [null, 0, 40, 2 ** 32 - 7, 2 ** 52 + 3]) {
+    const outs = [native, wasm].map((be) => {
+      const hashes = new Uint8Array(payloads.length * 32);
+      const crcs = new Uint32Array(payloads.length);
+      be.frameBatch(data, lengths, hashes, crcs, offset);
+      const frames = new Uint8Array(data.length + 40 * payloads.length);
+      const view = new DataView(frames.buffer);
+      let p = 0;
+      for (const pl of payloads) {
+        view.setUint32(p, pl.length, true);
+        frames.set(pl, p + 40);
+        p += 40 + pl.length;
+      }
+      be.sealFrames(frames, payloads.length, undefined, offset);
+      const walk = be.verifyFrames(frames, 0, frames.length, 0xffffffff, 1e9, offset);
+      const other = be.verifyFrames(frames, 0, frames.length, 0xffffffff, 1e9, offset === null ? 0 : null);
+      return [hex(hashes), Array.from(crcs), hex(frames), walk.count, other.count];
+    });
+    assert.equal(outs[0], outs[1], `offset ${offset}`);
+    assert.is(outs[0]![3], payloads.length);
+    assert.is(outs[0]![4], 0);
+  }
 });
 
 test.run();

@@ -7,8 +7,8 @@
  */
 import { createBLAKE3, createCRC32 } from 'hash-wasm';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
-import { Blake3Mode, type HashBackend, type RawHasher } from './backend.js';
-import { sealFramesJs, verifyFramesJs } from './frames-js.js';
+import { Blake3Mode, FRAME_HEADER, type HashBackend, type RawHasher } from './backend.js';
+import { framePrefix, sealFramesJs, verifyFramesJs } from './frames-js.js';
 
 const encoder = new TextEncoder();
 
@@ -34,12 +34,11 @@ export async function createWasmHash(): Promise<HashBackend> {
     crc.update(data);
     return digestU32();
   };
-  const lenBytes = new Uint8Array(4);
-  const lenView = new DataView(lenBytes.buffer);
-  const frameCrc = (len: number, hash: Uint8Array, payload: Uint8Array): number => {
-    lenView.setUint32(0, len, true);
+  const prefix = new Uint8Array(12);
+  const frameCrc = (offset: number | null, len: number, hash: Uint8Array, payload: Uint8Array): number => {
+    const n = framePrefix(prefix, offset, len);
     crc.init();
-    crc.update(lenBytes);
+    crc.update(n === prefix.length ? prefix : prefix.subarray(0, n));
     crc.update(hash);
     crc.update(payload);
     return digestU32();
@@ -85,18 +84,18 @@ export async function createWasmHash(): Promise<HashBackend> {
       return out;
     },
     createHasher: (mode, keyOrContext) => wrapNoble(nobleBlake3.create(nobleOpts(mode, keyOrContext))),
-    frameBatch(data, lengths, hashes, crcs) {
+    frameBatch(data, lengths, hashes, crcs, offset) {
       let off = 0;
       for (let i = 0; i < lengths.length; i++) {
         const payload = data.subarray(off, off + lengths[i]!);
         const h = hash32(payload);
         hashes.set(h, i * 32);
-        crcs[i] = frameCrc(payload.length, h, payload);
+        crcs[i] = frameCrc(offset === null ? null : offset + off + i * FRAME_HEADER, payload.length, h, payload);
         off += payload.length;
       }
     },
-    sealFrames: (buf, count, hashes) => sealFramesJs(frameCrc, hash32, buf, count, hashes),
-    verifyFrames: (buf, start, end, maxLen, maxCount) =>
-      verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount),
+    sealFrames: (buf, count, hashes, offset) => sealFramesJs(frameCrc, hash32, buf, count, hashes, offset),
+    verifyFrames: (buf, start, end, maxLen, maxCount, offset) =>
+      verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount, offset),
   };
 }
