@@ -17,6 +17,8 @@ for (let i = 0; i < 256; i++) {
   T[i] = c;
 }
 for (let i = 256; i < T.length; i++) T[i] = (T[i - 256]! >>> 8) ^ T[T[i - 256]! & 0xff]!;
+/** The one-byte table: the CRC register after byte b (for the shift operators in crc-shift.ts). */
+export const CRC_BYTE_TABLE: Int32Array = T.subarray(0, 256);
 
 /** Inputs up to this many bytes take the in-process path; longer ones go to the backend. */
 export const SMALL_CRC_BYTES = 128;

@@ -51,7 +51,7 @@ export class JournalReader {
       io.close(wmFd);
       throw err;
     }
-    return new JournalReader(dir, io, segments, new RecordReader(io, segments, maxRecordBytes), wmFd, options.pollMs ?? 50);
+    return new JournalReader(dir, io, segments, new RecordReader(io, segments), wmFd, options.pollMs ?? 50);
   }
 
   /** The writer's published durable end (0 if not yet readable). */

@@ -53,7 +53,7 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
       if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
     };
     const report = await recoverSegments(io, segments, {
-      policy, dryRun, verifyAll: options.verifyAll ?? false, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, watermark,
+      policy, dryRun, verifyAll: options.verifyAll ?? false, watermark,
       lowerWatermark: publish,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
 import { CorruptionError, SegmentFormatError } from '../errors.js';
 import {
+  FORMAT_VERSION,
   SEGMENT_HEADER,
   SEGMENT_SUFFIX,
   TMP_SUFFIX,
@@ -26,6 +27,8 @@ export interface Segment {
   readonly base: number;
   readonly name: string;
   readonly path: string;
+  /** Format version from the header: 3 binds each frame's CRC to its offset, 2 does not. */
+  readonly version: number;
   /** Global offset just past the last byte of record data. */
   end: number;
   fd: number;
@@ -76,13 +79,17 @@ export class SegmentManager {
         if (base === null) throw new SegmentFormatError(name, 'file name is not a 20-digit base offset');
         const path = join(this.dir, name);
         const fd = this.io.open(path, this.writable && i === names.length - 1 ? 'rw' : 'r');
-        const seg: Segment = { base, name, path, end: base, fd, gaps: [], pins: 0 };
-        found.push(seg);
-        const header = new Uint8Array(SEGMENT_HEADER);
-        const n = this.io.pread(fd, header, 0);
-        const headerBase = decodeSegmentHeader(header.subarray(0, n), name);
-        if (headerBase !== base) throw new SegmentFormatError(name, `header says base ${headerBase}, name says ${base}`);
-        seg.end = base + Math.max(0, this.io.size(fd) - SEGMENT_HEADER);
+        let closeFd = true;
+        try {
+          const header = new Uint8Array(SEGMENT_HEADER);
+          const n = this.io.pread(fd, header, 0);
+          const { base: headerBase, version } = decodeSegmentHeader(header.subarray(0, n), name);
+          if (headerBase !== base) throw new SegmentFormatError(name, `header says base ${headerBase}, name says ${base}`);
+          found.push({ base, name, path, version, end: base + Math.max(0, this.io.size(fd) - SEGMENT_HEADER), fd, gaps: [], pins: 0 });
+          closeFd = false;
+        } finally {
+          if (closeFd) this.io.close(fd);
+        }
       }
       for (let i = 1; i < found.length; i++) {
         const prev = found[i - 1]!;
@@ -123,14 +130,15 @@ export class SegmentManager {
       }
       const header = new Uint8Array(SEGMENT_HEADER);
       const n = this.io.pread(fd, header, 0);
+      let version: number;
       try {
-        decodeSegmentHeader(header.subarray(0, n), name);
+        version = decodeSegmentHeader(header.subarray(0, n), name).version;
       } catch (err) {
         this.io.close(fd);
         if (n < SEGMENT_HEADER) continue; // being created by the writer right now
         throw err;
       }
-      this.segments.push({ base, name, path, end: base, fd, gaps: [], pins: 0 });
+      this.segments.push({ base, name, path, version, end: base, fd, gaps: [], pins: 0 });
     }
     this.segments.sort((a, b) => a.base - b.base);
     for (let i = 0; i < this.segments.length; i++) {
@@ -183,7 +191,7 @@ export class SegmentManager {
       this.io.close(fd);
       throw err;
     }
-    const seg: Segment = { base, name, path, end: base, fd, gaps: [], pins: 0 };
+    const seg: Segment = { base, name, path, version: FORMAT_VERSION, end: base, fd, gaps: [], pins: 0 };
     this.segments.push(seg);
     return seg;
   }
