@@ -7,6 +7,7 @@
 
 #include "blake3/blake3.h"
 #include "crc32c/crc32c.h"
+#include "find_frame.h"
 #include "frames.h"
 #include "hash_binding.h"
 #include "napi_util.h"
@@ -274,6 +275,43 @@ napi_value VerifyFrames(napi_env env, napi_callback_info info) {
   return make_u32(env, r.status);
 }
 
+// crc32cCheckpoints(buf, step, out: Uint32Array): out[i] = CRC32C of buf[0, i*step).
+napi_value Crc32cCheckpoints(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!get_args(env, info, &a, 3)) return nullptr;
+  Bytes buf;
+  uint64_t step;
+  uint32_t* out;
+  size_t nout;
+  if (!get_bytes(env, a.argv[0], "buf", &buf) || !get_index(env, a.argv[1], "step", &step) ||
+      !get_u32_array(env, a.argv[2], "out", &out, &nout))
+    return nullptr;
+  if (step == 0) return throw_range_error(env, "step must be positive");
+  if (nout < buf.len / step + 1) return throw_range_error(env, "out is too small");
+  crc32c_checkpoints(buf.data, buf.len, step, out);
+  return nullptr;
+}
+
+// findFrame(buf, from, checkpoints: Uint32Array, step, offset?) -> position or -1
+// (offset: the global offset of buf[0]; frames bound to theirs when given).
+napi_value FindFrame(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!get_args(env, info, &a, 4)) return nullptr;
+  Bytes buf;
+  uint64_t from, step;
+  uint32_t* cps;
+  size_t ncps;
+  if (!get_bytes(env, a.argv[0], "buf", &buf) || !get_index(env, a.argv[1], "from", &from) ||
+      !get_u32_array(env, a.argv[2], "checkpoints", &cps, &ncps) || !get_index(env, a.argv[3], "step", &step))
+    return nullptr;
+  if (step == 0) return throw_range_error(env, "step must be positive");
+  if (ncps < buf.len / step + 1) return throw_range_error(env, "checkpoints is too small");
+  FrameBinding binding;
+  if (!get_binding(env, a, 4, &binding)) return nullptr;
+  int64_t pos = from > buf.len ? -1 : find_frame(buf.data, buf.len, from, cps, step, binding);
+  return make_f64(env, static_cast<double>(pos));
+}
+
 // hashInfo() -> { crc32c, blake3 }: the paths chosen at run time.
 napi_value HashInfo(napi_env env, napi_callback_info) {
   napi_value obj, s;
@@ -308,6 +346,8 @@ void InitHash(napi_env env, napi_value exports) {
   set_function(env, exports, "frameBatch", FrameBatch);
   set_function(env, exports, "sealFrames", SealFrames);
   set_function(env, exports, "verifyFrames", VerifyFrames);
+  set_function(env, exports, "crc32cCheckpoints", Crc32cCheckpoints);
+  set_function(env, exports, "findFrame", FindFrame);
   set_function(env, exports, "hashInfo", HashInfo);
   set_function(env, exports, "blake3SetImpl", Blake3SetImpl);
 }

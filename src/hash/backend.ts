@@ -57,6 +57,14 @@ export interface HashBackend {
    * hashes[i*32]. Returns the end position.
    */
   sealFrames(buf: Uint8Array, count: number, hashes: Uint8Array | undefined, offset: FrameOffset): number;
+  /** out[i] = CRC32C of buf[0, i * step), i = 0 .. floor(buf.length / step). */
+  crc32cCheckpoints(buf: Uint8Array, step: number, out: Uint32Array): void;
+  /**
+   * The first position p >= from where a whole frame verifies within buf (bound to
+   * offset + p when `offset` is given), or -1; in time linear in the bytes searched,
+   * given checkpoints = crc32cCheckpoints(buf, step).
+   */
+  findFrame(buf: Uint8Array, from: number, checkpoints: Uint32Array, step: number, offset: FrameOffset): number;
   /** Walks and verifies frames in buf[start, end); `offset` is that of the frame at `start`. */
   verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number, offset: FrameOffset): FrameWalk;
 }

@@ -19,6 +19,8 @@ export function createNativeHash(b: NativeBinding): HashBackend {
     createHasher: (mode, keyOrContext) => wrapHasher(b.hasherCreate(mode, keyOrContext)),
     frameBatch: (data, lengths, hashes, crcs, offset) => b.frameBatch(data, lengths, hashes, crcs, offset ?? undefined),
     sealFrames: (buf, count, hashes, offset) => b.sealFrames(buf, count, hashes, offset ?? undefined),
+    crc32cCheckpoints: (buf, step, out) => b.crc32cCheckpoints(buf, step, out),
+    findFrame: (buf, from, checkpoints, step, offset) => b.findFrame(buf, from, checkpoints, step, offset ?? undefined),
     verifyFrames(buf, start, end, maxLen, maxCount, offset): FrameWalk {
       const status = b.verifyFrames(buf, start, end, maxLen, maxCount, walkOut, offset ?? undefined);
       return { count: walkOut[0]!, pos: walkOut[1]!, status };

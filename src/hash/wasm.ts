@@ -9,6 +9,7 @@ import { createBLAKE3, createCRC32 } from 'hash-wasm';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import { Blake3Mode, FRAME_HEADER, type HashBackend, type RawHasher } from './backend.js';
 import { framePrefix, sealFramesJs, verifyFramesJs } from './frames-js.js';
+import { crc32cCheckpointsJs, findFrameJs } from './find-frame-js.js';
 
 const encoder = new TextEncoder();
 
@@ -95,6 +96,9 @@ export async function createWasmHash(): Promise<HashBackend> {
       }
     },
     sealFrames: (buf, count, hashes, offset) => sealFramesJs(frameCrc, hash32, buf, count, hashes, offset),
+    crc32cCheckpoints: crc32cCheckpointsJs,
+    findFrame: (buf, from, checkpoints, step, offset) =>
+      findFrameJs((b, start, end, at) => verifyFramesJs(frameCrc, hash32, b, start, end, 0xffffffff, 1, at), buf, from, checkpoints, step, offset),
     verifyFrames: (buf, start, end, maxLen, maxCount, offset) =>
       verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount, offset),
   };

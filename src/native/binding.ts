@@ -26,6 +26,8 @@ export interface NativeBinding {
   frameBatch(data: Uint8Array, lengths: Uint32Array, hashes: Uint8Array, crcs: Uint32Array, offset?: number): void;
   sealFrames(buf: Uint8Array, count: number, hashes?: Uint8Array, offset?: number): number;
   verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number, out: Float64Array, offset?: number): number;
+  crc32cCheckpoints(buf: Uint8Array, step: number, out: Uint32Array): void;
+  findFrame(buf: Uint8Array, from: number, checkpoints: Uint32Array, step: number, offset?: number): number;
   hashInfo(): { crc32c: string; blake3: string };
   blake3SetImpl(name: string): boolean;
   lock(path: string): number;

@@ -17,7 +17,7 @@ import { FrameStatus } from '../../hash/backend.js';
 import { SEGMENT_HEADER } from '../format.js';
 import { STATUS_REASON } from '../read.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
-import { allZero, salvageWalk, walkChain } from './scan.js';
+import { salvageWalk, walkChain } from './scan.js';
 import { FrameFinder } from './find-frame.js';
 
 export type RecoveryPolicy = 'tolerate-tail' | 'strict' | 'truncate' | 'salvage';
@@ -99,7 +99,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
     report.segmentsScanned++;
     const fileEnd = seg.end;
     let pos = seg.base;
-    // Read once, at the first bad byte, for every later search in this segment (linear in all).
+    // Read once, from the first bad byte, for every later check and search in this segment (linear in all).
     let finder: FrameFinder | undefined;
     for (;;) {
       const chain = walkChain(io, seg, pos, fileEnd);
@@ -108,7 +108,8 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       opts.onProgress?.(report.bytesScanned);
       if (chain.status === FrameStatus.Ok) break;
       const bad = chain.stop;
-      if (isTail && allZero(io, seg, bad, fileEnd)) {
+      finder ??= FrameFinder.read(io, seg, bad, fileEnd);
+      if (isTail && finder.zerosFrom(bad)) {
         // Unwritten space, not damage (the writer keeps zeros ahead of its records).
         // Below the watermark it is still lost data: the check after the loop says so.
         report.zeroTailBytes = fileEnd - bad;
@@ -119,8 +120,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       const entry: CorruptionEntry = { segment: seg.name, position: SEGMENT_HEADER + bad - seg.base, offset: bad, reason };
       // At or above the watermark the tail is torn whatever follows: no search needed.
       const tornByWatermark = isTail && opts.watermark !== null && bad >= opts.watermark;
-      if (!tornByWatermark) finder ??= FrameFinder.read(io, seg, bad, fileEnd);
-      const next = finder && !tornByWatermark ? finder.next(bad + 1) : -1;
+      const next = tornByWatermark ? -1 : finder.next(bad + 1);
       const torn = tornByWatermark || (isTail && opts.watermark === null && next < 0);
       report.corruption.push(entry);
       if (torn && opts.policy !== 'strict') {

@@ -55,21 +55,6 @@ export function walkChain(io: JournalIO, seg: Segment, from: number, end: number
   return { records, stop: pos, status: FrameStatus.Ok, bytesScanned: scanned };
 }
 
-/** Whether every byte of seg in [from, end) is zero (preallocated space, or writes that never reached the disk). */
-export function allZero(io: JournalIO, seg: Segment, from: number, end: number): boolean {
-  const block = new Uint8Array(Math.min(BLOCK, Math.max(0, end - from)));
-  const words = new Int32Array(block.buffer, 0, block.length >>> 2);
-  for (let pos = from; pos < end;) {
-    const want = Math.min(block.length, end - pos);
-    if (io.pread(seg.fd, block.subarray(0, want), SEGMENT_HEADER + pos - seg.base) !== want) return false;
-    const whole = want >>> 2;
-    for (let i = 0; i < whole; i++) if (words[i] !== 0) return false;
-    for (let i = whole << 2; i < want; i++) if (block[i] !== 0) return false;
-    pos += want;
-  }
-  return true;
-}
-
 /** Counts the frames that verify from `from` to `end`, hopping over bad regions (for 'truncate' reports). */
 export function salvageWalk(io: JournalIO, seg: Segment, from: number, end: number): { records: number; gaps: Array<{ from: number; to: number }> } {
   let pos = from;
