@@ -15,6 +15,7 @@ import { SegmentManager } from './segments.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 
 export interface ReaderOptions {
+  /** @deprecated Checked but not used: reading accepts any frame that verifies and fits in its segment. */
   maxRecordBytes?: number;
   /** Poll interval when fs.watch gives no event (default 50 ms). */
   pollMs?: number;

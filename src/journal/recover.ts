@@ -8,7 +8,7 @@ import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { LockedError } from '../errors.js';
 import { describe } from '../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, LOCK_FILE } from './format.js';
+import { LOCK_FILE } from './format.js';
 import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
 import { SegmentManager } from './segments.js';
 import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
@@ -19,6 +19,7 @@ export interface RecoverOptions {
   dryRun?: boolean;
   /** Verify every segment, not only the tail (default false). */
   verifyAll?: boolean;
+  /** @deprecated Ignored: recovery accepts any frame that verifies and fits in its segment. */
   maxRecordBytes?: number;
   io?: JournalIO;
   /** Called as segments are verified, with the bytes scanned so far. */
