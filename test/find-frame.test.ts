@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { native, nativeBinding, wasm } from './helpers/backends.js';
 import type { HashBackend } from '../src/hash/backend.js';
 import { crc32cShift } from '../src/hash/crc-shift.js';
-import { crc32c, hashFrames } from '../src/hash/index.js';
+import { crc32c } from '../src/hash/index.js';
+import { frameAt as frame } from './helpers/frame.js';
 import { rng, randomBytes } from './helpers/vectors.js';
 
 const next = rng(14);
@@ -22,18 +23,6 @@ test('crc32cShift: crc32c(a ‖ b) = shift(crc32c(a), |b|) ^ crc32c(b)', () => {
     assert.is((crc32cShift(crc32c(a), b.length) ^ crc32c(b)) >>> 0, crc32c(ab), `|a| ${a.length} |b| ${b.length}`);
   }
 });
-
-/** A frame of `payload` as it would be written at global `offset` (null: v2, unbound). */
-function frame(payload: Uint8Array, offset: number | null): Uint8Array {
-  const { hashes, crcs } = hashFrames([payload], offset === null ? undefined : { offset });
-  const f = new Uint8Array(40 + payload.length);
-  const v = new DataView(f.buffer);
-  v.setUint32(0, payload.length, true);
-  v.setUint32(4, crcs[0]!, true);
-  f.set(hashes, 8);
-  f.set(payload, 40);
-  return f;
-}
 
 /** The first p >= from where one frame verifies, by verifying at every position (the definition). */
 function bruteForce(be: HashBackend, buf: Uint8Array, from: number, offset: number | null): number {

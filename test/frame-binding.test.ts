@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal, hashFrames, recover } from '../src/index.js';
+import { Journal, recover } from '../src/index.js';
+import { frameAt } from './helpers/frame.js';
 import { rejects } from './helpers/assert.js';
 import { equalBytes, payloadFor, tempDir } from './helpers/tmp.js';
 
@@ -50,13 +51,7 @@ test("'salvage' after a damaged length field does not return a frame image from 
     const inner = payloadFor(2, 64);
     // A frame image as it would be written at this very offset by the v2 format (unbound),
     // and one bound to offset 0 (a copy of another journal's first record).
-    const { hashes, crcs } = hashFrames([inner]);
-    const v2Image = new Uint8Array(40 + inner.length);
-    const v = new DataView(v2Image.buffer);
-    v.setUint32(0, inner.length, true);
-    v.setUint32(4, crcs[0]!, true);
-    v2Image.set(hashes, 8);
-    v2Image.set(inner, 40);
+    const v2Image = frameAt(inner, null);
     const j = await Journal.open(dir);
     const first = await j.append(v2Image);
     const tail = [payloadFor(3, 50), payloadFor(4, 70)];
@@ -83,15 +78,7 @@ function writeV2Journal(dir: string, more: Uint8Array[]): number {
   const hello = Buffer.from(
     '050000000fe3b0efea8f163db38682925e4491c5e58d4bb3506ef8c14eb78a86e908c5624a67200f68656c6c6f', 'hex');
   // v2 frames of `more`: CRCs from hashFrames without an offset (unbound).
-  const { hashes, crcs } = hashFrames(more);
-  const frames = more.map((p, i) => {
-    const f = Buffer.alloc(40 + p.length);
-    f.writeUInt32LE(p.length, 0);
-    f.writeUInt32LE(crcs[i]!, 4);
-    f.set(hashes.subarray(i * 32, i * 32 + 32), 8);
-    f.set(p, 40);
-    return f;
-  });
+  const frames = more.map((p) => frameAt(p, null));
   const seg = Buffer.concat([header, hello, ...frames]);
   writeFileSync(join(dir, '00000000000000000000.wal'), seg);
   return seg.length - HEADER;
