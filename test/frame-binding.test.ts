@@ -95,7 +95,7 @@ test('a v2 journal (the previous format) opens, reads, takes appends in its v2 t
     const want = [new TextEncoder().encode('hello'), ...old];
     // Appends: the first still fits in the v2 segment (written as v2 frames), the rest rotate into v3 segments.
     const added = [payloadFor(12, 100), payloadFor(13, 600), payloadFor(14, 500), payloadFor(15, 10)];
-    for (const p of added) await j.append(p);
+    await j.appendBatch(added); // one batch: a v2 run into the old tail, then v3 runs into new segments
     want.push(...added);
     assert.equal((await records(j)).map((r) => Buffer.from(r.payload).toString('hex')), want.map((p) => Buffer.from(p).toString('hex')));
     await j.close();
