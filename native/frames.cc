@@ -29,16 +29,23 @@ bool all_zero(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload) {
-  uint8_t len_bytes[4];
-  store_u32le(len_bytes, len);
-  uint32_t crc = crc32c_extend(0, len_bytes, 4);
+uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload, bool bound, uint64_t offset) {
+  // One 12-byte extend for the prefix: the binding costs no extra call.
+  uint8_t prefix[12];
+  size_t n = 0;
+  if (bound) {
+    store_u32le(prefix, static_cast<uint32_t>(offset));
+    store_u32le(prefix + 4, static_cast<uint32_t>(offset >> 32));
+    n = 8;
+  }
+  store_u32le(prefix + n, len);
+  uint32_t crc = crc32c_extend(0, prefix, n + 4);
   crc = crc32c_extend(crc, hash, blake3::kOutLen);
   return crc32c_extend(crc, payload, len);
 }
 
 VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_t max_len,
-                           uint64_t max_count) {
+                           uint64_t max_count, FrameBinding binding) {
   VerifyResult r;
   r.pos = start;
   const uint8_t* group_ptr[kGroup];
@@ -92,7 +99,7 @@ VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_
       stop = kFrameTruncatedPayload;
       break;
     }
-    if (frame_crc(len, h + 8, h + kFrameHeader) != stored_crc) {
+    if (frame_crc(len, h + 8, h + kFrameHeader, binding.bound, binding.offset + (pos - start)) != stored_crc) {
       stop = kFrameCrcMismatch;
       break;
     }
@@ -109,7 +116,7 @@ VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_
   return r;
 }
 
-size_t seal_frames(uint8_t* buf, size_t size, size_t count) {
+size_t seal_frames(uint8_t* buf, size_t size, size_t count, FrameBinding binding) {
   const uint8_t* group_ptr[kGroup];
   size_t group_len[kGroup];
   uint8_t* group_frame[kGroup];
@@ -122,7 +129,8 @@ size_t seal_frames(uint8_t* buf, size_t size, size_t count) {
     for (size_t i = 0; i < group_n; i++) {
       uint8_t* f = group_frame[i];
       std::memcpy(f + 8, digests + i * blake3::kOutLen, blake3::kOutLen);
-      store_u32le(f + 4, frame_crc(static_cast<uint32_t>(group_len[i]), f + 8, f + kFrameHeader));
+      store_u32le(f + 4, frame_crc(static_cast<uint32_t>(group_len[i]), f + 8, f + kFrameHeader, binding.bound,
+                                   binding.offset + static_cast<uint64_t>(f - buf)));
     }
     group_n = 0;
   };
@@ -141,10 +149,12 @@ size_t seal_frames(uint8_t* buf, size_t size, size_t count) {
   return pos;
 }
 
-void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes, uint32_t* crcs) {
+void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes, uint32_t* crcs,
+                 FrameBinding binding) {
   const uint8_t* ptrs[kGroup];
   size_t group_len[kGroup];
   size_t off = 0;
+  uint64_t offset = binding.offset;
   for (size_t base = 0; base < n; base += kGroup) {
     size_t g = n - base < kGroup ? n - base : kGroup;
     for (size_t i = 0; i < g; i++) {
@@ -154,8 +164,10 @@ void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* h
     }
     uint8_t* out = hashes + base * blake3::kOutLen;
     blake3::hash_many_inputs(ptrs, group_len, g, out);
-    for (size_t i = 0; i < g; i++)
-      crcs[base + i] = frame_crc(lens[base + i], out + i * blake3::kOutLen, ptrs[i]);
+    for (size_t i = 0; i < g; i++) {
+      crcs[base + i] = frame_crc(lens[base + i], out + i * blake3::kOutLen, ptrs[i], binding.bound, offset);
+      offset += kFrameHeader + lens[base + i];
+    }
   }
 }
 

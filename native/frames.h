@@ -1,5 +1,7 @@
-// Record frames v2: [len:u32 LE][crc32c:u32 LE][blake3:32][payload:len].
-// crc32c covers len, blake3 and payload; blake3 is the hash of the payload alone.
+// Record frames: [len:u32 LE][crc32c:u32 LE][blake3:32][payload:len]; blake3 is the
+// hash of the payload alone. v2: crc32c covers len, blake3 and payload. v3 (bound):
+// crc32c covers the record's global offset (u64 LE) first, then the same, so a frame
+// verifies only at the offset it was written to (docs/format.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +9,13 @@
 namespace stemedb {
 
 constexpr size_t kFrameHeader = 40;
+
+// How frame CRCs are bound: unbound (v2), or to global offsets, where the frame at
+// buffer position `start` (verify) or 0 (seal, batch) has global offset `offset`.
+struct FrameBinding {
+  bool bound = false;
+  uint64_t offset = 0;
+};
 
 enum FrameStatus : uint32_t {
   kFrameOk = 0,               // walked to `end` (or max_count) without a failure
@@ -27,18 +36,21 @@ struct VerifyResult {
 // Walks frames in buf[start, end); stops at the first failure, at `end`, or after
 // max_count frames. Hashes are checked in SIMD batches across frames.
 VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_t max_len,
-                           uint64_t max_count);
+                           uint64_t max_count, FrameBinding binding);
 
 // Fills crc and hash of `count` frames laid out back to back from buf[0], whose
 // len fields are already written. Returns the end position, or SIZE_MAX if a
 // frame would pass `size`.
-size_t seal_frames(uint8_t* buf, size_t size, size_t count);
+size_t seal_frames(uint8_t* buf, size_t size, size_t count, FrameBinding binding);
 
 // For `n` payloads stored back to back in `data` with the given lengths: each
-// payload's BLAKE3 into hashes[i*32] and its frame CRC32C into crcs[i].
-void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes, uint32_t* crcs);
+// payload's BLAKE3 into hashes[i*32] and its frame CRC32C into crcs[i] (bound: as
+// frames laid out back to back from binding.offset).
+void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes, uint32_t* crcs,
+                 FrameBinding binding);
 
-// Frame CRC from its parts (len field value, the 32-byte hash, the payload).
-uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload);
+// Frame CRC from its parts (len field value, the 32-byte hash, the payload); bound
+// to `offset` when `bound`.
+uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload, bool bound, uint64_t offset);
 
 }  // namespace stemedb

@@ -7,6 +7,7 @@
 
 #include "blake3/blake3.h"
 #include "crc32c/crc32c.h"
+#include "find_frame.h"
 #include "frames.h"
 #include "hash_binding.h"
 #include "napi_util.h"
@@ -14,7 +15,7 @@
 namespace stemedb {
 namespace {
 
-constexpr size_t kMaxArgs = 6;
+constexpr size_t kMaxArgs = 7;
 
 struct Args {
   size_t argc = kMaxArgs;
@@ -28,6 +29,18 @@ bool get_args(napi_env env, napi_callback_info info, Args* a, size_t need) {
     return false;
   }
   return true;
+}
+
+// The optional `offset` argument at argv[i]: absent or undefined = unbound (v2)
+// frames; a safe integer = frames bound to global offsets from there (v3).
+bool get_binding(napi_env env, const Args& a, size_t i, FrameBinding* out) {
+  *out = FrameBinding{};
+  if (a.argc <= i) return true;
+  napi_valuetype t;
+  napi_typeof(env, a.argv[i], &t);
+  if (t == napi_undefined) return true;
+  out->bound = true;
+  return get_index(env, a.argv[i], "offset", &out->offset);
 }
 
 // crc32c(data: Uint8Array, seed: number) -> number
@@ -181,7 +194,7 @@ napi_value HasherCopy(napi_env env, napi_callback_info info) {
   return wrap_hasher(env, copy);
 }
 
-// frameBatch(data, lengths: Uint32Array, hashesOut, crcsOut: Uint32Array)
+// frameBatch(data, lengths: Uint32Array, hashesOut, crcsOut: Uint32Array, offset?)
 napi_value FrameBatch(napi_env env, napi_callback_info info) {
   Args a;
   if (!get_args(env, info, &a, 4)) return nullptr;
@@ -192,15 +205,17 @@ napi_value FrameBatch(napi_env env, napi_callback_info info) {
   if (!get_bytes(env, a.argv[0], "data", &data) || !get_u32_array(env, a.argv[1], "lengths", &lens, &n) ||
       !get_bytes(env, a.argv[2], "hashes", &hashes) || !get_u32_array(env, a.argv[3], "crcs", &crcs, &ncrc))
     return nullptr;
+  FrameBinding binding;
+  if (!get_binding(env, a, 4, &binding)) return nullptr;
   uint64_t total = 0;
   for (size_t i = 0; i < n; i++) total += lens[i];
   if (total > data.len) return throw_range_error(env, "lengths add up to more than data holds");
   if (hashes.len < n * blake3::kOutLen || ncrc < n) return throw_range_error(env, "output arrays are too small");
-  frame_batch(data.data, lens, n, hashes.data, crcs);
+  frame_batch(data.data, lens, n, hashes.data, crcs, binding);
   return nullptr;
 }
 
-// sealFrames(buf, count, hashesOut?) -> end position. With hashesOut, each
+// sealFrames(buf, count, hashesOut?, offset?) -> end position. With hashesOut, each
 // frame's hash is also copied to hashesOut[i*32] (the journal's results keep
 // those, so its frame buffer can be reused for the next batch).
 napi_value SealFrames(napi_env env, napi_callback_info info) {
@@ -219,7 +234,9 @@ napi_value SealFrames(napi_env env, napi_callback_info info) {
       want_hashes = true;
     }
   }
-  size_t end = seal_frames(buf.data, buf.len, count);
+  FrameBinding binding;
+  if (!get_binding(env, a, 3, &binding)) return nullptr;
+  size_t end = seal_frames(buf.data, buf.len, count, binding);
   if (end == SIZE_MAX) return throw_range_error(env, "a frame's length field runs past the buffer");
   if (want_hashes) {
     size_t q = 0;
@@ -233,7 +250,8 @@ napi_value SealFrames(napi_env env, napi_callback_info info) {
   return make_f64(env, static_cast<double>(end));
 }
 
-// verifyFrames(buf, start, end, maxLen, maxCount, out: Float64Array[3]) -> status
+// verifyFrames(buf, start, end, maxLen, maxCount, out: Float64Array[3], offset?) -> status
+// (offset: the global offset of the frame at `start`)
 // out = [valid frames, position after the last valid frame, status]
 napi_value VerifyFrames(napi_env env, napi_callback_info info) {
   Args a;
@@ -248,11 +266,50 @@ napi_value VerifyFrames(napi_env env, napi_callback_info info) {
     return nullptr;
   if (start > end || end > buf.len) return throw_range_error(env, "start/end out of the buffer");
   if (nout < 3) return throw_range_error(env, "out must hold 3 numbers");
-  VerifyResult r = verify_frames(buf.data, start, end, max_len, max_count);
+  FrameBinding binding;
+  if (!get_binding(env, a, 6, &binding)) return nullptr;
+  VerifyResult r = verify_frames(buf.data, start, end, max_len, max_count, binding);
   out[0] = static_cast<double>(r.count);
   out[1] = static_cast<double>(r.pos);
   out[2] = r.status;
   return make_u32(env, r.status);
+}
+
+// crc32cCheckpoints(buf, step, out: Uint32Array): out[i] = CRC32C of buf[0, i*step).
+napi_value Crc32cCheckpoints(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!get_args(env, info, &a, 3)) return nullptr;
+  Bytes buf;
+  uint64_t step;
+  uint32_t* out;
+  size_t nout;
+  if (!get_bytes(env, a.argv[0], "buf", &buf) || !get_index(env, a.argv[1], "step", &step) ||
+      !get_u32_array(env, a.argv[2], "out", &out, &nout))
+    return nullptr;
+  if (step == 0) return throw_range_error(env, "step must be positive");
+  if (nout < buf.len / step + 1) return throw_range_error(env, "out is too small");
+  crc32c_checkpoints(buf.data, buf.len, step, out);
+  return nullptr;
+}
+
+// findFrame(buf, from, checkpoints: Uint32Array, step, offset?) -> position or -1
+// (offset: the global offset of buf[0]; frames bound to theirs when given).
+napi_value FindFrame(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!get_args(env, info, &a, 4)) return nullptr;
+  Bytes buf;
+  uint64_t from, step;
+  uint32_t* cps;
+  size_t ncps;
+  if (!get_bytes(env, a.argv[0], "buf", &buf) || !get_index(env, a.argv[1], "from", &from) ||
+      !get_u32_array(env, a.argv[2], "checkpoints", &cps, &ncps) || !get_index(env, a.argv[3], "step", &step))
+    return nullptr;
+  if (step == 0) return throw_range_error(env, "step must be positive");
+  if (ncps < buf.len / step + 1) return throw_range_error(env, "checkpoints is too small");
+  FrameBinding binding;
+  if (!get_binding(env, a, 4, &binding)) return nullptr;
+  int64_t pos = from > buf.len ? -1 : find_frame(buf.data, buf.len, from, cps, step, binding);
+  return make_f64(env, static_cast<double>(pos));
 }
 
 // hashInfo() -> { crc32c, blake3 }: the paths chosen at run time.
@@ -289,6 +346,8 @@ void InitHash(napi_env env, napi_value exports) {
   set_function(env, exports, "frameBatch", FrameBatch);
   set_function(env, exports, "sealFrames", SealFrames);
   set_function(env, exports, "verifyFrames", VerifyFrames);
+  set_function(env, exports, "crc32cCheckpoints", Crc32cCheckpoints);
+  set_function(env, exports, "findFrame", FindFrame);
   set_function(env, exports, "hashInfo", HashInfo);
   set_function(env, exports, "blake3SetImpl", Blake3SetImpl);
 }

@@ -50,10 +50,10 @@ export function describeCorruption(segment: string, position: number, reason: st
   return `corruption in segment ${segment} at byte ${position}: ${reason}${detail ? ` (${detail})` : ''}`;
 }
 
-/** A segment file that is not a v2 segment (foreign, truncated header, other version). */
+/** A segment file that is not a readable segment (foreign, truncated header, bad checksum, unknown version). */
 export class SegmentFormatError extends StemeError {
   constructor(readonly file: string, detail: string) {
-    super('BAD_SEGMENT', `${file} is not a stemedb v2 segment: ${detail}`);
+    super('BAD_SEGMENT', `${file} is not a readable stemedb segment: ${detail}`);
   }
 }
 

@@ -4,16 +4,35 @@ import * as assert from 'uvu/assert';
 import { blake3, crc32c, hashFrames, verifyFrames, hashBackend } from '../src/hash/index.js';
 import { hex, rng, randomBytes } from './helpers/vectors.js';
 
-/** Builds v2 frames the slow way, from the public per-payload functions. */
-function frameOf(payload: Uint8Array): Uint8Array {
+/**
+ * Builds a frame the slow way, from the public per-payload functions: v2 (offset
+ * undefined: CRC over len, hash, payload) or v3 (CRC over the offset as u64 LE first).
+ */
+function frameOf(payload: Uint8Array, offset?: number): Uint8Array {
   const f = new Uint8Array(40 + payload.length);
   const v = new DataView(f.buffer);
   v.setUint32(0, payload.length, true);
   const h = blake3(payload);
   f.set(h, 8);
   f.set(payload, 40);
-  v.setUint32(4, crc32c(f.subarray(40), crc32c(h, crc32c(f.subarray(0, 4)))), true);
+  let crc = 0;
+  if (offset !== undefined) {
+    const o = new DataView(new ArrayBuffer(8));
+    o.setBigUint64(0, BigInt(offset), true);
+    crc = crc32c(new Uint8Array(o.buffer));
+  }
+  v.setUint32(4, crc32c(f.subarray(40), crc32c(h, crc32c(f.subarray(0, 4), crc))), true);
   return f;
+}
+
+/** v3 frames laid out back to back from global offset `from`. */
+function boundFrames(list: Uint8Array[], from: number): Uint8Array[] {
+  let at = from;
+  return list.map((p) => {
+    const f = frameOf(p, at);
+    at += f.length;
+    return f;
+  });
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -49,7 +68,7 @@ test('hashFrames({ data, lengths }) equals the array form', () => {
 });
 
 test('sealFrames fills headers exactly like the per-payload construction', () => {
-  const expected = concat(payloads.map(frameOf));
+  const expected = concat(payloads.map((p) => frameOf(p)));
   const buf = new Uint8Array(expected.length);
   let o = 0;
   for (const p of payloads) {
@@ -57,12 +76,41 @@ test('sealFrames fills headers exactly like the per-payload construction', () =>
     buf.set(p, o + 40);
     o += 40 + p.length;
   }
-  assert.is(hashBackend.sealFrames(buf, payloads.length), expected.length);
+  const v3 = buf.slice();
+  assert.is(hashBackend.sealFrames(buf, payloads.length, undefined, null), expected.length);
   assert.is(hex(buf), hex(expected));
+  // v3: each frame bound to its global offset, counted from the offset given for buf[0].
+  const base = 2 ** 40 + 12345; // above 2^32: both halves of the u64 matter
+  assert.is(hashBackend.sealFrames(v3, payloads.length, undefined, base), expected.length);
+  assert.is(hex(v3), hex(concat(boundFrames(payloads, base))));
+});
+
+test('hashFrames({ offset }) gives the CRCs of v3 frames laid out from that offset', () => {
+  const { crcs } = hashFrames(payloads, { offset: 777 });
+  boundFrames(payloads, 777).forEach((f, i) => assert.is(crcs[i], new DataView(f.buffer).getUint32(4, true), `crc ${i}`));
+  assert.throws(() => hashFrames(payloads, { offset: -1 }), RangeError);
+  assert.throws(() => hashFrames(payloads, { offset: '1' as unknown as number }), TypeError);
+});
+
+test('a v3 frame verifies only at the offset it is bound to', () => {
+  const frames = boundFrames(payloads.slice(10, 40), 5000);
+  const buf = concat(frames);
+  assert.equal(pickStop(verifyFrames(buf, { offset: 5000 })), [30, buf.length, 'ok']);
+  // The same bytes at any other offset, or read as v2, fail at the first frame's CRC.
+  for (const offset of [4999, 5001, 5000 + 2 ** 32]) assert.equal(pickStop(verifyFrames(buf, { offset })), [0, 0, 'crc32c mismatch']);
+  assert.equal(pickStop(verifyFrames(buf)), [0, 0, 'crc32c mismatch']);
+  // start > 0: `offset` is that of the frame at `start`.
+  const second = frames[0]!.length;
+  assert.equal(pickStop(verifyFrames(buf, { start: second, offset: 5000 + second })), [29, buf.length, 'ok']);
+  // A frame image inside a payload: the inner frame was bound where it was first written.
+  const inner = frameOf(payloads[20]!, 0);
+  const outer = frameOf(concat([new Uint8Array(8), inner]), 0);
+  assert.equal(pickStop(verifyFrames(outer, { offset: 0 })), [1, outer.length, 'ok']);
+  assert.equal(pickStop(verifyFrames(outer, { start: 48, offset: 48 })).slice(0, 1), [0]);
 });
 
 test('verifyFrames accepts valid frames and stops at each kind of damage', () => {
-  const frames = payloads.slice(0, 50).map(frameOf);
+  const frames = payloads.slice(0, 50).map((p) => frameOf(p));
   const buf = concat(frames);
   const ok = verifyFrames(buf);
   assert.equal([ok.count, ok.end, ok.reason, ok.failedIndex], [50, buf.length, 'ok', -1]);
@@ -118,7 +166,8 @@ test('bad arguments', () => {
   assert.throws(() => verifyFrames(new Uint8Array(10), { end: 11 }), RangeError);
   assert.throws(() => verifyFrames(new Uint8Array(10), { start: -1 }), RangeError);
   assert.throws(() => verifyFrames(new Uint8Array(10), { start: NaN }), RangeError);
-  assert.throws(() => hashBackend.sealFrames(Uint8Array.of(200, 0, 0, 0, ...new Uint8Array(40)), 1), RangeError);
+  assert.throws(() => hashBackend.sealFrames(Uint8Array.of(200, 0, 0, 0, ...new Uint8Array(40)), 1, undefined, null), RangeError);
+  assert.throws(() => verifyFrames(new Uint8Array(10), { offset: 1.5 }), RangeError);
 });
 
 function pickStop(r: { count: number; end: number; reason: string }): [number, number, string] {

@@ -41,11 +41,13 @@ test('the wasm backend before hash-wasm is ready (its JavaScript paths) agrees w
   const lengths = Uint32Array.from([10, 200, 3000]);
   const data = pool.subarray(0, 3210);
   const mk = () => ({ hashes: new Uint8Array(96), crcs: new Uint32Array(3) });
-  const [a, b] = [mk(), mk()];
-  early.frameBatch(data, lengths, a.hashes, a.crcs);
-  native.frameBatch(data, lengths, b.hashes, b.crcs);
-  assert.is(hex(a.hashes), hex(b.hashes));
-  assert.equal([...a.crcs], [...b.crcs], 'frame CRCs');
+  for (const offset of [null, 0, 2 ** 32 + 40]) { // v2 frames, and v3 frames bound to their offsets
+    const [a, b] = [mk(), mk()];
+    early.frameBatch(data, lengths, a.hashes, a.crcs, offset);
+    native.frameBatch(data, lengths, b.hashes, b.crcs, offset);
+    assert.is(hex(a.hashes), hex(b.hashes));
+    assert.equal([...a.crcs], [...b.crcs], `frame CRCs, offset ${offset}`);
+  }
   await early.ready();
   assert.is(early.impl.crc32c, 'hash-wasm');
 });
@@ -89,7 +91,7 @@ test('each BLAKE3 SIMD path equals the portable path (paths this CPU lacks are s
       o += p.length;
     }
     const hashes = new Uint8Array(batch.length * 32);
-    native.frameBatch(data, lengths, hashes, new Uint32Array(batch.length));
+    native.frameBatch(data, lengths, hashes, new Uint32Array(batch.length), null);
     batch.forEach((_, i) => assert.is(hex(hashes.subarray(i * 32, i * 32 + 32)), batchExpect[i], `${path} batch ${i}`));
   }
   b.blake3SetImpl('auto');
@@ -105,13 +107,29 @@ test('frame batch, seal and verify agree between backends', () => {
     data.set(p, o);
     o += p.length;
   }
-  const outs = [native, wasm].map((be) => {
-    const hashes = new Uint8Array(payloads.length * 32);
-    const crcs = new Uint32Array(payloads.length);
-    be.frameBatch(data, lengths, hashes, crcs);
-    return [hex(hashes), Array.from(crcs)];
-  });
-  assert.equal(outs[0], outs[1]);
+  // v2 (unbound) and v3 (bound to offsets, including ones above 2^32).
+  for (const offset of [null, 0, 40, 2 ** 32 - 7, 2 ** 52 + 3]) {
+    const outs = [native, wasm].map((be) => {
+      const hashes = new Uint8Array(payloads.length * 32);
+      const crcs = new Uint32Array(payloads.length);
+      be.frameBatch(data, lengths, hashes, crcs, offset);
+      const frames = new Uint8Array(data.length + 40 * payloads.length);
+      const view = new DataView(frames.buffer);
+      let p = 0;
+      for (const pl of payloads) {
+        view.setUint32(p, pl.length, true);
+        frames.set(pl, p + 40);
+        p += 40 + pl.length;
+      }
+      be.sealFrames(frames, payloads.length, undefined, offset);
+      const walk = be.verifyFrames(frames, 0, frames.length, 0xffffffff, 1e9, offset);
+      const other = be.verifyFrames(frames, 0, frames.length, 0xffffffff, 1e9, offset === null ? 0 : null);
+      return [hex(hashes), Array.from(crcs), hex(frames), walk.count, other.count];
+    });
+    assert.equal(outs[0], outs[1], `offset ${offset}`);
+    assert.is(outs[0]![3], payloads.length);
+    assert.is(outs[0]![4], 0);
+  }
 });
 
 test.run();

@@ -212,7 +212,8 @@ test('a foreign, truncated-header or other-version segment file is refused with 
   const cases: Array<[string, (b: Buffer) => Buffer]> = [
     ['foreign', () => Buffer.from('hello, I am not a segment at all........')],
     ['truncated header', (b) => b.subarray(0, 20)],
-    ['other version', (b) => { const c = Buffer.from(b); c.writeUInt32LE(3, 8); return c; }],
+    ['older version', (b) => { const c = Buffer.from(b); c.writeUInt32LE(1, 8); return c; }],
+    ['newer version', (b) => { const c = Buffer.from(b); c.writeUInt32LE(4, 8); return c; }],
   ];
   for (const [what, mutate] of cases) {
     const { dir, cleanup } = tempDir();

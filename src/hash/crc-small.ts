@@ -17,6 +17,8 @@ for (let i = 0; i < 256; i++) {
   T[i] = c;
 }
 for (let i = 256; i < T.length; i++) T[i] = (T[i - 256]! >>> 8) ^ T[T[i - 256]! & 0xff]!;
+/** The one-byte table: the CRC register after byte b (for the shift operators in crc-shift.ts). */
+export const CRC_BYTE_TABLE: Int32Array = T.subarray(0, 256);
 
 /** Inputs up to this many bytes take the in-process path; longer ones go to the backend. */
 export const SMALL_CRC_BYTES = 128;
@@ -28,9 +30,14 @@ const WASM_FROM = 32;
  * lookups are summed first, so the dependency chain through `c` is 4 lookups long.
  */
 export function crc32cSmallJs(b: Uint8Array, seed: number): number {
+  return crc32cRangeJs(b, 0, b.length, seed);
+}
+
+/** CRC32C of b[from, to) continuing from `seed`, in JavaScript, without a subarray (recovery's search calls it per candidate). */
+export function crc32cRangeJs(b: Uint8Array, from: number, to: number, seed: number): number {
   let c = ~seed;
-  let i = 0;
-  const n = b.length;
+  let i = from;
+  const n = to;
   for (; i + 16 <= n; i += 16) {
     const x = T[2816 + b[i + 4]!]! ^ T[2560 + b[i + 5]!]! ^ T[2304 + b[i + 6]!]! ^ T[2048 + b[i + 7]!]! ^
       T[1792 + b[i + 8]!]! ^ T[1536 + b[i + 9]!]! ^ T[1280 + b[i + 10]!]! ^ T[1024 + b[i + 11]!]! ^

@@ -2,14 +2,32 @@
  * Frame seal/verify in TypeScript over any crc32c + blake3 pair: the wasm
  * backend's version of native/frames.cc, with the same stop codes.
  */
-import { FRAME_HEADER, FrameStatus, type FrameWalk } from './backend.js';
+import { FRAME_HEADER, FrameStatus, type FrameOffset, type FrameWalk } from './backend.js';
 import { argRangeError } from './validate.js';
 
 type Hash32 = (data: Uint8Array) => Uint8Array;
-/** The frame CRC32C over len (u32 LE), hash and payload, in that order. */
-export type FrameCrc = (len: number, hash: Uint8Array, payload: Uint8Array) => number;
+/**
+ * The frame CRC32C over the bound offset (u64 LE; v3 only, omitted when `offset`
+ * is null), len (u32 LE), hash and payload, in that order.
+ */
+export type FrameCrc = (offset: FrameOffset, len: number, hash: Uint8Array, payload: Uint8Array) => number;
 
-export function sealFramesJs(frameCrc: FrameCrc, hash32: Hash32, buf: Uint8Array, count: number, hashes?: Uint8Array): number {
+/** The 12-byte CRC prefix of a frame: offset (u64 LE) and len (u32 LE); returns how many bytes of `out` it used. */
+export function framePrefix(out: Uint8Array, offset: FrameOffset, len: number): number {
+  const view = new DataView(out.buffer, out.byteOffset, 12);
+  if (offset === null) {
+    view.setUint32(0, len, true);
+    return 4;
+  }
+  view.setUint32(0, offset % 0x100000000, true);
+  view.setUint32(4, Math.floor(offset / 0x100000000), true);
+  view.setUint32(8, len, true);
+  return 12;
+}
+
+const at = (offset: FrameOffset, delta: number): FrameOffset => (offset === null ? null : offset + delta);
+
+export function sealFramesJs(frameCrc: FrameCrc, hash32: Hash32, buf: Uint8Array, count: number, hashes: Uint8Array | undefined, offset: FrameOffset): number {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   for (let i = 0; i < count; i++) {
@@ -20,7 +38,7 @@ export function sealFramesJs(frameCrc: FrameCrc, hash32: Hash32, buf: Uint8Array
     const hash = hash32(payload);
     buf.set(hash, pos + 8);
     hashes?.set(hash, i * 32);
-    view.setUint32(pos + 4, frameCrc(len, hash, payload), true);
+    view.setUint32(pos + 4, frameCrc(at(offset, pos), len, hash, payload), true);
     pos += FRAME_HEADER + len;
   }
   return pos;
@@ -39,6 +57,7 @@ export function verifyFramesJs(
   end: number,
   maxLen: number,
   maxCount: number,
+  offset: FrameOffset,
 ): FrameWalk {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = start;
@@ -58,7 +77,7 @@ export function verifyFramesJs(
     if (len > left - FRAME_HEADER) return { count, pos, status: FrameStatus.TruncatedPayload };
     const storedHash = buf.subarray(pos + 8, pos + FRAME_HEADER);
     const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
-    if (frameCrc(len, storedHash, payload) !== storedCrc) return { count, pos, status: FrameStatus.CrcMismatch };
+    if (frameCrc(at(offset, pos - start), len, storedHash, payload) !== storedCrc) return { count, pos, status: FrameStatus.CrcMismatch };
     const hash = hash32(payload);
     for (let i = 0; i < 32; i++) {
       if (hash[i] !== storedHash[i]) return { count, pos, status: FrameStatus.HashMismatch };

@@ -143,11 +143,21 @@ export interface FrameHashes {
   crcs: Uint32Array;
 }
 
+/** `offset` given: v3 frames bound to global offsets (the first frame's offset); absent: unbound v2 frames. */
+/** The options object of hashFrames/verifyFrames (unknown keys refused) and its `offset`: null for v2 frames. */
+function frameOffsetOption(options: { offset?: number } | undefined, allowed: readonly string[]): number | null {
+  const o = checkOptions(options, allowed);
+  return o.offset === undefined ? null : checkNonNegativeInteger(o.offset, 'offset');
+}
+
 /**
  * For many payloads at once: each payload's BLAKE3 and its record-frame CRC32C,
  * in one native call. Pass an array of payloads, or one buffer plus lengths.
+ * With `{ offset }`, the CRCs are those of v3 frames laid out back to back from
+ * that global offset; without, of unbound v2 frames (docs/format.md).
  */
-export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array; lengths: Uint32Array }): FrameHashes {
+export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array; lengths: Uint32Array }, options?: { offset?: number }): FrameHashes {
+  const offset = frameOffsetOption(options, ['offset']);
   let data: Uint8Array;
   let lengths: Uint32Array;
   if (Array.isArray(payloads)) {
@@ -181,7 +191,7 @@ export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array;
   }
   const hashes = new Uint8Array(lengths.length * 32);
   const crcs = new Uint32Array(lengths.length);
-  impl.frameBatch(data, lengths, hashes, crcs);
+  impl.frameBatch(data, lengths, hashes, crcs, offset);
   return { hashes, crcs };
 }
 
@@ -208,17 +218,19 @@ export interface FrameCheck {
 
 /**
  * Verifies record frames laid out back to back in buf[start, end): length bounds,
- * CRC32C and BLAKE3 of each. Returns where the first failure is and why.
+ * CRC32C and BLAKE3 of each. Returns where the first failure is and why. With
+ * `offset` (the global offset of the frame at `start`) the frames are v3 (CRC bound
+ * to their offsets); without, v2.
  */
-export function verifyFrames(buf: Uint8Array, options: { start?: number; end?: number; maxRecordBytes?: number; maxCount?: number } = {}): FrameCheck {
+export function verifyFrames(buf: Uint8Array, options: { start?: number; end?: number; maxRecordBytes?: number; maxCount?: number; offset?: number } = {}): FrameCheck {
   checkBytes(buf, 'buf');
-  checkOptions(options, ['start', 'end', 'maxRecordBytes', 'maxCount']);
+  const offset = frameOffsetOption(options, ['start', 'end', 'maxRecordBytes', 'maxCount', 'offset']);
   const start = options.start === undefined ? 0 : checkNonNegativeInteger(options.start, 'start');
   const end = options.end === undefined ? buf.byteLength : checkNonNegativeInteger(options.end, 'end');
   if (start > end || end > buf.byteLength) throw argRangeError(`start..end (${start}..${end}) is outside the buffer (${buf.byteLength} bytes)`);
   const maxLen = options.maxRecordBytes === undefined ? 0xffffffff : checkNonNegativeInteger(options.maxRecordBytes, 'maxRecordBytes');
   const maxCount = options.maxCount === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(options.maxCount, 'maxCount');
-  const walk: FrameWalk = impl.verifyFrames(buf, start, end, maxLen, maxCount);
+  const walk: FrameWalk = impl.verifyFrames(buf, start, end, maxLen, maxCount, offset);
   return {
     count: walk.count,
     end: walk.pos,

@@ -18,10 +18,12 @@ export function createNativeHash(b: NativeBinding): HashBackend {
       mode === Blake3Mode.Plain ? b.blake3(data, out, 0) : b.blake3(data, out, mode, keyOrContext),
     blake3Async: (data, outLen) => b.blake3Async(data, outLen),
     createHasher: (mode, keyOrContext) => wrapHasher(b.hasherCreate(mode, keyOrContext)),
-    frameBatch: (data, lengths, hashes, crcs) => b.frameBatch(data, lengths, hashes, crcs),
-    sealFrames: (buf, count, hashes) => b.sealFrames(buf, count, hashes),
-    verifyFrames(buf, start, end, maxLen, maxCount): FrameWalk {
-      const status = b.verifyFrames(buf, start, end, maxLen, maxCount, walkOut);
+    frameBatch: (data, lengths, hashes, crcs, offset) => b.frameBatch(data, lengths, hashes, crcs, offset ?? undefined),
+    sealFrames: (buf, count, hashes, offset) => b.sealFrames(buf, count, hashes, offset ?? undefined),
+    crc32cCheckpoints: (buf, step, out) => b.crc32cCheckpoints(buf, step, out),
+    findFrame: (buf, from, checkpoints, step, offset) => b.findFrame(buf, from, checkpoints, step, offset ?? undefined),
+    verifyFrames(buf, start, end, maxLen, maxCount, offset): FrameWalk {
+      const status = b.verifyFrames(buf, start, end, maxLen, maxCount, walkOut, offset ?? undefined);
       return { count: walkOut[0]!, pos: walkOut[1]!, status };
     },
   };

@@ -11,9 +11,10 @@
  * journal's open awaits it) the same algorithms run in JavaScript.
  */
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
-import { Blake3Mode, type HashBackend, type RawHasher } from './backend.js';
+import { Blake3Mode, FRAME_HEADER, type HashBackend, type RawHasher } from './backend.js';
 import { crc32cSmallJs } from './crc-small.js';
-import { type FrameCrc, sealFramesJs, verifyFramesJs } from './frames-js.js';
+import { type FrameCrc, framePrefix, sealFramesJs, verifyFramesJs } from './frames-js.js';
+import { crc32cCheckpointsJs, findFrameJs } from './find-frame-js.js';
 
 const encoder = new TextEncoder();
 
@@ -27,13 +28,12 @@ interface HotPaths {
 const NOBLE_REST = '(keyed, derive-key, XOF, streaming: @noble/hashes)';
 
 function jsHotPaths(): HotPaths {
-  const lenBytes = new Uint8Array(4);
-  const lenView = new DataView(lenBytes.buffer);
+  const prefix = new Uint8Array(12);
   return {
     crc32c: crc32cSmallJs,
-    frameCrc(len, hash, payload) {
-      lenView.setUint32(0, len, true);
-      return crc32cSmallJs(payload, crc32cSmallJs(hash, crc32cSmallJs(lenBytes, 0)));
+    frameCrc(offset, len, hash, payload) {
+      const n = framePrefix(prefix, offset, len);
+      return crc32cSmallJs(payload, crc32cSmallJs(hash, crc32cSmallJs(prefix.subarray(0, n), 0)));
     },
     hash32: (data) => nobleBlake3(data),
     names: { crc32c: 'JavaScript (until hash-wasm is ready)', blake3: `@noble/hashes (until hash-wasm is ready) ${NOBLE_REST}` },
@@ -63,12 +63,11 @@ async function hashWasmHotPaths(): Promise<HotPaths> {
     crc.update(data);
     return digestU32();
   };
-  const lenBytes = new Uint8Array(4);
-  const lenView = new DataView(lenBytes.buffer);
-  const frameCrc = (len: number, hash: Uint8Array, payload: Uint8Array): number => {
-    lenView.setUint32(0, len, true);
+  const prefix = new Uint8Array(12);
+  const frameCrc: FrameCrc = (offset, len, hash, payload) => {
+    const n = framePrefix(prefix, offset, len);
     crc.init();
-    crc.update(lenBytes);
+    crc.update(n === prefix.length ? prefix : prefix.subarray(0, n));
     crc.update(hash);
     crc.update(payload);
     return digestU32();
@@ -92,7 +91,7 @@ export function createWasmHash(onFirstUse?: () => void): HashBackend {
     if (loading === undefined) void ready();
   };
   const hash32 = (data: Uint8Array): Uint8Array => hot.hash32(data);
-  const frameCrc: FrameCrc = (len, hash, payload) => hot.frameCrc(len, hash, payload);
+  const frameCrc: FrameCrc = (offset, len, hash, payload) => hot.frameCrc(offset, len, hash, payload);
 
   const nobleOpts = (mode: Blake3Mode, keyOrContext?: Uint8Array | string) =>
     mode === Blake3Mode.Keyed
@@ -141,18 +140,22 @@ export function createWasmHash(onFirstUse?: () => void): HashBackend {
       return out;
     },
     createHasher: (mode, keyOrContext) => (use(), wrapNoble(nobleBlake3.create(nobleOpts(mode, keyOrContext)))),
-    frameBatch(data, lengths, hashes, crcs) {
+    frameBatch(data, lengths, hashes, crcs, offset) {
       use();
       let off = 0;
       for (let i = 0; i < lengths.length; i++) {
         const payload = data.subarray(off, off + lengths[i]!);
         const h = hash32(payload);
         hashes.set(h, i * 32);
-        crcs[i] = frameCrc(payload.length, h, payload);
+        crcs[i] = frameCrc(offset === null ? null : offset + off + i * FRAME_HEADER, payload.length, h, payload);
         off += payload.length;
       }
     },
-    sealFrames: (buf, count, hashes) => (use(), sealFramesJs(frameCrc, hash32, buf, count, hashes)),
-    verifyFrames: (buf, start, end, maxLen, maxCount) => (use(), verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount)),
+    sealFrames: (buf, count, hashes, offset) => (use(), sealFramesJs(frameCrc, hash32, buf, count, hashes, offset)),
+    crc32cCheckpoints: crc32cCheckpointsJs,
+    findFrame: (buf, from, checkpoints, step, offset) => (
+      use(), findFrameJs((b, start, end, at) => verifyFramesJs(frameCrc, hash32, b, start, end, 0xffffffff, 1, at), buf, from, checkpoints, step, offset)
+    ),
+    verifyFrames: (buf, start, end, maxLen, maxCount, offset) => (use(), verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount, offset)),
   };
 }

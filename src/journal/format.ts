@@ -1,9 +1,9 @@
 /**
- * On-disk constants: record frames v2 and the segment header (docs/format.md).
+ * On-disk constants: record frames and the segment header (docs/format.md).
  *
  * Segment header, 32 bytes:
  *   0  magic   "STEMEWAL" (8)
- *   8  version u32 LE = 2
+ *   8  version u32 LE = 3 (frames bound to their offsets); 2 is still read (unbound frames)
  *   12 header  u32 LE = 32 (header size)
  *   16 base    u64 LE: global offset of the first record
  *   24 flags   u32 LE = 0 (reserved)
@@ -14,7 +14,10 @@ import { SegmentFormatError } from '../errors.js';
 
 export const FRAME_HEADER = 40;
 export const SEGMENT_HEADER = 32;
-export const FORMAT_VERSION = 2;
+/** The version new segments get: v3 frames, each CRC bound to the record's global offset. */
+export const FORMAT_VERSION = 3;
+/** v2 segments (frames not bound to their offsets) are still read, and appended to when one is the tail. */
+export const OLDEST_READABLE_VERSION = 2;
 export const MAGIC = new TextEncoder().encode('STEMEWAL');
 export const SEGMENT_SUFFIX = '.wal';
 export const TMP_SUFFIX = '.tmp';
@@ -39,11 +42,11 @@ export function parseSegmentName(name: string): number | null {
   return Number.isSafeInteger(base) ? base : null;
 }
 
-export function encodeSegmentHeader(base: number): Uint8Array {
+export function encodeSegmentHeader(base: number, version = FORMAT_VERSION): Uint8Array {
   const h = new Uint8Array(SEGMENT_HEADER);
   const v = new DataView(h.buffer);
   h.set(MAGIC, 0);
-  v.setUint32(8, FORMAT_VERSION, true);
+  v.setUint32(8, version, true);
   v.setUint32(12, SEGMENT_HEADER, true);
   v.setBigUint64(16, BigInt(base), true);
   v.setUint32(24, 0, true);
@@ -51,8 +54,8 @@ export function encodeSegmentHeader(base: number): Uint8Array {
   return h;
 }
 
-/** Checks a segment header read from `file`; returns its base offset. */
-export function decodeSegmentHeader(h: Uint8Array, file: string): number {
+/** Checks a segment header read from `file`; returns its base offset and format version. */
+export function decodeSegmentHeader(h: Uint8Array, file: string): { base: number; version: number } {
   if (h.length < SEGMENT_HEADER) throw new SegmentFormatError(file, `header truncated (${h.length} of ${SEGMENT_HEADER} bytes)`);
   for (let i = 0; i < MAGIC.length; i++) {
     if (h[i] !== MAGIC[i]) throw new SegmentFormatError(file, 'bad magic (not a stemedb segment)');
@@ -60,9 +63,16 @@ export function decodeSegmentHeader(h: Uint8Array, file: string): number {
   const v = new DataView(h.buffer, h.byteOffset, SEGMENT_HEADER);
   if (v.getUint32(28, true) !== crc32c(h.subarray(0, 28))) throw new SegmentFormatError(file, 'header checksum mismatch');
   const version = v.getUint32(8, true);
-  if (version !== FORMAT_VERSION) throw new SegmentFormatError(file, `format version ${version}, this build reads ${FORMAT_VERSION}`);
+  if (version < OLDEST_READABLE_VERSION || version > FORMAT_VERSION) {
+    throw new SegmentFormatError(file, `format version ${version}, this build reads ${OLDEST_READABLE_VERSION} to ${FORMAT_VERSION}`);
+  }
   if (v.getUint32(12, true) !== SEGMENT_HEADER) throw new SegmentFormatError(file, 'unexpected header size');
   const base = v.getBigUint64(16, true);
   if (base > BigInt(Number.MAX_SAFE_INTEGER)) throw new SegmentFormatError(file, 'base offset beyond 2^53');
-  return Number(base);
+  return { base: Number(base), version };
+}
+
+/** What a frame's CRC is bound to in a segment of `version`: its global offset (v3), or nothing (v2). */
+export function frameBinding(version: number, offset: number): number | null {
+  return version >= 3 ? offset : null;
 }

@@ -7,7 +7,7 @@
 import type { JournalIO } from '../io/types.js';
 import { hashBackend } from '../hash/index.js';
 import { JournalFailedError, ClosedError } from '../errors.js';
-import { FRAME_HEADER } from './format.js';
+import { FORMAT_VERSION, FRAME_HEADER, frameBinding } from './format.js';
 import { filePos, type SegmentManager } from './segments.js';
 import { encodeWatermark } from './watermark.js';
 import { SyncCounters } from './stats.js';
@@ -231,8 +231,8 @@ export class GroupCommit {
         p += FRAME_HEADER + payload.length;
       }
     }
-    const hashes = this.#seal(buf, count);
     const base = batch[0]!.first;
+    const hashes = this.#seal(buf, count, base, runs);
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
       const runEnd = r + 1 < runs.length ? runs[r + 1]!.start : total;
@@ -277,15 +277,22 @@ export class GroupCommit {
   /** Off-heap once: a fresh array of <= 64 bytes lives on the V8 heap, and handing it to the addon moves it (measured ~100-270 ns). */
   #smallHashes = new Uint8Array(new ArrayBuffer(64));
 
-  /** Fills every frame's CRC and hash in one native call; returns the hashes (count x 32 bytes, owned by the results). */
-  #seal(buf: Uint8Array, count: number): Uint8Array {
-    if (count * 32 > this.#smallHashes.length) {
-      const hashes = new Uint8Array(count * 32);
-      hashBackend.sealFrames(buf, count, hashes);
-      return hashes;
+  /**
+   * Fills every frame's CRC (bound to its global offset, from `base`) and hash, in one
+   * native call; returns the hashes (count x 32 bytes, owned by the results). A v2
+   * tail segment (written by an older version) gets unbound v2 frames until it rotates.
+   */
+  #seal(buf: Uint8Array, count: number, base: number, runs: ReadonlyArray<{ start: number; fresh: boolean; records: number }>): Uint8Array {
+    const hashes = count * 32 > this.#smallHashes.length ? new Uint8Array(count * 32) : this.#smallHashes;
+    const first = runs[0]!;
+    const tailVersion = first.fresh ? FORMAT_VERSION : this.segments.last!.version;
+    if (tailVersion === FORMAT_VERSION) hashBackend.sealFrames(buf, count, hashes, base);
+    else {
+      const end = runs.length > 1 ? runs[1]!.start : buf.length;
+      hashBackend.sealFrames(buf.subarray(0, end), first.records, hashes, frameBinding(tailVersion, base));
+      if (count > first.records) hashBackend.sealFrames(buf.subarray(end), count - first.records, hashes.subarray(first.records * 32), base + end);
     }
-    hashBackend.sealFrames(buf, count, this.#smallHashes);
-    return this.#smallHashes.slice(0, count * 32);
+    return hashes === this.#smallHashes ? hashes.slice(0, count * 32) : hashes;
   }
 
   /** A frame buffer of exactly `bytes`, reusing one allocation across batches (one batch is in flight at a time). */

@@ -73,14 +73,14 @@ export class Journal {
       }
       const publish = (value: number) => io.writev(wmFd, [encodeWatermark(value)], 0, true).then(() => undefined);
       const report = await recoverSegments(io, segments, {
-        policy: opts.recovery, dryRun: false, verifyAll: opts.verifyAll, maxRecordBytes: opts.maxRecordBytes, watermark, lowerWatermark: publish,
+        policy: opts.recovery, dryRun: false, verifyAll: opts.verifyAll, watermark, lowerWatermark: publish,
       });
       const end = segments.last!.end;
       // Only data that is on disk may be called durable: re-sync what a killed
       // or failed writer left above the watermark, then publish the end.
       await makeTailDurable(io, segments, watermark);
       await publish(end);
-      const reader = new RecordReader(io, segments, opts.maxRecordBytes);
+      const reader = new RecordReader(io, segments);
       const waiters = new Waiters();
       const commit = new GroupCommit(io, segments, wmFd, opts, end, () => waiters.notify());
       const journal = new Journal(dir, io, opts, segments, reader, commit, report, lock, wmFd, waiters);

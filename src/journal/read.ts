@@ -1,13 +1,15 @@
 /**
  * Reading records: read(offset) and iterate(from, to), shared by the writer and
- * by readers. Every record is verified (length bounds, CRC32C, BLAKE3); data is
- * read in large blocks and checked with the batch verifier.
+ * by readers. Every record is verified (length bounds, CRC32C bound to its offset,
+ * BLAKE3); data is read in large blocks and checked with the batch verifier.
+ * maxRecordBytes plays no part here: it limits what may be appended, and a frame
+ * that verifies and fits in its segment is a record, whatever the option says today.
  */
 import type { JournalIO } from '../io/types.js';
 import { hashBackend } from '../hash/index.js';
-import { FrameStatus } from '../hash/backend.js';
+import { FrameStatus, type FrameWalk } from '../hash/backend.js';
 import { CorruptionError, OffsetError, type CorruptionReason } from '../errors.js';
-import { FRAME_HEADER } from './format.js';
+import { FRAME_HEADER, frameBinding } from './format.js';
 import { filePos, type Segment, type SegmentManager } from './segments.js';
 
 export interface JournalRecord {
@@ -40,12 +42,22 @@ const abandonedPins = new FinalizationRegistry<Pin>((pin) => {
 
 const BLOCK_BYTES = 1 << 20;
 const FIRST_READ = 4096;
+/** No length bound but the buffer's end (the u32 field's own limit). */
+const ANY_LENGTH = 0xffffffff;
+
+/**
+ * Verifies up to maxCount frames of `seg` laid out in buf[start, end), the one at
+ * `start` having global offset `offset` (v3 frames are bound to it). Lengths are
+ * bounded by the buffer's end only.
+ */
+export function verifySegmentFrames(seg: Segment, buf: Uint8Array, start: number, end: number, maxCount: number, offset: number): FrameWalk {
+  return hashBackend.verifyFrames(buf, start, end, ANY_LENGTH, maxCount, frameBinding(seg.version, offset));
+}
 
 export class RecordReader {
   constructor(
     readonly io: JournalIO,
     readonly segments: SegmentManager,
-    readonly maxRecordBytes: number,
   ) {}
 
   /** Reads one record; null at or past `visibleEnd`. */
@@ -60,12 +72,12 @@ export class RecordReader {
     let buf = new Uint8Array(Math.min(avail, FIRST_READ));
     this.preadFull(seg, buf, offset);
     const len = new DataView(buf.buffer).getUint32(0, true);
-    if (len > this.maxRecordBytes || FRAME_HEADER + len > avail) return this.classify(seg, offset, end);
+    if (FRAME_HEADER + len > avail) return this.classify(seg, offset, end);
     if (FRAME_HEADER + len > buf.length) {
       buf = new Uint8Array(FRAME_HEADER + len);
       this.preadFull(seg, buf, offset);
     }
-    const walk = hashBackend.verifyFrames(buf, 0, FRAME_HEADER + len, this.maxRecordBytes, 1);
+    const walk = verifySegmentFrames(seg, buf, 0, FRAME_HEADER + len, 1, offset);
     if (walk.count !== 1) return this.classify(seg, offset, end);
     return { offset, next: offset + FRAME_HEADER + len, payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len), hash: buf.subarray(8, 40) };
   }
@@ -103,14 +115,14 @@ export class RecordReader {
           // Not zero-filled: preadFull fills every byte or throws.
           let block: Uint8Array = Buffer.allocUnsafeSlow(blockLen);
           this.preadFull(seg, block, pos);
-          let walk = hashBackend.verifyFrames(block, 0, blockLen, this.maxRecordBytes, Number.MAX_SAFE_INTEGER);
+          let walk = verifySegmentFrames(seg, block, 0, blockLen, Number.MAX_SAFE_INTEGER, pos);
           if (walk.count === 0 && (walk.status === FrameStatus.TruncatedPayload || walk.status === FrameStatus.TruncatedHeader) && blockLen < segEnd - pos) {
             // One record larger than a block: read exactly that record.
             const len = blockLen >= 4 ? new DataView(block.buffer).getUint32(0, true) : 0;
-            if (len <= this.maxRecordBytes && FRAME_HEADER + len <= segEnd - pos) {
+            if (FRAME_HEADER + len <= segEnd - pos) {
               block = new Uint8Array(FRAME_HEADER + len);
               this.preadFull(seg, block, pos);
-              walk = hashBackend.verifyFrames(block, 0, block.length, this.maxRecordBytes, 1);
+              walk = verifySegmentFrames(seg, block, 0, block.length, 1, pos);
             }
           }
           // The verified frames of block[0, walk.pos), sliced into records in place.
@@ -169,7 +181,7 @@ export class RecordReader {
       if (blockLen <= 0) break;
       const block = new Uint8Array(blockLen);
       this.preadFull(seg, block, pos);
-      const walk = hashBackend.verifyFrames(block, 0, blockLen, this.maxRecordBytes, Number.MAX_SAFE_INTEGER);
+      const walk = verifySegmentFrames(seg, block, 0, blockLen, Number.MAX_SAFE_INTEGER, pos);
       // Step over verified frames only, stopping at `offset` if the chain reaches it.
       const view = new DataView(block.buffer);
       let p = 0;
@@ -181,10 +193,10 @@ export class RecordReader {
       pos += walk.pos;
       if (walk.status !== FrameStatus.Ok && walk.count === 0) {
         const bigLen = blockLen >= 4 ? view.getUint32(0, true) : 0;
-        if (walk.status === FrameStatus.TruncatedPayload && bigLen <= this.maxRecordBytes && pos + FRAME_HEADER + bigLen <= end) {
+        if (walk.status === FrameStatus.TruncatedPayload && pos + FRAME_HEADER + bigLen <= end) {
           const one = new Uint8Array(FRAME_HEADER + bigLen);
           this.preadFull(seg, one, pos);
-          if (hashBackend.verifyFrames(one, 0, one.length, this.maxRecordBytes, 1).count === 1) {
+          if (verifySegmentFrames(seg, one, 0, one.length, 1, pos).count === 1) {
             pos += one.length;
             continue;
           }
@@ -194,9 +206,12 @@ export class RecordReader {
       }
     }
     if (pos !== offset) throw new OffsetError('NOT_RECORD_START', `offset ${offset} is not the start of a record (the record before it ends at ${pos > offset ? 'a later offset' : pos})`);
-    const probe = new Uint8Array(Math.min(end - offset, FRAME_HEADER + this.maxRecordBytes));
+    const head = new Uint8Array(Math.min(end - offset, FRAME_HEADER));
+    this.preadFull(seg, head, offset);
+    const len = head.length === FRAME_HEADER ? new DataView(head.buffer).getUint32(0, true) : 0;
+    const probe = new Uint8Array(Math.min(end - offset, FRAME_HEADER + len));
     this.preadFull(seg, probe, offset);
-    const walk = hashBackend.verifyFrames(probe, 0, probe.length, this.maxRecordBytes, 1);
+    const walk = verifySegmentFrames(seg, probe, 0, probe.length, 1, offset);
     throw new CorruptionError(seg.name, filePos(seg, offset), STATUS_REASON[walk.status] ?? 'crc32c mismatch', `record at offset ${offset}`);
   }
 }

@@ -18,6 +18,7 @@ import { readWatermark, watermarkPath } from './watermark.js';
 import { hashBackend } from '../hash/index.js';
 
 export interface ReaderOptions {
+  /** @deprecated Checked but not used: reading accepts any frame that verifies and fits in its segment. */
   maxRecordBytes?: number;
   /** Poll interval when fs.watch gives no event (default 50 ms). */
   pollMs?: number;
@@ -84,7 +85,7 @@ export class JournalReader {
       io.close(wmFd);
       throw err;
     }
-    return new JournalReader(dir, io, segments, new RecordReader(io, segments, maxRecordBytes), wmFd, pollMs);
+    return new JournalReader(dir, io, segments, new RecordReader(io, segments), wmFd, pollMs);
   }
 
   /** The writer's published durable end (0 if not yet readable). */

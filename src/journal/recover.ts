@@ -19,6 +19,7 @@ export interface RecoverOptions {
   dryRun?: boolean;
   /** Verify every segment, not only the tail (default false). */
   verifyAll?: boolean;
+  /** @deprecated Ignored: recovery accepts any frame that verifies and fits in its segment. */
   maxRecordBytes?: number;
   io?: JournalIO;
   /** Called as segments are verified, with the bytes scanned so far. */
@@ -60,7 +61,7 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
       if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
     };
     const report = await recoverSegments(io, segments, {
-      policy: policy as RecoveryPolicy, dryRun, verifyAll, maxRecordBytes, watermark,
+      policy: policy as RecoveryPolicy, dryRun, verifyAll, watermark,
       lowerWatermark: publish,
       ...(onProgress ? { onProgress: onProgress as (bytesScanned: number) => void } : {}),
     });

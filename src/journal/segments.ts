@@ -8,6 +8,7 @@ import type { JournalIO } from '../io/types.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentFiles } from './segment-files.js';
 import { CorruptionError, SegmentFormatError } from '../errors.js';
 import {
+  FORMAT_VERSION,
   SEGMENT_HEADER,
   SEGMENT_SUFFIX,
   TMP_SUFFIX,
@@ -34,6 +35,8 @@ export class Segment {
     readonly base: number,
     readonly name: string,
     readonly path: string,
+    /** Format version from the header: 3 binds each frame's CRC to its offset, 2 does not. */
+    readonly version: number,
     /** Global offset just past the last byte of record data. */
     public end: number,
     readonly files: SegmentFiles<Segment>,
@@ -100,15 +103,20 @@ export class SegmentManager {
         const base = parseSegmentName(name);
         if (base === null) throw new SegmentFormatError(name, 'file name is not a 20-digit base offset');
         const path = join(this.dir, name);
-        const seg = new Segment(base, name, path, base, this.files);
         const fd = this.io.open(path, this.writable && i === names.length - 1 ? 'rw' : 'r');
+        let seg: Segment;
+        try {
+          const header = new Uint8Array(SEGMENT_HEADER);
+          const n = this.io.pread(fd, header, 0);
+          const { base: headerBase, version } = decodeSegmentHeader(header.subarray(0, n), name);
+          if (headerBase !== base) throw new SegmentFormatError(name, `header says base ${headerBase}, name says ${base}`);
+          seg = new Segment(base, name, path, version, base + Math.max(0, this.io.size(fd) - SEGMENT_HEADER), this.files);
+        } catch (err) {
+          this.io.close(fd);
+          throw err;
+        }
         this.files.adopt(seg, fd);
         found.push(seg);
-        const header = new Uint8Array(SEGMENT_HEADER);
-        const n = this.io.pread(fd, header, 0);
-        const headerBase = decodeSegmentHeader(header.subarray(0, n), name);
-        if (headerBase !== base) throw new SegmentFormatError(name, `header says base ${headerBase}, name says ${base}`);
-        seg.end = base + Math.max(0, this.io.size(fd) - SEGMENT_HEADER);
       }
       for (let i = 1; i < found.length; i++) {
         const prev = found[i - 1]!;
@@ -149,14 +157,15 @@ export class SegmentManager {
       }
       const header = new Uint8Array(SEGMENT_HEADER);
       const n = this.io.pread(fd, header, 0);
+      let version: number;
       try {
-        decodeSegmentHeader(header.subarray(0, n), name);
+        version = decodeSegmentHeader(header.subarray(0, n), name).version;
       } catch (err) {
         this.io.close(fd);
         if (n < SEGMENT_HEADER) continue; // being created by the writer right now
         throw err;
       }
-      const seg = new Segment(base, name, path, base, this.files);
+      const seg = new Segment(base, name, path, version, base, this.files);
       this.segments.push(seg);
       this.files.adopt(seg, fd);
     }
@@ -211,7 +220,7 @@ export class SegmentManager {
       this.io.close(fd);
       throw err;
     }
-    const seg = new Segment(base, name, path, base, this.files);
+    const seg = new Segment(base, name, path, FORMAT_VERSION, base, this.files);
     this.segments.push(seg);
     this.files.adopt(seg, fd);
     return seg;

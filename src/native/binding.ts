@@ -22,9 +22,12 @@ export interface NativeBinding {
   hasherUpdate(handle: unknown, data: Uint8Array): void;
   hasherDigest(handle: unknown, out: Uint8Array, seek: number): void;
   hasherCopy(handle: unknown): unknown;
-  frameBatch(data: Uint8Array, lengths: Uint32Array, hashes: Uint8Array, crcs: Uint32Array): void;
-  sealFrames(buf: Uint8Array, count: number, hashes?: Uint8Array): number;
-  verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number, out: Float64Array): number;
+  /** `offset` (v3 frames): the global offset of the first frame; undefined: unbound v2 frames. */
+  frameBatch(data: Uint8Array, lengths: Uint32Array, hashes: Uint8Array, crcs: Uint32Array, offset?: number): void;
+  sealFrames(buf: Uint8Array, count: number, hashes?: Uint8Array, offset?: number): number;
+  verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number, out: Float64Array, offset?: number): number;
+  crc32cCheckpoints(buf: Uint8Array, step: number, out: Uint32Array): void;
+  findFrame(buf: Uint8Array, from: number, checkpoints: Uint32Array, step: number, offset?: number): number;
   hashInfo(): { crc32c: string; blake3: string };
   blake3SetImpl(name: string): boolean;
   lock(path: string): number;

@@ -17,7 +17,8 @@ import { FrameStatus } from '../../hash/backend.js';
 import { SEGMENT_HEADER } from '../format.js';
 import { STATUS_REASON } from '../read.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
-import { allZero, findNextFrame, salvageWalk, walkChain } from './scan.js';
+import { salvageWalk, walkChain } from './scan.js';
+import { FrameFinder } from './find-frame.js';
 
 export type RecoveryPolicy = 'tolerate-tail' | 'strict' | 'truncate' | 'salvage';
 export const RECOVERY_POLICIES: readonly RecoveryPolicy[] = ['tolerate-tail', 'strict', 'truncate', 'salvage'];
@@ -65,7 +66,6 @@ export interface RecoveryOptions {
   policy: RecoveryPolicy;
   dryRun: boolean;
   verifyAll: boolean;
-  maxRecordBytes: number;
   /** Published durable watermark, or null when missing/unreadable. */
   watermark: number | null;
   /** Called after each stretch of verified bytes with the running total. */
@@ -99,14 +99,17 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
     report.segmentsScanned++;
     const fileEnd = seg.end;
     let pos = seg.base;
+    // Read once, from the first bad byte, for every later check and search in this segment (linear in all).
+    let finder: FrameFinder | undefined;
     for (;;) {
-      const chain = walkChain(io, seg, pos, fileEnd, opts.maxRecordBytes);
+      const chain = walkChain(io, seg, pos, fileEnd);
       report.recordsValid += chain.records;
       report.bytesScanned += chain.bytesScanned;
       opts.onProgress?.(report.bytesScanned);
       if (chain.status === FrameStatus.Ok) break;
       const bad = chain.stop;
-      if (isTail && allZero(io, seg, bad, fileEnd)) {
+      finder ??= FrameFinder.read(io, seg, bad, fileEnd);
+      if (isTail && finder.zerosFrom(bad)) {
         // Unwritten space, not damage (the writer keeps zeros ahead of its records).
         // Below the watermark it is still lost data: the check after the loop says so.
         report.zeroTailBytes = fileEnd - bad;
@@ -115,8 +118,10 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       }
       const reason = STATUS_REASON[chain.status] ?? 'crc32c mismatch';
       const entry: CorruptionEntry = { segment: seg.name, position: SEGMENT_HEADER + bad - seg.base, offset: bad, reason };
-      const next = findNextFrame(io, seg, bad + 1, fileEnd, opts.maxRecordBytes);
-      const torn = isTail && (opts.watermark !== null ? bad >= opts.watermark : next < 0);
+      // At or above the watermark the tail is torn whatever follows: no search needed.
+      const tornByWatermark = isTail && opts.watermark !== null && bad >= opts.watermark;
+      const next = tornByWatermark ? -1 : finder.next(bad + 1);
+      const torn = tornByWatermark || (isTail && opts.watermark === null && next < 0);
       report.corruption.push(entry);
       if (torn && opts.policy !== 'strict') {
         await cutTail(io, mgr, seg, bad, opts, report);
@@ -134,7 +139,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       }
       if (opts.policy === 'truncate') {
         await lower(bad);
-        report.recordsDropped += next >= 0 ? salvageWalk(io, seg, next, fileEnd, opts.maxRecordBytes).records : 0;
+        report.recordsDropped += next >= 0 ? salvageWalk(io, seg, next, fileEnd).records : 0;
         report.recordsDropped += await setAsideLater(io, mgr, i, opts, report);
         await cutTail(io, mgr, seg, bad, opts, report);
         return finish(mgr, report);
@@ -241,7 +246,7 @@ async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts
   let dropped = 0;
   const later = mgr.segments.slice(i + 1);
   for (const s of later) {
-    dropped += salvageWalk(io, s, s.base, s.end, opts.maxRecordBytes).records;
+    dropped += salvageWalk(io, s, s.base, s.end).records;
     report.bytesTruncated += s.end - s.base;
     if (!opts.dryRun) {
       mgr.files.close(s);
