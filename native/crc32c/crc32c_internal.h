@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "crc32c.h"
+#include "../isa_target.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define STEMEDB_CRC_X86 1
@@ -31,9 +32,9 @@
 #define STEMEDB_TARGET(isa)
 #define STEMEDB_INLINE __forceinline
 #endif
-#define STEMEDB_TARGET_SSE42 STEMEDB_TARGET("sse4.2,pclmul")
+#define STEMEDB_TARGET_SSE42 STEMEDB_TARGET("sse4.2" STEMEDB_ISA_CRC32 ",pclmul")
 #define STEMEDB_TARGET_AVX512 \
-  STEMEDB_TARGET("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2")
+  STEMEDB_TARGET("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2" STEMEDB_ISA_CRC32 STEMEDB_ISA_EVEX512)
 
 namespace stemedb {
 namespace crc32c_detail {
@@ -143,7 +144,7 @@ inline const ShiftTable& shift_table() {
 // setup, no combine), and the tail of every longer path. `raw` is the
 // un-inverted CRC register. Inlined into each x86 path's entry; it needs only
 // sse4.2 so that every x86 path (a superset ISA) may inline it.
-STEMEDB_TARGET("sse4.2")
+STEMEDB_TARGET("sse4.2" STEMEDB_ISA_CRC32)
 STEMEDB_INLINE uint32_t sse42_chain(uint32_t raw, const uint8_t* p, size_t n) {
   uint64_t c = raw;
   while (n >= 8) {

@@ -73,7 +73,7 @@ STEMEDB_TARGET_SSE42 uint32_t crc32c_sse42_3way(uint32_t crc, const uint8_t* p, 
 }
 
 // For the rare CPU with SSE4.2 but no PCLMULQDQ: one chain throughout.
-STEMEDB_TARGET("sse4.2") uint32_t crc32c_sse42_1way(uint32_t crc, const uint8_t* p, size_t n) {
+STEMEDB_TARGET("sse4.2" STEMEDB_ISA_CRC32) uint32_t crc32c_sse42_1way(uint32_t crc, const uint8_t* p, size_t n) {
   return ~sse42_chain(~crc, p, n);
 }
 
