@@ -16,32 +16,27 @@
 // passed to node-gyp (set automatically to /usr when the running Node's own headers
 // are there, as on machines that cannot download them).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { localNodedir } from './node-headers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
-const platform = process.platform;
-const arch = process.arch;
-
-/** The running Node's own headers, when installed next to it (e.g. /usr/include/node). */
-function localNodedir() {
-  for (const dir of [join(dirname(process.execPath), '..'), '/usr', '/usr/local']) {
-    const h = join(dir, 'include', 'node', 'node_version.h');
-    if (!existsSync(h) || !existsSync(join(dir, 'include', 'node', 'node_api.h'))) continue;
-    const text = readFileSync(h, 'utf8');
-    const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => new RegExp(`#define NODE_${k}_VERSION (\\d+)`).exec(text)?.[1]).join('.');
-    if (v === process.versions.node) return dir;
-  }
-  return '';
-}
-
 const argv = process.argv.slice(2);
 const force = argv.includes('--force');
 const passThrough = argv.filter((a) => a !== '--force');
+/** A prebuildify option given as --name=value or --name value (a cross build's --arch/--platform). */
+const option = (name) => {
+  const i = passThrough.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return passThrough[i].includes('=') ? passThrough[i].slice(name.length + 3) : passThrough[i + 1];
+};
+// The folder prebuildify writes to names the target, not the machine building it.
+const platform = option('platform') ?? process.platform;
+const arch = option('arch') ?? process.arch;
 const isAlpine = platform === 'linux' && existsSync('/etc/alpine-release');
 const libc = platform === 'linux' ? process.env.PREBUILD_LIBC || (isAlpine ? 'musl' : 'glibc') : '';
 const outDir = join(root, 'prebuilds', `${platform}-${arch}`);
@@ -75,7 +70,7 @@ if (!env.npm_config_nodedir) {
 const stage = mkdtempSync(join(tmpdir(), 'stemedb-prebuild-'));
 try {
   for (const p of ['package.json', 'binding.gyp', 'native', 'scripts/gyp-sources.cjs']) cpSync(join(root, p), join(stage, p), { recursive: true });
-  symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), platform === 'win32' ? 'junction' : 'dir');
+  symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), process.platform === 'win32' ? 'junction' : 'dir');
 
   const args = [
     require.resolve('prebuildify/bin.js'),
