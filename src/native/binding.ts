@@ -1,11 +1,15 @@
 /**
- * Finds the native addon at run time through node-gyp-build (build/Release,
- * then prebuilds/<platform>-<arch>/), so a missing or broken binary never makes
- * the import fail: callers fall back to the wasm backend.
+ * Finds the native addon at run time in node-gyp-build's order (build/Release,
+ * build/Debug, then the matching prebuilds/<platform>-<arch>/ file), so a missing
+ * or broken binary never makes the import fail. A binary that exists but does not
+ * load (dlopen fails: wrong libc, too old a glibc, an untested macOS build) is
+ * skipped for the next one that loads, else callers fall back to the wasm backend;
+ * either way one StemedbWarning names the file and the loader's error.
  */
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const require = createRequire(import.meta.url);
 // src/native and dist/native both sit two levels below the package root.
@@ -49,13 +53,77 @@ export function loadBindingWithReason(): { binding: NativeBinding | null; reason
     cached = { binding: null, reason: 'STEMEDB_BACKEND=wasm' };
     return cached;
   }
-  try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
-    cached = { binding: nodeGypBuild(packageRoot), reason: 'native addon loaded' };
-  } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
-    if (forced === 'native') throw new Error(`STEMEDB_BACKEND=native but the addon did not load: ${message}`);
-    cached = { binding: null, reason: message };
-  }
+  const loaded = loadAddonFrom(packageRoot);
+  if (!loaded.binding && forced === 'native') throw new Error(`STEMEDB_BACKEND=native but the addon did not load: ${loaded.reason}`);
+  cached = { binding: loaded.binding, reason: loaded.reason };
   return cached;
+}
+
+interface NodeGypBuild {
+  path(dir: string): string;
+  parseTags(file: string): { file: string } | undefined;
+  matchTags(runtime: string, abi: string): (tags: unknown) => boolean;
+  compareTags(runtime: string): (a: unknown, b: unknown) => number;
+}
+
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err));
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Every binary node-gyp-build could pick for this process, in its order of preference. */
+function candidates(root: string, ngb: NodeGypBuild): string[] {
+  const out: string[] = [];
+  for (const sub of ['build/Release', 'build/Debug']) {
+    const file = listDir(join(root, sub)).find((f) => f.endsWith('.node'));
+    if (file) out.push(join(root, sub, file));
+  }
+  // The prebuild node-gyp-build would take if there were no build/ (its own tag
+  // matching, so the libc and N-API tags are judged exactly as it judges them).
+  const dir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const tags = listDir(dir).map((f) => ngb.parseTags(f)).filter(ngb.matchTags('node', process.versions.modules));
+  const best = tags.sort(ngb.compareTags('node'))[0] as { file: string } | undefined;
+  if (best) out.push(join(dir, best.file));
+  return out;
+}
+
+/**
+ * Loads the first binary under `root` that loads. Exported for tests (any package
+ * folder); loadBindingWithReason() uses the package's own root, once.
+ */
+export function loadAddonFrom(root: string): { binding: NativeBinding | null; reason: string; file?: string } {
+  let ngb: NodeGypBuild;
+  let files: string[];
+  try {
+    ngb = require('node-gyp-build') as NodeGypBuild;
+    const chosen = ngb.path(root); // throws "No native build was found ..." when there is none
+    files = [chosen, ...candidates(root, ngb).filter((f) => f !== chosen)];
+  } catch (err) {
+    return { binding: null, reason: firstLine(err) };
+  }
+  const failures: string[] = [];
+  let result: { binding: NativeBinding | null; reason: string; file?: string } | undefined;
+  for (const file of files) {
+    try {
+      result = { binding: require(file) as NativeBinding, reason: 'native addon loaded', file };
+      break;
+    } catch (err) {
+      failures.push(`${relative(root, file)}: ${firstLine(err)}`);
+    }
+  }
+  result ??= { binding: null, reason: `no native binary loaded (${failures.join('; ')})` };
+  if (failures.length) {
+    const prebuild = failures.some((f) => f.startsWith('prebuilds'));
+    const using = result.file ? relative(root, result.file) : 'the WebAssembly backend';
+    process.emitWarning(`stemedb: the native addon did not load (${failures.join('; ')}); using ${using}`, {
+      type: 'StemedbWarning',
+      code: prebuild ? 'STEMEDB_PREBUILD_LOAD_FAILED' : 'STEMEDB_BUILD_LOAD_FAILED',
+    });
+  }
+  return result;
 }
