@@ -70,8 +70,10 @@ CpuFeatures detect() {
     f.vpclmulqdq = f.avx512f && ((ecx7 >> 10) & 1);
   }
 #elif defined(__aarch64__)
+  f.arm_neon = true;
 #if defined(__linux__)
   unsigned long hw = getauxval(AT_HWCAP);
+  f.arm_neon = (hw >> 1) & 1;    // HWCAP_ASIMD
   f.arm_crc32 = (hw >> 7) & 1;   // HWCAP_CRC32
   f.arm_pmull = (hw >> 4) & 1;   // HWCAP_PMULL
 #elif defined(__APPLE__)

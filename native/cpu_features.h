@@ -14,6 +14,7 @@ struct CpuFeatures {
   bool vpclmulqdq = false;
   bool arm_crc32 = false;   // aarch64 CRC32 extension
   bool arm_pmull = false;   // aarch64 PMULL
+  bool arm_neon = false;    // aarch64 Advanced SIMD (every core, but STEMEDB_NO_SIMD clears it)
 };
 
 // Detected once, then cached. Honours STEMEDB_NO_SIMD=1 (all false) so tests

@@ -12,7 +12,8 @@ namespace blake3 {
 namespace detail {
 namespace {
 
-enum Level { kPortable = 0, kSse41 = 1, kAvx2 = 2, kAvx512 = 3 };
+// Levels index kTable, whose entries after the portable one depend on the architecture.
+enum Level { kPortable = 0, kSse41 = 1, kAvx2 = 2, kAvx512 = 3, kNeon = 1 };
 
 // Narrower lanes kernels stay available at the wider levels: a batch of 5 parents runs
 // 8 wide rather than 16 wide. The row-wise single-block SSE4.1 compression serves the
@@ -25,6 +26,9 @@ const Kernels kTable[] = {
     {"avx512", compress_avx512, xof_avx512, lanes_sse41, lanes_avx2, lanes_avx512,
      parents_avx512, chunk_avx512, 16},
 #endif
+#if defined(STEMEDB_B3_NEON)
+    {"neon", compress_portable, xof_portable, lanes_neon, nullptr, nullptr, nullptr, nullptr, 4},
+#endif
 };
 
 int max_level() {
@@ -33,6 +37,8 @@ int max_level() {
   if (f.avx512f && f.avx512vl && f.avx512bw && f.avx2 && f.sse41) return kAvx512;
   if (f.avx2 && f.sse41) return kAvx2;
   if (f.sse41) return kSse41;
+#elif defined(STEMEDB_B3_NEON)
+  if (cpu_features().arm_neon) return kNeon;
 #endif
   return kPortable;
 }

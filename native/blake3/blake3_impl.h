@@ -6,6 +6,7 @@
 //   blake3_avx2.cc      8-way lanes kernel
 //   blake3_avx512.cc    16-way lanes and parents kernels
 //   blake3_avx512_rows.cc  AVX-512VL row-wise single block and single chunk (latency bound)
+//   blake3_neon.cc      arm64 4-way lanes kernel
 //   blake3_dispatch.cc  run-time choice of kernels, impl_name(), set_impl_for_testing()
 //   blake3_tree.cc      chunk/parent batching, the tree reduction, hash()
 //   blake3_hasher.cc    the incremental Hasher (cv stack, wide update path, XOF)
@@ -19,6 +20,10 @@
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define STEMEDB_B3_X86 1
+#endif
+// NEON is part of every arm64 core; little-endian only (see blake3_neon.cc).
+#if defined(__aarch64__) && !defined(__ARM_BIG_ENDIAN)
+#define STEMEDB_B3_NEON 1
 #endif
 
 // GCC/Clang compile each SIMD function for its own ISA via target attributes, so the addon
@@ -162,6 +167,9 @@ void parents_avx512(const uint8_t* in, size_t batches, const uint32_t key[8], ui
                     uint8_t* out);
 void chunk_avx512(const uint32_t key[8], const uint8_t* in, size_t len, uint64_t counter,
                   uint32_t flags, uint32_t end_flags, uint8_t* out, size_t out_len);
+#endif
+#if defined(STEMEDB_B3_NEON)
+void lanes_neon(const Lanes& l, uint8_t* out);
 #endif
 
 // Runs l (l.n <= k.width lanes) on the narrowest kernel that fits, padding unused lanes with
