@@ -87,11 +87,17 @@ SysResult DataSync(int fd) {
 
 SysResult StartWriteback(int, uint64_t, uint64_t) { return SysResult{}; }  // no such hint on Windows
 
-SysResult SyncDirectory(const std::string&) {
-  // Deliberately a no-op: NTFS journals its metadata, so a create/rename/
-  // delete is durable once the call returns, and Windows offers no portable
-  // way to flush a directory handle (FlushFileBuffers on one needs admin
-  // rights on most volumes).
+SysResult SyncDirectory(const std::string& path) {
+  // NTFS journals its metadata, so a create/rename/delete is durable once the call
+  // returns, and flushing a directory handle (FlushFileBuffers) needs admin rights on
+  // most volumes: nothing to flush. The directory is still opened, so a missing or
+  // unreadable one fails as it does on POSIX (ENOENT from "open") instead of passing.
+  std::wstring w = Widen(path);
+  if (w.empty()) return SysResult{UV_EINVAL, "open"};
+  HANDLE h = CreateFileW(w.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return Fail("open");
+  CloseHandle(h);
   return SysResult{};
 }
 
