@@ -264,7 +264,7 @@ test('in a separate process: a child follows with Journal.openReader while this 
   const j = await newJournal({ segmentBytes: 32 * 1024 });
   const dbPath = tmp.file(`child${n++}.db`);
   Store.open(dbPath).close(); // create + migrate, so the readonly view below can open it
-  const child = watch(spawnTs('child-ingest.ts', [j.dir, dbPath, 'follow', '64', '2']));
+  const child = watch(spawnTs('child-ingest.ts', [j.dir, dbPath, 'follow', '64', '2'], {}, 'pipe'));
   try {
     await child.waitFor(/^ready \d+$/, 30_000);
     const view = Store.open(dbPath, { readonly: true }); // a reader beside the ingesting process
@@ -293,7 +293,9 @@ test('in a separate process: a child follows with Journal.openReader while this 
     }
     const end = j.nextOffset;
     await within(waitForCursor(child, end), 20_000, `child cursor reaches ${end}`);
-    child.child.kill('SIGTERM');
+    // Windows ends a child on kill('SIGTERM') without running its handler: ask on stdin there.
+    if (process.platform === 'win32') child.child.stdin!.write('stop\n');
+    else child.child.kill('SIGTERM');
     const stopped = await child.waitFor(/^stopped (.*)$/, 20_000);
     const stats = JSON.parse(stopped[1]!) as { assertions: number; votes: number; cursor: number };
     const exit = await child.exited;

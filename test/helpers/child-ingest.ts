@@ -1,10 +1,13 @@
 // An ingest process: tails a journal from another process (Journal.openReader) into a Store.
 // argv: journalDir dbPath mode batchSize [maxLatencyMs]
 //   mode 'catchup': catchUp() to the journal's durable end, then prints "done <stats json>" and exits.
-//   mode 'follow':  start(); runs until SIGTERM, then stop() and prints "stopped <stats json>".
+//   mode 'follow':  start(); runs until SIGTERM (or a "stop" line on stdin: Windows kills a
+//                   child on SIGTERM without running handlers), then stop() and prints
+//                   "stopped <stats json>".
 // Both print "ready <cursor>" once the store and the reader are open, and "batch <cursor> <records>"
 // after every committed transaction (stdout is a pipe: synchronous on Linux, so a line printed is a
 // commit that happened, even if the process is SIGKILLed right after).
+import { createInterface } from 'node:readline';
 import { Journal } from '../../src/index.js';
 import { Ingestor, Store } from '../../src/ingest/index.js';
 
@@ -29,7 +32,13 @@ if (mode === 'catchup') {
   process.stdout.write(`done ${JSON.stringify(stats)}\n`);
 } else {
   ingestor.start();
-  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  const stdinLines = createInterface({ input: process.stdin });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    stdinLines.on('line', (line) => line === 'stop' && resolve());
+  });
+  stdinLines.close();
+  process.stdin.destroy();
   stats = await ingestor.stop();
   process.stdout.write(`stopped ${JSON.stringify(stats)}\n`);
 }

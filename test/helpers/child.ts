@@ -6,9 +6,10 @@ import { createInterface } from 'node:readline';
 
 const helpers = dirname(fileURLToPath(import.meta.url));
 
-export function spawnTs(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+/** stdin 'pipe' lets a test talk to the child (a stop request: Windows never runs SIGTERM handlers). */
+export function spawnTs(script: string, args: string[], env: Record<string, string> = {}, stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(helpers, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [stdin, 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
 }
