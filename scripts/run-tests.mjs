@@ -3,7 +3,9 @@
 // handles keep a runner alive, so isolation and a per-file limit matter), runs
 // files marked `// @both-backends` a second time with STEMEDB_BACKEND=wasm, and
 // ends with one line "N passed, N failed" from uvu's own per-file counts.
-// Usage: node scripts/run-tests.mjs [filter...]   (env: TEST_TIMEOUT_S, TEST_JOBS)
+// Usage: node scripts/run-tests.mjs [filter...]   (env: TEST_TIMEOUT_S, TEST_JOBS, and
+// TEST_NODE: a JSON array run in place of this Node, e.g. another platform's Node under
+// qemu or wine, as scripts/test-platforms.mjs does)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -14,6 +16,7 @@ const timeoutMs = Number(process.env.TEST_TIMEOUT_S ?? 600) * 1000;
 const jobs = Math.max(1, Number(process.env.TEST_JOBS ?? 2));
 const filters = process.argv.slice(2);
 const forced = process.env.STEMEDB_BACKEND;
+const nodeCommand = process.env.TEST_NODE ? JSON.parse(process.env.TEST_NODE) : [process.execPath];
 
 const files = readdirSync(join(root, 'test'))
   .filter((f) => f.endsWith('.test.ts'))
@@ -34,7 +37,7 @@ function runOne({ file, backend }) {
     const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
     if (backend === 'wasm') env.STEMEDB_BACKEND = 'wasm';
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join('test', file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodeCommand[0], [...nodeCommand.slice(1), '--import', 'tsx', join('test', file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
