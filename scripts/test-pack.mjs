@@ -82,6 +82,10 @@ let r = run(process.execPath, [npm, 'run', 'build:ts'], { cwd: root, env: devEnv
 if (!check('build:ts (dist/ compiled)', r.status === 0, r.out)) finish();
 if (process.env.TEST_PACK_PREBUILT === '1') {
   if (!check(`prebuild present (${prebuildRel}, TEST_PACK_PREBUILT=1: not rebuilt)`, existsSync(join(root, prebuildRel)))) finish();
+} else if (process.platform === 'linux' && process.arch === 'x64') {
+  // What ships: the zig cross builds (glibc 2.17 floor), this machine's and the arm64 one checked below.
+  r = run(process.execPath, [join(root, 'scripts', 'prebuild-all.mjs'), 'linux-x64-glibc', 'linux-arm64-glibc'], { cwd: root, env: devEnv });
+  if (!check(`prebuild:all linux-x64-glibc linux-arm64-glibc`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
 } else {
   r = run(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { cwd: root, env: devEnv });
   if (!check(`prebuild (${prebuildRel})`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
@@ -257,6 +261,19 @@ const withPrebuild = makeProject('with-prebuild');
 scenario('prebuild', withPrebuild, ['install', '--foreground-scripts', tgz], { scriptRuns: true, warnings: 0, backend: 'native' });
 const forced = roundtrip(withPrebuild, { STEMEDB_BACKEND: 'wasm' });
 check('prebuild: STEMEDB_BACKEND=wasm forces the wasm backend (round trip passes)', forced.status === 0 && forced.info?.backend === 'wasm', forced.out);
+// The same installed package, loaded by Node's official arm64 build under qemu-user.
+const armPrebuild = 'prebuilds/linux-arm64/stemedb.glibc.node';
+if (process.platform === 'linux' && process.arch === 'x64' && files.includes(armPrebuild)) {
+  const { arm64NodeCommand } = await import('./test-platforms/system.mjs');
+  const [cmd, ...pre] = arm64NodeCommand();
+  const arm = run(cmd, [...pre, 'roundtrip.mjs'], { cwd: withPrebuild, env: sandboxEnv });
+  let info = null;
+  try {
+    info = JSON.parse(arm.stdout.trim().split('\n').pop());
+  } catch {}
+  const pkgDir = realpathSync(join(withPrebuild, 'node_modules', 'stemedb'));
+  check(`prebuild, linux-arm64 Node under qemu: backend 'native' from ${armPrebuild}, round trip passes`, arm.status === 0 && info?.ok === true && info?.backend === 'native' && info?.addon === join(pkgDir, armPrebuild), arm.out);
+}
 rmSync(join(withPrebuild, 'node_modules'), { recursive: true, force: true });
 scenario('prebuild, ci --ignore-scripts', withPrebuild, ['ci', '--ignore-scripts'], { warnings: 0, backend: 'native' });
 
