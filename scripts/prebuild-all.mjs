@@ -154,6 +154,7 @@ async function build() {
 try {
   const built = checkOnly ? { times: null, failed: 0 } : await build();
   const bad = report(built.times);
+  console.log(`${targets.length - bad} passed, ${bad} failed`);
   if (bad || built.failed) {
     console.error(`prebuild:all: ${bad || built.failed} target(s) failed`);
     process.exitCode = 1;
