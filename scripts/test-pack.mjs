@@ -20,6 +20,7 @@
 // better-sqlite3 (for the ingestor) is an optional dependency: without a
 // compiler its install script fails, npm drops it, and the install succeeds.
 // Env: KEEP_TMP=1 keeps the temporary directory; TEST_PACK_SOURCE_BUILD=0 skips 4;
+// TEST_PACK_ARM64=0 skips loading the arm64 prebuild under qemu (it installs qemu with apt);
 // TEST_PACK_PREBUILT=1 packs prebuilds/ as found (CI's pack job: every platform's
 // downloaded binaries) instead of running scripts/prebuild.mjs. POSIX only (a PATH without a
 // compiler means nothing on Windows, where node-gyp finds Visual Studio itself).
@@ -263,7 +264,7 @@ const forced = roundtrip(withPrebuild, { STEMEDB_BACKEND: 'wasm' });
 check('prebuild: STEMEDB_BACKEND=wasm forces the wasm backend (round trip passes)', forced.status === 0 && forced.info?.backend === 'wasm', forced.out);
 // The same installed package, loaded by Node's official arm64 build under qemu-user.
 const armPrebuild = 'prebuilds/linux-arm64/stemedb.glibc.node';
-if (process.platform === 'linux' && process.arch === 'x64' && files.includes(armPrebuild)) {
+if (process.platform === 'linux' && process.arch === 'x64' && files.includes(armPrebuild) && process.env.TEST_PACK_ARM64 !== '0') {
   const { arm64NodeCommand } = await import('./test-platforms/system.mjs');
   const [cmd, ...pre] = arm64NodeCommand();
   const arm = run(cmd, [...pre, 'roundtrip.mjs'], { cwd: withPrebuild, env: sandboxEnv });
