@@ -7,8 +7,8 @@
 //
 //   node scripts/prebuild-all.mjs [target-name-fragment...] [--check-only] [--jobs=N]
 //
-// Objects are cached by content (source, every native header, flags, target, zig
-// version) under the stemedb cache dir, so only what changed recompiles; zig's
+// Objects are cached by content (the source and the native headers it includes,
+// flags, target, zig version) under the stemedb cache dir, so only what changed recompiles; zig's
 // own cache (libc++ per target) sits beside it. At most PREBUILD_JOBS (default 2)
 // compiler processes run at once.
 import { spawn } from 'node:child_process';
@@ -39,6 +39,29 @@ function listNative(dir, ext) {
     else if (e.name.endsWith(ext)) out.push(rel);
   }
   return out.sort();
+}
+
+/** Hash of a native file and every native header it includes (#include "..."), transitively. */
+const keyCache = new Map();
+function sourceKey(rel) {
+  const h = createHash('sha256');
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(root, file), 'utf8');
+    h.update(file).update(text);
+    for (const m of text.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
+      const inc = relative(root, join(root, dirname(file), m[1]));
+      if (existsSync(join(root, inc))) visit(inc);
+      else if (existsSync(join(root, 'native', m[1]))) visit(`native/${m[1]}`);
+    }
+  };
+  if (!keyCache.has(rel)) {
+    visit(rel);
+    keyCache.set(rel, h.digest('hex'));
+  }
+  return keyCache.get(rel);
 }
 
 function run(cmd, argv, env) {
@@ -90,10 +113,7 @@ async function build() {
   if (!nodeInclude) throw new Error("Node's headers (node_api.h, uv.h) not found next to this node nor in /usr/include/node");
   const includes = ['-I', require('node-addon-api').include_dir, '-I', join(root, 'native'), '-I', nodeInclude];
   const sources = listNative('native', '.cc');
-  const headerHash = createHash('sha256');
-  for (const h of listNative('native', '.h')) headerHash.update(h).update(readFileSync(join(root, h)));
-  headerHash.update(readFileSync(join(nodeInclude, 'node_api.h'))).update(readFileSync(join(require('node-addon-api').include_dir, 'napi.h')));
-  const headersKey = headerHash.digest('hex');
+  const externalKey = createHash('sha256').update(readFileSync(join(nodeInclude, 'node_api.h'))).update(readFileSync(join(require('node-addon-api').include_dir, 'napi.h'))).digest('hex');
 
   const objDir = join(cacheDir(), 'objects');
   const work = join(root, 'build', 'zig');
@@ -104,17 +124,20 @@ async function build() {
   const dll = await run(z.bin, ['dlltool', '-d', join(work, 'node.def'), '-l', join(work, 'node.lib'), '-m', 'i386:x86-64'], z.env);
   if (dll.status !== 0) throw new Error(`zig dlltool failed:\n${dll.out}`);
 
-  const started = new Map();
-  const objects = new Map(targets.map((t) => [t.name, []]));
-  const compileTasks = [];
+  // One target after the other (its objects, at most `jobs` at once, then its link), so
+  // the first binaries are there early and a failure shows before the slow targets.
+  const times = new Map();
+  let failed = 0;
+  const t0 = Date.now();
   for (const t of targets) {
+    const started = Date.now();
     const flags = [...compileFlags(t), ...includes];
-    for (const src of sources) {
-      const key = createHash('sha256').update(ZIG_VERSION).update(t.zig).update(flags.join(' ')).update(headersKey).update(readFileSync(join(root, src))).digest('hex').slice(0, 32);
+    const objects = [];
+    const compiles = sources.map((src) => {
+      const key = createHash('sha256').update(ZIG_VERSION).update(t.zig).update(flags.join(' ')).update(externalKey).update(sourceKey(src)).digest('hex').slice(0, 32);
       const obj = join(objDir, `${key}.o`);
-      objects.get(t.name).push(obj);
-      compileTasks.push(async () => {
-        if (!started.has(t.name)) started.set(t.name, Date.now());
+      objects.push(obj);
+      return async () => {
         if (existsSync(obj)) return null;
         const tmp = `${obj}.${process.pid}.tmp`;
         const r = await run(z.bin, ['c++', '-target', t.zig, ...flags, '-c', join(root, src), '-o', tmp], z.env);
@@ -122,33 +145,32 @@ async function build() {
         renameSync(tmp, obj);
         if (r.out.trim()) process.stdout.write(`${t.name}: ${src}\n${r.out}`);
         return null;
-      });
+      };
+    });
+    const errors = (await pool(compiles, jobs)).filter(Boolean);
+    const compiled = (Date.now() - started) / 1000;
+    if (errors.length) {
+      for (const e of errors) console.error(e);
+      console.error(`${t.name}: ${errors.length} compile(s) failed`);
+      failed++;
+      continue;
     }
-  }
-  const t0 = Date.now();
-  const errors = (await pool(compileTasks, jobs)).filter(Boolean);
-  if (errors.length) {
-    for (const e of errors) console.error(e);
-    throw new Error(`${errors.length} compile(s) failed`);
-  }
-  console.log(`prebuild:all: compiled ${compileTasks.length} objects (${targets.length} targets) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-
-  const times = new Map();
-  const linkErrors = (await pool(targets.map((t) => async () => {
-    const linkStart = Date.now();
     const tdir = join(work, t.name);
     mkdirSync(tdir, { recursive: true });
     const tmpOut = join(tdir, t.os === 'win32' ? 'stemedb.dll' : 'stemedb.node');
-    const r = await run(z.bin, ['c++', '-target', t.zig, ...objects.get(t.name), ...linkFlags(t, { versionScript: join(work, 'exports.map'), importLib: join(work, 'node.lib') }), '-o', tmpOut], z.env);
-    if (r.status !== 0) return `${t.name}: link failed\n${r.out}`;
+    const r = await run(z.bin, ['c++', '-target', t.zig, ...objects, ...linkFlags(t, { versionScript: join(work, 'exports.map'), importLib: join(work, 'node.lib') }), '-o', tmpOut], z.env);
+    if (r.status !== 0) {
+      console.error(`${t.name}: link failed\n${r.out}`);
+      failed++;
+      continue;
+    }
     mkdirSync(dirname(outPath(t)), { recursive: true });
     copyFileSync(tmpOut, outPath(t));
-    times.set(t.name, `link ${((Date.now() - linkStart) / 1000).toFixed(1)} s`);
-    return null;
-  }), jobs)).filter(Boolean);
-  for (const e of linkErrors) console.error(e);
+    times.set(t.name, `compile ${compiled.toFixed(0)} s, link ${((Date.now() - started) / 1000 - compiled).toFixed(0)} s`);
+    console.log(`prebuild:all: ${t.name} ${times.get(t.name)}`);
+  }
   console.log(`prebuild:all: ${targets.length} targets in ${((Date.now() - t0) / 1000).toFixed(0)} s (zig ${ZIG_VERSION}, ${jobs} jobs, cache ${cacheDir()})`);
-  return { times, failed: linkErrors.length };
+  return { times, failed };
 }
 
 try {
