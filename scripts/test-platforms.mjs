@@ -10,8 +10,10 @@
 //                      musl's own loader (scripts/test-platforms/napi-smoke.c)
 //   darwin-x64/arm64   not run: built and inspected only (prebuild:all's checks)
 //
-// Every runner loads the binary from a staging folder holding only the prebuilds
-// (node-gyp-build's STEMEDB_PREBUILD), never this checkout's build/Release.
+// Every runner loads the binary from a staged copy holding the prebuilds and no build/
+// (scripts/test-platforms/stage.mjs; the native suite points node-gyp-build there with
+// STEMEDB_PREBUILD), never this checkout's build/Release. Guests run the staged tests
+// compiled to .js, so they need no esbuild of their own.
 // Installs what it needs (scripts/test-platforms/system.mjs) and builds the
 // prebuilds first (cached: fast when nothing changed).
 //
@@ -19,7 +21,7 @@
 // --smoke: only a load-and-call smoke test per target (what .ci/run runs).
 // Ends with "N passed, N failed" over all targets (test counts, smoke checks count 1).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +31,7 @@ import { nodeIncludeDir } from './node-headers.mjs';
 import { ARM64_SYSROOT, ensureBinfmt, ensureDebianPackages, ensureWinePrefix, esbuildBinaries, guestNode } from './test-platforms/system.mjs';
 import { needsOf } from './test-platforms/needs.mjs';
 import { buildSmokeHost, runSmoke } from './test-platforms/smoke.mjs';
+import { makeStage } from './test-platforms/stage.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -76,6 +79,9 @@ function runSuite(files, env) {
   });
 }
 
+/** A run-tests filter that matches the staged .test.js of a .test.ts. */
+const compiledName = (f) => f.replace(/ts$/, '');
+
 /** The test files a runner can run, and the skipped ones with the reason. */
 function plan(lacks) {
   const run = [];
@@ -96,8 +102,7 @@ async function main() {
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'prebuild-all.mjs'), ...targets.map((t) => t.name)], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('prebuild:all failed');
   }
-  const stage = mkdtempSync(join(tmpdir(), 'stemedb-platforms-'));
-  cpSync(join(root, 'prebuilds'), join(stage, 'prebuilds'), { recursive: true });
+  const stage = await makeStage(root, mkdtempSync(join(tmpdir(), 'stemedb-platforms-')));
   const nodes = { arm64: guestNode('arm64'), win64: guestNode('win64') };
   const esbuild = esbuildBinaries(root);
   const z = zig();
@@ -129,7 +134,7 @@ async function main() {
       const lacks = { sqlite: "better-sqlite3 in node_modules is this machine's linux-x64 build (its arm64 binary is a GitHub download)" };
       if (!binfmt) lacks.children = 'qemu-user without binfmt_misc cannot exec the arm64 Node for a child process';
       const { run, skipped } = plan(lacks);
-      Object.assign(row, await runSuite(run, { ...env, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' }), { skipped });
+      Object.assign(row, await runSuite(run.map(compiledName), { ...env, TEST_ROOT: stage, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' }), { skipped });
     } else if (t.name === 'win32-x64') {
       const command = ['sh', join(root, 'scripts', 'test-platforms', 'wine-node.sh'), '/usr/lib/wine/wine64', nodes.win64];
       ensureWinePrefix(join(cacheDir(), 'wine'), '/usr/lib/wine/wine64');
@@ -141,7 +146,7 @@ async function main() {
         signals: 'POSIX signals do not exist on Windows',
         sqlite: "better-sqlite3 in node_modules is this machine's linux-x64 build",
       });
-      Object.assign(row, await runSuite(run, { ...env, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' }), { skipped });
+      Object.assign(row, await runSuite(run.map(compiledName), { ...env, TEST_ROOT: stage, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' }), { skipped });
     } else if (t.libc === 'musl') {
       const zt = t.cpu === 'x64' ? 'x86_64-linux-musl' : 'aarch64-linux-musl';
       row.runner = `napi-smoke (fake N-API host) with musl's loader${t.cpu === 'arm64' ? ' under qemu-user' : ''}`;
