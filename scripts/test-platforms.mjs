@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { TARGETS, selectTargets } from './prebuild-all/targets.mjs';
 import { cacheDir, zig } from './prebuild-all/toolchain.mjs';
 import { nodeIncludeDir } from './node-headers.mjs';
-import { ARM64_SYSROOT, ensureBinfmt, ensureDebianPackages, ensureWinePrefix, esbuildBinaries, guestNode } from './test-platforms/system.mjs';
+import { ARM64_SYSROOT, ensureBinfmt, removeBinfmt, ensureDebianPackages, ensureWinePrefix, esbuildBinaries, guestNode } from './test-platforms/system.mjs';
 import { needsOf } from './test-platforms/needs.mjs';
 import { buildSmokeHost, runSmoke } from './test-platforms/smoke.mjs';
 import { makeStage } from './test-platforms/stage.mjs';
@@ -165,6 +165,7 @@ async function main() {
       row.note = 'built and inspected by prebuild:all only';
     }
   }
+  removeBinfmt();
   rmSync(stage, { recursive: true, force: true });
 }
 

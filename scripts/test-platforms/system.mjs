@@ -70,7 +70,7 @@ export function esbuildBinaries(root) {
 const BINFMT = '/proc/sys/fs/binfmt_misc';
 const ENTRY = 'stemedb-qemu-aarch64';
 
-/** True when arm64 ELF files exec through qemu (registered by us or already by the system). */
+/** True when arm64 ELF files exec through qemu (registered by us, see removeBinfmt, or by the system). */
 export function ensureBinfmt() {
   if (!existsSync(join(BINFMT, 'register'))) sh('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT]);
   if (!existsSync(join(BINFMT, 'register'))) return false;
@@ -86,6 +86,15 @@ export function ensureBinfmt() {
     return false;
   }
   return existsSync(join(BINFMT, ENTRY));
+}
+
+/** Unregisters what ensureBinfmt() registered (leaves a system registration alone). */
+export function removeBinfmt() {
+  try {
+    if (existsSync(join(BINFMT, ENTRY))) writeFileSync(join(BINFMT, ENTRY), '-1');
+  } catch {
+    // already gone
+  }
 }
 
 /** A wine prefix that reports Windows 10 (Node 20 refuses to start on wine's default, Windows 7). */
