@@ -15,10 +15,10 @@ export const TARGETS = [
 /** The only symbols a Linux binary exports: what Node looks up after dlopen. */
 export const NAPI_ENTRY_POINTS = ['napi_register_module_v1', 'node_api_module_get_api_version_v1'];
 
-/** Targets selected by names or name fragments (all when none given). */
+/** Targets selected by names or name fragments, in the order given (all when none given). */
 export function selectTargets(filters) {
   if (!filters.length) return TARGETS;
-  const chosen = TARGETS.filter((t) => filters.some((f) => t.name.includes(f)));
+  const chosen = [...new Set(filters.flatMap((f) => TARGETS.filter((t) => t.name.includes(f))))];
   if (!chosen.length) throw new Error(`no target matches ${filters.join(', ')}; targets: ${TARGETS.map((t) => t.name).join(', ')}`);
   return chosen;
 }
