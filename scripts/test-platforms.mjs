@@ -17,8 +17,10 @@
 // Installs what it needs (scripts/test-platforms/system.mjs) and builds the
 // prebuilds first (cached: fast when nothing changed).
 //
-//   node scripts/test-platforms.mjs [--smoke] [--no-build] [target-fragment...]
+//   node scripts/test-platforms.mjs [--smoke] [--no-build] [--no-binfmt] [target-fragment...]
 // --smoke: only a load-and-call smoke test per target (what .ci/run runs).
+// --no-binfmt: do not register qemu with binfmt_misc (arm64 then skips the files that
+// start child processes; with it, each child is another emulated Node: slow).
 // Ends with "N passed, N failed" over all targets (test counts, smoke checks count 1).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -36,6 +38,7 @@ import { makeStage } from './test-platforms/stage.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const smokeOnly = args.includes('--smoke');
+const SQLITE_HOST_ONLY = "better-sqlite3 in node_modules is this machine's linux-x64 build (its other binaries are GitHub downloads)";
 const targets = selectTargets(args.filter((a) => !a.startsWith('--')));
 const rows = [];
 
@@ -63,8 +66,15 @@ function runNodeSmoke(command, env, file) {
   return { ok: r.status === 0 && /SMOKE OK/.test(out), out };
 }
 
+/** Runs scripts/run-tests.mjs with files and adds its totals to row. */
+async function runSuite(row, files, env) {
+  const r = await runTestFiles(files, env);
+  row.passed += r.passed;
+  row.failed += r.failed;
+}
+
 /** Runs scripts/run-tests.mjs with files, streaming its output; resolves to its totals. */
-function runSuite(files, env) {
+function runTestFiles(files, env) {
   return new Promise((done) => {
     const child = spawn(process.execPath, [join(root, 'scripts', 'run-tests.mjs'), ...files], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -85,14 +95,18 @@ const compiledName = (f) => f.replace(/ts$/, '');
 /** The test files a runner can run, and the skipped ones with the reason. */
 function plan(lacks) {
   const run = [];
-  const skipped = [];
+  const byReason = new Map();
   for (const f of readdirSync(join(root, 'test')).filter((x) => x.endsWith('.test.ts')).sort()) {
     const needs = needsOf(root, f);
     const missing = Object.keys(lacks).filter((n) => needs.has(n));
-    if (missing.length) skipped.push(`${f.replace('.test.ts', '')} (${missing.map((n) => lacks[n]).join('; ')})`);
-    else run.push(f);
+    if (!missing.length) {
+      run.push(f);
+      continue;
+    }
+    const why = missing.map((n) => lacks[n]).join('; ');
+    byReason.set(why, [...(byReason.get(why) ?? []), f.replace('.test.ts', '')]);
   }
-  return { run, skipped };
+  return { run, skipped: [...byReason].map(([why, files]) => `${files.join(', ')} (${why})`) };
 }
 
 async function main() {
@@ -124,17 +138,19 @@ async function main() {
       row.runner = `node ${process.version} (this machine)`;
       if (!smoke([process.execPath], baseEnv, prebuild(t)) || smokeOnly) continue;
       const { run, skipped } = plan({});
-      Object.assign(row, await runSuite(run, baseEnv), { skipped });
+      row.skipped = skipped;
+      await runSuite(row, run, baseEnv);
     } else if (t.name === 'linux-arm64-glibc') {
-      const binfmt = !smokeOnly && ensureBinfmt();
+      const binfmt = !smokeOnly && !args.includes('--no-binfmt') && ensureBinfmt();
       const command = binfmt ? [nodes.arm64] : ['qemu-aarch64', '-L', ARM64_SYSROOT, nodes.arm64];
       const env = { ...baseEnv, QEMU_LD_PREFIX: ARM64_SYSROOT, ESBUILD_BINARY_PATH: esbuild.host };
       row.runner = `official node ${process.version} linux-arm64 under qemu-user${binfmt ? ' (binfmt_misc)' : ''}`;
       if (!smoke(command, env, prebuild(t)) || smokeOnly) continue;
-      const lacks = { sqlite: "better-sqlite3 in node_modules is this machine's linux-x64 build (its arm64 binary is a GitHub download)" };
+      const lacks = { sqlite: SQLITE_HOST_ONLY };
       if (!binfmt) lacks.children = 'qemu-user without binfmt_misc cannot exec the arm64 Node for a child process';
       const { run, skipped } = plan(lacks);
-      Object.assign(row, await runSuite(run.map(compiledName), { ...env, TEST_ROOT: stage, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' }), { skipped });
+      row.skipped = skipped;
+      await runSuite(row, run.map(compiledName), { ...env, TEST_ROOT: stage, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' });
     } else if (t.name === 'win32-x64') {
       const command = ['sh', join(root, 'scripts', 'test-platforms', 'wine-node.sh'), '/usr/lib/wine/wine64', nodes.win64];
       ensureWinePrefix(join(cacheDir(), 'wine'), '/usr/lib/wine/wine64');
@@ -144,9 +160,10 @@ async function main() {
       const { run, skipped } = plan({
         children: 'child processes under wine (POSIX-only harness: SIGKILL, shells)',
         signals: 'POSIX signals do not exist on Windows',
-        sqlite: "better-sqlite3 in node_modules is this machine's linux-x64 build",
+        sqlite: SQLITE_HOST_ONLY,
       });
-      Object.assign(row, await runSuite(run.map(compiledName), { ...env, TEST_ROOT: stage, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' }), { skipped });
+      row.skipped = skipped;
+      await runSuite(row, run.map(compiledName), { ...env, TEST_ROOT: stage, TEST_NODE: JSON.stringify(command), TEST_TIMEOUT_S: '1800', TEST_JOBS: '1' });
     } else if (t.libc === 'musl') {
       const zt = t.cpu === 'x64' ? 'x86_64-linux-musl' : 'aarch64-linux-musl';
       row.runner = `napi-smoke (fake N-API host) with musl's loader${t.cpu === 'arm64' ? ' under qemu-user' : ''}`;
