@@ -13,7 +13,8 @@
 // compiler processes run at once.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,9 +117,10 @@ async function build() {
   const externalKey = createHash('sha256').update(readFileSync(join(nodeInclude, 'node_api.h'))).update(readFileSync(join(require('node-addon-api').include_dir, 'napi.h'))).digest('hex');
 
   const objDir = join(cacheDir(), 'objects');
-  const work = join(root, 'build', 'zig');
+  // Per-run scratch (version script, node.def/node.lib, link outputs); not under build/,
+  // which `node-gyp rebuild` deletes.
+  const work = mkdtempSync(join(tmpdir(), 'stemedb-zig-'));
   mkdirSync(objDir, { recursive: true });
-  mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'exports.map'), `{\n  global:\n${NAPI_ENTRY_POINTS.map((s) => `    ${s};`).join('\n')}\n  local: *;\n};\n`);
   writeNodeDef(nodeInclude, join(root, 'native'), join(work, 'node.def'));
   const dll = await run(z.bin, ['dlltool', '-d', join(work, 'node.def'), '-l', join(work, 'node.lib'), '-m', 'i386:x86-64'], z.env);
@@ -169,6 +171,7 @@ async function build() {
     times.set(t.name, `compile ${compiled.toFixed(0)} s, link ${((Date.now() - started) / 1000 - compiled).toFixed(0)} s`);
     console.log(`prebuild:all: ${t.name} ${times.get(t.name)}`);
   }
+  rmSync(work, { recursive: true, force: true });
   console.log(`prebuild:all: ${targets.length} targets in ${((Date.now() - t0) / 1000).toFixed(0)} s (zig ${ZIG_VERSION}, ${jobs} jobs, cache ${cacheDir()})`);
   return { times, failed };
 }
