@@ -27,7 +27,8 @@ const files = readdirSync(join(root, 'test'))
 
 const runs = [];
 for (const f of files) {
-  const both = readFileSync(join(root, 'test', f), 'utf8').includes('@both-backends');
+  // A compiled copy keeps the .ts beside the .js: esbuild drops the marker comment.
+  const both = readFileSync(join(root, 'test', compiled ? f.replace(/\.js$/, '.ts') : f), 'utf8').includes('@both-backends');
   runs.push({ file: f, backend: forced ?? 'default' });
   if (both && !forced) runs.push({ file: f, backend: 'wasm' });
 }
