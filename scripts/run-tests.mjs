@@ -3,26 +3,32 @@
 // handles keep a runner alive, so isolation and a per-file limit matter), runs
 // files marked `// @both-backends` a second time with STEMEDB_BACKEND=wasm, and
 // ends with one line "N passed, N failed" from uvu's own per-file counts.
-// Usage: node scripts/run-tests.mjs [filter...]   (env: TEST_TIMEOUT_S, TEST_JOBS)
+// Usage: node scripts/run-tests.mjs [filter...]   (env: TEST_TIMEOUT_S, TEST_JOBS, and
+// TEST_NODE: a JSON array run in place of this Node, e.g. another platform's Node under
+// qemu or wine, and TEST_ROOT: a staged copy whose tests are already compiled to .js,
+// run without tsx, as scripts/test-platforms.mjs does)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = process.env.TEST_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = Boolean(process.env.TEST_ROOT);
 const timeoutMs = Number(process.env.TEST_TIMEOUT_S ?? 600) * 1000;
 const jobs = Math.max(1, Number(process.env.TEST_JOBS ?? 2));
 const filters = process.argv.slice(2);
 const forced = process.env.STEMEDB_BACKEND;
+const nodeCommand = process.env.TEST_NODE ? JSON.parse(process.env.TEST_NODE) : [process.execPath];
 
 const files = readdirSync(join(root, 'test'))
-  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => f.endsWith(compiled ? '.test.js' : '.test.ts'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 
 const runs = [];
 for (const f of files) {
-  const both = readFileSync(join(root, 'test', f), 'utf8').includes('@both-backends');
+  // A compiled copy keeps the .ts beside the .js: esbuild drops the marker comment.
+  const both = readFileSync(join(root, 'test', compiled ? f.replace(/\.js$/, '.ts') : f), 'utf8').includes('@both-backends');
   runs.push({ file: f, backend: forced ?? 'default' });
   if (both && !forced) runs.push({ file: f, backend: 'wasm' });
 }
@@ -34,7 +40,7 @@ function runOne({ file, backend }) {
     const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
     if (backend === 'wasm') env.STEMEDB_BACKEND = 'wasm';
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join('test', file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodeCommand[0], [...nodeCommand.slice(1), ...(compiled ? [] : ['--import', 'tsx']), join('test', file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
