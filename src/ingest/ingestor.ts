@@ -17,87 +17,15 @@
  */
 import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
-import { argRangeError, argTypeError, checkOptions, checkSignal, keysOf } from '../hash/validate.js';
+import { argTypeError, checkOptions, checkSignal } from '../hash/validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { IngestSink } from './sink.js';
-import type { BatchResult, CleanupFloor } from './store-write.js';
+import type { BatchResult } from './store-write.js';
+import {
+  CLEANUP_OPTION_KEYS, DEFAULT_BATCH_SIZE, INGESTOR_OPTION_KEYS, type CleanupOptions, type IngestStats, type IngestorOptions, checkFrom, diff, nonNegative, positiveInt,
+} from './ingestor-options.js';
 
-/**
- * Records per transaction when `batchSize` is not given. Large: with random
- * content keys, a transaction writes every page it touched once, so the more
- * rows share a page write the better (1 M assertions: 4096 -> 65536 was worth
- * ~1.8x; see docs/ingest.md). While following, batches are only this large
- * when there is a backlog: a partial batch commits after maxLatencyMs.
- */
-export const DEFAULT_BATCH_SIZE = 65536;
-
-export interface CleanupOptions {
-  /** Keep at least this many bytes of journal below the cursor. Default 0. */
-  retainBytes?: number;
-  /** Keep at least this many whole segments below the cursor's segment (needs source.segmentBases). Default 0. */
-  retainSegments?: number;
-  /** At most one cleanup (and so one synced commit) per this many ms. Default 1000. */
-  intervalMs?: number;
-}
-
-export interface CleanupInfo {
-  /** The offset passed to source.cleanup (segments wholly below it may go). */
-  offset: number;
-  /** Paths of the removed segments. */
-  removed: string[];
-  /** The consumer in the store with the lowest cursor (maybe this one), and that cursor. */
-  slowest: CleanupFloor;
-}
-
-const CLEANUP_OPTION_KEYS = keysOf<CleanupOptions>({ retainBytes: true, retainSegments: true, intervalMs: true });
-
-export interface IngestorOptions {
-  /** Cursor name in the store. Default 'default'. */
-  consumer?: string;
-  /** Records per transaction. Default DEFAULT_BATCH_SIZE. */
-  batchSize?: number;
-  /** While following: commit a partial batch this many ms after its first record. Default 20. */
-  maxLatencyMs?: number;
-  /**
-   * Where a consumer with no cursor yet starts: a record boundary. Default:
-   * source.firstOffset. Below firstOffset (deleted records): CURSOR_GAP at
-   * catchUp()/start(). Beyond the journal's end (source.nextOffset, else
-   * source.durableOffset): a RangeError from the constructor.
-   */
-  from?: number;
-  /** Delete journal segments the cursor has passed (writer sources only). Default: off. */
-  cleanup?: CleanupOptions | boolean;
-  /** Called after every committed batch (synchronously; keep it cheap). */
-  onBatch?: (batch: BatchResult) => void;
-  /**
-   * Called after a cleanup with the offset passed to source.cleanup, what it
-   * removed, and the slowest consumer in the store (whose cursor bounds it).
-   */
-  onCleanup?: (info: CleanupInfo) => void;
-  /**
-   * Called with background errors: a fatal one (the follow loop stops; stop()
-   * rejects with it) or a failed cleanup (ingestion goes on).
-   */
-  onError?: (err: unknown, fatal: boolean) => void;
-}
-
-const INGESTOR_OPTION_KEYS = keysOf<IngestorOptions>({
-  consumer: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true,
-});
-
-/** Totals since the ingestor was created. */
-export interface IngestStats {
-  records: number;
-  assertions: number;
-  votes: number;
-  epochs: number;
-  duplicates: number;
-  deadLetters: number;
-  skipped: number;
-  batches: number;
-  /** Consumer cursor after the last commit (next offset to read). */
-  cursor: number;
-}
+export { DEFAULT_BATCH_SIZE, type CleanupInfo, type CleanupOptions, type IngestStats, type IngestorOptions } from './ingestor-options.js';
 
 interface Waiter {
   offset: number;
@@ -473,43 +401,6 @@ export class Ingestor {
   }
 }
 
-function diff(after: IngestStats, before: IngestStats): IngestStats {
-  return {
-    records: after.records - before.records,
-    assertions: after.assertions - before.assertions,
-    votes: after.votes - before.votes,
-    epochs: after.epochs - before.epochs,
-    duplicates: after.duplicates - before.duplicates,
-    deadLetters: after.deadLetters - before.deadLetters,
-    skipped: after.skipped - before.skipped,
-    batches: after.batches - before.batches,
-    cursor: after.cursor,
-  };
-}
-
 function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
-}
-
-/**
- * `from` must not lie beyond the journal's end as the source knows it now: the
- * consumer would skip whatever is appended up to it, and the offset it waits
- * for may never be a record boundary.
- */
-function checkFrom(source: IngestSource, from: number): void {
-  if (!Number.isSafeInteger(from) || from < 0) throw argRangeError(`Ingestor: from must be an integer offset >= 0, got ${from}`);
-  const end = typeof source.nextOffset === 'number' ? source.nextOffset : source.durableOffset;
-  if (typeof end === 'number' && from > end) {
-    throw argRangeError(`Ingestor: from (${from}) is beyond the end of the journal (${end}); start at or below it`);
-  }
-}
-
-function positiveInt(n: number, what: string): number {
-  if (!Number.isSafeInteger(n) || n <= 0) throw argRangeError(`Ingestor: ${what} must be a positive integer, got ${n}`);
-  return n;
-}
-
-function nonNegative(n: number, what: string): number {
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw argRangeError(`Ingestor: ${what} must be a number >= 0, got ${n}`);
-  return n;
 }
