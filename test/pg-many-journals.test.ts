@@ -96,8 +96,8 @@ if (skipWithoutPg('pg-many-journals.test.ts')) {
     }
     const store = await PgStore.open(url, { readonly: true });
     try {
-      const a = await store.pool.query(`SELECT encode(hash, 'hex') AS h FROM assertions`);
-      const v = await store.pool.query(`SELECT encode(assertion, 'hex') || ':' || encode(hash, 'hex') AS k FROM votes`);
+      const a = await store.pool.query<{ h: string }>(`SELECT encode(hash, 'hex') AS h FROM assertions`);
+      const v = await store.pool.query<{ k: string }>(`SELECT encode(assertion, 'hex') || ':' || encode(hash, 'hex') AS k FROM votes`);
       assert.is(a.rowCount, assertions.size, 'one row per distinct assertion');
       assert.ok(a.rows.every((r) => assertions.has(r.h)), 'no assertion that is not in a journal');
       assert.is(v.rowCount, votes.size, 'one row per distinct vote');

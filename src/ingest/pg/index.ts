@@ -2,3 +2,4 @@
 export { PgStore, type PgStoreOptions, type PgDeadLetter } from './store.js';
 export { PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgMigration } from './schema.js';
 export type { PgDeadLetterCode } from './write.js';
+export type { PgPool, PgPoolConfig, PgQueryResult } from './types.js';

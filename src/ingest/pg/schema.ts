@@ -95,7 +95,7 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 /** Advisory lock key of migrations (any fixed bigint; 'stemedb' in ASCII). */
 const MIGRATION_LOCK = 0x7374656d656462n;
 
-/** The database's schema version; 0 for a database stemedb never touched. */
+/** @internal The database's schema version; 0 for a database stemedb never touched. */
 export async function pgSchemaVersion(client: PoolClient): Promise<number> {
   // A plain catalog query (statement snapshot), not to_regclass(): that reads the backend's cached
   // catalog snapshot and can miss a table another session created while we waited for the lock.
@@ -109,7 +109,7 @@ export function tooNew(where: string, version: number): StoreError {
   return new StoreError('SCHEMA_TOO_NEW', `${where} has schema version ${version}, newer than this stemedb supports (${PG_SCHEMA_VERSION}); upgrade stemedb`);
 }
 
-/** Brings the database to `target` (default: the latest) in one transaction; returns the versions before and after. */
+/** @internal Brings the database to `target` (default: the latest) in one transaction; returns the versions before and after. */
 export async function migratePg(client: PoolClient, target: number = PG_SCHEMA_VERSION): Promise<{ from: number; to: number }> {
   if (!Number.isInteger(target) || target < 0 || target > PG_SCHEMA_VERSION) {
     throw argRangeError(`migration target must be an integer in [0, ${PG_SCHEMA_VERSION}], got ${target}`);

@@ -9,6 +9,7 @@
  * resumes from the stored cursor).
  */
 import type { Pool, PoolClient, PoolConfig } from 'pg';
+import type { PgPool, PgPoolConfig } from './types.js';
 import { createRequire } from 'node:module';
 import { asyncDispose } from '../../async-dispose.js';
 import { argRangeError, argTypeError, checkOptions, describe as describeValue, keysOf } from '../../hash/validate.js';
@@ -82,7 +83,7 @@ export class PgStore implements IngestSink {
    * postgres://user@%2Fpath%2Fto%2Fdir/db, or a pg PoolConfig), checks the
    * server (>= 13) and the schema, and migrates it unless readonly.
    */
-  static async open(url: string | PoolConfig, options: PgStoreOptions = {}): Promise<PgStore> {
+  static async open(url: string | PgPoolConfig, options: PgStoreOptions = {}): Promise<PgStore> {
     checkOptions(options, PG_STORE_OPTION_KEYS, 'PgStore.open options');
     const config = poolConfig(url, options);
     const readonly = options.readonly ?? false;
@@ -120,8 +121,8 @@ export class PgStore implements IngestSink {
   }
 
   /** The pg Pool, for ad-hoc SQL. Don't write to the tables behind the ingestor's back. */
-  get pool(): Pool {
-    return this.connections;
+  get pool(): PgPool {
+    return this.connections as unknown as PgPool;
   }
 
   async close(): Promise<void> {
@@ -361,7 +362,7 @@ function assertionFromPgRow(r: PgAssertionRow): StoredAssertion {
   return assertionFromRow({ ...r, object: r.object_text ?? r.object_number ?? r.object_bytes! });
 }
 
-function poolConfig(url: string | PoolConfig, options: PgStoreOptions): PoolConfig {
+function poolConfig(url: string | PgPoolConfig, options: PgStoreOptions): PoolConfig {
   const max = options.poolSize ?? 4;
   if (!Number.isSafeInteger(max) || max <= 0) throw argRangeError(`PgStore.open: poolSize must be a positive integer, got ${describeValue(max)}`);
   const connectionTimeoutMillis = options.connectTimeoutMs ?? 10_000;
@@ -379,7 +380,7 @@ function poolConfig(url: string | PoolConfig, options: PgStoreOptions): PoolConf
     return { connectionString: url, max, connectionTimeoutMillis };
   }
   if (!url || typeof url !== 'object') throw argTypeError(`PgStore.open: url must be a postgres:// URL or a pg PoolConfig, got ${describeValue(url)}`);
-  return { ...url, max, connectionTimeoutMillis };
+  return { ...(url as PoolConfig), max, connectionTimeoutMillis };
 }
 
 /** host/db for messages: never the password. */

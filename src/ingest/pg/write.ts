@@ -157,7 +157,7 @@ const DEAD_COLS: Array<[string, string]> = [
   ['consumer', 'text'], ['"offset"', 'bigint'], ['code', 'text'], ['reason', 'text'], ['payload', 'bytea'], ['hash', 'bytea'], ['created_at', 'bigint'],
 ];
 
-/**
+/** @internal
  * Applies `records` for `consumer` inside the caller's open transaction
  * (BEGIN already sent; the caller commits or rolls back).
  */
