@@ -69,18 +69,10 @@ export const INGESTOR_OPTION_KEYS = keysOf<IngestorOptions>({
   consumer: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true,
 });
 
-/** Totals since the ingestor was created. */
-export interface IngestStats {
-  records: number;
-  assertions: number;
-  votes: number;
-  epochs: number;
-  duplicates: number;
-  deadLetters: number;
-  skipped: number;
+/** Totals since the ingestor was created: every committed batch's counts summed, and the cursor after the last commit. */
+export interface IngestStats extends BatchResult {
+  /** Batches committed. */
   batches: number;
-  /** Consumer cursor after the last commit (next offset to read). */
-  cursor: number;
 }
 
 export function diff(after: IngestStats, before: IngestStats): IngestStats {
