@@ -1,5 +1,5 @@
 // What test:platforms needs on this machine, installed when missing: Debian
-// packages (qemu-user, wine64, musl for x86-64 and arm64, the arm64 glibc and
+// packages (qemu-user, wine64, musl and musl-dev for x86-64 and arm64, the arm64 glibc and
 // libstdc++ that Node's official arm64 build links against), and from npm the
 // official Node builds for linux-arm64 and win32-x64 at this Node's version, plus
 // esbuild's Windows binary for tsx under wine. Also registers qemu-aarch64 with
@@ -11,8 +11,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { installCached } from '../prebuild-all/toolchain.mjs';
 
-const DEBIAN = ['qemu-user', 'wine64', 'musl', 'binutils', 'libc6-arm64-cross', 'libstdc++6-arm64-cross', 'musl:arm64'];
+const DEBIAN = ['qemu-user', 'wine64', 'musl:amd64', 'musl-dev:amd64', 'binutils', 'libc6-arm64-cross', 'libstdc++6-arm64-cross', 'musl:arm64', 'musl-dev:arm64'];
 export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
+/** What an arm64 Node under qemu-user needs (arm64NodeCommand). */
+const ARM64_PACKAGES = ['qemu-user', 'libc6-arm64-cross', 'libstdc++6-arm64-cross'];
 
 const sh = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const installed = (pkg) => /install ok installed/.test(sh('dpkg-query', ['-W', '-f=${Status}', pkg]).stdout ?? '');
@@ -30,8 +32,9 @@ function apt(args) {
   }
 }
 
-export function ensureDebianPackages() {
-  const missing = DEBIAN.filter((p) => !installed(p));
+/** Installs the missing ones of `packages` (default: all test:platforms needs). */
+export function ensureDebianPackages(packages = DEBIAN) {
+  const missing = packages.filter((p) => !installed(p));
   if (!missing.length) return;
   console.log(`test:platforms: installing Debian packages ${missing.join(' ')}`);
   if (missing.some((p) => p.endsWith(':arm64')) && !sh('dpkg', ['--print-foreign-architectures']).stdout.includes('arm64')) {
@@ -52,7 +55,7 @@ export function guestNode(which) {
 
 /** The command that runs Node's arm64 build under qemu-user (installing what it needs). */
 export function arm64NodeCommand() {
-  ensureDebianPackages();
+  ensureDebianPackages(ARM64_PACKAGES);
   const qemu = sh('sh', ['-c', 'command -v qemu-aarch64']).stdout.trim();
   return [qemu, '-L', ARM64_SYSROOT, guestNode('arm64')];
 }
