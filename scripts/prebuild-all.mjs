@@ -117,6 +117,8 @@ async function build() {
   const externalKey = createHash('sha256').update(readFileSync(join(nodeInclude, 'node_api.h'))).update(readFileSync(join(require('node-addon-api').include_dir, 'napi.h'))).digest('hex');
 
   const objDir = join(cacheDir(), 'objects');
+  const linkDir = join(cacheDir(), 'linked');
+  mkdirSync(linkDir, { recursive: true });
   // Per-run scratch (version script, node.def/node.lib, link outputs); not under build/,
   // which `node-gyp rebuild` deletes.
   const work = mkdtempSync(join(tmpdir(), 'stemedb-zig-'));
@@ -157,17 +159,26 @@ async function build() {
       failed++;
       continue;
     }
-    const tdir = join(work, t.name);
-    mkdirSync(tdir, { recursive: true });
-    const tmpOut = join(tdir, t.os === 'win32' ? 'stemedb.dll' : 'stemedb.node');
-    const r = await run(z.bin, ['c++', '-target', t.zig, ...objects, ...linkFlags(t, { versionScript: join(work, 'exports.map'), importLib: join(work, 'node.lib') }), '-o', tmpOut], z.env);
-    if (r.status !== 0) {
-      console.error(`${t.name}: link failed\n${r.out}`);
-      failed++;
-      continue;
+    // The link is cached too, by its inputs (objects, flags, node.def's exports), so an
+    // unchanged target costs a copy: prepack runs this before every pack.
+    const link = linkFlags(t, { versionScript: join(work, 'exports.map'), importLib: join(work, 'node.lib') });
+    const linkKey = createHash('sha256').update(ZIG_VERSION).update(t.zig).update(objects.join(' ')).update(link.map((f) => f.replace(work, '')).join(' ')).update(readFileSync(join(work, 'exports.map'))).update(readFileSync(join(work, 'node.def'))).digest('hex').slice(0, 32);
+    const linked = join(linkDir, `${linkKey}-${t.file}`);
+    if (!existsSync(linked)) {
+      const tdir = join(work, t.name);
+      mkdirSync(tdir, { recursive: true });
+      const tmpOut = join(tdir, t.os === 'win32' ? 'stemedb.dll' : 'stemedb.node');
+      const r = await run(z.bin, ['c++', '-target', t.zig, ...objects, ...link, '-o', tmpOut], z.env);
+      if (r.status !== 0) {
+        console.error(`${t.name}: link failed\n${r.out}`);
+        failed++;
+        continue;
+      }
+      copyFileSync(tmpOut, `${linked}.${process.pid}.tmp`);
+      renameSync(`${linked}.${process.pid}.tmp`, linked);
     }
     mkdirSync(dirname(outPath(t)), { recursive: true });
-    copyFileSync(tmpOut, outPath(t));
+    copyFileSync(linked, outPath(t));
     times.set(t.name, `compile ${compiled.toFixed(0)} s, link ${((Date.now() - started) / 1000 - compiled).toFixed(0)} s`);
     console.log(`prebuild:all: ${t.name} ${times.get(t.name)}`);
   }
