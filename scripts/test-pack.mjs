@@ -2,10 +2,11 @@
 // `npm run test:pack`: a real install of the packed tarball into fresh projects,
 // with no compiler reachable. Ends with "N passed, N failed" (read by .ci/run).
 //
-//  1. builds dist/ (tsc) and the prebuild for this platform (skipped when fresh),
-//     then `npm pack`; checks the tarball's file list (ships dist/, types, native
-//     sources, binding.gyp, the install + gyp helper scripts, prebuilds, docs;
-//     not tests, benches, src/, build leftovers).
+//  1. builds the prebuild for this platform (on linux-x64 with zig, and the arm64 one),
+//     checks that prepack refuses no prebuild and a bad one, then `npm pack` (prepack
+//     checks the binaries and builds dist/); checks the tarball's file list (ships
+//     dist/, types, native sources, binding.gyp, the install + gyp helper scripts,
+//     every prebuild in prebuilds/, docs; not tests, benches, src/, build leftovers).
 //  2. with the prebuild: `npm install <tgz> --foreground-scripts` under a PATH
 //     without make/cc/g++: install succeeds silently, the prebuild loads
 //     (backend 'native', nothing compiled, no build/), a journal round trip works;
@@ -16,6 +17,8 @@
 //     then `npm ci --ignore-scripts`: wasm, no warning.
 //  4. that tarball again with the normal PATH: the install script compiles the
 //     addon from the shipped sources and it loads from build/Release.
+//     On linux-x64 the installed project also runs under qemu-user with Node's official
+//     arm64 build: the arm64 prebuild loads (TEST_PACK_ARM64=0 skips this).
 //  Also (scripts/test-pack/consumers.mjs): a CommonJS project (require + import),
 //  TypeScript consumers (module commonjs, node16, nodenext, bundler; strict,
 //  skipLibCheck false, no @types/better-sqlite3), Store.open without a usable SQLite
@@ -34,6 +37,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumerChecks, runtimeChecks, unbuiltDriverCheck } from './test-pack/consumers.mjs';
+import { arm64NodeCommand } from './test-platforms/system.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
@@ -82,24 +86,43 @@ const prebuildRel = `prebuilds/${process.platform}-${process.arch}/stemedb${libc
 const work = mkdtempSync(join(tmpdir(), 'stemedb-pack-'));
 console.log(`test:pack: working in ${work}`);
 
-// ---- 1. build, pack, file list ------------------------------------------------
+// ---- 1. prebuilds, pack, file list ----------------------------------------------
+// On linux-x64 the prebuilds come from zig (prebuild:all: glibc 2.17 floor, cached), the
+// arm64 one too for the qemu check below; elsewhere scripts/prebuild.mjs builds this
+// platform's. `npm pack` runs prepack (scripts/prepack.mjs) with STEMEDB_PREPACK_BUILD=0:
+// it checks every binary in prebuilds/, then builds dist/.
 const devEnv = { ...process.env };
-let r = run(process.execPath, [npm, 'run', 'build:ts'], { cwd: root, env: devEnv });
-if (!check('build:ts (dist/ compiled)', r.status === 0, r.out)) finish();
+const zigHost = process.platform === 'linux' && process.arch === 'x64';
+const arm64 = zigHost && process.env.TEST_PACK_ARM64 !== '0';
+let r;
 if (process.env.TEST_PACK_PREBUILT === '1') {
   if (!check(`prebuild present (${prebuildRel}, TEST_PACK_PREBUILT=1: not rebuilt)`, existsSync(join(root, prebuildRel)))) finish();
+} else if (zigHost) {
+  r = run(process.execPath, [join(root, 'scripts', 'prebuild-all.mjs'), 'linux-x64-glibc', ...(arm64 ? ['linux-arm64-glibc'] : [])], { cwd: root, env: devEnv });
+  if (!check(`prebuild:all ${arm64 ? 'linux-x64-glibc linux-arm64-glibc' : 'linux-x64-glibc'} (zig)`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
 } else {
   r = run(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { cwd: root, env: devEnv });
   if (!check(`prebuild (${prebuildRel})`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
   console.log(`     ${r.stdout.trim().split('\n').pop()}`);
 }
 
-r = run(process.execPath, [npm, 'pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, env: devEnv });
+// prepack refuses a package with no prebuild, and one whose binary fails the checks.
+const emptyPrebuilds = join(work, 'empty-prebuilds');
+mkdirSync(emptyPrebuilds);
+r = run(process.execPath, [join(root, 'scripts', 'prepack.mjs'), '--prebuilds', emptyPrebuilds], { cwd: root, env: devEnv });
+check('prepack refuses to pack with no prebuild', r.status !== 0 && /refusing to pack: no prebuilds/.test(r.out), r.out);
+const badPrebuilds = join(work, 'bad-prebuilds');
+mkdirSync(join(badPrebuilds, 'linux-x64'), { recursive: true });
+writeFileSync(join(badPrebuilds, 'linux-x64', 'stemedb.glibc.node'), '\x7fELF not really');
+r = run(process.execPath, [join(root, 'scripts', 'prepack.mjs'), '--prebuilds', badPrebuilds], { cwd: root, env: devEnv });
+check('prepack refuses a prebuild that fails the binary checks', r.status !== 0 && /fail the binary checks/.test(r.out), r.out);
+
+r = run(process.execPath, [npm, 'pack', '--json', '--pack-destination', work], { cwd: root, env: { ...devEnv, STEMEDB_PREPACK_BUILD: '0' } });
 let packInfo;
 try {
   packInfo = JSON.parse(r.stdout.slice(r.stdout.indexOf('[')))[0];
 } catch {
-  check('npm pack', false, r.out);
+  check('npm pack (prepack: prebuilds checked, dist/ built)', false, r.out);
   finish();
 }
 const tgz = join(work, packInfo.filename);
@@ -127,6 +150,8 @@ const required = [
 ];
 const missing = required.filter((f) => !files.includes(f));
 check(`tarball has dist/ (js + d.ts for every src file), native/, binding.gyp, install scripts, ${prebuildRel}, docs/`, missing.length === 0, `missing: ${missing.join(', ')}`);
+const prebuilt = walk('prebuilds').filter((f) => f.endsWith('.node'));
+check(`tarball carries every prebuild in prebuilds/ (${prebuilt.map((f) => f.slice(10)).join(', ')})`, prebuilt.every((f) => files.includes(f)), `missing: ${prebuilt.filter((f) => !files.includes(f)).join(', ')}`);
 const forbidden = [
   /^(test|tests|benches|bench-results|src|build|node_modules|\.ci|\.github|\.tmp|seed)\//,
   /\.(o|obj|a|lib|tgz|tsbuildinfo|log)$/,
@@ -282,9 +307,30 @@ function scenario(label, dir, installArgs, expect) {
   return inst;
 }
 
+// The same installed project run by Node's official linux-arm64 build under qemu-user: the
+// arm64 prebuild from the tarball loads (not wasm). TEST_PACK_ARM64=0 skips it.
+function arm64Check(dir) {
+  let command;
+  try {
+    command = arm64NodeCommand();
+  } catch (err) {
+    check('arm64 under qemu: Node linux-arm64 + qemu-user installed', false, err.message);
+    return;
+  }
+  const res = run(command[0], [...command.slice(1), 'roundtrip.mjs'], { cwd: dir, env: sandboxEnv, timeout: 600_000 });
+  let info = null;
+  try {
+    info = JSON.parse(res.stdout.trim().split('\n').pop());
+  } catch {}
+  const want = join(realpathSync(join(dir, 'node_modules', 'stemedb')), 'prebuilds', 'linux-arm64', 'stemedb.glibc.node');
+  check(`arm64 under qemu: the prebuild loads (backend ${info?.backend ?? '?'}, ${info?.addon ? relative(dir, info.addon) : 'no addon'})`, info?.backend === 'native' && info?.addon === want, res.out);
+  check('arm64 under qemu: journal round trip', res.status === 0 && info?.ok === true, res.out);
+}
+
 // ---- 2. with the prebuild ----------------------------------------------------------
 const withPrebuild = makeProject('with-prebuild');
 scenario('prebuild', withPrebuild, ['install', '--foreground-scripts', tgz], { scriptRuns: true, warnings: 0, backend: 'native' });
+if (arm64) arm64Check(withPrebuild);
 const forced = roundtrip(withPrebuild, { STEMEDB_BACKEND: 'wasm' });
 check('prebuild: STEMEDB_BACKEND=wasm forces the wasm backend (round trip passes, no warning)', forced.status === 0 && forced.info?.backend === 'wasm' && !/Warning/.test(forced.stderr), forced.out);
 rmSync(join(withPrebuild, 'node_modules'), { recursive: true, force: true });
