@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { Journal, backend } from '../src/index.js';
 import { tempDir } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
-import { spawnTs, waitForLine } from './helpers/child.js';
+import { execFileSync } from 'node:child_process';
+import { lines, spawnTs, waitForLine } from './helpers/child.js';
+import { flockBinary } from '../src/io/dir-lock-holder.js';
 
 test('a second writer in the same process is refused with ELOCKED', async () => {
   const { dir, cleanup } = tempDir();
@@ -52,6 +54,17 @@ test('a reader needs no lock and works beside the writer', async () => {
   }
 });
 
+async function retryWhileLocked<T>(fn: () => Promise<T>): Promise<T> {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ELOCKED' || waited >= 3000) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** Journal.open that closes a journal it should not have got, so a failing test cannot hang. */
 async function openClosingIfOpened(dir: string): Promise<void> {
   const j = await Journal.open(dir);
@@ -84,20 +97,69 @@ test('deleting or replacing the LOCK file under a live writer in another process
   }
 });
 
-test(`a writer whose lock files are all deleted either keeps the directory (native) or stops writing (${backend})`, async () => {
+// Without the addon, Linux still has an OS lock: flock(1) holds the directory's flock
+// for the writer (src/io/dir-lock-holder.ts); elsewhere only the pid files remain.
+const dirLocked = backend === 'native' || flockBinary() !== null;
+
+test(`a writer whose lock files are all deleted ${dirLocked ? 'keeps the directory (its flock)' : 'stops writing (pid files only)'} (${backend})`, async () => {
   const { dir, cleanup } = tempDir();
   try {
     const j = await Journal.open(dir);
     await j.append(new Uint8Array([1]));
     for (const f of readdirSync(dir).filter((n) => n.includes('LOCK') || n.startsWith('.writer'))) rmSync(join(dir, f));
-    if (backend === 'native') {
+    if (dirLocked) {
       await rejects(openClosingIfOpened(dir), (e) => e.code === 'ELOCKED'); // the directory itself is locked
       await j.append(new Uint8Array([2]));
     } else {
-      // No OS lock without the addon: the writer notices before its next write and fails
-      // instead of writing beside a second writer.
+      // No OS lock: the writer notices before its next write and fails instead of
+      // writing beside a second writer.
       await rejects(j.append(new Uint8Array([2])), (e) => e.code === 'ELOCKED');
     }
+    await j.close().catch(() => {});
+  } finally {
+    cleanup();
+  }
+});
+
+test('native and wasm writers keep each other out of one directory, both ways', async () => {
+  if (!flockBinary()) return void console.log('  skipped: needs flock(1) (Linux)');
+  for (const [childBackend, here] of [['wasm', 'native'], ['native', 'wasm']] as const) {
+    const { dir, cleanup } = tempDir();
+    const child = spawnTs('child-locker.ts', [dir], { STEMEDB_BACKEND: childBackend });
+    try {
+      await waitForLine(child, /^locked$/);
+      for (const f of readdirSync(dir).filter((n) => n.includes('LOCK') || n.startsWith('.writer'))) rmSync(join(dir, f));
+      const probe = spawnTs('child-locker.ts', [dir], { STEMEDB_BACKEND: here });
+      const out = await lines(probe, (line) => {
+        if (line === 'locked') probe.kill('SIGKILL'); // it got in: end it, and fail below
+      });
+      assert.ok(out.code !== 0 && out.signal === null, `a ${here} writer opened a directory a ${childBackend} writer holds`);
+    } finally {
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    try {
+      // A killed wasm writer's flock goes when its holder process sees the pipe close:
+      // milliseconds later, not at once.
+      const j = await retryWhileLocked(() => Journal.open(dir));
+      await j.close();
+    } finally {
+      cleanup();
+    }
+  }
+});
+
+test('wasm: a writer whose flock holder process is killed stops writing', async () => {
+  if (backend !== 'wasm' || !flockBinary()) return void console.log('  skipped: the flock holder is the wasm backend\'s, on Linux');
+  const { dir, cleanup } = tempDir();
+  try {
+    const j = await Journal.open(dir);
+    await j.append(new Uint8Array([1]));
+    const holder = execFileSync('pgrep', ['-f', `flock .* ${dir} sh`], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    process.kill(Number(holder), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    await rejects(j.append(new Uint8Array([2])), (e) => e.code === 'ELOCKED' && /flock/.test(e.message));
     await j.close().catch(() => {});
   } finally {
     cleanup();

@@ -1,13 +1,14 @@
 /**
  * JournalIO on node:fs alone, for when the addon cannot load. Writes and syncs
- * run on the libuv pool through fs callbacks, as natively. The lock is weaker
- * than the addon's OS lock: an O_EXCL lock file holding the owner's pid, taken
- * over only when that pid is no longer alive (see docs/durability.md).
+ * run on the libuv pool through fs callbacks, as natively. The lock: O_EXCL pid
+ * files (taken over only when that pid is no longer alive) and, on Linux, the
+ * directory's flock held by a child process (see docs/durability.md).
  */
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encodeWatermarkBytes } from './watermark-bytes.js';
 import type { JournalIO, WatermarkWrite } from './types.js';
+import { holdDirLock, type DirLockHolder } from './dir-lock-holder.js';
 
 const FLAGS = {
   r: fs.constants.O_RDONLY,
@@ -58,6 +59,7 @@ const datasync = (fd: number) =>
 
 export function createFsIO(): JournalIO {
   const locks = new Map<number, string>();
+  const holders = new Map<number, DirLockHolder>();
   /** Directory of each file opened for writing: a write there first checks that directory's locks. */
   const writable = new Map<number, string>();
   return {
@@ -87,7 +89,7 @@ export function createFsIO(): JournalIO {
       return got;
     },
     async writev(fd, buffers, position, sync, watermark?: WatermarkWrite) {
-      checkLocksKept(locks, writable.get(fd));
+      checkLocksKept(locks, holders, writable.get(fd));
       const n = await writevAll(fd, buffers, position);
       if (sync) await datasync(fd);
       if (watermark) await writevAll(watermark.fd, [encodeWatermarkBytes(watermark.value)], 0);
@@ -124,12 +126,23 @@ export function createFsIO(): JournalIO {
       }
       throw Object.assign(new Error(`${path}: could not take the lock`), { code: 'ELOCKED' });
     },
-    lockDir(dir) {
-      // No flock without the addon: a second pid file, so that deleting LOCK.pid alone
-      // (clearing a "stale" lock) does not let a second writer in.
-      return this.lock(join(dir, WRITER_LOCK));
+    async lockDir(dir) {
+      // A second pid file, so that deleting LOCK.pid alone (clearing a "stale" lock) does
+      // not let a second writer in; and, where flock(1) exists, the directory's flock held
+      // by a child process (dir-lock-holder.ts), which no deletion undoes.
+      const handle = this.lock(join(dir, WRITER_LOCK));
+      try {
+        const holder = await holdDirLock(dir);
+        if (holder) holders.set(handle, holder);
+      } catch (err) {
+        this.unlock(handle);
+        throw err;
+      }
+      return handle;
     },
     unlock(handle) {
+      holders.get(handle)?.release();
+      holders.delete(handle);
       const p = locks.get(handle);
       // Removed only while it is still ours: a file someone put in its place is not.
       const ours = p !== undefined && sameFile(handle, p);
@@ -154,13 +167,20 @@ function sameFile(fd: number, path: string): boolean {
 }
 
 /**
- * A pid file deleted (or replaced) under its holder lets another writer in; the holder
- * finds out here, before its next write, and fails instead of writing beside it.
+ * Before each write: while the directory's flock is held (dir-lock-holder.ts) nothing
+ * else matters. Without it, a pid file deleted (or replaced) under its holder lets
+ * another writer in; the holder finds out here and fails instead of writing beside it.
  */
-function checkLocksKept(locks: Map<number, string>, dir: string | undefined): void {
+function checkLocksKept(locks: Map<number, string>, holders: Map<number, DirLockHolder>, dir: string | undefined): void {
   if (dir === undefined) return;
-  for (const [fd, path] of locks) {
-    if (dirname(path) === dir && !sameFile(fd, path)) throw Object.assign(new Error(`${path} was deleted or replaced while this writer held it: another writer may have the journal`), { code: 'ELOCKED' });
+  const ours = [...locks].filter(([, path]) => dirname(path) === dir);
+  for (const [fd] of ours) {
+    const holder = holders.get(fd);
+    if (holder?.held()) return; // the directory's flock: no deletion lets a second writer in
+    if (holder) throw Object.assign(new Error(`the process holding the flock on ${dir} is gone: another writer may have the journal`), { code: 'ELOCKED' });
+  }
+  for (const [fd, path] of ours) {
+    if (!sameFile(fd, path)) throw Object.assign(new Error(`${path} was deleted or replaced while this writer held it: another writer may have the journal`), { code: 'ELOCKED' });
   }
 }
 

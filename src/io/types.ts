@@ -61,9 +61,10 @@ export interface JournalIO {
   /**
    * Optional: the same exclusive lock on the directory `dir` itself (released by
    * unlock()), which, unlike a lock file, cannot be deleted or replaced under its
-   * holder. ELOCKED when held, by this process or another.
+   * holder. ELOCKED when held, by this process or another. May be async (the fs IO
+   * starts a process to hold it).
    */
-  lockDir?(dir: string): number;
+  lockDir?(dir: string): number | Promise<number>;
   unlock(handle: number): void;
 
   /** Frees what the IO holds for its owner (the native writer thread); Journal.close() calls it. */

@@ -57,7 +57,7 @@ export class Journal {
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
     makeJournalDir(io, dir);
-    const lock = lockJournal(io, dir);
+    const lock = await lockJournal(io, dir);
     const segments = new SegmentManager(io, dir, true, opts.maxOpenSegments);
     let wmFd = -1;
     let wmCreated = false;

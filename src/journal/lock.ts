@@ -11,11 +11,11 @@ import { LockedError } from '../errors.js';
 import { LOCK_FILE } from './format.js';
 
 /** Takes every lock of `dir`; ELOCKED becomes a LockedError. Release with unlockJournal. */
-export function lockJournal(io: JournalIO, dir: string): number[] {
+export async function lockJournal(io: JournalIO, dir: string): Promise<number[]> {
   const handles: number[] = [];
   try {
     handles.push(io.lock(join(dir, LOCK_FILE)));
-    if (io.lockDir) handles.push(io.lockDir(dir));
+    if (io.lockDir) handles.push(await io.lockDir(dir));
   } catch (err) {
     unlockJournal(io, handles);
     if ((err as { code?: string }).code === 'ELOCKED') throw new LockedError(dir, err);

@@ -48,7 +48,7 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
   if (o.io !== undefined && (typeof o.io !== 'object' || o.io === null)) throw argTypeError(`options.io must be a JournalIO object, got ${describe(o.io)}`);
   const io = (o.io as JournalIO | undefined) ?? defaultIO();
   if (!io.exists(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });
-  const lock = dryRun ? [] : lockJournal(io, dir);
+  const lock = dryRun ? [] : await lockJournal(io, dir);
   const segments = new SegmentManager(io, dir, !dryRun);
   let wmFd = -1;
   try {
