@@ -5,7 +5,15 @@ import { join } from 'node:path';
 /** A fresh temporary directory; remove it with the returned cleanup. */
 export function tempDir(prefix = 'stemedb-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const cleanup = () => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      // Windows cannot delete a DLL that is loaded (an addon a test loaded from here).
+      if (process.platform !== 'win32' || (err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    }
+  };
+  return { dir, cleanup };
 }
 
 /** Deterministic payload of `len` bytes for record `i`. */

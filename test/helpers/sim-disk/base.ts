@@ -54,7 +54,8 @@ export abstract class SimDiskBase {
   // --------------------------------------------------------------- internal
 
   _norm(path: string): string {
-    return posix.resolve('/', path);
+    // A POSIX file system: on Windows, node:path joins with '\\', which is a separator here too.
+    return posix.resolve('/', path.split('\\').join('/'));
   }
 
   _dirOf(p: string): Dir {
