@@ -17,8 +17,9 @@
 // Installs what it needs (scripts/test-platforms/system.mjs) and builds the
 // prebuilds first (cached: fast when nothing changed).
 //
-//   node scripts/test-platforms.mjs [--smoke] [--no-build] [--no-binfmt] [target-fragment...]
+//   node scripts/test-platforms.mjs [--smoke] [--no-build] [--no-binfmt] [--files=a,b] [target-fragment...]
 // --smoke: only a load-and-call smoke test per target (what .ci/run runs).
+// --files=a,b: only the test files whose names contain one of these.
 // --no-binfmt: do not register qemu with binfmt_misc (arm64 then skips the files that
 // start child processes; with it, each child is another emulated Node: slow).
 // Ends with "N passed, N failed" over all targets (test counts, smoke checks count 1).
@@ -40,6 +41,7 @@ const args = process.argv.slice(2);
 const smokeOnly = args.includes('--smoke');
 const SQLITE_HOST_ONLY = "better-sqlite3 in node_modules is this machine's linux-x64 build (its other binaries are GitHub downloads)";
 const targets = selectTargets(args.filter((a) => !a.startsWith('--')));
+const onlyFiles = args.find((a) => a.startsWith('--files='))?.slice(8).split(',');
 const rows = [];
 
 // Load-and-call in a real Node: the hash checks of napi-smoke.c, plus the IO layer's
@@ -96,7 +98,7 @@ const compiledName = (f) => f.replace(/ts$/, '');
 function plan(lacks) {
   const run = [];
   const byReason = new Map();
-  for (const f of readdirSync(join(root, 'test')).filter((x) => x.endsWith('.test.ts')).sort()) {
+  for (const f of readdirSync(join(root, 'test')).filter((x) => x.endsWith('.test.ts') && (!onlyFiles || onlyFiles.some((o) => x.includes(o)))).sort()) {
     const needs = needsOf(root, f);
     const missing = Object.keys(lacks).filter((n) => needs.has(n));
     if (!missing.length) {
