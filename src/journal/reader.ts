@@ -3,7 +3,8 @@
  * process). No lock, never truncates, never looks past the writer's published
  * durable watermark, so nothing it returns can be taken back by a crash.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { defaultIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../hash/validate.js';
@@ -72,8 +73,9 @@ export class JournalReader {
       wmFd = io.open(watermarkPath(dir), 'r');
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (code === 'ENOENT') throw new StemeError('NO_JOURNAL', `${dir} holds no journal yet (no writer has opened it)`, { cause: err });
-      if (code === 'ENOTDIR') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} is not a directory`, { cause: err });
+      // Windows answers ENOENT, not ENOTDIR, for a path through a regular file.
+      if (code === 'ENOENT' && !underAFile(dir)) throw new StemeError('NO_JOURNAL', `${dir} holds no journal yet (no writer has opened it)`, { cause: err });
+      if (code === 'ENOTDIR' || code === 'ENOENT') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} is not a directory`, { cause: err });
       throw err;
     }
     const segments = new SegmentManager(io, dir, false, maxOpen);
@@ -220,5 +222,14 @@ export class JournalReader {
 
   #checkOpen(): void {
     if (this.#closed) throw new ClosedError();
+  }
+}
+
+/** True when `path` or one of its parents is a regular file (so it cannot be a directory). */
+function underAFile(path: string): boolean {
+  for (let p = path; ; p = dirname(p)) {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st) return !st.isDirectory();
+    if (dirname(p) === p) return false;
   }
 }
