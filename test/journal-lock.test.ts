@@ -97,30 +97,6 @@ test('deleting or replacing the LOCK file under a live writer in another process
   }
 });
 
-// Without the addon, Linux still has an OS lock: flock(1) holds the directory's flock
-// for the writer (src/io/dir-lock-holder.ts); elsewhere only the pid files remain.
-const dirLocked = backend === 'native' || flockBinary() !== null;
-
-test(`a writer whose lock files are all deleted ${dirLocked ? 'keeps the directory (its flock)' : 'stops writing (pid files only)'} (${backend})`, async () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const j = await Journal.open(dir);
-    await j.append(new Uint8Array([1]));
-    for (const f of readdirSync(dir).filter((n) => n.includes('LOCK') || n.startsWith('.writer'))) rmSync(join(dir, f));
-    if (dirLocked) {
-      await rejects(openClosingIfOpened(dir), (e) => e.code === 'ELOCKED'); // the directory itself is locked
-      await j.append(new Uint8Array([2]));
-    } else {
-      // No OS lock: the writer notices before its next write and fails instead of
-      // writing beside a second writer.
-      await rejects(j.append(new Uint8Array([2])), (e) => e.code === 'ELOCKED');
-    }
-    await j.close().catch(() => {});
-  } finally {
-    cleanup();
-  }
-});
-
 test('native and wasm writers keep each other out of one directory, both ways', async () => {
   if (!flockBinary()) return void console.log('  skipped: needs flock(1) (Linux)');
   for (const [childBackend, here] of [['wasm', 'native'], ['native', 'wasm']] as const) {
