@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 const NEEDS = {
   children: /from 'node:child_process'|require\(['"](node:)?child_process['"]\)/,
   signals: /process\.kill\(|\.kill\(['"]SIG|'SIG(TERM|INT|KILL|HUP|STOP|CONT)'/,
-  sqlite: /better-sqlite3|\bIngestor\b|\bopenStore\b|\['ingest',/,
+  sqlite: /better-sqlite3|\bIngestor\b|\bopenStore\b|\bStore\.open\(|\['ingest',/,
 };
 
 /** The set of needs of test/<file>, following relative imports inside test/. */
