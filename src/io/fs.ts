@@ -116,6 +116,11 @@ export function createFsIO(): JournalIO {
           locks.set(fd, path + '.pid');
           return fd;
         } catch (err) {
+          // Windows keeps the name of a file deleted while open until its holder closes it,
+          // and refuses to create it again meanwhile: the holder is alive.
+          if (process.platform === 'win32' && (err as NodeJS.ErrnoException).code === 'EPERM') {
+            throw Object.assign(new Error(`${path}.pid was deleted while its holder has it open: locked until that writer closes`), { code: 'ELOCKED' });
+          }
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
           const owner = Number(fs.readFileSync(path + '.pid', 'utf8'));
           if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
