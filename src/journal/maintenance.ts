@@ -164,10 +164,11 @@ export class Maintenance {
     this.#warnIfHeld(plan, view);
     let removed: string[] = [];
     if (plan.bound > (segs[0]?.base ?? 0)) {
-      // Rule 2: the ledger without the doomed segments is durable before any unlink.
-      for (const s of segs) if (s.end <= plan.bound) this.ledger.entries.delete(s.base);
-      await this.#io(this.ledger.save());
+      // Rule 2: what bounds the deletion (the cursors) is durable already; cleanup() keeps
+      // segments a live iterator holds, unlinks, fsyncs the directory. The ledger follows (an
+      // entry left by a crash here is pruned at the next pass).
       removed = await this.d.cleanup(plan.bound);
+      if (this.ledger.prune(new Set(this.d.segments.segments.map((s) => s.base)))) await this.#io(this.ledger.save());
     }
     const bytes = this.d.segments.segments.reduce((n, s, i, all) => n + SEGMENT_HEADER + (i === all.length - 1 ? Math.min(s.end, this.d.durableOffset()) : s.end) - s.base, 0);
     return { removed, heldBy: plan.heldBy, bytes };
