@@ -262,7 +262,7 @@ test('simulated disk: a failed unlink or ledger write during retention fail-stop
     assert.is(j.stats().failed, 'EIO', `${fault.op}: the journal fail-stopped`);
     await j.close().catch(() => {});
     const j2 = await Journal.open('/j', { ...opts, io: disk.process() });
-    if (last) assert.ok((await j2.read(last.offset)) !== null || j2.firstOffset > last.offset);
+    if (last) assert.ok(j2.firstOffset > last.offset || (await j2.read(last.offset)) !== null, 'the acknowledged append is there or was retention\'s to delete');
     await j2.applyRetention();
     assert.ok(j2.segmentBases().length <= 4, `${fault.op}: retention finished after reopen`);
     assert.equal(j2.sealedSegments().map((s) => s.base), j2.segmentBases().slice(0, -1), `${fault.op}: the ledger matches the segments`);

@@ -257,6 +257,7 @@ export class GroupCommit {
       if (zeros) this.#prealloc!.written(seg, end + zeros.length);
       this.counters.recordBatch(run.records, runEnd - run.start, sync, (performance.now() - t0) * 1000);
       seg.end = end;
+      if (seg.records !== null) seg.records += run.records;
       this.writtenOffset = end;
       if (sync) this.#advanceDurable(end);
     }

@@ -100,7 +100,8 @@ const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Record count and whole-file CRC32C of a sealed segment, read in 1 MiB blocks with
- * a turn of the event loop between blocks. Records are counted by verifying each
+ * a turn of the event loop between blocks. Records of a segment this process did not
+ * create (group commit counts the others) are counted by verifying each
  * frame (never hopping by an unverified length); counting stops at the first frame
  * that fails (a damaged segment's count is of its verified prefix).
  */
@@ -114,7 +115,8 @@ export async function scanSealed(io: JournalIO, seg: Segment): Promise<{ records
     if (n < block.length) break;
     await yieldTurn();
   }
-  const records = await countRecords(io, seg, seg.base, seg.end);
+  // Group commit counted the records of a segment this process created; others are counted by verifying.
+  const records = seg.records ?? (await countRecords(io, seg, seg.base, seg.end));
   return { records, crc32c: crc >>> 0, bytes: fileBytes };
 }
 

@@ -130,8 +130,16 @@ export class Maintenance {
     const fresh: SealedSegmentInfo[] = [];
     for (const seg of segs.segments.slice(0, -1)) {
       if (this.ledger.entries.has(seg.base)) continue;
-      const scan = await this.#io(scanSealed(this.d.io, seg));
-      if (this.#stopped || !segs.segments.includes(seg)) return null;
+      let scan: Awaited<ReturnType<typeof scanSealed>>;
+      try {
+        scan = await scanSealed(this.d.io, seg);
+      } catch (err) {
+        // cleanup() deleted it while it was being scanned: nothing to report or retain.
+        if ((err as { code?: unknown }).code === 'OFFSET_CLEANED' && !segs.segments.includes(seg)) continue;
+        throw this.d.failStop(err);
+      }
+      if (this.#stopped) return null;
+      if (!segs.segments.includes(seg)) continue;
       const sealedAt = this.#sealedAt.get(seg.base) ?? this.d.now();
       const info: SealedSegmentInfo = { name: seg.name, base: seg.base, end: seg.end, sealedAt, shipped: false, ...scan };
       this.ledger.entries.set(seg.base, info);
@@ -236,6 +244,7 @@ export class Maintenance {
   #recordsIn(s: Segment, end: number): number {
     const sealed = this.ledger.entries.get(s.base);
     if (sealed) return sealed.records;
+    if (s.records !== null && end === s.end) return s.records;
     if (s !== this.d.segments.last) return countRecordsSync(this.d.io, s, s.base, end).count;
     if (this.#active.base !== s.base || this.#active.upTo > end) this.#active = { base: s.base, upTo: s.base, count: 0 };
     const step = countRecordsSync(this.d.io, s, this.#active.upTo, end);
