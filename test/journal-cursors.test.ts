@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal } from '../src/index.js';
+import { Journal, Ingestor, Store, encodeAssertion } from '../src/index.js';
+import { assertion } from './helpers/ingest-fixtures.js';
 import { decodeCursor } from '../src/journal/cursors.js';
 import { tempDir, payloadFor } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
@@ -176,6 +177,34 @@ test('a crash (simulated power loss) during commits leaves the old or the new cu
     await j2.close();
   }
   assert.ok(interrupted >= 20 && tempsLeft >= 3, `crashes fell inside commits (${interrupted} interrupted, ${tempsLeft} left a temporary)`);
+});
+
+test('Ingestor journalCursor: the store cursor is mirrored into the journal after each commit; retention waits for it', async () => {
+  const { dir, cleanup } = tempDir();
+  const store = Store.open(join(dir, 'store.db'));
+  try {
+    const j = await Journal.open(join(dir, 'wal'), { segmentBytes: 2048, retain: { maxBytes: 4096 } });
+    await rejects(async () => new Ingestor(j, store, { journalCursor: 'bad name' }), (e) => e instanceof RangeError && e.code === 'ERR_INVALID_ARG_VALUE');
+    const noCursors = { iterate: j.iterate.bind(j), follow: j.follow.bind(j), firstOffset: 0 };
+    await rejects(async () => new Ingestor(noCursors, store, { journalCursor: 'sqlite' }), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE');
+    const ing = new Ingestor(j, store, { consumer: 'main', journalCursor: 'sqlite', batchSize: 7 });
+    await ing.catchUp();
+    assert.is(j.cursors.get('sqlite')!.offset, 0, 'registered at its start before any record');
+    for (let i = 0; i < 60; i++) await j.append(encodeAssertion(assertion(i)));
+    await j.applyRetention();
+    assert.is(j.firstOffset, 0, 'the consumer has read nothing: retention keeps everything');
+    assert.equal(j.stats().retention!.heldBy, { kind: 'cursor', name: 'sqlite', offset: 0 });
+    await ing.catchUp();
+    assert.is(j.cursors.get('sqlite')!.offset, store.cursor('main'));
+    assert.is(j.cursors.get('sqlite')!.offset, j.durableOffset);
+    await j.applyRetention();
+    assert.ok(j.firstOffset > 0, 'retention goes on once the consumer has read');
+    assert.is(j.stats().cursors[0]!.lagRecords, 0);
+    await j.close();
+  } finally {
+    store.close();
+    cleanup();
+  }
 });
 
 const kills = Number(process.env.CURSOR_KILLS ?? 6);
