@@ -2,7 +2,9 @@
  * The Ingestor's `journalCursor` option: after each store transaction commits, the
  * consumer's cursor is committed to the journal's named cursor too, so the journal
  * knows its consumer (lag in stats(), retention never deletes what it has not read).
- * The store's cursor is the truth: the mirror trails it (at most one commit in
+ * Batches commit with synchronous=NORMAL, which a power loss can take back: so the
+ * store's cursor is made durable first (the synced commit cleanup uses), and only then
+ * is the journal cursor committed, never ahead of what the store keeps. The store's cursor is the truth: the mirror trails it (at most one commit in
  * flight, the latest value next), may be rewound to it (allowBackward), and a failed
  * mirror commit is reported (onError, not fatal) without stopping ingestion.
  */
@@ -18,6 +20,8 @@ export class CursorMirror {
   constructor(
     readonly source: IngestSource,
     readonly name: string,
+    /** Makes the store's cursor durable (IngestSink.syncCleanupFloor). */
+    readonly syncStore: () => unknown,
     readonly onError: (err: unknown) => void,
   ) {
     checkCursorName(name);
@@ -43,6 +47,7 @@ export class CursorMirror {
       const offset = this.#pending;
       this.#pending = null;
       try {
+        await this.syncStore();
         await this.source.cursors!.commit(this.name, offset, { allowBackward: true });
         this.#committed = offset;
       } catch (err) {

@@ -90,7 +90,7 @@ export class Ingestor {
     } else {
       this.cleanupOpts = null;
     }
-    this.mirror = options.journalCursor === undefined ? null : new CursorMirror(source, options.journalCursor, (err) => this.options.onError?.(err, false));
+    this.mirror = options.journalCursor === undefined ? null : new CursorMirror(source, options.journalCursor, () => store.syncCleanupFloor(this.consumer), (err) => this.options.onError?.(err, false));
     this.totals = { records: 0, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped: 0, batches: 0, cursor: 0 };
     const stored = store.cursor(this.consumer);
     if (stored instanceof Promise) {
