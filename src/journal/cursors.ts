@@ -50,7 +50,7 @@ export interface CursorBounds {
 export function checkCursorName(name: unknown): string {
   if (typeof name !== 'string') throw argTypeError(`cursor name must be a string, got ${describe(name)}`);
   if (!NAME.test(name)) {
-    throw Object.assign(argRangeError(`cursor name ${JSON.stringify(name.slice(0, 80))} is not valid: 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`, 'ERR_INVALID_ARG_VALUE'));
+    throw argRangeError(`cursor name ${JSON.stringify(name.slice(0, 80))} is not valid: 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`, 'ERR_INVALID_ARG_VALUE');
   }
   return name;
 }
