@@ -247,8 +247,8 @@ test('retain options are checked: misspelt keys and bad values are coded errors'
   }
 });
 
-test('simulated disk: a failed unlink or ledger write during retention fail-stops; reopen recovers and retention finishes', async () => {
-  for (const fault of [{ op: 'unlink' as const, path: /\.wal$/ }, { op: 'rename' as const, path: /sealed\.ledger/ }, { op: 'fsyncDir' as const }]) {
+test('simulated disk: a failed unlink or directory fsync during retention fail-stops; reopen recovers and retention finishes', async () => {
+  for (const fault of [{ op: 'unlink' as const, path: /\.wal$/ }, { op: 'fsyncDir' as const }]) {
     const disk = new SimDisk({ seed: 3 });
     disk.mkdirp('/j');
     const opts = { segmentBytes: SEG, syncIntervalMs: 0, retain: { maxBytes: 2 * SEG } };
@@ -267,6 +267,37 @@ test('simulated disk: a failed unlink or ledger write during retention fail-stop
     assert.ok(j2.segmentBases().length <= 4, `${fault.op}: retention finished after reopen`);
     assert.equal(j2.sealedSegments().map((s) => s.base), j2.segmentBases().slice(0, -1), `${fault.op}: the ledger matches the segments`);
     await j2.close();
+  }
+});
+
+test('simulated disk: a full disk failing the ledger write warns, retention still frees space, the write is retried', async () => {
+  const disk = new SimDisk({ seed: 4 });
+  disk.mkdirp('/f');
+  const told: number[] = [];
+  const warnings: Array<Error & { code?: string }> = [];
+  const on = (w: Error & { code?: string }) => void (w.code === 'STEMEDB_LEDGER_WRITE_FAILED' && warnings.push(w));
+  process.on('warning', on);
+  try {
+    const j = await Journal.open('/f', { segmentBytes: SEG, syncIntervalMs: 0, io: disk.process(), retain: { maxBytes: 2 * SEG }, onSegmentSealed: (i) => void told.push(i.base) });
+    for (let i = 0; i < 20; i++) await j.append(payloadFor(i, 150));
+    await j.applyRetention();
+    const toldBefore = told.length;
+    disk.failNext({ op: 'write', code: 'ENOSPC', path: /sealed\.ledger/ });
+    for (let i = 0; i < 60; i++) await j.append(payloadFor(i, 150));
+    await j.applyRetention();
+    await new Promise((r) => setImmediate(r));
+    assert.ok(warnings.length >= 1, 'a warning says the ledger could not be written');
+    assert.is(j.stats().failed, null, 'the journal goes on');
+    assert.ok(j.firstOffset > 0, 'retention freed space');
+    assert.ok(told.length > toldBefore, 'segments were reported once their entries were durable');
+    const bases = j.segmentBases();
+    assert.equal(j.sealedSegments().map((s) => s.base), bases.slice(0, -1));
+    await j.close();
+    const j2 = await Journal.open('/f', { segmentBytes: SEG, syncIntervalMs: 0, io: disk.process() });
+    assert.equal(j2.sealedSegments().map((s) => s.base), j2.segmentBases().slice(0, -1), 'the retried ledger write is on disk');
+    await j2.close();
+  } finally {
+    process.off('warning', on);
   }
 });
 

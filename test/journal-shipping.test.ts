@@ -1,4 +1,4 @@
-// Shipping sealed segments: onSegmentSealed reports each sealed, synced segment (name, base,
+// @both-backends — Shipping sealed segments: onSegmentSealed reports each sealed, synced segment (name, base,
 // end, records, CRC32C of the file); retain.keepUnshipped keeps segments until markShipped(),
 // whose marks survive a restart; a throwing hook only warns; a seal lost to a crash is reported again.
 import { test } from 'uvu';

@@ -59,6 +59,8 @@ export class Maintenance {
   readonly #sealedAt = new Map<number, number>();
   readonly #warned = new Set<string>();
   #lastPlan: RetentionPlan | null = null;
+  /** Sealed segments whose ledger entry is not yet durable: the hook is told after it is. */
+  readonly #untold: SealedSegmentInfo[] = [];
   #active = { base: -1, upTo: 0, count: 0 };
 
   constructor(readonly d: MaintenanceDeps) {
@@ -107,7 +109,13 @@ export class Maintenance {
     }
     if (!e.shipped) {
       e.shipped = true;
-      await this.#io(this.ledger.save());
+      try {
+        await this.ledger.save();
+      } catch (err) {
+        e.shipped = false; // not durable: not shipped (the caller retries)
+        this.ledger.damaged = true;
+        throw err;
+      }
       this.schedule();
     }
     return { ...e };
@@ -147,11 +155,12 @@ export class Maintenance {
       fresh.push(info);
     }
     const pruned = this.ledger.prune(new Set(segs.segments.map((s) => s.base)));
-    if (fresh.length > 0 || pruned || this.ledger.damaged) {
-      await this.#io(this.ledger.save());
-      this.ledger.damaged = false;
+    this.#untold.push(...fresh);
+    if (fresh.length > 0 || pruned || this.ledger.damaged) await this.#saveLedger();
+    // The hook hears of a segment only once its ledger entry is durable.
+    if (!this.ledger.damaged) {
+      for (const info of this.#untold.splice(0)) if (this.ledger.entries.has(info.base)) this.#tell(info);
     }
-    for (const info of fresh) this.#tell(info);
     return this.#retain();
   }
 
@@ -176,7 +185,7 @@ export class Maintenance {
       // segments a live iterator holds, unlinks, fsyncs the directory. The ledger follows (an
       // entry left by a crash here is pruned at the next pass).
       removed = await this.d.cleanup(plan.bound);
-      if (this.ledger.prune(new Set(this.d.segments.segments.map((s) => s.base)))) await this.#io(this.ledger.save());
+      if (this.ledger.prune(new Set(this.d.segments.segments.map((s) => s.base)))) await this.#saveLedger();
     }
     const bytes = this.d.segments.segments.reduce((n, s, i, all) => n + SEGMENT_HEADER + (i === all.length - 1 ? Math.min(s.end, this.d.durableOffset()) : s.end) - s.base, 0);
     return { removed, heldBy: plan.heldBy, bytes };
@@ -214,12 +223,20 @@ export class Maintenance {
     }
   }
 
-  /** Awaits an I/O step; an error fail-stops the journal and rejects with its JournalFailedError. */
-  async #io<T>(p: Promise<T>): Promise<T> {
+  /**
+   * Saves the ledger. A failure (a full disk, say) is not a fail-stop: the ledger is a new
+   * file each time (no retried fsync of dropped pages, rule 8's hazard), the old one stays,
+   * and retention, which may free the space, must still run. It warns and retries next pass.
+   */
+  async #saveLedger(): Promise<void> {
     try {
-      return await p;
+      await this.ledger.save();
+      this.ledger.damaged = false;
     } catch (err) {
-      throw this.d.failStop(err);
+      this.ledger.damaged = true;
+      process.emitWarning(`stemedb: could not write the sealed-segment ledger of ${this.d.dir}: ${err instanceof Error ? err.message : String(err)}`, {
+        code: 'STEMEDB_LEDGER_WRITE_FAILED', detail: 'Retention goes on; the write is retried after the next seal or applyRetention().',
+      });
     }
   }
 
