@@ -88,6 +88,16 @@ test('a damaged cursor file is a CORRUPTION error naming it, not a silent zero',
     assert.throws(() => j.cursors.get('c'), (e: Error & { code?: string }) => e.code === 'CORRUPTION' && /cursors\/c\.cursor.*crc32c/.test(e.message));
     writeFileSync(path, bytes.subarray(0, 20));
     assert.throws(() => j.cursors.get('c'), /20 bytes/);
+    assert.throws(() => j.cursors.list(), (e: Error & { code?: string }) => e.code === 'CORRUPTION');
+    await rejects(j.cursors.commit('c', r.next), (e) => e.code === 'CORRUPTION');
+    // stats() and retention go on: the damaged cursor shows, at 0, holding everything.
+    const [lag] = j.stats().cursors;
+    assert.is(lag!.offset, 0);
+    assert.match(lag!.damaged!, /20 bytes/);
+    // Deleting it (or committing it anew after a delete) is the way out.
+    assert.is(await j.cursors.delete('c'), true);
+    await j.cursors.commit('c', r.next);
+    assert.is(j.stats().cursors[0]!.damaged, null);
     await j.close();
   } finally {
     cleanup();

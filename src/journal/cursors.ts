@@ -132,8 +132,19 @@ export class Cursors {
     return bytes === null ? null : decodeCursor(name, bytes);
   }
 
-  /** Every cursor, by name. */
+  /** Every cursor, by name. A damaged cursor file throws CORRUPTION. */
   list(): CursorInfo[] {
+    return this.listChecked().map((c) => {
+      if (c.damaged) throw c.damaged;
+      return c.info;
+    });
+  }
+
+  /**
+   * Every cursor, a damaged file reported rather than thrown (retention and stats() must
+   * not stop at one; a damaged cursor holds retention at offset 0, the safe side). @internal
+   */
+  listChecked(): Array<{ info: CursorInfo; damaged: Error | null }> {
     let names: string[];
     try {
       names = this.io.readdir(this.#dir);
@@ -141,13 +152,18 @@ export class Cursors {
       if ((err as { code?: unknown }).code === 'ENOENT') return [];
       throw err;
     }
-    const out: CursorInfo[] = [];
+    const out: Array<{ info: CursorInfo; damaged: Error | null }> = [];
     for (const file of names.sort()) {
       if (!file.endsWith(SUFFIX)) continue;
       const name = file.slice(0, -SUFFIX.length);
       if (!NAME.test(name)) continue;
-      const c = this.get(name); // null: deleted since the listing
-      if (c) out.push(c);
+      try {
+        const c = this.get(name); // null: deleted since the listing
+        if (c) out.push({ info: c, damaged: null });
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'CORRUPTION') throw err;
+        out.push({ info: { name, offset: 0, committedAt: 0 }, damaged: err as Error });
+      }
     }
     return out;
   }

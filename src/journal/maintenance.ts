@@ -24,6 +24,8 @@ export interface CursorLag extends CursorInfo {
   lagRecords: number;
   /** Retention (overrideCursors) deleted records this cursor had not read: its next read fails with OFFSET_CLEANED. */
   cleaned: boolean;
+  /** Why the cursor file could not be read (then `offset` is 0 here, and it holds retention back entirely), else null. */
+  damaged: string | null;
 }
 
 /** What a retention pass did. */
@@ -174,7 +176,7 @@ export class Maintenance {
       bytes: SEGMENT_HEADER + (i === segs.length - 1 ? Math.min(s.end, this.d.durableOffset()) : s.end) - s.base,
       sealed: this.ledger.entries.get(s.base),
     }));
-    const cursors = this.d.cursors.list();
+    const cursors = this.d.cursors.listChecked().map((c) => c.info);
     const free = r.minFreeDiskBytes === null ? null : freeDiskBytes(this.d.io, this.d.dir);
     const plan = planRetention(r, view, cursors, this.d.now(), free);
     this.#lastPlan = plan;
@@ -245,7 +247,7 @@ export class Maintenance {
     const durable = this.d.durableOffset();
     const segs = this.d.segments.segments;
     const first = segs[0]?.base ?? 0;
-    return this.d.cursors.list().map((c) => {
+    return this.d.cursors.listChecked().map(({ info: c, damaged }) => {
       let records = 0;
       for (const s of segs) {
         const end = Math.min(s.end, durable);
@@ -253,7 +255,7 @@ export class Maintenance {
         const count = this.#recordsIn(s, end);
         records += s.base >= c.offset ? count : Math.round((count * (end - c.offset)) / Math.max(1, end - s.base));
       }
-      return { ...c, lagBytes: Math.max(0, durable - c.offset), lagRecords: records, cleaned: c.offset < first };
+      return { ...c, lagBytes: Math.max(0, durable - c.offset), lagRecords: records, cleaned: c.offset < first, damaged: damaged?.message ?? null };
     });
   }
 
