@@ -184,8 +184,7 @@ export class Cursors {
    * Offsets are checked cheaply: at or below the durable end (CURSOR_PAST_END), not
    * below the first segment (OFFSET_CLEANED), and a record boundary, by reading and
    * verifying the one record there (its CRC is bound to its offset, so a match means
-   * a record starts there; else NOT_RECORD_START). The durable end and segment bases
-   * are boundaries without a read.
+   * a record starts there; else NOT_RECORD_START). The durable end needs no read.
    */
   #checkOffset(offset: number): void {
     const end = this.bounds.durableOffset();

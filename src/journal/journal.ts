@@ -67,7 +67,10 @@ export class Journal {
     this.maintenance = new Maintenance({
       io, dir, segments, cursors: this.cursors, retention: options.retain, onSegmentSealed: options.onSegmentSealed, now: options.clock,
       durableOffset: () => this.commit.durableOffset,
-      cleanup: (bound) => this.#runCleanup(bound, bound),
+      cleanup: (bound) => {
+        if (this.commit.failed) return Promise.reject(this.commit.failed); // a failed journal deletes nothing
+        return this.#runCleanup(Math.min(bound, this.commit.durableOffset), bound);
+      },
       failStop: (err) => this.commit.failStop(err),
     });
   }
