@@ -3,7 +3,7 @@
 // whose marks survive a restart; a throwing hook only warns; a seal lost to a crash is reported again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, crc32c } from '../src/index.js';
 import type { SealedSegmentInfo } from '../src/journal/ledger.js';
@@ -154,6 +154,32 @@ test('a seal whose ledger entry a crash lost is reported again at the next open 
   assert.ok(again.includes(0), 'segment 0 reported after the reopen');
   assert.equal(j2.sealedSegments().map((s) => s.base), j2.segmentBases().slice(0, -1));
   await j2.close();
+});
+
+test('a damaged ledger is rebuilt by scanning: counts and CRCs come back, segments count as unshipped again', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const j = await Journal.open(dir, { segmentBytes: SEG });
+    for (let i = 0; i < 60; i++) await j.append(payloadFor(i, 150));
+    await j.applyRetention();
+    const before = j.sealedSegments();
+    await j.markShipped(before[0]!.base);
+    await j.close();
+    const path = join(dir, 'sealed.ledger');
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.replace('"records":', '"records":1')); // the checksum line no longer matches
+    const told: number[] = [];
+    const j2 = await Journal.open(dir, { segmentBytes: SEG, retain: { maxBytes: SEG, keepUnshipped: true }, onSegmentSealed: (i) => void told.push(i.base) });
+    await j2.applyRetention();
+    const after = j2.sealedSegments();
+    assert.equal(after.map((s) => [s.base, s.records, s.crc32c]), before.map((s) => [s.base, s.records, s.crc32c]));
+    assert.ok(after.every((s) => !s.shipped), 'shipped marks are lost with the ledger: kept, the safe side');
+    assert.equal(told, before.map((s) => s.base), 'and reported again');
+    assert.is(j2.firstOffset, 0, 'keepUnshipped keeps them all');
+    await j2.close();
+  } finally {
+    cleanup();
+  }
 });
 
 test.run();
