@@ -3,7 +3,7 @@
 // never past the durable end, no temporaries after reopen). CURSOR_KILLS sets the kill count.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, Ingestor, Store, encodeAssertion } from '../src/index.js';
 import { assertion } from './helpers/ingest-fixtures.js';
@@ -217,6 +217,32 @@ test('Ingestor journalCursor: the store cursor is mirrored into the journal afte
   }
 });
 
+test('simulated disk: a failed write of a cursor rejects that commit only; a failed directory fsync rejects every later one until reopen', async () => {
+  const disk = new SimDisk({ seed: 2 });
+  disk.mkdirp('/f');
+  const j = await Journal.open('/f', { io: disk.process(), syncIntervalMs: 0 });
+  const a = await j.append(payloadFor(1, 10));
+  const b = await j.append(payloadFor(2, 10));
+  await j.cursors.commit('c', 0);
+  disk.failNext({ op: 'write', code: 'ENOSPC', path: /cursors/ });
+  await rejects(j.cursors.commit('c', a.next), (e) => e.code === 'ENOSPC');
+  assert.is(j.cursors.get('c')!.offset, 0, 'the old value stays');
+  await j.cursors.commit('c', a.next); // a fresh temporary: fine
+  disk.failNext({ op: 'fsyncDir', code: 'EIO', path: /cursors/ });
+  await rejects(j.cursors.commit('c', b.next), (e) => e.code === 'EIO');
+  await rejects(j.cursors.commit('c', b.next), (e) => e.code === 'EIO', 'sticky: a later fsync could falsely succeed');
+  await rejects(j.cursors.delete('c'), (e) => e.code === 'EIO');
+  assert.is(j.stats().failed, null, 'the journal itself goes on');
+  await j.append(payloadFor(3, 10));
+  await j.close();
+  const io = disk.process();
+  const j2 = await Journal.open('/f', { io, syncIntervalMs: 0 });
+  await j2.cursors.commit('c', b.next);
+  assert.is(j2.cursors.get('c')!.offset, b.next);
+  assert.equal(io.readdir('/f/cursors').filter((n) => n.endsWith('.tmp')), []);
+  await j2.close();
+});
+
 const kills = Number(process.env.CURSOR_KILLS ?? 6);
 const seed = Number(process.env.KILL_SEED ?? Date.now() % 100000);
 
@@ -249,6 +275,10 @@ for (const mode of ['writer', 'reader'] as const) {
         const { signal } = await exit;
         clearTimeout(timer);
         assert.is(signal, 'SIGKILL');
+        if (!existsSync(file)) {
+          assert.is(commits, 0, `kill ${k}: the cursor file is gone after an acknowledged commit`);
+          continue; // killed before its first commit
+        }
         const c = decodeCursor(name, readFileSync(file)); // throws if torn
         assert.ok(c.offset >= acked, `kill ${k}: cursor ${c.offset} is below the acknowledged ${acked}`);
         acked = c.offset;

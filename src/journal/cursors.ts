@@ -12,7 +12,7 @@ import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { crc32c } from '../hash/index.js';
 import { OffsetError, StemeError } from '../errors.js';
-import { readSmallFile, unlinkDurableFile, writeDurableFile } from './durable-file.js';
+import { isDirSyncFailure, readSmallFile, unlinkDurableFile, writeDurableFile } from './durable-file.js';
 
 export const CURSOR_DIR = 'cursors';
 const SUFFIX = '.cursor';
@@ -79,6 +79,21 @@ export function decodeCursor(name: string, bytes: Uint8Array): CursorInfo {
 export class Cursors {
   readonly #dir: string;
   #dirMade = false;
+  /**
+   * A failed fsync of the cursor directory: later commits could be reported durable by an
+   * fsync that lost this one's entries (rule 8), so every later commit and delete rejects
+   * with it until the journal (or reader) is reopened.
+   */
+  #failed: Error | null = null;
+
+  async #guard<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      if (isDirSyncFailure(err)) this.#failed = err as Error;
+      throw err;
+    }
+  }
   /** Commits of one name in this process, one after another (the file is read-compared-replaced). */
   readonly #chains = new Map<string, Promise<unknown>>();
 
@@ -114,6 +129,7 @@ export class Cursors {
   }
 
   async #commit(name: string, offset: number, allowBackward: boolean): Promise<CursorInfo> {
+    if (this.#failed) throw this.#failed;
     this.#checkOffset(offset);
     const current = this.get(name);
     if (current && offset < current.offset && !allowBackward) {
@@ -121,7 +137,7 @@ export class Cursors {
     }
     const committedAt = this.bounds.now();
     await this.#ensureDir();
-    await writeDurableFile(this.io, this.#dir, name + SUFFIX, encodeCursor(offset, committedAt));
+    await this.#guard(writeDurableFile(this.io, this.#dir, name + SUFFIX, encodeCursor(offset, committedAt)));
     return { name, offset, committedAt };
   }
 
@@ -172,7 +188,8 @@ export class Cursors {
   async delete(name: string): Promise<boolean> {
     checkCursorName(name);
     await (this.#chains.get(name) ?? Promise.resolve()).catch(() => {});
-    return unlinkDurableFile(this.io, this.#dir, name + SUFFIX);
+    if (this.#failed) throw this.#failed;
+    return this.#guard(unlinkDurableFile(this.io, this.#dir, name + SUFFIX));
   }
 
   /** The directory of the cursor files (for temporaries' cleanup). @internal */

@@ -39,7 +39,26 @@ export async function writeDurableFile(io: JournalIO, dir: string, name: string,
       }
     }
   }
-  await io.fsyncDir(dir);
+  await syncDir(io, dir);
+}
+
+/**
+ * fsync of the directory, its failure marked `dirSyncFailed`: unlike a failed write of
+ * the temporary (discarded, never trusted), it may have lost directory entries that a
+ * later fsync would then falsely report durable (rule 8), so callers stop on it.
+ */
+async function syncDir(io: JournalIO, dir: string): Promise<void> {
+  try {
+    await io.fsyncDir(dir);
+  } catch (err) {
+    if (err !== null && typeof err === 'object') Object.assign(err, { dirSyncFailed: true });
+    throw err;
+  }
+}
+
+/** True for an error of the directory fsync of writeDurableFile()/unlinkDurableFile(). */
+export function isDirSyncFailure(err: unknown): boolean {
+  return (err as { dirSyncFailed?: unknown } | null)?.dirSyncFailed === true;
 }
 
 /** Removes `dir/name` durably; false if it was not there. */
@@ -50,7 +69,7 @@ export async function unlinkDurableFile(io: JournalIO, dir: string, name: string
     if ((err as { code?: unknown }).code === 'ENOENT') return false;
     throw err;
   }
-  await io.fsyncDir(dir);
+  await syncDir(io, dir);
   return true;
 }
 

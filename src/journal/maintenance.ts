@@ -9,6 +9,7 @@ import type { JournalIO } from '../io/types.js';
 import { argRangeError, checkNonNegativeInteger } from '../hash/validate.js';
 import { StemeError } from '../errors.js';
 import { SEGMENT_HEADER } from './format.js';
+import { isDirSyncFailure } from './durable-file.js';
 import { Ledger, countRecordsSync, scanSealed, type SealedSegmentInfo } from './ledger.js';
 import { freeDiskBytes, planRetention, type ResolvedRetention, type RetentionPlan } from './retention.js';
 import type { Cursors, CursorInfo } from './cursors.js';
@@ -116,6 +117,7 @@ export class Maintenance {
       } catch (err) {
         e.shipped = false; // not durable: not shipped (the caller retries)
         this.ledger.damaged = true;
+        if (isDirSyncFailure(err)) throw this.d.failStop(err);
         throw err;
       }
       this.schedule();
@@ -226,9 +228,10 @@ export class Maintenance {
   }
 
   /**
-   * Saves the ledger. A failure (a full disk, say) is not a fail-stop: the ledger is a new
-   * file each time (no retried fsync of dropped pages, rule 8's hazard), the old one stays,
-   * and retention, which may free the space, must still run. It warns and retries next pass.
+   * Saves the ledger. A failure to write it (a full disk, say) is not a fail-stop: the ledger
+   * is a new file each time (no retried fsync of dropped pages, rule 8's hazard), the old one
+   * stays, and retention, which may free the space, must still run. It warns and retries next
+   * pass. A failed fsync of the journal directory is rule 8's case: it fail-stops.
    */
   async #saveLedger(): Promise<void> {
     try {
@@ -236,6 +239,7 @@ export class Maintenance {
       this.ledger.damaged = false;
     } catch (err) {
       this.ledger.damaged = true;
+      if (isDirSyncFailure(err)) throw this.d.failStop(err); // the journal directory's own fsync: rule 8
       process.emitWarning(`stemedb: could not write the sealed-segment ledger of ${this.d.dir}: ${err instanceof Error ? err.message : String(err)}`, {
         code: 'STEMEDB_LEDGER_WRITE_FAILED', detail: 'Retention goes on; the write is retried after the next seal or applyRetention().',
       });
