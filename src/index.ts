@@ -4,6 +4,10 @@ export type { Blake3Options, FrameHashes, FrameCheck, FrameStopReason } from './
 export { Journal, type JournalStats, type IterateOptions, type FollowOptions } from './journal/journal.js';
 export { JournalReader, type ReaderOptions } from './journal/reader.js';
 export type { JournalOptions } from './journal/options.js';
+export type { Cursors, CursorInfo, CommitOptions } from './journal/cursors.js';
+export type { RetentionOptions } from './journal/retention.js';
+export type { SealedSegmentInfo } from './journal/ledger.js';
+export type { CursorLag, RetentionResult, SegmentSealedHook } from './journal/maintenance.js';
 export type { JournalRecord } from './journal/read.js';
 export type { CleanupResult, KeptSegment } from './journal/segments.js';
 export type { AppendResult, Durability } from './journal/group-commit.js';

@@ -51,6 +51,13 @@ export interface IngestorOptions {
   from?: number;
   /** Delete journal segments the cursor has passed (writer sources only). Default: off. */
   cleanup?: CleanupOptions | boolean;
+  /**
+   * Mirror this consumer's cursor into the journal's named cursor of this name, after
+   * each store transaction commits (source.cursors needed), so the journal knows the
+   * consumer: its lag shows in journal.stats().cursors and retention keeps what it has
+   * not read. The store's cursor stays the truth. Default: off.
+   */
+  journalCursor?: string;
   /** Called after every committed batch (synchronously; keep it cheap). */
   onBatch?: (batch: BatchResult) => void;
   /**
@@ -66,7 +73,7 @@ export interface IngestorOptions {
 }
 
 export const INGESTOR_OPTION_KEYS = keysOf<IngestorOptions>({
-  consumer: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true,
+  consumer: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true, journalCursor: true,
 });
 
 /** Totals since the ingestor was created: every committed batch's counts summed, and the cursor after the last commit. */

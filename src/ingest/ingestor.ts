@@ -15,6 +15,7 @@
  * Journal cleanup only ever gets an offset at or below every consumer cursor
  * in the store, made durable first (see docs/ingest.md, "Cleanup").
  */
+import { CursorMirror } from './cursor-mirror.js';
 import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
 import { argTypeError, checkOptions, checkSignal } from '../hash/validate.js';
@@ -40,6 +41,8 @@ export class Ingestor {
   private readonly cleanupOpts: Required<CleanupOptions> | null;
   private readonly totals: IngestStats;
   private cursorValue: number | undefined;
+  /** options.journalCursor: the journal's copy of the cursor. */
+  private readonly mirror: CursorMirror | null;
 
   private running: Promise<void> | null = null;
   private abort: AbortController | null = null;
@@ -87,6 +90,7 @@ export class Ingestor {
     } else {
       this.cleanupOpts = null;
     }
+    this.mirror = options.journalCursor === undefined ? null : new CursorMirror(source, options.journalCursor, () => store.syncCleanupFloor(this.consumer), (err) => this.options.onError?.(err, false));
     this.totals = { records: 0, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped: 0, batches: 0, cursor: 0 };
     const stored = store.cursor(this.consumer);
     if (stored instanceof Promise) {
@@ -140,6 +144,7 @@ export class Ingestor {
     } finally {
       this.clearTimer();
       await this.committing;
+      await this.mirror?.settled();
       this.batch = [];
       this.finish(undefined);
       done();
@@ -164,6 +169,7 @@ export class Ingestor {
       if (this.failure !== undefined) throw this.failure; // set by a failed timer commit
       await this.commit();
       await this.cleaning;
+      await this.mirror?.settled();
     })().then(
       () => this.finish(undefined),
       async (err) => {
@@ -233,6 +239,9 @@ export class Ingestor {
     const stored = await this.store.cursor(this.consumer);
     this.cursorRead = true;
     this.setCursor(stored);
+    // The journal learns of the consumer before its first batch: retention keeps what it has not read.
+    const start = stored ?? this.options.from ?? this.source.firstOffset;
+    if (start >= this.source.firstOffset) this.mirror?.set(start);
     const first = this.source.firstOffset;
     if (this.cursorValue === undefined) {
       const from = this.options.from;
@@ -323,6 +332,7 @@ export class Ingestor {
     t.skipped += r.skipped;
     t.batches++;
     this.setCursor(r.cursor);
+    this.mirror?.set(r.cursor);
     this.options.onBatch?.(r);
     if (this.waiters.length > 0) {
       const ready = this.waiters.filter((w) => w.offset <= r.cursor);

@@ -61,4 +61,10 @@ export interface IngestSource {
    * the ingestor's `cleanup.retainSegments` option.
    */
   segmentBases?(): readonly number[];
+
+  /**
+   * Optional: the journal's named cursors (Journal.cursors, JournalReader.cursors). Needed
+   * only for the ingestor's `journalCursor` option.
+   */
+  readonly cursors?: { commit(name: string, offset: number, options?: { allowBackward?: boolean }): Promise<unknown> };
 }

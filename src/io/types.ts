@@ -67,6 +67,12 @@ export interface JournalIO {
   lockDir?(dir: string): number | Promise<number>;
   unlock(handle: number): void;
 
+  /**
+   * Optional: the free space of the file system holding `dir`, as fs.statfs reports it
+   * (free bytes = bavail × bsize). Without it, retention's minFreeDiskBytes calls fs.statfsSync.
+   */
+  statfs?(dir: string): { bavail: number; bsize: number };
+
   /** Frees what the IO holds for its owner (the native writer thread); Journal.close() calls it. */
   release?(): void;
 }

@@ -8,7 +8,7 @@ import type { JournalIO } from '../io/types.js';
 import { hashBackend } from '../hash/index.js';
 import { JournalFailedError, ClosedError } from '../errors.js';
 import { FORMAT_VERSION, FRAME_HEADER, frameBinding } from './format.js';
-import { filePos, type SegmentManager } from './segments.js';
+import { filePos, type Segment, type SegmentManager } from './segments.js';
 import { encodeWatermark } from './watermark.js';
 import { SyncCounters } from './stats.js';
 import { Preallocator } from './prealloc.js';
@@ -87,6 +87,8 @@ export class GroupCommit {
   /** End of what a sync has covered. Only moves forward. */
   durableOffset: number;
   readonly counters = new SyncCounters();
+  /** Told of each segment sealed by rotation (trimmed, synced, its successor created). */
+  onSealed: ((sealed: Segment) => void) | null = null;
   /** Written zeros ahead of the write position, where syncs are the point ('group', 'each'). */
   readonly #prealloc: Preallocator | null;
 
@@ -240,9 +242,11 @@ export class GroupCommit {
       if (run.fresh) {
         // The old segment must be durable before its successor is trusted, and hold
         // nothing past its data (its preallocated zeros are cut off first).
+        const sealed = this.segments.last!;
         if (this.#prealloc) await this.trimActive();
-        else if (!sync) await this.io.fsync(this.segments.last!.fd);
+        else if (!sync) await this.io.fsync(sealed.fd);
         await this.segments.create(offset);
+        this.onSealed?.(sealed);
       }
       const seg = this.segments.last!;
       const end = base + runEnd;
@@ -253,6 +257,7 @@ export class GroupCommit {
       if (zeros) this.#prealloc!.written(seg, end + zeros.length);
       this.counters.recordBatch(run.records, runEnd - run.start, sync, (performance.now() - t0) * 1000);
       seg.end = end;
+      if (seg.records !== null) seg.records += run.records;
       this.writtenOffset = end;
       if (sync) this.#advanceDurable(end);
     }

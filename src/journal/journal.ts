@@ -2,6 +2,7 @@
  * Journal: the writer. One per directory (OS lock). Appends go through group
  * commit; reads verify every record; open runs recovery on the tail.
  */
+import { join } from 'node:path';
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
@@ -18,6 +19,10 @@ import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
 import { hashBackend } from '../hash/index.js';
+import { Cursors, CURSOR_DIR } from './cursors.js';
+import { removeStaleTemporaries } from './durable-file.js';
+import { Maintenance, type CursorLag, type RetentionResult } from './maintenance.js';
+import type { SealedSegmentInfo } from './ledger.js';
 
 export type { FollowOptions, IterateOptions };
 
@@ -29,6 +34,10 @@ export interface JournalStats extends SyncStats {
   durableOffset: number;
   pendingAppends: number;
   failed: string | null;
+  /** Every named cursor with its lag behind durableOffset. */
+  cursors: CursorLag[];
+  /** With options.retain: what held back the last retention pass (a cursor, an unshipped segment) and the segment bytes it left. */
+  retention: { heldBy: RetentionResult['heldBy']; bytes: number } | null;
 }
 
 export class Journal {
@@ -48,7 +57,27 @@ export class Journal {
     /** @internal */ readonly lockHandles: number[],
     /** @internal */ readonly wmFd: number,
     /** @internal */ readonly durableWaiters: Waiters,
-  ) {}
+  ) {
+    this.cursors = new Cursors(io, dir, {
+      durableOffset: () => this.commit.durableOffset,
+      firstOffset: () => this.firstOffset,
+      checkRecordStart: (offset) => void this.reader.read(offset, this.commit.durableOffset),
+      now: options.clock,
+    });
+    this.maintenance = new Maintenance({
+      io, dir, segments, cursors: this.cursors, retention: options.retain, onSegmentSealed: options.onSegmentSealed, now: options.clock,
+      durableOffset: () => this.commit.durableOffset,
+      cleanup: (bound) => {
+        if (this.commit.failed) return Promise.reject(this.commit.failed); // a failed journal deletes nothing
+        return this.#runCleanup(Math.min(bound, this.commit.durableOffset), bound);
+      },
+      failStop: (err) => this.commit.failStop(err),
+    });
+  }
+
+  /** Named durable cursors: consumers' positions, kept in the journal directory (docs/operations.md). */
+  readonly cursors: Cursors;
+  /** @internal */ readonly maintenance: Maintenance;
 
   /** Creates or opens the journal in `dir`, takes the writer lock and runs recovery. */
   static async open(dir: string, options?: JournalOptions): Promise<Journal> {
@@ -63,6 +92,8 @@ export class Journal {
     let wmCreated = false;
     try {
       segments.removeTemporaries();
+      removeStaleTemporaries(io, dir);
+      removeStaleTemporaries(io, join(dir, CURSOR_DIR));
       segments.load();
       const wmExisted = io.exists(watermarkPath(dir));
       wmFd = io.open(watermarkPath(dir), 'create');
@@ -84,6 +115,8 @@ export class Journal {
       const waiters = new Waiters();
       const commit = new GroupCommit(io, segments, wmFd, opts, end, () => waiters.notify());
       const journal = new Journal(dir, io, opts, segments, reader, commit, report, lock, wmFd, waiters);
+      commit.onSealed = (sealed) => journal.maintenance.sealed(sealed);
+      journal.maintenance.start();
       if (opts.durability === 'none' && opts.syncIntervalMs > 0) {
         journal.#timer = setInterval(() => {
           if (commit.writtenOffset > commit.durableOffset && !commit.failed) commit.sync().catch(() => {});
@@ -195,7 +228,11 @@ export class Journal {
     checkNonNegativeInteger(cursor, 'cursor');
     if (this.commit.failed) throw this.commit.failed;
     this.#checkCursor(cursor);
-    const run = this.segments.cleanup(Math.min(cursor, this.commit.durableOffset), cursor).catch((err: unknown) => {
+    return this.#runCleanup(Math.min(cursor, this.commit.durableOffset), cursor);
+  }
+
+  async #runCleanup(bound: number, requested: number): Promise<CleanupResult> {
+    const run = this.segments.cleanup(bound, requested).catch((err: unknown) => {
       // A failed unlink or directory fsync is an I/O error like any other: fail-stop (rule 8).
       throw this.commit.failStop(err);
     });
@@ -228,6 +265,27 @@ export class Journal {
     }
   }
   readonly #cleanups = new Set<Promise<CleanupResult>>();
+
+  /**
+   * Runs retention now (after the pass in flight) and resolves with what it removed and
+   * what held it back; null without options.retain. It also runs by itself after each seal and at open.
+   */
+  async applyRetention(): Promise<RetentionResult | null> {
+    this.#checkOpen();
+    return this.maintenance.applyRetention();
+  }
+
+  /** Records that the sealed segment starting at `base` was shipped (durably); retain.keepUnshipped then lets it go. */
+  async markShipped(base: number): Promise<SealedSegmentInfo> {
+    this.#checkOpen();
+    return this.maintenance.markShipped(base);
+  }
+
+  /** The sealed segments in the ledger (as onSegmentSealed reported them), oldest first, with their shipped marks. */
+  sealedSegments(): SealedSegmentInfo[] {
+    this.#checkOpen();
+    return this.maintenance.sealedSegments();
+  }
 
   /** Makes everything appended so far durable (needed only with durability 'none'). */
   async sync(): Promise<void> {
@@ -263,6 +321,8 @@ export class Journal {
       durableOffset: this.durableOffset,
       pendingAppends: this.commit.pending,
       failed: this.commit.failed ? this.commit.failed.code : null,
+      cursors: this.maintenance.cursorLags(),
+      retention: this.maintenance.retentionStats(),
       ...this.commit.counters.snapshot(),
     };
   }
@@ -283,6 +343,7 @@ export class Journal {
     if (this.#timer) clearInterval(this.#timer);
     let error: unknown;
     try {
+      await this.maintenance.stop();
       await Promise.allSettled([...this.#cleanups]);
       await this.commit.drain();
       if (!this.commit.failed && this.commit.writtenOffset > this.commit.durableOffset) await this.commit.sync();

@@ -4,6 +4,8 @@ import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES, MAX_RECORD_LIMIT } from './format.js';
 import type { Durability } from './group-commit.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
+import { resolveRetention, type ResolvedRetention, type RetentionOptions } from './retention.js';
+import type { SegmentSealedHook } from './maintenance.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/index.js';
 
 export interface JournalOptions {
@@ -27,6 +29,12 @@ export interface JournalOptions {
   watermarkSyncMs?: number;
   /** At most this many segment files are kept open; others are reopened when read (default 64). */
   maxOpenSegments?: number;
+  /** Delete old sealed segments (whole segments only; see docs/operations.md). Default: keep everything. */
+  retain?: RetentionOptions;
+  /** Called after each segment is sealed, synced and entered in the ledger (to ship it elsewhere). Errors become process warnings. */
+  onSegmentSealed?: SegmentSealedHook;
+  /** The clock (ms since the epoch) for seal times, retention ages and cursor commit times (default Date.now). */
+  clock?: () => number;
   /** The disk interface (default: the addon's, or node:fs without it). Tests plug in a simulated disk. */
   io?: JournalIO;
 }
@@ -42,6 +50,9 @@ export interface ResolvedOptions {
   maxDelayMicros: number;
   maxOpenSegments: number;
   watermarkSyncMs: number;
+  retain: ResolvedRetention | null;
+  onSegmentSealed: SegmentSealedHook | null;
+  clock: () => number;
 }
 
 function intOption(o: Record<string, unknown>, name: string, dflt: number, min: number, max: number): number {
@@ -62,8 +73,15 @@ function enumOption<T extends string>(o: Record<string, unknown>, name: string, 
 /** Every key JournalOptions has: anything else is a misspelling (TypeError, ERR_INVALID_ARG_VALUE). */
 const JOURNAL_OPTION_KEYS = keysOf<JournalOptions>({
   segmentBytes: true, maxRecordBytes: true, durability: true, recovery: true, verifyAll: true, syncIntervalMs: true, maxBatchBytes: true, maxDelayMicros: true, io: true,
-  watermarkSyncMs: true, maxOpenSegments: true,
+  watermarkSyncMs: true, maxOpenSegments: true, retain: true, onSegmentSealed: true, clock: true,
 });
+
+function fnOption<T>(o: Record<string, unknown>, name: string): T | null {
+  const v = o[name];
+  if (v === undefined) return null;
+  if (typeof v !== 'function') throw argTypeError(`options.${name} must be a function, got ${describe(v)}`);
+  return v as T;
+}
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   const o = checkOptions(options, JOURNAL_OPTION_KEYS);
@@ -80,5 +98,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxDelayMicros: intOption(o, 'maxDelayMicros', 0, 0, 10_000_000),
     watermarkSyncMs: intOption(o, 'watermarkSyncMs', 1000, 0, 2 ** 31 - 1),
     maxOpenSegments: intOption(o, 'maxOpenSegments', DEFAULT_MAX_OPEN_SEGMENTS, 2, 1 << 20),
+    retain: resolveRetention(o.retain),
+    onSegmentSealed: fnOption<SegmentSealedHook>(o, 'onSegmentSealed'),
+    clock: fnOption<() => number>(o, 'clock') ?? Date.now,
   };
 }

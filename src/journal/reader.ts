@@ -17,6 +17,7 @@ import { SegmentManager } from './segments.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 import { hashBackend } from '../hash/index.js';
+import { Cursors } from './cursors.js';
 
 export interface ReaderOptions {
   /** @deprecated Checked but not used: reading accepts any frame that verifies and fits in its segment. */
@@ -46,7 +47,17 @@ export class JournalReader {
     /** @internal */ readonly reader: RecordReader,
     /** @internal */ readonly wmFd: number,
     readonly pollMs: number,
-  ) {}
+  ) {
+    this.cursors = new Cursors(io, dir, {
+      durableOffset: () => this.durableOffset,
+      firstOffset: () => this.firstOffset,
+      checkRecordStart: (offset) => void this.readSync(offset),
+      now: Date.now,
+    });
+  }
+
+  /** The journal's named cursors: a reader commits its position here, beside the writer (docs/operations.md). */
+  readonly cursors: Cursors;
 
   /**
    * Opens a reader. A directory where no writer has run yet (no watermark file) is

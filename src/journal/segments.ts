@@ -30,6 +30,8 @@ export class Segment {
   gaps: Gap[] = [];
   /** Live in-process iterators reading this segment: cleanup leaves it alone, its file stays open. */
   pins = 0;
+  /** Records written to it, when this process created it (group commit counts them); null if unknown. */
+  records: number | null = null;
 
   constructor(
     readonly base: number,
@@ -221,6 +223,7 @@ export class SegmentManager {
       throw err;
     }
     const seg = new Segment(base, name, path, FORMAT_VERSION, base, this.files);
+    seg.records = 0;
     this.segments.push(seg);
     this.files.adopt(seg, fd);
     return seg;
