@@ -18,6 +18,7 @@ import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './reader.js';
 import { hashBackend } from '../hash/index.js';
+import { checkDest, planBackup, resolveBackupOptions, writeBackup, type BackupOptions, type BackupResult } from './backup.js';
 
 export type { FollowOptions, IterateOptions };
 
@@ -228,6 +229,25 @@ export class Journal {
     }
   }
   readonly #cleanups = new Set<Promise<CleanupResult>>();
+
+  /**
+   * Copies the journal up to its durable end now into the new (or empty) directory `dest`,
+   * while appends go on: sealed segments hard-linked where possible, the rest streamed
+   * (see backup.ts). Resolves when the copy and its directory are synced and in place.
+   */
+  backup(dest: string, options?: BackupOptions): Promise<BackupResult> {
+    try {
+      this.#checkOpen();
+      checkDest(dest);
+      const opts = resolveBackupOptions(options);
+      // Planned synchronously: no cleanup in this process can remove a segment in between.
+      const end = this.commit.durableOffset;
+      const plan = planBackup(this.segments.segments, end);
+      return writeBackup(this.dir, plan, end, dest, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
 
   /** Makes everything appended so far durable (needed only with durability 'none'). */
   async sync(): Promise<void> {
