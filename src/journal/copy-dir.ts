@@ -106,7 +106,7 @@ export async function copyPrefix(fd: number, source: string, target: string, len
       const want = Math.min(buf.length, length - pos);
       const { bytesRead } = await readAt(fd, buf, 0, want, pos);
       if (bytesRead <= 0) throw new StemeError('SOURCE_SHORT', `${source} ends at byte ${pos}, expected ${length} bytes (the durable data is not all there)`);
-      await out.write(buf, 0, bytesRead, pos);
+      for (let w = 0; w < bytesRead;) w += (await out.write(buf, w, bytesRead - w, pos + w)).bytesWritten;
       pos += bytesRead;
       unsynced += bytesRead;
       onBytes?.(bytesRead);
