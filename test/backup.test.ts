@@ -103,6 +103,30 @@ test('link: false copies every byte; backup() from outside copies up to the publ
   }
 });
 
+test('maxBytesPerSecond paces the copy: it takes at least bytesCopied / rate, and the copy is whole', async () => {
+  const { dir: root, cleanup } = tempDir();
+  try {
+    const j = await Journal.open(join(root, 'wal'), { segmentBytes: 1 << 20 });
+    const big = Array.from({ length: 16 }, (_, k) => payloadFor(k, 64 * 1024));
+    for (let k = 0; k < 3; k++) await j.appendBatch(big); // 3 MiB: 3 full segments and a tail
+    const rate = 6 << 20;
+    const progress: number[] = [];
+    const t0 = performance.now();
+    const r = await j.backup(join(root, 'paced'), { link: false, maxBytesPerSecond: rate, onProgress: (n) => progress.push(n) });
+    const ms = performance.now() - t0;
+    assert.ok(r.bytesCopied > 3 << 20, `copied ${r.bytesCopied}`);
+    // Unpaced, 3 MiB from the page cache takes a few tens of ms; paced, at least 500 ms.
+    assert.ok(ms >= (r.bytesCopied / rate) * 1000 - 5, `${ms} ms for ${r.bytesCopied} bytes at ${rate} B/s`);
+    assert.is(progress[progress.length - 1], r.bytesCopied);
+    for (let k = 1; k < progress.length; k++) assert.ok(progress[k]! - progress[k - 1]! <= 1 << 20, 'at most one 1-MiB chunk between syncs');
+    const unpaced = await j.backup(join(root, 'unpaced'), { link: false, maxBytesPerSecond: Infinity });
+    await j.close();
+    for (const d of [r.dest, unpaced.dest]) assert.is((await run(['verify', d])).code, 0, d);
+  } finally {
+    cleanup();
+  }
+});
+
 test('a writer killed with unsynced bytes: the outside backup stops at the watermark, no torn bytes', async () => {
   const { dir: root, cleanup } = tempDir();
   try {
@@ -140,6 +164,9 @@ test('backup refuses a non-empty destination and bad arguments, with codes, and 
     assert.is(await codeOf(j.backup(42 as unknown as string)), 'ERR_INVALID_ARG_TYPE');
     assert.is(await codeOf(j.backup(join(root, 'b'), { link: 'yes' as unknown as boolean })), 'ERR_INVALID_ARG_TYPE');
     assert.is(await codeOf(j.backup(join(root, 'b'), { bogus: 1 } as never)), 'ERR_INVALID_ARG_VALUE');
+    assert.is(await codeOf(j.backup(join(root, 'b'), { maxBytesPerSecond: '5' as unknown as number })), 'ERR_INVALID_ARG_TYPE');
+    for (const bad of [0, -1, Number.NaN]) assert.is(await codeOf(j.backup(join(root, 'b'), { maxBytesPerSecond: bad })), 'ERR_OUT_OF_RANGE', String(bad));
+    assert.is(await codeOf(backup(join(root, 'wal'), join(root, 'b'), { maxBytesPerSecond: 0 })), 'ERR_OUT_OF_RANGE');
     assert.is(await codeOf(backup(join(root, 'nothing'), join(root, 'b'))), 'NO_JOURNAL');
     // An empty existing directory is fine (replaced atomically).
     mkdirSync(join(root, 'empty'));

@@ -24,12 +24,12 @@ import { closeSync, readdirSync, readSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultIO } from '../io/index.js';
-import { argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { CorruptionError, StemeError } from '../errors.js';
 import { hashBackend } from '../hash/index.js';
 import { SEGMENT_HEADER, decodeSegmentHeader, parseSegmentName } from './format.js';
 import { readWatermark, watermarkPath } from './watermark.js';
-import { abandonDest, copyPrefix, finishDest, openForCopy, startDest, writeDurable, writeWatermarkFile } from './copy-dir.js';
+import { CopyPace, abandonDest, copyPrefix, finishDest, openForCopy, startDest, writeDurable, writeWatermarkFile } from './copy-dir.js';
 
 export const MANIFEST_FILE = 'BACKUP.json';
 
@@ -38,7 +38,17 @@ export interface BackupOptions {
   link?: boolean;
   /** Called as bytes are copied, with the running total. */
   onProgress?: (bytesCopied: number) => void;
+  /**
+   * Copies at most this many bytes per second on average (default 64 MiB/s; Infinity:
+   * as fast as the disk goes). The copy's writes and syncs share the disk with the
+   * writer's fdatasyncs: unpaced, durable appends ran at about 0.85x their rate during a
+   * copy, paced at 64 MiB/s at 0.9x or better (benches/backup.ts, docs/operations.md).
+   */
+  maxBytesPerSecond?: number;
 }
+
+/** The default pace of a backup's copy (see BackupOptions.maxBytesPerSecond). */
+export const DEFAULT_BACKUP_BYTES_PER_SECOND = 64 << 20;
 
 export interface BackupResult {
   /** The backup directory (absolute). */
@@ -52,7 +62,7 @@ export interface BackupResult {
   bytesCopied: number;
 }
 
-const BACKUP_OPTION_KEYS = keysOf<BackupOptions>({ link: true, onProgress: true });
+const BACKUP_OPTION_KEYS = keysOf<BackupOptions>({ link: true, onProgress: true, maxBytesPerSecond: true });
 
 interface SourceSegment {
   name: string;
@@ -74,6 +84,7 @@ interface PlannedSegment extends SourceSegment {
 interface ResolvedBackupOptions {
   link: boolean;
   onProgress: ((bytesCopied: number) => void) | undefined;
+  maxBytesPerSecond: number;
 }
 
 export function resolveBackupOptions(options: unknown): ResolvedBackupOptions {
@@ -82,7 +93,10 @@ export function resolveBackupOptions(options: unknown): ResolvedBackupOptions {
   if (typeof link !== 'boolean') throw argTypeError(`options.link must be a boolean, got ${describe(link)}`);
   const onProgress = o.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw argTypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
-  return { link, onProgress: onProgress as ResolvedBackupOptions['onProgress'] };
+  const rate = o.maxBytesPerSecond ?? DEFAULT_BACKUP_BYTES_PER_SECOND;
+  if (typeof rate !== 'number') throw argTypeError(`options.maxBytesPerSecond must be a number, got ${describe(rate)}`);
+  if (!(rate > 0)) throw argRangeError(`options.maxBytesPerSecond must be > 0 (Infinity: no limit), got ${rate}`);
+  return { link, onProgress: onProgress as ResolvedBackupOptions['onProgress'], maxBytesPerSecond: rate };
 }
 
 export function checkDest(dest: unknown, name = 'dest'): string {
@@ -136,6 +150,7 @@ function closePlan(plan: readonly PlannedSegment[]): void {
 export async function writeBackup(sourceDir: string, plan: PlannedSegment[], end: number, dest: string, opts: ResolvedBackupOptions): Promise<BackupResult> {
   let linked = 0;
   let bytesCopied = 0;
+  const pace = new CopyPace(opts.maxBytesPerSecond);
   try {
     const d = await startDest(dest);
     try {
@@ -149,7 +164,7 @@ export async function writeBackup(sourceDir: string, plan: PlannedSegment[], end
         await copyPrefix(s.fd, s.path, target, length, (n) => {
           bytesCopied += n;
           opts.onProgress?.(bytesCopied);
-        });
+        }, pace);
       }
       await writeWatermarkFile(d.work, end);
       const manifest = {
