@@ -41,8 +41,9 @@ export interface BackupOptions {
   /**
    * Copies at most this many bytes per second on average (default 64 MiB/s; Infinity:
    * as fast as the disk goes). The copy's writes and syncs share the disk with the
-   * writer's fdatasyncs: unpaced, durable appends ran at about 0.85x their rate during a
-   * copy, paced at 64 MiB/s at 0.9x or better (benches/backup.ts, docs/operations.md).
+   * writer's fdatasyncs: unpaced, durable appends ran at 0.45-0.85x their rate during a
+   * copy, paced at 64 MiB/s at 0.69-1.27x (benches/backup.ts on a loaded 2-core machine;
+   * docs/operations.md).
    */
   maxBytesPerSecond?: number;
 }

@@ -9,8 +9,9 @@
  * one pool thread from the writer's syncs. It syncs every chunk (1 MiB) it writes: on
  * ext4 a writer's fdatasync waits for the journal commit, which first writes out the
  * dirty data of every file with newly allocated blocks, the copy's included; with 8 MiB
- * between syncs appends ran at 0.49x their rate during a copy, with 1 MiB at 0.85x
- * (benches/backup.ts). A CopyPace spaces the chunks out to a byte rate.
+ * between syncs appends ran at 0.49x their rate during an unpaced copy, with 1 MiB at
+ * 0.45-0.85x (benches/backup.ts, a loaded machine). A CopyPace spaces the chunks out to
+ * a byte rate.
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, read, readdirSync, rmSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
