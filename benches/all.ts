@@ -3,15 +3,16 @@
  * would), printing each result and writing bench-results/<name>[.quick].json,
  * then a one-line-per-target summary.
  *
- * Run: `npx tsx benches/all.ts [--quick] [hash journal durable recovery]`
+ * Run: `npx tsx benches/all.ts [--quick] [hash journal durable recovery backup]`
  */
 import { run as hash } from './hash.js';
 import { run as journal } from './journal.js';
 import { run as durable } from './durable.js';
 import { run as recovery } from './recovery.js';
+import { run as backup } from './backup.js';
 import { type BenchResult, type BenchRun, formatResult, isMain, log, parseArgs, writeResult } from './lib/index.js';
 
-export const benches: Record<string, BenchRun> = { hash, journal, durable, recovery };
+export const benches: Record<string, BenchRun> = { hash, journal, durable, recovery, backup };
 
 export async function runAll(quick: boolean, names: string[] = Object.keys(benches)): Promise<BenchResult[]> {
   const results: BenchResult[] = [];

@@ -12,6 +12,8 @@ export type { JournalRecord } from './journal/read.js';
 export type { CleanupResult, KeptSegment } from './journal/segments.js';
 export type { AppendResult, Durability } from './journal/group-commit.js';
 export { recover, type RecoverOptions } from './journal/recover.js';
+export { backup, type BackupOptions, type BackupResult } from './journal/backup.js';
+export { restore, type RestoreOptions, type RestoreResult } from './journal/restore.js';
 export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/recovery/index.js';
 export { StemeError, CorruptionError, SegmentFormatError, LockedError, ClosedError, JournalFailedError, OffsetError, AbortError } from './errors.js';
 export type { JournalIO, WatermarkWrite } from './io/types.js';

@@ -6,6 +6,7 @@ import { packageRoot } from '../native/binding.js';
 import { EXIT, UsageError, context, describeFailure, stdio, type Io } from './common.js';
 import * as journal from './journal-commands.js';
 import * as ingestCmds from './ingest-commands.js';
+import { backupCommand, restoreCommand } from './backup-commands.js';
 import { bench, USAGE as BENCH_USAGE } from './bench.js';
 
 const HELP = `stemedb — a crash-safe write-ahead log with an SQLite ingestor
@@ -19,6 +20,8 @@ commands:
   inspect <dir>       segments, offsets, sizes, durable watermark, lock holder
   verify <dir>        verify every record (exit 0 clean, 1 corrupt)
   recover <dir>       run recovery with a policy (--policy, --dry-run)
+  backup <dir> <dest> copy the journal up to its durable end, beside a running writer
+  restore <b> <dest>  make a journal from a backup, up to a record boundary (--to-offset)
   ingest <dir>        ingest into SQLite (--db, --follow)
   query               query the SQLite store (--db, --subject | --hash)
   bench               run the comparative benchmarks and write bench-results/report.md
@@ -37,6 +40,8 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   inspect: journal.inspect,
   verify: journal.verify,
   recover: journal.recoverCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
   ingest: ingestCmds.ingest,
   query: ingestCmds.query,
   bench,

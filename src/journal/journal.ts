@@ -23,6 +23,7 @@ import { Cursors, CURSOR_DIR } from './cursors.js';
 import { removeStaleTemporaries } from './durable-file.js';
 import { Maintenance, type CursorLag, type RetentionResult } from './maintenance.js';
 import type { SealedSegmentInfo } from './ledger.js';
+import { checkDest, planBackup, resolveBackupOptions, writeBackup, type BackupOptions, type BackupResult } from './backup.js';
 
 export type { FollowOptions, IterateOptions };
 
@@ -285,6 +286,25 @@ export class Journal {
   sealedSegments(): SealedSegmentInfo[] {
     this.#checkOpen();
     return this.maintenance.sealedSegments();
+  }
+
+  /**
+   * Copies the journal up to its durable end now into the new (or empty) directory `dest`,
+   * while appends go on: sealed segments hard-linked where possible, the rest streamed
+   * (see backup.ts). Resolves when the copy and its directory are synced and in place.
+   */
+  backup(dest: string, options?: BackupOptions): Promise<BackupResult> {
+    try {
+      this.#checkOpen();
+      checkDest(dest);
+      const opts = resolveBackupOptions(options);
+      // Planned synchronously: no cleanup in this process can remove a segment in between.
+      const end = this.commit.durableOffset;
+      const plan = planBackup(this.segments.segments, end);
+      return writeBackup(this.dir, plan, end, dest, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Makes everything appended so far durable (needed only with durability 'none'). */

@@ -12,9 +12,9 @@
  */
 import { join } from 'node:path';
 import type { JournalIO } from '../../io/types.js';
-import { CorruptionError, type CorruptionReason } from '../../errors.js';
+import { CorruptionError, StemeError, ioCode, type CorruptionReason } from '../../errors.js';
 import { FrameStatus } from '../../hash/backend.js';
-import { SEGMENT_HEADER } from '../format.js';
+import { SEGMENT_HEADER, TMP_SUFFIX } from '../format.js';
 import { STATUS_REASON } from '../read.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
 import { salvageWalk, walkChain } from './scan.js';
@@ -225,12 +225,25 @@ async function cutTail(io: JournalIO, mgr: SegmentManager, seg: Segment, at: num
   io.pread(seg.fd, cut, SEGMENT_HEADER + at - seg.base);
   // A name of its own, never an earlier copy's: the same offset can be cut again
   // (after a second crash there), and a kept copy must never be overwritten.
-  const { name: brokenName, fd: bfd } = createUnique(io, mgr.dir, `${seg.name}.broken-${at}`);
+  let kept: { name: string; fd: number } | undefined;
   try {
-    await io.writev(bfd, [cut], 0, true);
-  } finally {
-    io.close(bfd);
+    kept = createUnique(io, mgr.dir, `${seg.name}.broken-${at}`);
+    await io.writev(kept.fd, [cut], 0, true);
+  } catch (err) {
+    // No copy, no cut (rule 10): on a full disk the open refuses, saying why, and changes nothing.
+    if (kept) {
+      io.close(kept.fd);
+      try {
+        io.unlink(join(mgr.dir, kept.name));
+      } catch {
+        // a partial copy left beside the segment is harmless: the segment itself is untouched
+      }
+    }
+    const code = ioCode(err);
+    throw new StemeError(code, `recovery must cut ${bytes} bytes (a torn tail) at offset ${at} of ${seg.name} and first keeps a copy of them, but writing the copy failed (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); nothing was cut. Free space and open again; Journal.openReader() reads the durable records meanwhile`, { cause: err });
   }
+  io.close(kept.fd);
+  const brokenName = kept.name;
   await io.fsyncDir(mgr.dir);
   report.brokenFiles.push(brokenName);
   io.truncate(seg.fd, SEGMENT_HEADER + at - seg.base);
@@ -245,6 +258,7 @@ async function cutTail(io: JournalIO, mgr: SegmentManager, seg: Segment, at: num
 async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts: RecoveryOptions, report: RecoveryReport): Promise<number> {
   let dropped = 0;
   const later = mgr.segments.slice(i + 1);
+  if (!opts.dryRun && later.length > 0) await unshareSegment(io, mgr, mgr.segments[i]!);
   for (const s of later) {
     dropped += salvageWalk(io, s, s.base, s.end).records;
     report.bytesTruncated += s.end - s.base;
@@ -262,6 +276,36 @@ async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts
     mgr.reopenWritable(mgr.segments[i]!);
   }
   return dropped;
+}
+
+/**
+ * A sealed segment about to become the tail (to be cut and appended to) is first
+ * replaced by a private copy: temporary file, synced, renamed over it, directory synced.
+ * A backup may hold a hard link to the sealed file (backup.ts): that inode never changes.
+ * Done before anything is set aside, so a failure leaves the journal as it was.
+ */
+async function unshareSegment(io: JournalIO, mgr: SegmentManager, seg: Segment): Promise<void> {
+  const tmp = seg.path + TMP_SUFFIX;
+  const size = io.size(seg.fd);
+  const fd = io.open(tmp, 'create-new');
+  try {
+    const buf = new Uint8Array(Math.max(1, Math.min(size, 4 << 20)));
+    for (let pos = 0; pos < size;) {
+      const n = io.pread(seg.fd, buf.subarray(0, Math.min(buf.length, size - pos)), pos);
+      if (n <= 0) throw Object.assign(new Error(`${seg.name}: short read while copying it`), { code: 'EIO' });
+      await io.writev(fd, [buf.subarray(0, n)], pos, false);
+      pos += n;
+    }
+    await io.fsync(fd);
+  } catch (err) {
+    io.close(fd);
+    io.unlink(tmp);
+    throw err;
+  }
+  io.close(fd);
+  io.rename(tmp, seg.path);
+  await io.fsyncDir(mgr.dir);
+  mgr.reopenWritable(seg);
 }
 
 /** `name`, or `name-2`, `name-3`, ...: the first that does not exist in `dir` (the writer lock keeps others out). */
