@@ -22,6 +22,7 @@ import { hashBackend } from '../hash/index.js';
 import { Cursors, CURSOR_DIR } from './cursors.js';
 import { removeStaleTemporaries } from './durable-file.js';
 import { Maintenance, type CursorLag, type RetentionResult } from './maintenance.js';
+import { retainBeforeRecovery } from './retention.js';
 import type { SealedSegmentInfo } from './ledger.js';
 import { checkDest, planBackup, resolveBackupOptions, writeBackup, type BackupOptions, type BackupResult } from './backup.js';
 
@@ -104,9 +105,18 @@ export class Journal {
         await segments.create(0);
       }
       const publish = (value: number) => io.writev(wmFd, [encodeWatermark(value)], 0, true).then(() => undefined);
-      const report = await recoverSegments(io, segments, {
+      const recover = () => recoverSegments(io, segments, {
         policy: opts.recovery, dryRun: false, verifyAll: opts.verifyAll, watermark, lowerWatermark: publish,
       });
+      let report: RecoveryReport;
+      try {
+        report = await recover();
+      } catch (err) {
+        // A full disk: what retention lets go makes room for recovery's kept copy.
+        if (!opts.retain || (err as { code?: unknown }).code !== 'ENOSPC') throw err;
+        if ((await retainBeforeRecovery(io, dir, segments, opts.retain, opts.clock())).length === 0) throw err;
+        report = await recover();
+      }
       const end = segments.last!.end;
       // Only data that is on disk may be called durable: re-sync what a killed
       // or failed writer left above the watermark, then publish the end.

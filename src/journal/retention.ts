@@ -7,7 +7,10 @@
 import { statfsSync } from 'node:fs';
 import type { JournalIO } from '../io/types.js';
 import { argTypeError, checkOptions, describe, keysOf, argRangeError } from '../hash/validate.js';
-import type { SealedSegmentInfo } from './ledger.js';
+import { Ledger, type SealedSegmentInfo } from './ledger.js';
+import { Cursors } from './cursors.js';
+import { SEGMENT_HEADER } from './format.js';
+import type { SegmentManager } from './segments.js';
 
 export interface RetentionOptions {
   /** Delete the oldest sealed segments while all segment files together take more than this. */
@@ -128,4 +131,23 @@ export function planRetention(
 export function freeDiskBytes(io: JournalIO, dir: string): number {
   const s = io.statfs ? io.statfs(dir) : statfsSync(dir);
   return Number(s.bavail) * Number(s.bsize);
+}
+
+/**
+ * A full disk can refuse an open: recovery keeps a copy of a torn tail before cutting it
+ * (rule 10) and needs room for it. Before it tries again, retention deletes what its limits
+ * let go among the sealed segments (never the tail, never past the slowest cursor unless
+ * overrideCursors, never an unshipped one with keepUnshipped), unlinking and syncing the
+ * directory through the same cleanup as always. Returns the names removed (none: no retry).
+ */
+export async function retainBeforeRecovery(io: JournalIO, dir: string, mgr: SegmentManager, r: ResolvedRetention, now: number): Promise<string[]> {
+  const ledger = new Ledger(io, dir);
+  ledger.load();
+  const view = mgr.segments.map((s) => ({ base: s.base, end: s.end, bytes: SEGMENT_HEADER + s.end - s.base, sealed: ledger.entries.get(s.base) }));
+  // Only the listing is used: the bounds serve commits, which this never makes.
+  const cursors = new Cursors(io, dir, { durableOffset: () => 0, firstOffset: () => 0, checkRecordStart: () => {}, now: () => now });
+  const free = r.minFreeDiskBytes === null ? null : freeDiskBytes(io, dir);
+  const plan = planRetention(r, view, cursors.listChecked().map((c) => c.info), now, free);
+  if (plan.bound <= (mgr.segments[0]?.base ?? 0)) return [];
+  return [...(await mgr.cleanup(plan.bound))];
 }
