@@ -3,7 +3,7 @@
 // buffer pointers read on the JS thread; the worker holds a reference to the
 // buffers until the work completes. A failure rejects with an Error shaped
 // like Node's fs errors (code, errno, syscall) and is never retried here:
-// after a failed fsync the journal must stop (fail-stop, design rule 8).
+// after a failed fsync the journal must stop (fail-stop, rule 8).
 #include <cstring>
 #include <utility>
 #include <vector>

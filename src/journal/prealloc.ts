@@ -18,7 +18,7 @@
  * extra MiB.
  *
  * On disk this leaves zeros after the last record of the active segment. A
- * zero length is the end of written data (design rule 3): recovery treats an
+ * zero length is the end of written data (rule 3): recovery treats an
  * all-zero rest of the tail segment as unwritten space, not as a torn write.
  * A segment is cut back to its data before its successor is created, and the
  * active one when the journal closes, so only the last segment of a journal
