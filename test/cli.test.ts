@@ -75,8 +75,11 @@ test('ingest into SQLite and query by subject and by hash', async () => {
   const stats = JSON.parse(ing.out);
   assert.is(stats.assertions, 2);
   assert.is(stats.deadLetters, 1);
-  const again = cli(['ingest', jdir, '--db', db, '--json']);
+  const again = cli(['ingest', jdir, '--db', db, '--json', '--journal', 'host-a/facts']);
   assert.is(JSON.parse(again.out).records, 0, 'exactly once: the cursor was committed');
+  const other = cli(['ingest', jdir, '--db', db, '--journal', 'host-b/facts']);
+  assert.is.not(other.code, 0, "the consumer now reads host-a/facts");
+  assert.match(other.err, /JOURNAL_MISMATCH.*reads journal "host-a\/facts"/);
   const q = cli(['query', '--db', db, '--subject', 'water', '--json']);
   assert.is(q.code, 0, q.err);
   assert.equal(q.out.trim().split('\n').map((l) => JSON.parse(l).predicate).sort(), ['boils_at_c', 'freezes_at_c']);

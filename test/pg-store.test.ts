@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
-import { Ingestor, PgStore, PG_SCHEMA_VERSION, StoreError, encodeAssertion, encodeEpoch, encodeVote } from '../src/ingest/index.js';
+import { Ingestor, PgStore, PG_MIGRATIONS, PG_SCHEMA_VERSION, StoreError, encodeAssertion, encodeEpoch, encodeVote } from '../src/ingest/index.js';
 import { FakeSource } from './helpers/ingest-fake-source.js';
 import { EPOCH_A, assertion, epoch, vote } from './helpers/ingest-fixtures.js';
 import { rejects } from './helpers/assert.js';
@@ -59,6 +59,24 @@ if (skipWithoutPg('pg-store.test.ts')) {
     const again = await PgStore.open(url);
     open.push(again);
     assert.is(await again.schemaVersion(), PG_SCHEMA_VERSION);
+  });
+
+  test('a version-2 database migrates to journal ids: old cursors read the default journal, cleanup floors per journal', async () => {
+    const url = await freshUrl();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`CREATE TABLE stemedb_schema (version integer NOT NULL); INSERT INTO stemedb_schema VALUES (2); ${PG_MIGRATIONS[0]!.sql}; ${PG_MIGRATIONS[1]!.sql}`);
+    await c.query(`INSERT INTO ingest_cursors (consumer, next_offset, updated_at) VALUES ('old-a', 500, 0), ('old-b', 40, 0)`);
+    await c.end();
+    const s = await PgStore.open(url);
+    open.push(s);
+    assert.is(await s.schemaVersion(), PG_SCHEMA_VERSION);
+    assert.equal((await s.cursors()).map((x) => [x.consumer, x.journal, x.next]), [['old-a', 'default', 500], ['old-b', 'default', 40]]);
+    assert.equal(await s.syncCleanupFloor('old-a'), { consumer: 'old-b', next: 40, journal: 'default' }, 'as before the migration: one journal');
+    // old-a's ingestor now names its journal: the cursor adopts it and stops waiting for old-b.
+    await s.applyBatch('old-a', [], { journal: 'A' });
+    assert.equal(await s.syncCleanupFloor('old-a'), { consumer: 'old-a', next: 500, journal: 'A' });
+    assert.equal(await s.syncCleanupFloor('old-b'), { consumer: 'old-b', next: 40, journal: 'default' });
   });
 
   test('three processes worth of concurrent opens on an empty database migrate it exactly once', async () => {

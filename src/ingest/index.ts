@@ -25,7 +25,7 @@ export { DecodeError, IngestError, StoreError, type DecodeErrorCode, type Ingest
 export { toKey, toHex, type BytesLike } from './bytes.js';
 export type { JournalRecord, IngestSource } from './source.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from './schema.js';
-export { ObjectKind, type BatchResult, type CleanupFloor, type DeadLetterCode } from './store-write.js';
+export { ObjectKind, DEFAULT_JOURNAL, type BatchResult, type CleanupFloor, type DeadLetterCode } from './store-write.js';
 export {
   Store,
   type StoreOptions,
@@ -36,6 +36,7 @@ export {
   type Tally,
   type TallyOptions,
   type CursorInfo,
+  type ApplyBatchOptions,
   type DeadLetter,
   type StoreCounts,
 } from './store.js';

@@ -12,15 +12,15 @@
  * batch would move the cursor past the lost one). The loop stops with the
  * error; start() again resumes from the stored cursor.
  *
- * Journal cleanup only ever gets an offset at or below every consumer cursor
- * in the store, made durable first (see docs/ingest.md, "Cleanup").
+ * Journal cleanup only ever gets an offset at or below every cursor of this
+ * journal's consumers in the store, made durable first (see docs/ingest.md, "Cleanup").
  */
 import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
 import { argTypeError, checkOptions, checkSignal } from '../hash/validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { IngestSink } from './sink.js';
-import type { BatchResult } from './store-write.js';
+import { type BatchResult, DEFAULT_JOURNAL } from './store-write.js';
 import {
   CLEANUP_OPTION_KEYS, DEFAULT_BATCH_SIZE, INGESTOR_OPTION_KEYS, type CleanupOptions, type IngestStats, type IngestorOptions, checkFrom, diff, nonNegative, positiveInt,
 } from './ingestor-options.js';
@@ -35,6 +35,8 @@ interface Waiter {
 
 export class Ingestor {
   readonly consumer: string;
+  /** The journal identity stored with the cursor (IngestorOptions.journal). */
+  readonly journal: string;
   private readonly batchSize: number;
   private readonly maxLatencyMs: number;
   private readonly cleanupOpts: Required<CleanupOptions> | null;
@@ -68,6 +70,8 @@ export class Ingestor {
     if (store.readonly) throw argTypeError('Ingestor: the store is open readonly', 'ERR_INVALID_ARG_VALUE');
     this.consumer = options.consumer ?? 'default';
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw argTypeError('Ingestor: consumer must be a non-empty string');
+    this.journal = options.journal ?? DEFAULT_JOURNAL;
+    if (typeof this.journal !== 'string' || this.journal.length === 0) throw argTypeError('Ingestor: journal must be a non-empty string');
     this.batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
     if (options.from !== undefined) checkFrom(source, options.from);
@@ -230,6 +234,9 @@ export class Ingestor {
 
   /** The offset to read from, checking that the journal still has it. */
   private async readFrom(): Promise<number> {
+    // An empty batch: checks (JOURNAL_MISMATCH) or records this consumer's journal identity before
+    // anything is read, even when no record follows (cleanup floors group cursors by it).
+    await this.store.applyBatch(this.consumer, [], { journal: this.journal });
     const stored = await this.store.cursor(this.consumer);
     this.cursorRead = true;
     this.setCursor(stored);
@@ -300,7 +307,7 @@ export class Ingestor {
     this.batch = [];
     const run = this.committing.then(async () => {
       this.throwIfCommitFailed();
-      this.account(await this.store.applyBatch(this.consumer, batch));
+      this.account(await this.store.applyBatch(this.consumer, batch, { journal: this.journal }));
     });
     this.committing = run.catch((err) => {
       this.commitFailure ??= err;
@@ -389,7 +396,7 @@ export class Ingestor {
     try {
       // Make the cursors durable first: a synced commit covers every earlier one.
       // (A commit under synchronous=NORMAL survives a process crash, not a power loss.)
-      // Other consumers of this store read the same journal: never pass the slowest.
+      // Other consumers of this journal (same journal identity) share it: never pass the slowest.
       const slowest = await this.store.syncCleanupFloor(this.consumer);
       if (slowest === undefined) return;
       const offset = Math.min(target, slowest.next);

@@ -21,7 +21,7 @@ import { decodeRecord } from '../codec.js';
 import { DecodeError, IngestError } from '../errors.js';
 import { type Assertion, type Epoch, type Vote, HASH_BYTES, RecordType } from '../records.js';
 import type { JournalRecord } from '../source.js';
-import { type BatchResult, type DeadLetterCode, ObjectKind } from '../store-write.js';
+import { type BatchResult, type DeadLetterCode, ObjectKind, checkJournal } from '../store-write.js';
 
 /** dead_letters.code in a PgStore: the SQLite codes, plus NUL_IN_TEXT. */
 export type PgDeadLetterCode = DeadLetterCode | 'NUL_IN_TEXT';
@@ -161,12 +161,14 @@ const DEAD_COLS: Array<[string, string]> = [
  * Applies `records` for `consumer` inside the caller's open transaction
  * (BEGIN already sent; the caller commits or rolls back).
  */
-export async function applyInTransaction(client: PoolClient, consumer: string, records: readonly JournalRecord[], durable: boolean, now: number): Promise<BatchResult> {
+export async function applyInTransaction(client: PoolClient, consumer: string, records: readonly JournalRecord[], durable: boolean, now: number, journal: string): Promise<BatchResult> {
   // One writer per consumer at a time: the cursor read below and its update are one critical section.
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [consumer]);
   if (durable) await client.query('SET LOCAL synchronous_commit = on');
-  const cur = await client.query<{ next_offset: number }>('SELECT next_offset FROM ingest_cursors WHERE consumer = $1', [consumer]);
-  const stored = cur.rows[0]?.next_offset;
+  const cur = await client.query<{ next_offset: number; journal: string }>('SELECT next_offset, journal FROM ingest_cursors WHERE consumer = $1', [consumer]);
+  const row = cur.rows[0];
+  checkJournal(consumer, row?.journal, journal);
+  const stored = row?.next_offset;
   const { todo, skipped, last } = pending(records, stored);
   const d = decodeAll(todo);
   const result: BatchResult = { records: records.length, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped, cursor: stored ?? 0 };
@@ -202,13 +204,15 @@ export async function applyInTransaction(client: PoolClient, consumer: string, r
   await insertRows(client, 'dead_letters', DEAD_COLS, dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]), 'consumer, "offset"');
   result.deadLetters = dead.length;
 
-  if (last > (stored ?? -1)) {
+  const advance = last > (stored ?? -1);
+  // Also when only the journal changes: a 'default' cursor adopting a name (see checkJournal).
+  if (advance || (row !== undefined && row.journal !== journal)) {
     await client.query(
-      `INSERT INTO ingest_cursors (consumer, next_offset, updated_at) VALUES ($1, $2, $3)
-       ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at`,
-      [consumer, String(last), String(now)],
+      `INSERT INTO ingest_cursors (consumer, next_offset, updated_at, journal) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at, journal = excluded.journal`,
+      [consumer, String(advance ? last : stored), String(now), journal],
     );
-    result.cursor = last;
+    if (advance) result.cursor = last;
   }
   if (durable) await client.query('UPDATE ingest_cursors SET synced_offset = next_offset, updated_at = $2 WHERE consumer = $1', [consumer, String(now)]);
   return result;
