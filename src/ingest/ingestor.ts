@@ -234,9 +234,6 @@ export class Ingestor {
 
   /** The offset to read from, checking that the journal still has it. */
   private async readFrom(): Promise<number> {
-    // An empty batch: checks (JOURNAL_MISMATCH) or records this consumer's journal identity before
-    // anything is read, even when no record follows (cleanup floors group cursors by it).
-    await this.store.applyBatch(this.consumer, [], { journal: this.journal });
     const stored = await this.store.cursor(this.consumer);
     this.cursorRead = true;
     this.setCursor(stored);
