@@ -260,10 +260,17 @@ export class Ingestor {
   }
 
   private async pump(records: AsyncIterable<JournalRecord>, follow: boolean): Promise<void> {
+    // While a full batch commits, the next one is read (and verified): for a sink in another
+    // process (PostgreSQL) the two really overlap. Never more than one commit waits behind the
+    // reading; commits still run one at a time, in order (see commit()).
+    let previous: Promise<void> = Promise.resolve();
     for await (const rec of records) {
       const n = this.batch.push(rec);
       if (n >= this.batchSize) {
-        await this.commit();
+        const current = this.commit();
+        current.catch(() => {}); // awaited at the next full batch, or by the caller's final commit()
+        await previous;
+        previous = current;
         if (this.cleanupOpts) await this.cleanupIfDue(false);
       } else if (follow && n === 1 && this.flushTimer === null) {
         this.flushTimer = setTimeout(this.onFlushTimer, this.maxLatencyMs);

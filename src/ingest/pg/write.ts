@@ -109,24 +109,65 @@ function decodeAll(records: readonly JournalRecord[]): Decoded {
 /** A float8 parameter as text: String(-0) would lose the sign. */
 const num = (n: number) => (Object.is(n, -0) ? '-0' : String(n));
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-const cmp = (x: Uint8Array, y: Uint8Array) => Buffer.compare(buf(x), buf(y));
+/** Unsigned bytewise order, as Buffer.compare and PostgreSQL's bytea (memcmp); no Buffer views allocated. */
+function cmp(x: Uint8Array, y: Uint8Array): number {
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = x[i]! - y[i]!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** One array element of a PostgreSQL array literal: NULL, or double-quoted (bytea as \\x hex). */
+function element(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (Buffer.isBuffer(v)) return `"\\\\x${v.toString('hex')}"`; // the escaped form of \x...
+  const s = String(v);
+  return /["\\]/.test(s) ? `"${s.replace(/["\\]/g, '\\$&')}"` : `"${s}"`;
+}
+
+/** Column `col` of rows [lo, hi) as an array literal '{...}' (what pg would send for a JS array, built here so it is built before the query waits in the queue). */
+function arrayLiteral(rows: unknown[][], col: number, lo: number, hi: number): string {
+  const parts = new Array<string>(hi - lo);
+  for (let i = lo; i < hi; i++) parts[i - lo] = element(rows[i]![col]);
+  return `{${parts.join(',')}}`;
+}
+
+/** Rows per INSERT statement: a batch's statements are queued at once (see insertRows). */
+const ROWS_PER_STATEMENT = 8192;
 
 /**
  * INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING, rows in the
  * order given (callers sort by key: unnest yields array order). Returns the
  * number of rows inserted, and their `returning` values if asked.
+ *
+ * Large inputs go as several statements of ROWS_PER_STATEMENT rows, all
+ * queued before the first answer: the server inserts one chunk while this
+ * thread encodes the next. Same transaction, same key order; if one fails,
+ * the transaction is aborted and the error is thrown once all have answered.
  */
 async function insertRows(client: PoolClient, table: string, columns: Array<[name: string, type: string]>, rows: unknown[][], conflict: string, returning?: string): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
   if (rows.length === 0) return { inserted: 0, rows: [] };
-  const arrays: unknown[][] = columns.map(() => []);
-  for (const row of rows) for (let i = 0; i < columns.length; i++) arrays[i]!.push(row[i]);
-  const r = await client.query(
-    `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
+  const sql = `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
-     ON CONFLICT (${conflict}) DO NOTHING${returning ? ` RETURNING ${returning}` : ''}`,
-    arrays,
-  );
-  return { inserted: r.rowCount ?? 0, rows: r.rows };
+     ON CONFLICT (${conflict}) DO NOTHING${returning ? ` RETURNING ${returning}` : ''}`;
+  const sent: Array<Promise<{ rowCount: number | null; rows: Array<Record<string, unknown>> }>> = [];
+  for (let lo = 0; lo < rows.length; lo += ROWS_PER_STATEMENT) {
+    const hi = Math.min(rows.length, lo + ROWS_PER_STATEMENT);
+    sent.push(client.query(sql, columns.map((_, c) => arrayLiteral(rows, c, lo, hi))));
+    // Let the first statement go out before encoding the next (query() sends from the queue).
+    if (sent.length === 1) await Promise.resolve();
+  }
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const out = { inserted: 0, rows: [] as Array<Record<string, unknown>> };
+  for (const r of settled as Array<PromiseFulfilledResult<{ rowCount: number | null; rows: Array<Record<string, unknown>> }>>) {
+    out.inserted += r.value.rowCount ?? 0;
+    for (const row of r.value.rows) out.rows.push(row);
+  }
+  return out;
 }
 
 function assertionRow(a: Assertion, rec: JournalRecord): unknown[] {
