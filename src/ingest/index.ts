@@ -42,5 +42,5 @@ export {
 } from './store.js';
 export type { SqliteDatabase, SqliteDriverName, SqliteStatement, SqliteTransaction } from './sqlite/types.js';
 export type { IngestSink, Awaitable } from './sink.js';
-export { PgStore, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgStoreOptions, type PgDeadLetter, type PgMigration, type PgDeadLetterCode, type PgPool, type PgPoolConfig, type PgQueryResult } from './pg/index.js';
+export { PgStore, PG_BATCH_SIZE, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgStoreOptions, type PgDeadLetter, type PgMigration, type PgDeadLetterCode, type PgPool, type PgPoolConfig, type PgQueryResult } from './pg/index.js';
 export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type CleanupInfo, type IngestStats } from './ingestor.js';

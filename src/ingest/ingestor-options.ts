@@ -48,7 +48,7 @@ export interface IngestorOptions {
    * one journal and merely holds cleanup back (never unsafe) for several.
    */
   journal?: string;
-  /** Records per transaction. Default DEFAULT_BATCH_SIZE. */
+  /** Records per transaction. Default: the sink's preferredBatchSize (PgStore: 8192), else DEFAULT_BATCH_SIZE (65 536). */
   batchSize?: number;
   /** While following: commit a partial batch this many ms after its first record. Default 20. */
   maxLatencyMs?: number;

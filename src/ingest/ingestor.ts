@@ -72,7 +72,7 @@ export class Ingestor {
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw argTypeError('Ingestor: consumer must be a non-empty string');
     this.journal = options.journal ?? DEFAULT_JOURNAL;
     if (typeof this.journal !== 'string' || this.journal.length === 0) throw argTypeError('Ingestor: journal must be a non-empty string');
-    this.batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
+    this.batchSize = positiveInt(options.batchSize ?? store.preferredBatchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
     if (options.from !== undefined) checkFrom(source, options.from);
     const c = options.cleanup === true ? {} : options.cleanup || null;

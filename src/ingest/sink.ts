@@ -18,6 +18,9 @@ export interface IngestSink {
   /** True when the sink was opened for queries only: the Ingestor refuses it. */
   readonly readonly: boolean;
 
+  /** Records per batch the Ingestor uses when its `batchSize` option is not given (default DEFAULT_BATCH_SIZE). */
+  readonly preferredBatchSize?: number;
+
   /**
    * Applies `records` (ascending offsets) for `consumer` in ONE transaction
    * with the consumer's new cursor (the `next` of the last record). Records
