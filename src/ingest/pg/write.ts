@@ -155,9 +155,8 @@ async function insertRows(client: PoolClient, table: string, columns: Array<[nam
   const sent: Array<Promise<{ rowCount: number | null; rows: Array<Record<string, unknown>> }>> = [];
   for (let lo = 0; lo < rows.length; lo += ROWS_PER_STATEMENT) {
     const hi = Math.min(rows.length, lo + ROWS_PER_STATEMENT);
+    // query() writes the first statement to the socket at once and queues the rest.
     sent.push(client.query(sql, columns.map((_, c) => arrayLiteral(rows, c, lo, hi))));
-    // Let the first statement go out before encoding the next (query() sends from the queue).
-    if (sent.length === 1) await Promise.resolve();
   }
   const settled = await Promise.allSettled(sent);
   const failed = settled.find((r) => r.status === 'rejected');
