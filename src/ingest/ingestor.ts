@@ -309,7 +309,6 @@ export class Ingestor {
     const batch = this.batch;
     if (batch.length === 0) return this.committing.then(() => this.throwIfCommitFailed());
     this.batch = [];
-    this.store.prepareBatch?.(batch);
     const run = this.committing.then(async () => {
       this.throwIfCommitFailed();
       this.account(await this.store.applyBatch(this.consumer, batch, { journal: this.journal }));

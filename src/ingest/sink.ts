@@ -18,13 +18,6 @@ export interface IngestSink {
   /** True when the sink was opened for queries only: the Ingestor refuses it. */
   readonly readonly: boolean;
 
-  /**
-   * Optional hint: the Ingestor calls it with a batch as soon as it is cut, before the batch's
-   * turn to commit, so the sink can do the batch's CPU work (decoding, encoding) while the batch
-   * before commits. It must not write anything, nor throw; applyBatch later gets the same array.
-   */
-  prepareBatch?(records: readonly JournalRecord[]): void;
-
   /** Records per batch the Ingestor uses when its `batchSize` option is not given (default DEFAULT_BATCH_SIZE). */
   readonly preferredBatchSize?: number;
 

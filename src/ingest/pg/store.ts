@@ -22,7 +22,7 @@ import type { BatchResult, CleanupFloor } from '../store-write.js';
 import { APPLY_BATCH_OPTION_KEYS, type ApplyBatchOptions, checkJournalId, type CursorInfo, type DeadLetter, type PageOptions, type StoreCounts, type StoredAssertion, type StoredEpoch, type StoredVote, type Tally, type TallyOptions, checkConsumer, checkLimit } from '../store.js';
 import { type AssertionRow, type VoteRow, assertionFromRow, voteFromRow } from '../store-queries.js';
 import { PG_SCHEMA_VERSION, migratePg, pgSchemaVersion, tooNew } from './schema.js';
-import { applyInTransaction, checkRecords, prepareBatch, type PgDeadLetterCode, type PreparedBatch } from './write.js';
+import { applyInTransaction, checkRecords, type PgDeadLetterCode } from './write.js';
 
 const requireFromHere = createRequire(import.meta.url);
 type PgModule = typeof import('pg');
@@ -80,8 +80,6 @@ export class PgStore implements IngestSink {
    * this one (benches/ingest-pg.ts: 8192 beat 4096, 16 384 and 65 536 rows per transaction).
    */
   readonly preferredBatchSize = PG_BATCH_SIZE;
-  /** Batches prepared ahead by prepareBatch, until their applyBatch (or until dropped). */
-  private readonly prepared = new WeakMap<readonly JournalRecord[], PreparedBatch>();
 
   private constructor(
     private readonly connections: Pool,
@@ -170,25 +168,7 @@ export class PgStore implements IngestSink {
     const journal = checkJournalId(options.journal);
     checkRecords(records);
     const durable = options.durable ?? false;
-    const prepared = this.prepared.get(records);
-    this.prepared.delete(records);
-    return this.transaction((client, now) => applyInTransaction(client, consumer, records, durable, now, journal, prepared));
-  }
-
-  /**
-   * A hint (IngestSink.prepareBatch): decodes, sorts and encodes `records` now, so that
-   * applyBatch(…, records) only talks to the server. The Ingestor calls it when it cuts a batch,
-   * while the one before is still committing. Never throws; a batch that fails here is prepared
-   * again (and fails properly) in applyBatch.
-   */
-  prepareBatch(records: readonly JournalRecord[]): void {
-    if (this.readonly) return;
-    try {
-      checkRecords(records);
-      this.prepared.set(records, prepareBatch(records));
-    } catch {
-      // applyBatch reports it.
-    }
+    return this.transaction((client, now) => applyInTransaction(client, consumer, records, durable, now, journal));
   }
 
   /** Makes `consumer`'s cursor durable (a synchronous commit) and returns it; undefined without a cursor. */

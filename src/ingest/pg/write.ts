@@ -134,24 +134,12 @@ function arrayLiteral(rows: unknown[][], col: number, lo: number, hi: number): s
   return `{${parts.join(',')}}`;
 }
 
-/** Rows as the parameters of one statement per ROWS_PER_STATEMENT rows (each column an array literal). */
-function encodeStatements(rows: unknown[][]): string[][] {
-  const out: string[][] = [];
-  const columns = rows[0]?.length ?? 0;
-  for (let lo = 0; lo < rows.length; lo += ROWS_PER_STATEMENT) {
-    const hi = Math.min(rows.length, lo + ROWS_PER_STATEMENT);
-    out.push(Array.from({ length: columns }, (_, c) => arrayLiteral(rows, c, lo, hi)));
-  }
-  return out;
-}
-
 /** Rows per INSERT statement: a batch's statements are queued at once (see insertRows). */
 const ROWS_PER_STATEMENT = 8192;
 
 /**
  * INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING, rows in the
- * order given (callers sort by key: unnest yields array order), encoded by
- * encodeStatements. Returns the
+ * order given (callers sort by key: unnest yields array order). Returns the
  * number of rows inserted, and their `returning` values if asked.
  *
  * Large inputs go as several statements of ROWS_PER_STATEMENT rows, all
@@ -159,14 +147,17 @@ const ROWS_PER_STATEMENT = 8192;
  * thread encodes the next. Same transaction, same key order; if one fails,
  * the transaction is aborted and the error is thrown once all have answered.
  */
-async function insertRows(client: PoolClient, table: string, columns: Array<[name: string, type: string]>, statements: string[][], conflict: string, returning?: string): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
-  if (statements.length === 0) return { inserted: 0, rows: [] };
+async function insertRows(client: PoolClient, table: string, columns: Array<[name: string, type: string]>, rows: unknown[][], conflict: string, returning?: string): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
+  if (rows.length === 0) return { inserted: 0, rows: [] };
   const sql = `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
      ON CONFLICT (${conflict}) DO NOTHING${returning ? ` RETURNING ${returning}` : ''}`;
   const sent: Array<Promise<{ rowCount: number | null; rows: Array<Record<string, unknown>> }>> = [];
-  // query() writes the first statement to the socket at once and queues the rest.
-  for (const params of statements) sent.push(client.query(sql, params));
+  for (let lo = 0; lo < rows.length; lo += ROWS_PER_STATEMENT) {
+    const hi = Math.min(rows.length, lo + ROWS_PER_STATEMENT);
+    // query() writes the first statement to the socket at once and queues the rest.
+    sent.push(client.query(sql, columns.map((_, c) => arrayLiteral(rows, c, lo, hi))));
+  }
   const settled = await Promise.allSettled(sent);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -206,33 +197,11 @@ const DEAD_COLS: Array<[string, string]> = [
   ['consumer', 'text'], ['"offset"', 'bigint'], ['code', 'text'], ['reason', 'text'], ['payload', 'bytea'], ['hash', 'bytea'], ['created_at', 'bigint'],
 ];
 
-/** @internal A batch decoded, sorted and encoded, before its transaction (all CPU work; no cursor known yet). */
-export interface PreparedBatch {
-  readonly records: readonly JournalRecord[];
-  readonly decoded: Decoded;
-  /** Statement parameters (see encodeStatements), rows in key order. */
-  readonly assertions: string[][];
-  readonly votes: string[][];
-}
-
-/** @internal Decodes, sorts and encodes `records` (no database access): the CPU part of a batch, done ahead while the server works on the one before. */
-export function prepareBatch(records: readonly JournalRecord[]): PreparedBatch {
-  const decoded = decodeAll(records);
-  const assertions = [...decoded.assertions].sort((x, y) => cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  const votes = [...decoded.votes].sort((x, y) => cmp(x.v.assertion, y.v.assertion) || cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  return {
-    records,
-    decoded,
-    assertions: encodeStatements(assertions.map(({ a, rec }) => assertionRow(a, rec))),
-    votes: encodeStatements(votes.map(({ v, rec }) => [buf(v.assertion), buf(rec.hash), v.voter, v.stance, num(v.weight), String(v.createdAt), String(rec.offset)])),
-  };
-}
-
 /** @internal
  * Applies `records` for `consumer` inside the caller's open transaction
  * (BEGIN already sent; the caller commits or rolls back).
  */
-export async function applyInTransaction(client: PoolClient, consumer: string, records: readonly JournalRecord[], durable: boolean, now: number, journal: string, prepared?: PreparedBatch): Promise<BatchResult> {
+export async function applyInTransaction(client: PoolClient, consumer: string, records: readonly JournalRecord[], durable: boolean, now: number, journal: string): Promise<BatchResult> {
   // One writer per consumer at a time: the cursor read below and its update are one critical section.
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [consumer]);
   if (durable) await client.query('SET LOCAL synchronous_commit = on');
@@ -241,15 +210,13 @@ export async function applyInTransaction(client: PoolClient, consumer: string, r
   checkJournal(consumer, row?.journal, journal);
   const stored = row?.next_offset;
   const { todo, skipped, last } = pending(records, stored);
-  // The batch as prepared ahead (prepareBatch), unless the stored cursor skips some of it.
-  const p = prepared && prepared.records === records && skipped === 0 ? prepared : prepareBatch(todo);
-  const d = { ...p.decoded, dead: [...p.decoded.dead] }; // dead grows below; a retried transaction starts over
+  const d = decodeAll(todo);
   const result: BatchResult = { records: records.length, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped, cursor: stored ?? 0 };
 
   // Every transaction takes row locks table by table in this order, keys ascending.
   const epochs = [...d.epochs].sort((x, y) => cmp(x.e.id, y.e.id) || x.rec.offset - y.rec.offset);
   const inserted = new Set(
-    (await insertRows(client, 'epochs', EPOCH_COLS, encodeStatements(epochs.map(({ e, rec }) => [buf(e.id), buf(rec.hash), e.name, e.description, String(e.startedAt), e.parent ? buf(e.parent) : null, String(rec.offset)])), 'id', '"offset"')).rows
+    (await insertRows(client, 'epochs', EPOCH_COLS, epochs.map(({ e, rec }) => [buf(e.id), buf(rec.hash), e.name, e.description, String(e.startedAt), e.parent ? buf(e.parent) : null, String(rec.offset)]), 'id', '"offset"')).rows
       .map((r) => Number(r.offset)),
   );
   result.epochs = inserted.size;
@@ -265,14 +232,16 @@ export async function applyInTransaction(client: PoolClient, consumer: string, r
     }
   }
 
-  result.assertions = (await insertRows(client, 'assertions', ASSERTION_COLS, p.assertions, 'hash')).inserted;
-  result.duplicates += d.assertions.length - result.assertions;
+  const assertions = [...d.assertions].sort((x, y) => cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
+  result.assertions = (await insertRows(client, 'assertions', ASSERTION_COLS, assertions.map(({ a, rec }) => assertionRow(a, rec)), 'hash')).inserted;
+  result.duplicates += assertions.length - result.assertions;
 
-  result.votes = (await insertRows(client, 'votes', VOTE_COLS, p.votes, 'assertion, hash')).inserted;
-  result.duplicates += d.votes.length - result.votes;
+  const votes = [...d.votes].sort((x, y) => cmp(x.v.assertion, y.v.assertion) || cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
+  result.votes = (await insertRows(client, 'votes', VOTE_COLS, votes.map(({ v, rec }) => [buf(v.assertion), buf(rec.hash), v.voter, v.stance, num(v.weight), String(v.createdAt), String(rec.offset)]), 'assertion, hash')).inserted;
+  result.duplicates += votes.length - result.votes;
 
   const dead = [...d.dead].sort((x, y) => x.rec.offset - y.rec.offset);
-  await insertRows(client, 'dead_letters', DEAD_COLS, encodeStatements(dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)])), 'consumer, "offset"');
+  await insertRows(client, 'dead_letters', DEAD_COLS, dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]), 'consumer, "offset"');
   result.deadLetters = dead.length;
 
   const advance = last > (stored ?? -1);
