@@ -14,14 +14,16 @@
  * a note saying why.
  */
 import type { Client } from 'pg';
+import { availableParallelism, loadavg } from 'node:os';
 import { Journal } from '../src/index.js';
-import { DEFAULT_BATCH_SIZE, Ingestor, PgStore } from '../src/ingest/index.js';
+import { DEFAULT_BATCH_SIZE, Ingestor, PG_BATCH_SIZE, PgStore } from '../src/ingest/index.js';
 import { PgServer, findPgBinaries, SKIP_HINT } from '../test/helpers/pg-server.js';
 import { type BenchResult, Samples, log, sig, target } from './lib/index.js';
 import type { Row } from './ingest.js';
 
 
-const REPS = 3;
+const REPS = 5; // PostgreSQL runs vary more than SQLite ones on a shared machine
+const PG_BATCH = PG_BATCH_SIZE;
 
 async function client(url: string): Promise<Client> {
   const { default: pg } = await import('pg');
@@ -105,11 +107,18 @@ export async function runPg(res: BenchResult, n: number, walDir: string, rows: R
     );
     const batch = DEFAULT_BATCH_SIZE;
     const wall = new Samples();
-    const names = { ours: 'stemedb Ingestor (journal -> PostgreSQL)', direct: 'direct batched insert (pg, unnest)', three: '3 concurrent Ingestors, one database (aggregate)' };
+    // The direct insert at both transaction sizes: the target is against the faster one (8192-row
+    // transactions were faster than 65 536-row ones here: smaller arrays to encode and unnest).
+    const names = {
+      ours: 'stemedb Ingestor (journal -> PostgreSQL)', direct: 'direct batched insert (pg, unnest)', directSmall: 'direct batched insert (pg, unnest), small txns',
+      three: '3 concurrent Ingestors, one database (aggregate)',
+    };
+    const txnRows: Record<string, number> = { [names.ours]: PG_BATCH, [names.direct]: batch, [names.directSmall]: PG_BATCH, [names.three]: PG_BATCH };
     for (let rep = 0; rep < REPS; rep++) {
       for (const [name, fn] of [
         [names.ours, async (url: string) => ingest(url, [walDir])],
         [names.direct, async (url: string) => (await direct(url, rows, batch), n)],
+        [names.directSmall, async (url: string) => (await direct(url, rows, PG_BATCH), n)],
         [names.three, async (url: string) => ingest(url, thirds)],
       ] as const) {
         const url = await freshDatabase(admin, base, `stemedb_bench_${rep}`);
@@ -123,22 +132,24 @@ export async function runPg(res: BenchResult, n: number, walDir: string, rows: R
         await admin.query(`DROP DATABASE stemedb_bench_${rep}`);
       }
     }
-    const ratio = wall.pairedRatio(names.ours, names.direct);
+    const best = wall.median(names.direct) >= wall.median(names.directSmall) ? names.direct : names.directSmall;
+    const ratio = wall.pairedRatio(names.ours, best);
     res.tables.push({
       title: `${n.toLocaleString('en-US')} assertions into PostgreSQL`,
       columns: ['method', 'rows/txn', 'rows/s (median)', 'min', 'max', 'Ingestor ÷ this'],
-      rows: [names.ours, names.direct, names.three].map((m) => [
-        m, batch, sig(wall.median(m), 3), sig(Math.min(...wall.all(m)), 3), sig(Math.max(...wall.all(m)), 3), sig(wall.pairedRatio(names.ours, m), 3),
+      rows: [names.ours, names.direct, names.directSmall, names.three].map((m) => [
+        m, txnRows[m]!, sig(wall.median(m), 3), sig(Math.min(...wall.all(m)), 3), sig(Math.max(...wall.all(m)), 3), sig(wall.pairedRatio(names.ours, m), 3),
       ]),
       notes: [
         `Server: ${given ? 'STEMEDB_BENCH_PG_URL' : 'a throwaway local server (initdb + pg_ctl, Unix socket)'}; ${Object.entries(settings).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
         `Median of ${REPS} runs per method, interleaved, each into a fresh database; every run checked: ${n} rows in assertions.`,
+        `The Ingestor uses its default batch into PostgreSQL (PgStore.preferredBatchSize, ${PG_BATCH} records per transaction) and reads the next batch while one commits; the direct insert sends one statement per transaction, of ${batch} or of ${PG_BATCH} rows. The target compares with the faster of the two (by median): ${best}.`,
         'The direct insert gets the rows already decoded; the Ingestor reads, verifies (CRC32C + BLAKE3) and decodes the journal inside its time, and commits its cursor with every batch.',
         `The 3 concurrent Ingestors run in this one process (one event loop: decoding is not parallel), each from its own journal of about ${Math.round(n / 3)} distinct assertions.`,
       ],
     });
     target(res, 'Ingestor vs direct batched insert into PostgreSQL', '>= 0.9x the direct rate', ratio, '>=', 0.9,
-      `${sig(ratio, 3)}x (direct: ${sig(wall.median(names.direct) / 1000, 3)} k/s; 3 ingestors: ${sig(wall.median(names.three) / 1000, 3)} k/s aggregate)`);
+      `${sig(ratio, 3)}x, paired, vs the faster direct insert (${txnRows[best]} rows/txn: ${sig(wall.median(best) / 1000, 3)} k/s; load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores; 3 ingestors: ${sig(wall.median(names.three) / 1000, 3)} k/s aggregate)`);
   } finally {
     await admin.end();
     server?.stop();

@@ -70,13 +70,19 @@ test('ingest into SQLite and query by subject and by hash', async () => {
   await j.append(new Uint8Array([9, 9, 9])); // malformed: a dead letter, ingestion goes on
   await j.close();
   const db = join(root, 'facts.sqlite');
-  const ing = cli(['ingest', jdir, '--db', db, '--json']);
+  const ing = cli(['ingest', jdir, '--db', db, '--json', '--journal', 'host-a/facts']);
   assert.is(ing.code, 0, ing.err);
   const stats = JSON.parse(ing.out);
   assert.is(stats.assertions, 2);
   assert.is(stats.deadLetters, 1);
-  const again = cli(['ingest', jdir, '--db', db, '--json']);
+  const again = cli(['ingest', jdir, '--db', db, '--json', '--journal', 'host-a/facts']);
   assert.is(JSON.parse(again.out).records, 0, 'exactly once: the cursor was committed');
+  const j2 = await Journal.open(jdir);
+  await j2.append(encodeAssertion({ subject: 'water', predicate: 'is', object: 'wet', epoch, author: 'cy', confidence: 1, createdAt: 1_700_000_000_002 }));
+  await j2.close();
+  const other = cli(['ingest', jdir, '--db', db, '--journal', 'host-b/facts']);
+  assert.is.not(other.code, 0, "the consumer now reads host-a/facts");
+  assert.match(other.err, /JOURNAL_MISMATCH.*reads journal "host-a\/facts"/);
   const q = cli(['query', '--db', db, '--subject', 'water', '--json']);
   assert.is(q.code, 0, q.err);
   assert.equal(q.out.trim().split('\n').map((l) => JSON.parse(l).predicate).sort(), ['boils_at_c', 'freezes_at_c']);

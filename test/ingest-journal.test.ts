@@ -401,7 +401,7 @@ test('cleanup never passes the slowest consumer in the store (two consumers, one
   assert.equal([ra.assertions, ra.duplicates], [payloads.length - 50, 50]);
   assert.is(store.cursor('A'), j.nextOffset);
   assert.ok(cleanups.length > 0 && cleanups.every((c) => c.offset <= bCursor), `cleanup offsets ${cleanups.map((c) => c.offset)} <= B's cursor ${bCursor}`);
-  assert.equal(cleanups.at(-1)!.slowest, { consumer: 'B', next: bCursor });
+  assert.equal(cleanups.at(-1)!.slowest, { consumer: 'B', next: bCursor, journal: 'default' });
   assert.ok(cleanups.some((c) => c.removed.length > 0), 'segments B had passed did go');
   assert.ok(j.firstOffset <= bCursor, `first offset ${j.firstOffset} <= B's cursor ${bCursor}`);
 

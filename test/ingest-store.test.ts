@@ -56,7 +56,7 @@ test('a new store has the current schema, WAL, WITHOUT ROWID content tables', ()
   assert.equal(tables.map((t) => t.name), ['assertions', 'dead_letters', 'epochs', 'ingest_cursors', 'votes']);
   for (const t of tables) assert.match(t.sql, /WITHOUT ROWID/, t.name);
   const indexes = s.db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`).pluck().all();
-  assert.equal(indexes, ['assertions_by_epoch', 'assertions_by_subject']);
+  assert.equal(indexes, ['assertions_by_epoch', 'assertions_by_subject', 'ingest_cursors_by_journal']);
 });
 
 test('reopening is a no-op migration and keeps data', () => {
@@ -88,6 +88,8 @@ test('migrates forward from an older user_version, keeping rows', () => {
   open.push(s);
   assert.is(s.schemaVersion, SCHEMA_VERSION);
   assert.is(s.cursor(), 123);
+  assert.equal(s.cursors().map((c) => [c.consumer, c.journal, c.next]), [['default', 'default', 123]], 'v3: an old cursor reads the default journal');
+  assert.equal(s.syncCleanupFloor('default'), { consumer: 'default', next: 123, journal: 'default' });
   const a = s.getAssertion(Buffer.alloc(32, 1))!;
   assert.is(a.subject, 'old-subject');
   assert.is(s.assertionsInEpoch(EPOCH_A).length, 1, 'v2 index works on migrated rows');
@@ -183,7 +185,7 @@ test('syncCursor / syncCleanupFloor commit with synchronous=FULL, then put NORMA
   const recs = ingest(s, [encodeAssertion(assertion(1))]);
   assert.is(s.syncCursor('default'), recs[0]!.next);
   assert.is(s.db.pragma('synchronous', { simple: true }), 1, 'back to NORMAL after syncCursor');
-  assert.equal(s.syncCleanupFloor('default'), { consumer: 'default', next: recs[0]!.next });
+  assert.equal(s.syncCleanupFloor('default'), { consumer: 'default', next: recs[0]!.next, journal: 'default' });
   assert.is(s.db.pragma('synchronous', { simple: true }), 1, 'back to NORMAL after syncCleanupFloor');
 });
 

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
-import { Ingestor, PgStore, PG_SCHEMA_VERSION, StoreError, encodeAssertion, encodeEpoch, encodeVote } from '../src/ingest/index.js';
+import { Ingestor, PgStore, PG_MIGRATIONS, PG_SCHEMA_VERSION, StoreError, encodeAssertion, encodeEpoch, encodeVote } from '../src/ingest/index.js';
 import { FakeSource } from './helpers/ingest-fake-source.js';
 import { EPOCH_A, assertion, epoch, vote } from './helpers/ingest-fixtures.js';
 import { rejects } from './helpers/assert.js';
@@ -61,6 +61,24 @@ if (skipWithoutPg('pg-store.test.ts')) {
     assert.is(await again.schemaVersion(), PG_SCHEMA_VERSION);
   });
 
+  test('a version-2 database migrates to journal ids: old cursors read the default journal, cleanup floors per journal', async () => {
+    const url = await freshUrl();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`CREATE TABLE stemedb_schema (version integer NOT NULL); INSERT INTO stemedb_schema VALUES (2); ${PG_MIGRATIONS[0]!.sql}; ${PG_MIGRATIONS[1]!.sql}`);
+    await c.query(`INSERT INTO ingest_cursors (consumer, next_offset, updated_at) VALUES ('old-a', 500, 0), ('old-b', 40, 0)`);
+    await c.end();
+    const s = await PgStore.open(url);
+    open.push(s);
+    assert.is(await s.schemaVersion(), PG_SCHEMA_VERSION);
+    assert.equal((await s.cursors()).map((x) => [x.consumer, x.journal, x.next]), [['old-a', 'default', 500], ['old-b', 'default', 40]]);
+    assert.equal(await s.syncCleanupFloor('old-a'), { consumer: 'old-b', next: 40, journal: 'default' }, 'as before the migration: one journal');
+    // old-a's ingestor now names its journal: the cursor adopts it and stops waiting for old-b.
+    await s.applyBatch('old-a', [], { journal: 'A' });
+    assert.equal(await s.syncCleanupFloor('old-a'), { consumer: 'old-a', next: 500, journal: 'A' });
+    assert.equal(await s.syncCleanupFloor('old-b'), { consumer: 'old-b', next: 40, journal: 'default' });
+  });
+
   test('three processes worth of concurrent opens on an empty database migrate it exactly once', async () => {
     const url = await freshUrl();
     const stores = await Promise.all([1, 2, 3].map(() => PgStore.open(url)));
@@ -108,6 +126,23 @@ if (skipWithoutPg('pg-store.test.ts')) {
     await rejects(() => PgStore.open('postgres://stemedb@%2Fnonexistent%2Fdir/postgres', { connectTimeoutMs: 2000 }), isStoreError('CONNECT_FAILED'));
     const withPassword = await rejects(() => PgStore.open('postgres://stemedb:s3cret@127.0.0.1:1/postgres'));
     assert.not.match(withPassword.message, /s3cret/, 'the password is not in the message');
+  });
+
+  test('a batch larger than one statement (8192 rows): every row once, counts right, array-literal quoting round-trips', async () => {
+    const s = await newStore();
+    const src = await FakeSource.create();
+    const tricky = ['a"b', 'back\\slash', '{x,y}', 'NULL', ' spaced ', 'ütf-8 ✓', ',', '\\x00'];
+    const payloads = Array.from({ length: 20_000 }, (_, k) => encodeAssertion(assertion(k % 17_000, { subject: tricky[k % tricky.length]!, object: k % 3 === 0 ? tricky[k % 5]! : k })));
+    const recs = src.appendAll(payloads);
+    const r = await s.applyBatch('default', recs);
+    assert.equal([r.assertions + r.duplicates, r.cursor], [20_000, recs.at(-1)!.next]);
+    assert.is((await s.counts()).assertions, r.assertions);
+    for (const k of [0, 1, 2, 3, 8191, 8192, 16_999]) {
+      const got = (await s.getAssertion(recs[k]!.hash))!;
+      assert.is(got.subject, tricky[k % tricky.length]);
+      assert.is(got.object, k % 3 === 0 ? tricky[k % 5]! : k);
+    }
+    assert.is((await s.applyBatch('other', recs)).assertions, 0, 'a replay under another consumer inserts nothing');
   });
 
   test('a text field holding U+0000 is a NUL_IN_TEXT dead letter, not a failed batch', async () => {

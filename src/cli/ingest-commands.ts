@@ -3,7 +3,7 @@ import { Journal } from '../journal/journal.js';
 import { EXIT, UsageError, hex, intFlag, needJournal, progressBar, type Io, parseCommand as parse } from './common.js';
 
 export const USAGE = {
-  ingest: 'usage: stemedb ingest <dir> --db <file.sqlite | postgres://...> [--follow] [--consumer <name>] [--json]\n  Ingests the journal into SQLite or PostgreSQL (exactly once: the cursor commits with the rows). --follow keeps going until Ctrl-C.\n  Several journals into one PostgreSQL: one consumer name per journal.',
+  ingest: 'usage: stemedb ingest <dir> --db <file.sqlite | postgres://...> [--follow] [--consumer <name>] [--journal <name>] [--json]\n  Ingests the journal into SQLite or PostgreSQL (exactly once: the cursor commits with the rows). --follow keeps going until Ctrl-C.\n  Several journals into one database: one consumer name and one --journal name per journal (a stable name such as host/service; cleanup compares cursors of the same journal only).',
   query: 'usage: stemedb query --db <file.sqlite | postgres://...> (--subject <s> [--limit <n>] | --hash <hex>) [--json]\n  Assertions of a subject, or one assertion by content hash with its vote tally.',
 };
 
@@ -22,7 +22,7 @@ function jsonable(v: unknown): unknown {
 }
 
 export async function ingest(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { db: { type: 'string' }, follow: { type: 'boolean' }, consumer: { type: 'string' }, json: { type: 'boolean' } }, USAGE.ingest);
+  const { values, positionals } = parse(args, { db: { type: 'string' }, follow: { type: 'boolean' }, consumer: { type: 'string' }, journal: { type: 'string' }, json: { type: 'boolean' } }, USAGE.ingest);
   if (values.help) return io.out(USAGE.ingest), EXIT.ok;
   const dir = needJournal(positionals, USAGE.ingest);
   if (!values.db) throw new UsageError(`--db is required\n${USAGE.ingest}`);
@@ -33,7 +33,7 @@ export async function ingest(args: string[], io: Io): Promise<number> {
   try {
     const start = (await store.cursor(consumer)) ?? reader.firstOffset;
     const bar = await progressBar(io, Math.max(0, reader.durableOffset - start), 'ingest');
-    const ingestor = new Ingestor(reader, store, { consumer, onBatch: (b) => bar.update(b.cursor - start) });
+    const ingestor = new Ingestor(reader, store, { consumer, journal: values.journal as string | undefined, onBatch: (b) => bar.update(b.cursor - start) });
     let stats;
     if (values.follow) {
       ingestor.start();

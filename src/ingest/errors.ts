@@ -44,7 +44,9 @@ export type IngestErrorCode =
   /** start()/catchUp() while the ingestor is already running, or after close. */
   | 'BUSY'
   /** The source handed over a record that breaks its contract (offsets, hash size). */
-  | 'BAD_SOURCE';
+  | 'BAD_SOURCE'
+  /** The consumer's stored cursor belongs to another journal (a consumer name reused across journals): nothing was written. */
+  | 'JOURNAL_MISMATCH';
 
 export class IngestError extends withCodes<IngestErrorCode>() {}
 

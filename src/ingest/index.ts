@@ -25,7 +25,7 @@ export { DecodeError, IngestError, StoreError, type DecodeErrorCode, type Ingest
 export { toKey, toHex, type BytesLike } from './bytes.js';
 export type { JournalRecord, IngestSource } from './source.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from './schema.js';
-export { ObjectKind, type BatchResult, type CleanupFloor, type DeadLetterCode } from './store-write.js';
+export { ObjectKind, DEFAULT_JOURNAL, type BatchResult, type CleanupFloor, type DeadLetterCode } from './store-write.js';
 export {
   Store,
   type StoreOptions,
@@ -36,10 +36,11 @@ export {
   type Tally,
   type TallyOptions,
   type CursorInfo,
+  type ApplyBatchOptions,
   type DeadLetter,
   type StoreCounts,
 } from './store.js';
 export type { SqliteDatabase, SqliteDriverName, SqliteStatement, SqliteTransaction } from './sqlite/types.js';
 export type { IngestSink, Awaitable } from './sink.js';
-export { PgStore, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgStoreOptions, type PgDeadLetter, type PgMigration, type PgDeadLetterCode, type PgPool, type PgPoolConfig, type PgQueryResult } from './pg/index.js';
+export { PgStore, PG_BATCH_SIZE, PG_MIGRATIONS, PG_SCHEMA_VERSION, type PgStoreOptions, type PgDeadLetter, type PgMigration, type PgDeadLetterCode, type PgPool, type PgPoolConfig, type PgQueryResult } from './pg/index.js';
 export { Ingestor, DEFAULT_BATCH_SIZE, type IngestorOptions, type CleanupOptions, type CleanupInfo, type IngestStats } from './ingestor.js';

@@ -29,16 +29,26 @@ export interface CleanupInfo {
   offset: number;
   /** Paths of the removed segments. */
   removed: string[];
-  /** The consumer in the store with the lowest cursor (maybe this one), and that cursor. */
+  /** The consumer of this journal with the lowest cursor (maybe this one), that cursor, and the journal identity. */
   slowest: CleanupFloor;
 }
 
 export const CLEANUP_OPTION_KEYS = keysOf<CleanupOptions>({ retainBytes: true, retainSegments: true, intervalMs: true });
 
 export interface IngestorOptions {
-  /** Cursor name in the store. Default 'default'. */
+  /** Cursor name in the store, unique across every journal writing into it. Default 'default'. */
   consumer?: string;
-  /** Records per transaction. Default DEFAULT_BATCH_SIZE. */
+  /**
+   * The identity of the journal this ingestor reads, stored with its cursor:
+   * journal cleanup only waits for consumers of the same journal. Give every
+   * journal sharing a store its own name (stable across restarts and
+   * machines, e.g. the writer's host and service name); a journal's several
+   * consumers must use the same one. Default 'default': every consumer
+   * without a name counts as reading one shared journal, which is right for
+   * one journal and merely holds cleanup back (never unsafe) for several.
+   */
+  journal?: string;
+  /** Records per transaction. Default: the sink's preferredBatchSize (PgStore: 8192), else DEFAULT_BATCH_SIZE (65 536). */
   batchSize?: number;
   /** While following: commit a partial batch this many ms after its first record. Default 20. */
   maxLatencyMs?: number;
@@ -73,7 +83,7 @@ export interface IngestorOptions {
 }
 
 export const INGESTOR_OPTION_KEYS = keysOf<IngestorOptions>({
-  consumer: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true, journalCursor: true,
+  consumer: true, journal: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true, journalCursor: true,
 });
 
 /** Totals since the ingestor was created: every committed batch's counts summed, and the cursor after the last commit. */

@@ -12,8 +12,8 @@
  * batch would move the cursor past the lost one). The loop stops with the
  * error; start() again resumes from the stored cursor.
  *
- * Journal cleanup only ever gets an offset at or below every consumer cursor
- * in the store, made durable first (see docs/ingest.md, "Cleanup").
+ * Journal cleanup only ever gets an offset at or below every cursor of this
+ * journal's consumers in the store, made durable first (see docs/ingest.md, "Cleanup").
  */
 import { CursorMirror } from './cursor-mirror.js';
 import { IngestError } from './errors.js';
@@ -21,7 +21,7 @@ import { AbortError } from '../errors.js';
 import { argTypeError, checkOptions, checkSignal } from '../hash/validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { IngestSink } from './sink.js';
-import type { BatchResult } from './store-write.js';
+import { type BatchResult, DEFAULT_JOURNAL } from './store-write.js';
 import {
   CLEANUP_OPTION_KEYS, DEFAULT_BATCH_SIZE, INGESTOR_OPTION_KEYS, type CleanupOptions, type IngestStats, type IngestorOptions, checkFrom, diff, nonNegative, positiveInt,
 } from './ingestor-options.js';
@@ -36,6 +36,8 @@ interface Waiter {
 
 export class Ingestor {
   readonly consumer: string;
+  /** The journal identity stored with the cursor (IngestorOptions.journal). */
+  readonly journal: string;
   private readonly batchSize: number;
   private readonly maxLatencyMs: number;
   private readonly cleanupOpts: Required<CleanupOptions> | null;
@@ -71,7 +73,9 @@ export class Ingestor {
     if (store.readonly) throw argTypeError('Ingestor: the store is open readonly', 'ERR_INVALID_ARG_VALUE');
     this.consumer = options.consumer ?? 'default';
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw argTypeError('Ingestor: consumer must be a non-empty string');
-    this.batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
+    this.journal = options.journal ?? DEFAULT_JOURNAL;
+    if (typeof this.journal !== 'string' || this.journal.length === 0) throw argTypeError('Ingestor: journal must be a non-empty string');
+    this.batchSize = positiveInt(options.batchSize ?? store.preferredBatchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
     if (options.from !== undefined) checkFrom(source, options.from);
     const c = options.cleanup === true ? {} : options.cleanup || null;
@@ -265,10 +269,17 @@ export class Ingestor {
   }
 
   private async pump(records: AsyncIterable<JournalRecord>, follow: boolean): Promise<void> {
+    // While a full batch commits, the next one is read (and verified): for a sink in another
+    // process (PostgreSQL) the two really overlap. Never more than one commit waits behind the
+    // reading; commits still run one at a time, in order (see commit()).
+    let previous: Promise<void> = Promise.resolve();
     for await (const rec of records) {
       const n = this.batch.push(rec);
       if (n >= this.batchSize) {
-        await this.commit();
+        const current = this.commit();
+        current.catch(() => {}); // awaited at the next full batch, or by the caller's final commit()
+        await previous;
+        previous = current;
         if (this.cleanupOpts) await this.cleanupIfDue(false);
       } else if (follow && n === 1 && this.flushTimer === null) {
         this.flushTimer = setTimeout(this.onFlushTimer, this.maxLatencyMs);
@@ -309,7 +320,7 @@ export class Ingestor {
     this.batch = [];
     const run = this.committing.then(async () => {
       this.throwIfCommitFailed();
-      this.account(await this.store.applyBatch(this.consumer, batch));
+      this.account(await this.store.applyBatch(this.consumer, batch, { journal: this.journal }));
     });
     this.committing = run.catch((err) => {
       this.commitFailure ??= err;
@@ -399,7 +410,7 @@ export class Ingestor {
     try {
       // Make the cursors durable first: a synced commit covers every earlier one.
       // (A commit under synchronous=NORMAL survives a process crash, not a power loss.)
-      // Other consumers of this store read the same journal: never pass the slowest.
+      // Other consumers of this journal (same journal identity) share it: never pass the slowest.
       const slowest = await this.store.syncCleanupFloor(this.consumer);
       if (slowest === undefined) return;
       const offset = Math.min(target, slowest.next);

@@ -105,6 +105,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: "journal identity of each cursor (cleanup floor per journal); existing cursors get 'default'",
+    up(db) {
+      // A cursor is an offset into ONE journal: journal cleanup may only compare
+      // cursors of the same journal. Rows from before this step all read the one
+      // unnamed journal, which is what 'default' means.
+      db.exec(`
+        ALTER TABLE ingest_cursors ADD COLUMN journal TEXT NOT NULL DEFAULT 'default';
+        CREATE INDEX ingest_cursors_by_journal ON ingest_cursors (journal, next_offset);
+      `);
+    },
+  },
 ];
 
 /** The user_version this code writes and expects. */

@@ -56,7 +56,7 @@ export function prepareQueries(db: SqliteDatabase) {
     db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE ${where} ORDER BY created_at, hash LIMIT ?`);
   return {
     cursor: db.prepare('SELECT next_offset FROM ingest_cursors WHERE consumer = ?').pluck(),
-    cursors: db.prepare('SELECT consumer, next_offset, synced_offset, updated_at FROM ingest_cursors ORDER BY consumer'),
+    cursors: db.prepare('SELECT consumer, journal, next_offset, synced_offset, updated_at FROM ingest_cursors ORDER BY consumer'),
     assertion: db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE hash = ?`),
     hasAssertion: db.prepare('SELECT 1 FROM assertions WHERE hash = ?').pluck(),
     bySubject: page('subject = ?'),

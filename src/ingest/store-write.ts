@@ -29,12 +29,32 @@ export interface BatchResult {
 /** Code stored in dead_letters.code: a DecodeError code, or 'EPOCH_CONFLICT'. */
 export type DeadLetterCode = DecodeError['code'] | 'EPOCH_CONFLICT';
 
-/** The slowest consumer cursor in a store: how far journal cleanup may go. */
+/** The slowest cursor among the consumers of one journal: how far that journal's cleanup may go. */
 export interface CleanupFloor {
-  /** The consumer with the lowest cursor (ties: the first by name). */
+  /** The consumer of the journal with the lowest cursor (ties: the first by name). */
   consumer: string;
   /** Its next offset: nothing at or above it may be cleaned up. */
   next: number;
+  /** The journal identity the floor was computed for (the asking consumer's). */
+  journal: string;
+}
+
+/** The journal identity of a cursor written without one (and of every cursor from before schema v3). */
+export const DEFAULT_JOURNAL = 'default';
+
+/**
+ * A consumer's cursor is an offset into ONE journal. A cursor stored under
+ * the default journal may adopt a name (a store from before journal ids, or
+ * an ingestor that just got the option); any other change means the consumer
+ * name is being reused for another journal, whose offsets mean something else.
+ */
+export function checkJournal(consumer: string, stored: string | undefined, journal: string): void {
+  if (stored !== undefined && stored !== journal && stored !== DEFAULT_JOURNAL) {
+    throw new IngestError(
+      'JOURNAL_MISMATCH',
+      `consumer "${consumer}" reads journal "${stored}", not "${journal}": give each journal's ingestor its own consumer name`,
+    );
+  }
 }
 
 /** Kind stored in assertions.object_kind. */
@@ -47,10 +67,11 @@ export class BatchWriter {
   private readonly epochHash: Statement;
   private readonly insDead: Statement;
   private readonly getCursor: Statement;
+  private readonly getCursorRow: Statement;
   private readonly setCursor: Statement;
   private readonly markSynced: Statement;
   private readonly slowest: Statement;
-  private readonly txn: Transaction<(consumer: string, records: readonly JournalRecord[], now: number, durable: boolean) => BatchResult>;
+  private readonly txn: Transaction<(consumer: string, records: readonly JournalRecord[], now: number, durable: boolean, journal: string) => BatchResult>;
 
   constructor(private readonly db: Database) {
     this.insAssertion = db.prepare(
@@ -72,16 +93,21 @@ export class BatchWriter {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.getCursor = db.prepare(`SELECT next_offset FROM ingest_cursors WHERE consumer = ?`).pluck();
+    this.getCursorRow = db.prepare(`SELECT next_offset, journal FROM ingest_cursors WHERE consumer = ?`);
     this.setCursor = db.prepare(
-      `INSERT INTO ingest_cursors (consumer, next_offset, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at`,
+      `INSERT INTO ingest_cursors (consumer, next_offset, updated_at, journal) VALUES (?, ?, ?, ?)
+       ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at, journal = excluded.journal`,
     );
     this.markSynced = db.prepare(
       `UPDATE ingest_cursors SET synced_offset = next_offset, updated_at = ? WHERE consumer = ?`,
     );
-    this.slowest = db.prepare(`SELECT consumer, next_offset AS next FROM ingest_cursors ORDER BY next_offset, consumer LIMIT 1`);
-    this.txn = db.transaction((consumer: string, records: readonly JournalRecord[], now: number, durable: boolean) => {
-      const result = this.applyInTxn(consumer, records, now);
+    // Only cursors of the asking consumer's journal: offsets of different journals are not comparable.
+    this.slowest = db.prepare(
+      `SELECT consumer, next_offset AS next, journal FROM ingest_cursors
+       WHERE journal = (SELECT journal FROM ingest_cursors WHERE consumer = ?) ORDER BY next_offset, consumer LIMIT 1`,
+    );
+    this.txn = db.transaction((consumer: string, records: readonly JournalRecord[], now: number, durable: boolean, journal: string) => {
+      const result = this.applyInTxn(consumer, records, now, journal);
       if (durable) this.markSynced.run(now, consumer);
       return result;
     });
@@ -97,9 +123,9 @@ export class BatchWriter {
    * With `durable`, the commit is made with synchronous=FULL, so it (and every
    * commit before it) survives power loss; the cursor's synced_offset is set.
    */
-  apply(consumer: string, records: readonly JournalRecord[], durable = false): BatchResult {
-    if (!durable) return this.txn.immediate(consumer, records, Date.now(), false);
-    return this.synced(() => this.txn.immediate(consumer, records, Date.now(), true));
+  apply(consumer: string, records: readonly JournalRecord[], durable = false, journal = DEFAULT_JOURNAL): BatchResult {
+    if (!durable) return this.txn.immediate(consumer, records, Date.now(), false, journal);
+    return this.synced(() => this.txn.immediate(consumer, records, Date.now(), true, journal));
   }
 
   /**
@@ -111,8 +137,8 @@ export class BatchWriter {
   }
 
   /**
-   * syncCursor, plus the slowest cursor of every consumer in the store, read in
-   * the same synced transaction. Each cursor it sees was committed before it,
+   * syncCursor, plus the slowest cursor of the consumers of the same journal,
+   * read in the same synced transaction. Each cursor it sees was committed before it,
    * and the WAL is one log, so its fsync makes all of them durable too: none
    * of them can be taken back by a power loss once this returns.
    */
@@ -121,7 +147,7 @@ export class BatchWriter {
       const run = this.db.transaction(() => {
         this.markSynced.run(Date.now(), consumer);
         const cursor = this.cursor(consumer);
-        return cursor === undefined ? undefined : { cursor, floor: this.slowest.get() as CleanupFloor };
+        return cursor === undefined ? undefined : { cursor, floor: this.slowest.get(consumer) as CleanupFloor };
       });
       return run.immediate();
     });
@@ -138,8 +164,10 @@ export class BatchWriter {
     }
   }
 
-  private applyInTxn(consumer: string, records: readonly JournalRecord[], now: number): BatchResult {
-    const stored = this.getCursor.get(consumer) as number | undefined;
+  private applyInTxn(consumer: string, records: readonly JournalRecord[], now: number, journal: string): BatchResult {
+    const row = this.getCursorRow.get(consumer) as { next_offset: number; journal: string } | undefined;
+    checkJournal(consumer, row?.journal, journal);
+    const stored = row?.next_offset;
     const result: BatchResult = {
       records: records.length,
       assertions: 0,
@@ -168,8 +196,10 @@ export class BatchWriter {
       this.applyOne(consumer, rec, now, result);
     }
     if (last > (stored ?? -1)) {
-      this.setCursor.run(consumer, last, now);
+      this.setCursor.run(consumer, last, now, journal);
       result.cursor = last;
+    } else if (row !== undefined && row.journal !== journal) {
+      this.setCursor.run(consumer, row.next_offset, now, journal); // adopts the name (see checkJournal)
     }
     return result;
   }

@@ -14,7 +14,7 @@ import { type Assertion, type Epoch, type Vote, EPOCH_ID_BYTES, HASH_BYTES } fro
 import { StoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
-import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter } from './store-write.js';
+import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter, DEFAULT_JOURNAL } from './store-write.js';
 import { type AssertionRow, type DeadLetterRow, type EpochRow, type VoteRow, assertionFromRow, prepareQueries, rows, voteFromRow } from './store-queries.js';
 import { SQLITE_DRIVERS, openSqlite } from './sqlite/open.js';
 import type { SqliteDatabase, SqliteDriverName } from './sqlite/types.js';
@@ -105,6 +105,8 @@ export interface TallyOptions {
 
 export interface CursorInfo {
   consumer: string;
+  /** The journal identity the consumer reads (IngestorOptions.journal; 'default' when none was given). */
+  journal: string;
   /** Next journal offset to read. */
   next: number;
   /** Last cursor committed with synchronous=FULL (survives power loss). */
@@ -250,9 +252,9 @@ export class Store {
    * With `durable`, the commit is synced (synchronous=FULL) and recorded as the
    * consumer's synced cursor.
    */
-  applyBatch(consumer: string, records: readonly JournalRecord[], options: { durable?: boolean } = {}): BatchResult {
-    checkOptions(options, ['durable']);
-    return this.batchWriter().apply(checkConsumer(consumer), records, options.durable ?? false);
+  applyBatch(consumer: string, records: readonly JournalRecord[], options: ApplyBatchOptions = {}): BatchResult {
+    checkOptions(options, APPLY_BATCH_OPTION_KEYS);
+    return this.batchWriter().apply(checkConsumer(consumer), records, options.durable ?? false, checkJournalId(options.journal));
   }
 
   /** Commits a synced write for `consumer` and returns its cursor, now durable (undefined: no cursor yet). */
@@ -261,9 +263,10 @@ export class Store {
   }
 
   /**
-   * syncCursor for journal cleanup: also returns the slowest cursor of ALL
-   * consumers in this store, read in the same synced transaction (cleanup
-   * must never pass it). undefined while `consumer` has no cursor.
+   * syncCursor for journal cleanup: also returns the slowest cursor of the
+   * consumers of `consumer`'s journal, read in the same synced transaction
+   * (that journal's cleanup must never pass it). undefined while `consumer`
+   * has no cursor.
    */
   syncCleanupFloor(consumer: string): CleanupFloor | undefined {
     return this.batchWriter().syncCursorAndFloor(checkConsumer(consumer))?.floor;
@@ -282,8 +285,8 @@ export class Store {
   }
 
   cursors(): CursorInfo[] {
-    return (this.stmts.cursors.all() as { consumer: string; next_offset: number; synced_offset: number; updated_at: number }[]).map(
-      (r) => ({ consumer: r.consumer, next: r.next_offset, synced: r.synced_offset, updatedAt: r.updated_at }),
+    return (this.stmts.cursors.all() as { consumer: string; journal: string; next_offset: number; synced_offset: number; updated_at: number }[]).map(
+      (r) => ({ consumer: r.consumer, journal: r.journal, next: r.next_offset, synced: r.synced_offset, updatedAt: r.updated_at }),
     );
   }
 
@@ -381,6 +384,23 @@ export function checkLimit(limit: number | undefined): number {
   if (typeof limit !== 'number') throw argTypeError(`limit must be a number, got ${describe(limit)}`);
   if (!Number.isSafeInteger(limit) || limit <= 0) throw argRangeError(`limit must be a positive integer, got ${limit}`);
   return limit;
+}
+
+/** Options of applyBatch, on both stores. */
+export interface ApplyBatchOptions {
+  /** Commit durably (survives power loss) and record the cursor as synced. */
+  durable?: boolean;
+  /** The journal identity stored with the cursor (see IngestorOptions.journal). Default 'default'. */
+  journal?: string;
+}
+
+export const APPLY_BATCH_OPTION_KEYS = keysOf<ApplyBatchOptions>({ durable: true, journal: true });
+
+/** A journal identity: a non-empty string; undefined means the default journal. */
+export function checkJournalId(journal: string | undefined): string {
+  if (journal === undefined) return DEFAULT_JOURNAL;
+  if (typeof journal !== 'string' || journal.length === 0) throw argTypeError(`journal must be a non-empty string, got ${describe(journal)}`);
+  return journal;
 }
 
 export function checkConsumer(consumer: string): string {

@@ -222,16 +222,49 @@ export function storeContract(name: string, hooks: ContractHooks): void {
     assert.is((await s.cursors())[0]!.synced, r.cursor);
   });
 
-  test('syncCleanupFloor: a synced commit, then the slowest cursor of every consumer in the store', async () => {
+  test('syncCleanupFloor: a synced commit, then the slowest cursor of every consumer of the journal', async () => {
     const s = await hooks.newStore();
     const recs = src.appendAll([encodeAssertion(assertion(1)), encodeAssertion(assertion(2)), encodeAssertion(assertion(3))]);
     assert.is(await s.syncCleanupFloor('fast'), undefined, 'no cursor yet');
     await s.applyBatch('fast', recs);
-    assert.equal(await s.syncCleanupFloor('fast'), { consumer: 'fast', next: recs[2]!.next }, 'alone, it is its own floor');
+    assert.equal(await s.syncCleanupFloor('fast'), { consumer: 'fast', next: recs[2]!.next, journal: 'default' }, 'alone, it is its own floor');
     await s.applyBatch('slow', recs.slice(0, 1));
     await s.applyBatch('also-slow', recs.slice(0, 1));
-    assert.equal(await s.syncCleanupFloor('fast'), { consumer: 'also-slow', next: recs[0]!.next });
+    assert.equal(await s.syncCleanupFloor('fast'), { consumer: 'also-slow', next: recs[0]!.next, journal: 'default' });
     assert.is((await s.cursors()).find((c) => c.consumer === 'fast')!.synced, recs[2]!.next, "and the caller's cursor is marked synced");
+  });
+
+  test('syncCleanupFloor is per journal: a stopped consumer of journal B holds back B only', async () => {
+    const s = await hooks.newStore();
+    // Offsets of two journals: B's consumer is far behind, at an offset far below A's.
+    const a = src.appendAll([encodeAssertion(assertion(11)), encodeAssertion(assertion(12)), encodeAssertion(assertion(13))]);
+    await s.applyBatch('a-main', a, { journal: 'A' });
+    await s.applyBatch('a-mirror', a.slice(0, 2), { journal: 'A' });
+    await s.applyBatch('b-main', a, { journal: 'B' }); // same offsets, another journal: meaningless to A
+    await s.applyBatch('b-stopped', a.slice(0, 1), { journal: 'B' });
+    await s.applyBatch('unnamed', a.slice(0, 1));
+    assert.equal(await s.syncCleanupFloor('a-main'), { consumer: 'a-mirror', next: a[1]!.next, journal: 'A' }, "A's floor: A's slowest, not B's");
+    assert.equal(await s.syncCleanupFloor('b-main'), { consumer: 'b-stopped', next: a[0]!.next, journal: 'B' }, "B's stopped consumer still holds B");
+    assert.equal(await s.syncCleanupFloor('unnamed'), { consumer: 'unnamed', next: a[0]!.next, journal: 'default' });
+    assert.equal((await s.cursors()).map((c) => [c.consumer, c.journal]), [['a-main', 'A'], ['a-mirror', 'A'], ['b-main', 'B'], ['b-stopped', 'B'], ['unnamed', 'default']]);
+  });
+
+  test("a consumer's journal: 'default' adopts a name; another name is JOURNAL_MISMATCH, atomically", async () => {
+    const s = await hooks.newStore();
+    const recs = src.appendAll([encodeAssertion(assertion(21)), encodeAssertion(assertion(22)), encodeAssertion(assertion(23))]);
+    await s.applyBatch('c', recs.slice(0, 1));
+    assert.is((await s.cursors())[0]!.journal, 'default');
+    // A replay of applied records only (no cursor move) still records the adopted name.
+    await s.applyBatch('c', recs.slice(0, 1), { journal: 'X' });
+    assert.equal((await s.cursors()).map((c) => [c.journal, c.next]), [['X', recs[0]!.next]]);
+    const err = await rejects(async () => s.applyBatch('c', recs.slice(1), { journal: 'Y' }), (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH');
+    assert.match(err.message, /"c" reads journal "X", not "Y"/);
+    await rejects(async () => s.applyBatch('c', recs.slice(1)), (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH');
+    assert.equal((await s.counts()).assertions, 1, 'nothing of a refused batch stays');
+    assert.equal((await s.cursors()).map((c) => [c.journal, c.next]), [['X', recs[0]!.next]]);
+    await rejects(async () => s.applyBatch('c', recs.slice(1), { journal: '' }), TypeError);
+    await rejects(async () => s.applyBatch('c', recs.slice(1), { journal: 7 as unknown as string }), TypeError);
+    await rejects(async () => s.applyBatch('c', recs.slice(1), { jornal: 'X' } as never), TypeError);
   });
 
   test.run();

@@ -88,6 +88,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
       CREATE INDEX assertions_by_epoch ON assertions (epoch, created_at, hash);`,
   },
+  {
+    version: 3,
+    description: "journal identity of each cursor (cleanup floor per journal); existing cursors get 'default'",
+    // A cursor is an offset into ONE journal: cleanup compares cursors of the same journal only.
+    sql: `
+      ALTER TABLE ingest_cursors ADD COLUMN journal text NOT NULL DEFAULT 'default';
+      CREATE INDEX ingest_cursors_by_journal ON ingest_cursors (journal, next_offset, consumer);`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -21,7 +21,7 @@ import { decodeRecord } from '../codec.js';
 import { DecodeError, IngestError } from '../errors.js';
 import { type Assertion, type Epoch, type Vote, HASH_BYTES, RecordType } from '../records.js';
 import type { JournalRecord } from '../source.js';
-import { type BatchResult, type DeadLetterCode, ObjectKind } from '../store-write.js';
+import { type BatchResult, type DeadLetterCode, ObjectKind, checkJournal } from '../store-write.js';
 
 /** dead_letters.code in a PgStore: the SQLite codes, plus NUL_IN_TEXT. */
 export type PgDeadLetterCode = DeadLetterCode | 'NUL_IN_TEXT';
@@ -109,24 +109,64 @@ function decodeAll(records: readonly JournalRecord[]): Decoded {
 /** A float8 parameter as text: String(-0) would lose the sign. */
 const num = (n: number) => (Object.is(n, -0) ? '-0' : String(n));
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-const cmp = (x: Uint8Array, y: Uint8Array) => Buffer.compare(buf(x), buf(y));
+/** Unsigned bytewise order, as Buffer.compare and PostgreSQL's bytea (memcmp); no Buffer views allocated. */
+function cmp(x: Uint8Array, y: Uint8Array): number {
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = x[i]! - y[i]!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** One array element of a PostgreSQL array literal: NULL, or double-quoted (bytea as \\x hex). */
+function element(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (Buffer.isBuffer(v)) return `"\\\\x${v.toString('hex')}"`; // the escaped form of \x...
+  const s = String(v);
+  return /["\\]/.test(s) ? `"${s.replace(/["\\]/g, '\\$&')}"` : `"${s}"`;
+}
+
+/** Column `col` of rows [lo, hi) as an array literal '{...}' (what pg would send for a JS array, built here so it is built before the query waits in the queue). */
+function arrayLiteral(rows: unknown[][], col: number, lo: number, hi: number): string {
+  const parts = new Array<string>(hi - lo);
+  for (let i = lo; i < hi; i++) parts[i - lo] = element(rows[i]![col]);
+  return `{${parts.join(',')}}`;
+}
+
+/** Rows per INSERT statement: a batch's statements are queued at once (see insertRows). */
+const ROWS_PER_STATEMENT = 8192;
 
 /**
  * INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING, rows in the
  * order given (callers sort by key: unnest yields array order). Returns the
  * number of rows inserted, and their `returning` values if asked.
+ *
+ * Large inputs go as several statements of ROWS_PER_STATEMENT rows, all
+ * queued before the first answer: the server inserts one chunk while this
+ * thread encodes the next. Same transaction, same key order; if one fails,
+ * the transaction is aborted and the error is thrown once all have answered.
  */
 async function insertRows(client: PoolClient, table: string, columns: Array<[name: string, type: string]>, rows: unknown[][], conflict: string, returning?: string): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
   if (rows.length === 0) return { inserted: 0, rows: [] };
-  const arrays: unknown[][] = columns.map(() => []);
-  for (const row of rows) for (let i = 0; i < columns.length; i++) arrays[i]!.push(row[i]);
-  const r = await client.query(
-    `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
+  const sql = `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
-     ON CONFLICT (${conflict}) DO NOTHING${returning ? ` RETURNING ${returning}` : ''}`,
-    arrays,
-  );
-  return { inserted: r.rowCount ?? 0, rows: r.rows };
+     ON CONFLICT (${conflict}) DO NOTHING${returning ? ` RETURNING ${returning}` : ''}`;
+  const sent: Array<Promise<{ rowCount: number | null; rows: Array<Record<string, unknown>> }>> = [];
+  for (let lo = 0; lo < rows.length; lo += ROWS_PER_STATEMENT) {
+    const hi = Math.min(rows.length, lo + ROWS_PER_STATEMENT);
+    // query() writes the first statement to the socket at once and queues the rest.
+    sent.push(client.query(sql, columns.map((_, c) => arrayLiteral(rows, c, lo, hi))));
+  }
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const out = { inserted: 0, rows: [] as Array<Record<string, unknown>> };
+  for (const r of settled as Array<PromiseFulfilledResult<{ rowCount: number | null; rows: Array<Record<string, unknown>> }>>) {
+    out.inserted += r.value.rowCount ?? 0;
+    for (const row of r.value.rows) out.rows.push(row);
+  }
+  return out;
 }
 
 function assertionRow(a: Assertion, rec: JournalRecord): unknown[] {
@@ -161,12 +201,14 @@ const DEAD_COLS: Array<[string, string]> = [
  * Applies `records` for `consumer` inside the caller's open transaction
  * (BEGIN already sent; the caller commits or rolls back).
  */
-export async function applyInTransaction(client: PoolClient, consumer: string, records: readonly JournalRecord[], durable: boolean, now: number): Promise<BatchResult> {
+export async function applyInTransaction(client: PoolClient, consumer: string, records: readonly JournalRecord[], durable: boolean, now: number, journal: string): Promise<BatchResult> {
   // One writer per consumer at a time: the cursor read below and its update are one critical section.
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [consumer]);
   if (durable) await client.query('SET LOCAL synchronous_commit = on');
-  const cur = await client.query<{ next_offset: number }>('SELECT next_offset FROM ingest_cursors WHERE consumer = $1', [consumer]);
-  const stored = cur.rows[0]?.next_offset;
+  const cur = await client.query<{ next_offset: number; journal: string }>('SELECT next_offset, journal FROM ingest_cursors WHERE consumer = $1', [consumer]);
+  const row = cur.rows[0];
+  checkJournal(consumer, row?.journal, journal);
+  const stored = row?.next_offset;
   const { todo, skipped, last } = pending(records, stored);
   const d = decodeAll(todo);
   const result: BatchResult = { records: records.length, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped, cursor: stored ?? 0 };
@@ -202,13 +244,15 @@ export async function applyInTransaction(client: PoolClient, consumer: string, r
   await insertRows(client, 'dead_letters', DEAD_COLS, dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]), 'consumer, "offset"');
   result.deadLetters = dead.length;
 
-  if (last > (stored ?? -1)) {
+  const advance = last > (stored ?? -1);
+  // Also when only the journal changes: a 'default' cursor adopting a name (see checkJournal).
+  if (advance || (row !== undefined && row.journal !== journal)) {
     await client.query(
-      `INSERT INTO ingest_cursors (consumer, next_offset, updated_at) VALUES ($1, $2, $3)
-       ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at`,
-      [consumer, String(last), String(now)],
+      `INSERT INTO ingest_cursors (consumer, next_offset, updated_at, journal) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at, journal = excluded.journal`,
+      [consumer, String(advance ? last : stored), String(now), journal],
     );
-    result.cursor = last;
+    if (advance) result.cursor = last;
   }
   if (durable) await client.query('UPDATE ingest_cursors SET synced_offset = next_offset, updated_at = $2 WHERE consumer = $1', [consumer, String(now)]);
   return result;
