@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { encodeWatermarkBytes } from './watermark-bytes.js';
 import type { JournalIO, WatermarkWrite } from './types.js';
 import { holdDirLock, type DirLockHolder } from './dir-lock-holder.js';
+import { processAlive } from './process-alive.js';
 
 const FLAGS = {
   r: fs.constants.O_RDONLY,
@@ -123,7 +124,7 @@ export function createFsIO(): JournalIO {
           }
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
           const owner = Number(fs.readFileSync(path + '.pid', 'utf8'));
-          if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+          if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
             throw Object.assign(new Error(`${path} is locked by pid ${owner}`), { code: 'ELOCKED' });
           }
           fs.rmSync(path + '.pid', { force: true }); // stale: its owner is gone
@@ -189,11 +190,3 @@ function checkLocksKept(locks: Map<number, string>, holders: Map<number, DirLock
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

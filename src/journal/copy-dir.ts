@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import { StemeError } from '../errors.js';
 import { WATERMARK_FILE } from '../io/types.js';
 import { encodeWatermark } from './watermark.js';
+import { processAlive } from '../io/process-alive.js';
 
 const readAt = promisify(read);
 const CHUNK = 1 << 20;
@@ -61,7 +62,7 @@ export async function startDest(dest: string): Promise<DestDir> {
   for (const name of readdirSync(parent)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+    if (Number.isSafeInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
   }
   const work = join(parent, prefix + process.pid);
   try {
@@ -166,11 +167,3 @@ export function openForCopy(path: string): { fd: number; ino: number; dev: numbe
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: unknown }).code === 'EPERM';
-  }
-}

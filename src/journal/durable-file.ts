@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
+import { processAlive } from '../io/process-alive.js';
 
 const TMP = '.tmp';
 let counter = 0;
@@ -117,11 +118,3 @@ export function removeStaleTemporaries(io: JournalIO, dir: string): string[] {
   return removed;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: unknown }).code === 'EPERM';
-  }
-}
