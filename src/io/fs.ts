@@ -189,4 +189,3 @@ function checkLocksKept(locks: Map<number, string>, holders: Map<number, DirLock
     if (!sameFile(fd, path)) throw Object.assign(new Error(`${path} was deleted or replaced while this writer held it: another writer may have the journal`), { code: 'ELOCKED' });
   }
 }
-

@@ -166,4 +166,3 @@ export function openForCopy(path: string): { fd: number; ino: number; dev: numbe
     throw err;
   }
 }
-

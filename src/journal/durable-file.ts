@@ -117,4 +117,3 @@ export function removeStaleTemporaries(io: JournalIO, dir: string): string[] {
   }
   return removed;
 }
-
