@@ -72,6 +72,9 @@ export function esbuildBinaries(root) {
 
 const BINFMT = '/proc/sys/fs/binfmt_misc';
 const ENTRY = 'stemedb-qemu-aarch64';
+/** Set when this process registered ENTRY: only then does removeBinfmt remove it (another
+ * test:platforms run on this machine may be using the one it found). */
+let registeredHere = false;
 
 /** True when arm64 ELF files exec through qemu (registered by us, see removeBinfmt, or by the system). */
 export function ensureBinfmt() {
@@ -88,11 +91,14 @@ export function ensureBinfmt() {
   } catch {
     return false;
   }
-  return existsSync(join(BINFMT, ENTRY));
+  registeredHere = existsSync(join(BINFMT, ENTRY));
+  return registeredHere;
 }
 
-/** Unregisters what ensureBinfmt() registered (leaves a system registration alone). */
+/** Unregisters what ensureBinfmt() registered in this process (leaves any other registration alone). */
 export function removeBinfmt() {
+  if (!registeredHere) return;
+  registeredHere = false;
   try {
     if (existsSync(join(BINFMT, ENTRY))) writeFileSync(join(BINFMT, ENTRY), '-1');
   } catch {
