@@ -61,7 +61,9 @@ int max_level() {
 
 struct Choice {
   Kernels cls[kClassCount];
-  char tree_name[32];  // "avx512+portable": lanes level + single-block kernel, when they differ
+  // The lanes level's name, or "avx512+portable" when the single-block kernel is another
+  // level's (on arm64 "neon" stays "neon": its single-block kernel is the portable one).
+  char tree_name[32];
 };
 
 double now_ns() {
@@ -130,7 +132,7 @@ Choice calibrate() {
   for (int lv = 0; lv <= top; lv++) tree[lv] = combine(lv, chunk);
   const int lanes = choose ? fastest(tree, top + 1, buf, 16 * kChunkLen, 1, 4) : 0;
   c.cls[kClassTree] = tree[lanes];
-  if (std::strcmp(kTable[lanes].name, chunk.name) == 0) {
+  if (kTable[lanes].compress == chunk.compress) {  // the level's own single-block kernel
     std::snprintf(c.tree_name, sizeof c.tree_name, "%s", chunk.name);
   } else {
     std::snprintf(c.tree_name, sizeof c.tree_name, "%s+%s", kTable[lanes].name, chunk.name);
