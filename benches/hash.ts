@@ -25,6 +25,7 @@ import { createBLAKE3, createCRC32 } from 'hash-wasm';
 import { backend, blake3, crc32c, hashFrames } from '../src/index.js';
 import { createWasmHash } from '../src/hash/wasm.js';
 import { Blake3Mode } from '../src/hash/backend.js';
+import { loadBinding } from '../src/native/binding.js';
 import {
   type BenchResult, type Cell, type RunOptions, bytesLabel, finishResult, isMain, log, main, median, sig, startResult, target, versions,
 } from './lib/index.js';
@@ -112,6 +113,14 @@ function sizeTable(title: string, ms: Measured[], notes: string[]) {
 function best(ms: Measured[], size: number): Measured {
   return ms.filter((m) => m.size === size && m.kind === 'peer').reduce((a, b) => (b.ns < a.ns ? b : a));
 }
+/** Which native BLAKE3 path blake3() took at each size (chosen per size class by timing at load). */
+function blake3PathNote(): string {
+  const paths = backend === 'native' ? loadBinding()?.hashInfo().blake3Paths : undefined;
+  if (!paths) return `blake3 path: ${backend}`;
+  const at = (n: number): string => (n <= 64 ? paths.block : n <= 1024 ? paths.chunk : paths.tree);
+  return `stemedb blake3 path per size (calibrated at load; "a+b": a's lanes, b's single-block compression): ${SIZES.map((n) => `${bytesLabel(n)} ${at(n)}`).join(', ')}`;
+}
+
 function find(ms: Measured[], size: number, name: string): Measured {
   const m = ms.find((x) => x.size === size && x.name === name);
   if (!m) throw new Error(`no measurement for ${name} at ${size}`);
@@ -161,10 +170,12 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   log('hash: CRC32C');
   const crcMs = await measureAll(crcImpls, inputs, minCpuNs, 'crc32c');
   log('hash: BLAKE3');
+  const pathNote = blake3PathNote();
+  log(`  ${pathNote}`);
   const b3Ms = await measureAll(b3Impls, inputs, minCpuNs, 'blake3');
 
   res.tables.push(sizeTable('CRC32C', crcMs, [`ns/op: median of ${ROUNDS} interleaved rounds of mitata's p50; GB/s = bytes / ns; "time ÷ stemedb" > 1 means slower than stemedb.`]));
-  res.tables.push(sizeTable('BLAKE3-256 (single-threaded, one call per input)', b3Ms, ['@napi-rs/blake-hash blake3() and stemedb blake3() are both single-threaded one-shot calls.']));
+  res.tables.push(sizeTable('BLAKE3-256 (single-threaded, one call per input)', b3Ms, ['@napi-rs/blake-hash blake3() and stemedb blake3() are both single-threaded one-shot calls.', pathNote]));
 
   // --- batch: BLAKE3 + frame CRC32C of 10 000 payloads of 128 B ---------------
   log('hash: batch');

@@ -312,14 +312,25 @@ napi_value FindFrame(napi_env env, napi_callback_info info) {
   return make_f64(env, static_cast<double>(pos));
 }
 
-// hashInfo() -> { crc32c, blake3 }: the paths chosen at run time.
+// hashInfo() -> { crc32c, blake3, blake3Paths: { block, chunk, tree } }: the paths chosen at
+// run time; blake3Paths names the one hash() takes per size class (<= 64 B, <= 1 KiB, longer).
 napi_value HashInfo(napi_env env, napi_callback_info) {
-  napi_value obj, s;
+  napi_value obj, paths, s;
   napi_create_object(env, &obj);
   napi_create_string_utf8(env, crc32c_impl_name(), NAPI_AUTO_LENGTH, &s);
   napi_set_named_property(env, obj, "crc32c", s);
   napi_create_string_utf8(env, blake3::impl_name(), NAPI_AUTO_LENGTH, &s);
   napi_set_named_property(env, obj, "blake3", s);
+  napi_create_object(env, &paths);
+  const struct {
+    const char* name;
+    size_t len;
+  } classes[] = {{"block", 64}, {"chunk", 1024}, {"tree", 1025}};
+  for (const auto& c : classes) {
+    napi_create_string_utf8(env, blake3::class_impl_name(c.len), NAPI_AUTO_LENGTH, &s);
+    napi_set_named_property(env, paths, c.name, s);
+  }
+  napi_set_named_property(env, obj, "blake3Paths", paths);
   return obj;
 }
 

@@ -44,12 +44,17 @@ void hash(const uint8_t* input, size_t len, uint8_t* out, size_t out_len);
 // hashes as fast as one long input. Inputs over 64 KiB go through hash() one by one.
 void hash_many_inputs(const uint8_t* const* inputs, const size_t* lens, size_t n, uint8_t* out);
 
-// Name of the SIMD path chosen at run time ("avx512", "avx2", "sse41", "portable").
+// Name of the path long inputs take ("avx512", "avx2", "sse41", "neon", "portable"), or
+// "<lanes>+<single>" when its many-lane kernels and its single-block compression (parents,
+// the root) come from different levels, e.g. "avx512+portable".
 const char* impl_name();
+// The path hash() takes for an input of len bytes: the choice is made per size class
+// (<= 64 B, <= 1 KiB, longer) by timing the candidates at first use.
+const char* class_impl_name(size_t len);
 
 // Testing hook: force "portable", "sse41", "avx2" or "avx512" for the whole process.
 // Returns false (and changes nothing) if this CPU lacks it; "auto", "" or nullptr restore
-// the detected best. Safe at any time (each call into the hasher picks its kernels once and
+// the calibrated choice. Safe at any time (each call into the hasher picks its kernels once and
 // all paths give identical results), but meant for tests only.
 bool set_impl_for_testing(const char* name);
 

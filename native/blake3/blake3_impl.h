@@ -7,7 +7,8 @@
 //   blake3_avx512.cc    16-way lanes and parents kernels
 //   blake3_avx512_rows.cc  AVX-512VL row-wise single block and single chunk (latency bound)
 //   blake3_neon.cc      arm64 4-way lanes kernel
-//   blake3_dispatch.cc  run-time choice of kernels, impl_name(), set_impl_for_testing()
+//   blake3_dispatch.cc  run-time choice of kernels per size class (timed at first use),
+//                       impl_name(), set_impl_for_testing()
 //   blake3_tree.cc      chunk/parent batching, the tree reduction, hash()
 //   blake3_hasher.cc    the incremental Hasher (cv stack, wide update path, XOF)
 //   blake3_many.cc      hash_many_inputs(): the chunks and parents of many messages share lanes
@@ -143,14 +144,36 @@ struct Kernels {
   size_t width;     // widest lanes kernel available (1 = portable)
 };
 
-// The kernels in use (chosen once; changed only by set_impl_for_testing).
-const Kernels& kernels();
+// Size classes of the one-shot hash(). Each has its own kernels, picked at first use by
+// timing every candidate the CPU has (blake3_dispatch.cc): feature flags alone mislead, as
+// on Zen 5, where a 4x4 row-wise SIMD compression loses to the scalar one (every vector
+// integer operation there has 2 cycles of latency, a scalar one 1, and a lone chain of
+// compressions is all latency).
+enum SizeClass { kClassBlock = 0, kClassChunk = 1, kClassTree = 2 };
+constexpr size_t kClassCount = 3;
+constexpr size_t kClassBlockMax = 64;    // one compression
+constexpr size_t kClassChunkMax = 1024;  // one chunk: up to 16 dependent compressions
+inline SizeClass size_class(size_t len) {
+  return len <= kClassBlockMax ? kClassBlock : len <= kClassChunkMax ? kClassChunk : kClassTree;
+}
+
+// The kernels for inputs of that class (a forced path, see set_impl_for_testing, applies to
+// every class).
+const Kernels& kernels_for(SizeClass c);
+// The tree class's kernels: the lanes of the fastest width, the single-block compression of
+// the chunk class. The incremental Hasher and hash_many_inputs use these.
+inline const Kernels& kernels() { return kernels_for(kClassTree); }
+
+// hash() on the given kernels (calibration times candidates through it).
+void hash_with(const Kernels& k, const uint8_t* input, size_t len, uint8_t* out, size_t out_len);
 
 // Per-ISA entry points.
 void compress_portable(uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
                        uint64_t counter, uint32_t flags);
 void xof_portable(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
                   uint64_t counter, uint32_t flags, uint8_t out[64]);
+void chunk_portable(const uint32_t key[8], const uint8_t* in, size_t len, uint64_t counter,
+                    uint32_t flags, uint32_t end_flags, uint8_t* out, size_t out_len);
 #if defined(STEMEDB_B3_X86)
 void compress_sse41(uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
                     uint64_t counter, uint32_t flags);

@@ -84,6 +84,35 @@ void xof_portable(const uint32_t cv[8], const uint8_t block[64], uint32_t block_
   bytes_from_words(w, out, 16);
 }
 
+// A whole chunk (see ChunkFn): the chaining value stays in locals from block to block and the
+// output is written straight from the final state, with no Output record in between.
+void chunk_portable(const uint32_t key[8], const uint8_t* in, size_t len, uint64_t counter,
+                    uint32_t flags, uint32_t end_flags, uint8_t* out, size_t out_len) {
+  const size_t nblocks = len == 0 ? 1 : (len + kBlockLen - 1) / kBlockLen;
+  const size_t last_len = len - (nblocks - 1) * kBlockLen;
+  uint32_t cv[8];
+  std::memcpy(cv, key, sizeof cv);
+  for (size_t b = 0; b + 1 < nblocks; b++) {
+    const State x = run(cv, in + b * kBlockLen, uint32_t(kBlockLen), counter,
+                        flags | (b == 0 ? CHUNK_START : 0));
+    cv[0] = x.v0 ^ x.v8, cv[1] = x.v1 ^ x.v9, cv[2] = x.v2 ^ x.v10, cv[3] = x.v3 ^ x.v11;
+    cv[4] = x.v4 ^ x.v12, cv[5] = x.v5 ^ x.v13, cv[6] = x.v6 ^ x.v14, cv[7] = x.v7 ^ x.v15;
+  }
+  uint8_t last[kBlockLen] = {};
+  if (last_len > 0) std::memcpy(last, in + (nblocks - 1) * kBlockLen, last_len);
+  const uint32_t last_flags = flags | (nblocks == 1 ? CHUNK_START : 0) | end_flags;
+  if (out_len <= kOutLen) {
+    compress_portable(cv, last, uint32_t(last_len), counter, last_flags);
+    uint8_t w[kOutLen];
+    bytes_from_words(cv, w, 8);
+    std::memcpy(out, w, out_len);
+  } else {
+    uint8_t w[kBlockLen];
+    xof_portable(cv, last, uint32_t(last_len), counter, last_flags, w);
+    std::memcpy(out, w, out_len);
+  }
+}
+
 }  // namespace detail
 }  // namespace blake3
 }  // namespace stemedb

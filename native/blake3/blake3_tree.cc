@@ -198,8 +198,11 @@ Output chunk_output(const Kernels& k, const uint8_t* input, size_t len, uint64_t
 // level by level. The tail is exactly one node of the spec's tree: its first chunk index is
 // a multiple of 512 and everything after it is shorter than 512 chunks.
 void hash(const uint8_t* input, size_t len, uint8_t* out, size_t out_len) {
-  using namespace detail;
-  const Kernels& k = kernels();
+  detail::hash_with(detail::kernels_for(detail::size_class(len)), input, len, out, out_len);
+}
+
+void detail::hash_with(const Kernels& k, const uint8_t* input, size_t len, uint8_t* out,
+                       size_t out_len) {
   const uint32_t* key = kIV;
   if (len <= kChunkLen) {
     // A one-chunk message is 1 to 16 dependent compressions: latency bound, so the chunk

@@ -17,6 +17,13 @@ export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '
 
 let cached: { binding: NativeBinding | null; reason: string } | undefined;
 
+/** The BLAKE3 path per size class of the input (see `hashInfo()`). */
+export interface Blake3Paths {
+  block: string;
+  chunk: string;
+  tree: string;
+}
+
 /** The addon's exports (see native/hash_binding.cc and native/io/). */
 export interface NativeBinding {
   crc32c(data: Uint8Array, seed: number): number;
@@ -32,7 +39,13 @@ export interface NativeBinding {
   verifyFrames(buf: Uint8Array, start: number, end: number, maxLen: number, maxCount: number, out: Float64Array, offset?: number): number;
   crc32cCheckpoints(buf: Uint8Array, step: number, out: Uint32Array): void;
   findFrame(buf: Uint8Array, from: number, checkpoints: Uint32Array, step: number, offset?: number): number;
-  hashInfo(): { crc32c: string; blake3: string };
+  /**
+   * The paths chosen at run time. `blake3Paths`: the one `blake3()` takes per size class
+   * (block: <= 64 B, chunk: <= 1 KiB, tree: longer), picked by timing the candidates at first
+   * use; a tree path "avx512+portable" is the avx512 lanes with the portable single-block
+   * compression (parents, root). `blake3` is the tree path.
+   */
+  hashInfo(): { crc32c: string; blake3: string; blake3Paths: Blake3Paths };
   blake3SetImpl(name: string): boolean;
   lock(path: string): number;
   unlock(handle: number): void;
