@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, backend } from '../src/index.js';
-import { flockBinary } from '../src/io/dir-lock-holder.js';
+import { flockBinary, holdDirLock, perlBinary, type HolderKind } from '../src/io/dir-lock-holder.js';
 import { tempDir } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
 
@@ -39,7 +39,7 @@ test('on Windows the native LOCK file cannot be deleted while its writer holds i
 // for the writer (src/io/dir-lock-holder.ts); elsewhere only the pid files remain.
 // On Windows a file deleted while open keeps its name until closed, so nobody can create
 // the pid files again while the writer lives.
-const dirLocked = backend === 'native' || flockBinary() !== null || process.platform === 'win32';
+const dirLocked = backend === 'native' || flockBinary() !== null || perlBinary() !== null || process.platform === 'win32';
 
 test(`a writer whose lock files are all deleted ${dirLocked ? 'keeps the directory' : 'stops writing (pid files only)'} (${backend})`, async () => {
   const { dir, cleanup } = tempDir();
@@ -67,5 +67,22 @@ test(`a writer whose lock files are all deleted ${dirLocked ? 'keeps the directo
     cleanup();
   }
 });
+
+for (const kind of ['flock', 'perl'] as HolderKind[]) {
+  test(`the ${kind} holder's lock keeps both a ${kind} holder and a ${backend} writer out until released`, async () => {
+    if (!(kind === 'flock' ? flockBinary() : perlBinary())) return void console.log(`  skipped: no ${kind} here`);
+    const { dir, cleanup } = tempDir();
+    try {
+      const held = await holdDirLock(dir, kind);
+      if (!held) throw new Error(`no ${kind} holder`);
+      await rejects(holdDirLock(dir, kind), (e) => e.code === 'ELOCKED');
+      await rejects(openClosingIfOpened(dir), (e) => e.code === 'ELOCKED');
+      held.release();
+      await openClosingIfOpened(dir); // released on return
+    } finally {
+      cleanup();
+    }
+  });
+}
 
 test.run();

@@ -5,7 +5,8 @@
  * the addon's lockDir, so wasm and native writers keep each other out, and, unlike the
  * pid files, it cannot be deleted. It ends with us: when this process dies, by any
  * signal, the pipe closes, the shell reads EOF and exits, and flock with it.
- * Linux only (where util-linux is); elsewhere the pid files are all there is.
+ * Where there is no flock(1) (macOS, BSDs, Linux without util-linux), perl takes the
+ * same flock(2); with neither (Windows), the pid files are all there is.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ const CONFLICT = 75;
 /** How long a held lock is waited for before ELOCKED (seconds, as flock takes it). */
 const CONFLICT_WAIT_S = 0.5;
 const FLOCK_PATHS = ['/usr/bin/flock', '/bin/flock'];
+const PERL_PATHS = ['/usr/bin/perl', '/bin/perl', '/usr/local/bin/perl'];
 /** How long to wait for the child to report, and for the lock to go on release. */
 const START_MS = 10_000;
 const RELEASE_MS = 2_000;
@@ -31,19 +33,43 @@ export function flockBinary(): string | null {
   return FLOCK_PATHS.find((p) => existsSync(p)) ?? null;
 }
 
+/** perl, which macOS and most Unix systems have: the same flock(2) where there is no flock(1). */
+export function perlBinary(): string | null {
+  if (process.platform === 'win32') return null;
+  return PERL_PATHS.find((p) => existsSync(p)) ?? null;
+}
+
+/** Holds the lock, prints "locked", waits for EOF on stdin; exit CONFLICT if held elsewhere for CONFLICT_WAIT_S. */
+const PERL_HOLDER = `use Fcntl qw(:flock); use Time::HiRes qw(time sleep);
+open(my $fh, '<', $ARGV[0]) or die "open $ARGV[0]: $!\\n";
+my $t = time; until (flock($fh, LOCK_EX | LOCK_NB)) { exit ${CONFLICT} if time - $t >= ${CONFLICT_WAIT_S}; sleep 0.02 }
+$| = 1; print "locked\\n"; my $x = <STDIN>;`;
+
+export type HolderKind = 'flock' | 'perl';
+
+/** The holder this machine can run: flock(1) on Linux, else perl; null when neither. */
+export function holderKind(): HolderKind | null {
+  if (flockBinary()) return 'flock';
+  if (perlBinary()) return 'perl';
+  return null;
+}
+
 /**
- * Takes the directory's flock in a holder process. Resolves to null when there is no
- * flock(1) here; rejects with code 'ELOCKED' when another process holds the lock.
+ * Takes the directory's flock in a holder process. Resolves to null when no holder can
+ * run here; rejects with code 'ELOCKED' when another process holds the lock.
  */
-export function holdDirLock(dir: string): Promise<DirLockHolder | null> {
-  const bin = flockBinary();
+export function holdDirLock(dir: string, kind: HolderKind | null = holderKind()): Promise<DirLockHolder | null> {
+  if (kind === null) return Promise.resolve(null);
+  const bin = kind === 'flock' ? flockBinary() : perlBinary();
   if (!bin) return Promise.resolve(null);
-  // --close: the shell does not inherit the locked descriptor, so only flock holds it
-  // and killing flock releases it at once. --wait: a writer SIGKILLed just now leaves
+  // flock(1) --close: the shell does not inherit the locked descriptor, so only flock holds
+  // it and killing flock releases it at once. --wait: a writer SIGKILLed just now leaves
   // its holder a few milliseconds to see EOF and exit; a live holder is ELOCKED after it.
-  const child = spawn(bin, ['--wait', String(CONFLICT_WAIT_S), '--conflict-exit-code', String(CONFLICT), '--close', dir, 'sh', '-c', 'echo locked; read _'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  // perl holds the descriptor itself, so killing it releases the lock too.
+  const args = kind === 'flock'
+    ? ['--wait', String(CONFLICT_WAIT_S), '--conflict-exit-code', String(CONFLICT), '--close', dir, 'sh', '-c', 'echo locked; read _']
+    : ['-e', PERL_HOLDER, dir];
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -76,7 +102,7 @@ export function holdDirLock(dir: string): Promise<DirLockHolder | null> {
 function holderOf(child: ChildProcess): DirLockHolder {
   let released = false;
   return {
-    held: () => !released && child.exitCode === null && child.signalCode === null && !gone(child.pid!),
+    held: () => !released && !gone(child),
     release() {
       if (released) return;
       released = true;
@@ -86,15 +112,20 @@ function holderOf(child: ChildProcess): DirLockHolder {
       // kernel drops it when flock exits, i.e. once it is a zombie or reaped.
       const until = Date.now() + RELEASE_MS;
       const nap = new Int32Array(new SharedArrayBuffer(4));
-      while (!gone(child.pid!) && Date.now() < until) Atomics.wait(nap, 0, 0, 1);
+      while (!gone(child) && Date.now() < until) Atomics.wait(nap, 0, 0, 1);
     },
   };
 }
 
-/** True when the process has exited (a zombie holds no files) or no longer exists. */
-function gone(pid: number): boolean {
+/**
+ * True when the holder has exited (a zombie holds no files) or no longer exists: read from
+ * /proc where there is one (at once), else from the exit Node has seen (an event later).
+ */
+function gone(child: ChildProcess): boolean {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  if (process.platform !== 'linux') return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
     return /^\d+ \(.*\) [ZX]/.test(stat);
   } catch {
     return true;
