@@ -1,5 +1,6 @@
-// A staged copy of the package for a foreign Node (qemu, wine): src/, test/, the docs
-// (their examples are tests) and benches/ (a test reads its lib), with every .ts also
+// A staged copy of the package for a foreign Node (qemu, wine): src/, test/, the docs and
+// tsconfig.json (their examples are typechecked and run), native/ (a test reads its
+// comments) and benches/ (a test reads its lib), with every .ts also
 // compiled to .js beside it by esbuild on this machine (so the guest needs no esbuild
 // service: under wine its pipe to the esbuild process fails), the prebuilds only (no
 // build/), and this checkout's node_modules linked in. Child processes of tests still
@@ -16,7 +17,7 @@ function tsFiles(dir) {
 
 export async function makeStage(root, dir) {
   mkdirSync(dir, { recursive: true });
-  for (const p of ['package.json', 'README.md', 'docs', 'src', 'test', 'benches', 'prebuilds']) cpSync(join(root, p), join(dir, p), { recursive: true });
+  for (const p of ['package.json', 'tsconfig.json', 'README.md', 'docs', 'native', 'src', 'test', 'benches', 'prebuilds']) cpSync(join(root, p), join(dir, p), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const require = createRequire(join(root, 'package.json'));
   const esbuild = require(require.resolve('esbuild', { paths: [require.resolve('tsx')] }));
