@@ -120,8 +120,15 @@ test('maxBytesPerSecond paces the copy: it takes at least bytesCopied / rate, an
     assert.is(progress[progress.length - 1], r.bytesCopied);
     for (let k = 1; k < progress.length; k++) assert.ok(progress[k]! - progress[k - 1]! <= 1 << 20, 'at most one 1-MiB chunk between syncs');
     const unpaced = await j.backup(join(root, 'unpaced'), { link: false, maxBytesPerSecond: Infinity });
+    // Hard-linked: few bytes copied, but the pace also counts each sync of a new small file or
+    // a directory as one MiB (watermark, manifest, the backup directory, its parent: at least 4).
+    const t1 = performance.now();
+    const linked = await j.backup(join(root, 'linked'), { maxBytesPerSecond: 8 << 20 });
+    const linkedMs = performance.now() - t1;
+    assert.is(linked.linked, 3);
+    assert.ok(linkedMs >= ((linked.bytesCopied + 4 * (1 << 20)) / (8 << 20)) * 1000 - 5, `${linkedMs} ms for a linked backup at 8 MiB/s`);
     await j.close();
-    for (const d of [r.dest, unpaced.dest]) assert.is((await run(['verify', d])).code, 0, d);
+    for (const d of [r.dest, unpaced.dest, linked.dest]) assert.is((await run(['verify', d])).code, 0, d);
   } finally {
     cleanup();
   }
@@ -246,6 +253,17 @@ test('CLI: backup and restore --to-offset, refusals exit non-zero with the code'
     assert.is(again.code, 3);
     assert.match(again.err, /DEST_NOT_EMPTY/);
     assert.is((await run(['backup', wal])).code, 2);
+    for (const rate of ['0', '-5', 'fast', '1.5']) {
+      const r = await run(['backup', wal, join(root, `rate${rate}`), '--max-bytes-per-second', rate]);
+      assert.is(r.code, 2, `--max-bytes-per-second ${rate}`);
+      assert.match(r.err, /--max-bytes-per-second/);
+    }
+    const slow = performance.now();
+    const paced = await run(['backup', wal, join(root, 'paced'), '--no-link', '--max-bytes-per-second', String(4 << 20), '--json']);
+    assert.is(paced.code, 0, paced.err);
+    const copied = JSON.parse(paced.out).bytesCopied as number;
+    assert.ok(performance.now() - slow >= (copied / (4 << 20)) * 1000 - 5, 'the CLI passes the pace on');
+    assert.is((await run(['backup', wal, join(root, 'fast'), '--max-bytes-per-second', 'Infinity'])).code, 0);
     assert.is((await run(['restore', join(root, 'bk'), join(root, 'x'), '--to-offset', 'ten'])).code, 2);
     assert.match((await run(['backup', '--help'])).out, /usage: stemedb backup/);
     assert.match((await run(['--help'])).out, /restore/);

@@ -39,17 +39,17 @@ export interface BackupOptions {
   /** Called as bytes are copied, with the running total. */
   onProgress?: (bytesCopied: number) => void;
   /**
-   * Copies at most this many bytes per second on average (default 64 MiB/s; Infinity:
-   * as fast as the disk goes). The copy's writes and syncs share the disk with the
-   * writer's fdatasyncs: unpaced, durable appends ran at 0.45-0.85x their rate during a
-   * copy, paced at 64 MiB/s at 0.69-1.27x (benches/backup.ts on a loaded 2-core machine;
-   * docs/operations.md).
+   * Copies at most this many bytes per second on average (default 32 MiB/s; Infinity:
+   * as fast as the disk goes); each sync of a new small file or directory counts as
+   * one MiB. The copy's writes and syncs share the disk with the writer's fdatasyncs:
+   * durable appends ran at 0.33x their rate during an unpaced copy, 0.69-0.88x paced
+   * at 64 MiB/s and 0.97-1.37x at 32 MiB/s (benches/backup.ts; docs/operations.md).
    */
   maxBytesPerSecond?: number;
 }
 
 /** The default pace of a backup's copy (see BackupOptions.maxBytesPerSecond). */
-export const DEFAULT_BACKUP_BYTES_PER_SECOND = 64 << 20;
+export const DEFAULT_BACKUP_BYTES_PER_SECOND = 32 << 20;
 
 export interface BackupResult {
   /** The backup directory (absolute). */
@@ -153,7 +153,7 @@ export async function writeBackup(sourceDir: string, plan: PlannedSegment[], end
   let bytesCopied = 0;
   const pace = new CopyPace(opts.maxBytesPerSecond);
   try {
-    const d = await startDest(dest);
+    const d = await startDest(dest, pace);
     try {
       for (const s of plan) {
         const target = join(d.work, s.name);
@@ -167,13 +167,13 @@ export async function writeBackup(sourceDir: string, plan: PlannedSegment[], end
           opts.onProgress?.(bytesCopied);
         }, pace);
       }
-      await writeWatermarkFile(d.work, end);
+      await writeWatermarkFile(d.work, end, pace);
       const manifest = {
         format: 'stemedb-backup', version: 1, source: resolve(sourceDir), createdAt: new Date().toISOString(),
         firstOffset: plan[0]!.base, endOffset: end,
         segments: plan.map((s) => ({ name: s.name, base: s.base, end: s.end })),
       };
-      await writeDurable(join(d.work, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+      await writeDurable(join(d.work, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n', pace);
       await finishDest(d);
     } catch (err) {
       abandonDest(d);

@@ -11,7 +11,8 @@
  * dirty data of every file with newly allocated blocks, the copy's included; with 8 MiB
  * between syncs appends ran at 0.49x their rate during an unpaced copy, with 1 MiB at
  * 0.45-0.85x (benches/backup.ts, a loaded machine). A CopyPace spaces the chunks out to
- * a byte rate.
+ * a byte rate, and counts each sync of a new small file or a directory (a filesystem
+ * journal commit and a cache flush, as costly to the writer as a chunk) as one chunk.
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, read, readdirSync, rmSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -30,6 +31,8 @@ const CHUNK = 1 << 20;
  * began (Infinity: no waiting). One pace is shared by all the files of one backup.
  */
 export class CopyPace {
+  /** What one metadata sync counts for: a chunk's worth of bytes (see the head comment). */
+  static readonly SYNC_COST = CHUNK;
   readonly #start = performance.now();
   #bytes = 0;
   constructor(readonly bytesPerSecond: number) {}
@@ -46,6 +49,8 @@ export class CopyPace {
 export interface DestDir {
   dest: string;
   work: string;
+  /** Paces the directory syncs of finishDest() (and, passed on, the files' syncs). */
+  pace: CopyPace | undefined;
 }
 
 /**
@@ -53,7 +58,7 @@ export interface DestDir {
  * what killed runs left beside it, and creates the work directory. Nothing is written
  * to `dest` itself until finish().
  */
-export async function startDest(dest: string): Promise<DestDir> {
+export async function startDest(dest: string, pace?: CopyPace): Promise<DestDir> {
   const abs = resolve(dest);
   checkDestEmpty(abs);
   const parent = dirname(abs);
@@ -71,7 +76,7 @@ export async function startDest(dest: string): Promise<DestDir> {
     if ((err as { code?: unknown }).code === 'EEXIST') throw new StemeError('DEST_BUSY', `${work} exists: this process is already writing ${abs}`, { cause: err });
     throw err;
   }
-  return { dest: abs, work };
+  return { dest: abs, work, pace };
 }
 
 /** DEST_NOT_EMPTY unless `dest` is missing or an empty directory. */
@@ -83,7 +88,7 @@ export function checkDestEmpty(dest: string): void {
 
 /** Syncs the work directory, renames it to dest (atomic, also over an empty dest) and syncs the parent. */
 export async function finishDest(d: DestDir): Promise<void> {
-  await syncDir(d.work);
+  await syncDir(d.work, d.pace);
   try {
     await fsp.rename(d.work, d.dest);
   } catch (err) {
@@ -91,7 +96,7 @@ export async function finishDest(d: DestDir): Promise<void> {
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') throw new StemeError('DEST_NOT_EMPTY', `${d.dest} was filled while it was being written`, { cause: err });
     throw err;
   }
-  await syncDir(dirname(d.dest));
+  await syncDir(dirname(d.dest), d.pace);
 }
 
 /** Removes the work directory of a failed run (best effort: the next run removes it too). */
@@ -103,13 +108,14 @@ export function abandonDest(d: DestDir): void {
   }
 }
 
-export async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string, pace?: CopyPace): Promise<void> {
   const fh = await fsp.open(dir, constants.O_RDONLY);
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
+  await pace?.after(CopyPace.SYNC_COST);
 }
 
 /**
@@ -140,7 +146,7 @@ export async function copyPrefix(fd: number, source: string, target: string, len
 }
 
 /** Writes a new file with `bytes` and syncs it. */
-export async function writeDurable(path: string, bytes: Uint8Array | string): Promise<void> {
+export async function writeDurable(path: string, bytes: Uint8Array | string, pace?: CopyPace): Promise<void> {
   const fh = await fsp.open(path, 'wx');
   try {
     await fh.writeFile(bytes);
@@ -148,11 +154,12 @@ export async function writeDurable(path: string, bytes: Uint8Array | string): Pr
   } finally {
     await fh.close();
   }
+  await pace?.after(CopyPace.SYNC_COST);
 }
 
 /** The durable watermark file of a built journal, saying everything up to `end` is durable. */
-export function writeWatermarkFile(dir: string, end: number): Promise<void> {
-  return writeDurable(join(dir, WATERMARK_FILE), encodeWatermark(end));
+export function writeWatermarkFile(dir: string, end: number, pace?: CopyPace): Promise<void> {
+  return writeDurable(join(dir, WATERMARK_FILE), encodeWatermark(end), pace);
 }
 
 /** Opens `path` read-only; its inode number, to tell a hard link of it from another file. */
