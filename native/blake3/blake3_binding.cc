@@ -9,6 +9,7 @@
 #include "blake3/blake3.h"
 #include "crc32c/crc32c.h"
 #include "napi/args.h"
+#include "napi/fast_call.h"
 
 namespace stemedb {
 
@@ -42,7 +43,7 @@ bool InitHasher(Napi::Env env, blake3::Hasher* h, uint32_t mode, Napi::Value key
 }
 
 // blake3(data, out, mode, keyOrContext) -> undefined; fills `out` (any length).
-Napi::Value Blake3(const Napi::CallbackInfo& info) {
+Napi::Value Blake3(const FastArgs<4>& info) {
   Napi::Env env = info.Env();
   Bytes data, out;
   uint32_t mode;
@@ -101,7 +102,7 @@ Napi::Value HasherCreate(const Napi::CallbackInfo& info) {
 }
 
 // hasherUpdate(handle, data)
-Napi::Value HasherUpdate(const Napi::CallbackInfo& info) {
+Napi::Value HasherUpdate(const FastArgs<2>& info) {
   Napi::Env env = info.Env();
   blake3::Hasher* h = GetHasher(env, info[0]);
   Bytes data;
@@ -111,7 +112,7 @@ Napi::Value HasherUpdate(const Napi::CallbackInfo& info) {
 }
 
 // hasherDigest(handle, out, seek)
-Napi::Value HasherDigest(const Napi::CallbackInfo& info) {
+Napi::Value HasherDigest(const FastArgs<3>& info) {
   Napi::Env env = info.Env();
   blake3::Hasher* h = GetHasher(env, info[0]);
   Bytes out;
@@ -222,10 +223,10 @@ Napi::Value Blake3SetImpl(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitBlake3(Napi::Env env, Napi::Object exports) {
-  exports.Set("blake3", Napi::Function::New<Blake3>(env, "blake3"));
+  ExportFast<4, Blake3>(env, exports, "blake3");
   exports.Set("hasherCreate", Napi::Function::New<HasherCreate>(env, "hasherCreate"));
-  exports.Set("hasherUpdate", Napi::Function::New<HasherUpdate>(env, "hasherUpdate"));
-  exports.Set("hasherDigest", Napi::Function::New<HasherDigest>(env, "hasherDigest"));
+  ExportFast<2, HasherUpdate>(env, exports, "hasherUpdate");
+  ExportFast<3, HasherDigest>(env, exports, "hasherDigest");
   exports.Set("hasherCopy", Napi::Function::New<HasherCopy>(env, "hasherCopy"));
   exports.Set("blake3Async", Napi::Function::New<Blake3Async>(env, "blake3Async"));
   exports.Set("hashInfo", Napi::Function::New<HashInfo>(env, "hashInfo"));

@@ -6,23 +6,15 @@ namespace stemedb {
 
 namespace {
 
-constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
-
-// One call: napi_get_value_double refuses a non-number itself (napi_number_expected).
-bool ArgNumber(Napi::Env env, Napi::Value v, const ArgName& what, double* out) {
-  if (napi_get_value_double(env, v, out) != napi_ok) {
-    ThrowTypeError(env, what.Text() + " must be a number");
-    return false;
-  }
-  return true;
-}
-
 // An integer number in [lo, hi]; NaN and infinities fail the comparisons.
 bool ArgInteger(Napi::Env env, Napi::Value v, const ArgName& what, double lo, double hi, const char* range,
                 double* out) {
-  if (!ArgNumber(env, v, what, out)) return false;
+  if (napi_get_value_double(env, v, out) != napi_ok) {
+    arg_failure::NotNumber(env, what);
+    return false;
+  }
   if (!(*out >= lo) || *out > hi || std::floor(*out) != *out) {
-    ThrowRangeError(env, what.Text() + " must be " + range);
+    arg_failure::OutOfRange(env, what, range);
     return false;
   }
   return true;
@@ -40,36 +32,37 @@ bool ArgTyped(Napi::Env env, Napi::Value v, const ArgName& what, napi_typedarray
 
 }  // namespace
 
+namespace arg_failure {
+
+void NotBytes(Napi::Env env, const ArgName& what) {
+  ThrowTypeError(env, what.Text() + " must be a Uint8Array");
+}
+
+bool EmptyBytes(Napi::Env env, Napi::Value v, const ArgName& what, Bytes* out) {
+  // A detached buffer reads as empty; refuse it rather than hash nothing.
+  napi_value ab;
+  bool detached = false;
+  if (napi_get_typedarray_info(env, v, nullptr, nullptr, nullptr, &ab, nullptr) == napi_ok)
+    napi_is_detached_arraybuffer(env, ab, &detached);
+  if (!detached) return true;
+  *out = Bytes{};
+  ThrowTypeError(env, what.Text() + " is backed by a detached ArrayBuffer");
+  return false;
+}
+
+void NotNumber(Napi::Env env, const ArgName& what) {
+  ThrowTypeError(env, what.Text() + " must be a number");
+}
+
+void OutOfRange(Napi::Env env, const ArgName& what, const char* range) {
+  ThrowRangeError(env, what.Text() + " must be " + range);
+}
+
+}  // namespace arg_failure
+
 std::string ArgName::Text() const {
   if (position_ == 0) return name_;
   return "argument " + std::to_string(position_) + " (" + name_ + ")";
-}
-
-bool ArgBytes(Napi::Env env, Napi::Value v, const ArgName& what, Bytes* out) {
-  // napi_get_typedarray_info refuses a non-typed-array itself (napi_invalid_arg), so no
-  // separate type test; the ArrayBuffer handle is fetched only for the rare empty view.
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      (type != napi_uint8_array && type != napi_uint8_clamped_array)) {
-    ThrowTypeError(env, what.Text() + " must be a Uint8Array");
-    return false;
-  }
-  if (length == 0) {
-    // A detached buffer reads as empty; refuse it rather than hash nothing.
-    napi_value ab;
-    bool detached = false;
-    if (napi_get_typedarray_info(env, v, nullptr, nullptr, nullptr, &ab, nullptr) == napi_ok)
-      napi_is_detached_arraybuffer(env, ab, &detached);
-    if (detached) {
-      ThrowTypeError(env, what.Text() + " is backed by a detached ArrayBuffer");
-      return false;
-    }
-  }
-  out->data = static_cast<uint8_t*>(data);
-  out->len = length;
-  return true;
 }
 
 bool ArgU32Array(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t** data, size_t* count) {
@@ -83,20 +76,6 @@ bool ArgF64Array(Napi::Env env, Napi::Value v, const ArgName& what, double** dat
   void* p = nullptr;
   if (!ArgTyped(env, v, what, napi_float64_array, "Float64Array", &p, count)) return false;
   *data = static_cast<double*>(p);
-  return true;
-}
-
-bool ArgIndex(Napi::Env env, Napi::Value v, const ArgName& what, uint64_t* out) {
-  double d;
-  if (!ArgInteger(env, v, what, 0, kMaxSafeInteger, "a non-negative safe integer", &d)) return false;
-  *out = static_cast<uint64_t>(d);
-  return true;
-}
-
-bool ArgU32(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t* out) {
-  double d;
-  if (!ArgInteger(env, v, what, 0, 4294967295.0, "an integer in [0, 2^32)", &d)) return false;
-  *out = static_cast<uint32_t>(d);
   return true;
 }
 

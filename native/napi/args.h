@@ -4,12 +4,13 @@
 // binding then returns an empty Napi::Value (undefined) at once.
 //
 // The bindings speak node-addon-api; the checks on the hashing hot path (ArgBytes,
-// ArgU32, ArgIndex) make the one raw N-API call that answers both "is it the right
+// ArgU32, ArgIndex; inline, their throws out of line) make the one raw N-API call that answers both "is it the right
 // type" and "what is it", where the wrapper classes would make two or three (a call
 // costs a few ns, and hashing 64 bytes ~70 ns).
 #pragma once
 #include <napi.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -37,16 +38,64 @@ struct Bytes {
   size_t len = 0;
 };
 
+// The failure paths of the checks inlined below (args.cc): each throws. EmptyBytes: true
+// unless the empty view is detached.
+namespace arg_failure {
+void NotBytes(Napi::Env env, const ArgName& what);
+bool EmptyBytes(Napi::Env env, Napi::Value v, const ArgName& what, Bytes* out);  // detached?
+void NotNumber(Napi::Env env, const ArgName& what);
+void OutOfRange(Napi::Env env, const ArgName& what, const char* range);
+}  // namespace arg_failure
+
 // A Uint8Array or Buffer (Uint8ClampedArray too; other typed arrays and DataView are
 // refused), not backed by a detached ArrayBuffer.
-bool ArgBytes(Napi::Env env, Napi::Value v, const ArgName& what, Bytes* out);
+inline bool ArgBytes(Napi::Env env, Napi::Value v, const ArgName& what, Bytes* out) {
+  // napi_get_typedarray_info refuses a non-typed-array itself (napi_invalid_arg), so no
+  // separate type test; only an empty view needs a second look (detached?).
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      (type != napi_uint8_array && type != napi_uint8_clamped_array)) {
+    arg_failure::NotBytes(env, what);
+    return false;
+  }
+  out->data = static_cast<uint8_t*>(data);
+  out->len = length;
+  return length != 0 || arg_failure::EmptyBytes(env, v, what, out);
+}
 // A Uint32Array / Float64Array: its data and element count.
 bool ArgU32Array(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t** data, size_t* count);
 bool ArgF64Array(Napi::Env env, Napi::Value v, const ArgName& what, double** data, size_t* count);
 // A non-negative safe integer (offsets, lengths, counts): <= 2^53 - 1.
-bool ArgIndex(Napi::Env env, Napi::Value v, const ArgName& what, uint64_t* out);
+inline bool ArgIndex(Napi::Env env, Napi::Value v, const ArgName& what, uint64_t* out) {
+  double d;
+  // One call: napi_get_value_double refuses a non-number itself. NaN fails the comparisons.
+  if (napi_get_value_double(env, v, &d) != napi_ok) {
+    arg_failure::NotNumber(env, what);
+    return false;
+  }
+  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) {
+    arg_failure::OutOfRange(env, what, "a non-negative safe integer");
+    return false;
+  }
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
 // An integer in [0, 2^32).
-bool ArgU32(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t* out);
+inline bool ArgU32(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) {
+    arg_failure::NotNumber(env, what);
+    return false;
+  }
+  if (!(d >= 0) || d > 4294967295.0 || std::floor(d) != d) {
+    arg_failure::OutOfRange(env, what, "an integer in [0, 2^32)");
+    return false;
+  }
+  *out = static_cast<uint32_t>(d);
+  return true;
+}
 // An integer in int32 range (file descriptors: a negative one passes through to the
 // OS, which says EBADF).
 bool ArgInt32(Napi::Env env, Napi::Value v, const ArgName& what, int32_t* out);
