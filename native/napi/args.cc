@@ -1,24 +1,8 @@
 #include "napi/args.h"
 
-#include <cmath>
-
 namespace stemedb {
 
 namespace {
-
-// An integer number in [lo, hi]; NaN and infinities fail the comparisons.
-bool ArgInteger(Napi::Env env, Napi::Value v, const ArgName& what, double lo, double hi, const char* range,
-                double* out) {
-  if (napi_get_value_double(env, v, out) != napi_ok) {
-    arg_failure::NotNumber(env, what);
-    return false;
-  }
-  if (!(*out >= lo) || *out > hi || std::floor(*out) != *out) {
-    arg_failure::OutOfRange(env, what, range);
-    return false;
-  }
-  return true;
-}
 
 bool ArgTyped(Napi::Env env, Napi::Value v, const ArgName& what, napi_typedarray_type want, const char* type_name,
               void** data, size_t* count) {

@@ -67,32 +67,31 @@ inline bool ArgBytes(Napi::Env env, Napi::Value v, const ArgName& what, Bytes* o
 // A Uint32Array / Float64Array: its data and element count.
 bool ArgU32Array(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t** data, size_t* count);
 bool ArgF64Array(Napi::Env env, Napi::Value v, const ArgName& what, double** data, size_t* count);
-// A non-negative safe integer (offsets, lengths, counts): <= 2^53 - 1.
-inline bool ArgIndex(Napi::Env env, Napi::Value v, const ArgName& what, uint64_t* out) {
-  double d;
-  // One call: napi_get_value_double refuses a non-number itself. NaN fails the comparisons.
-  if (napi_get_value_double(env, v, &d) != napi_ok) {
+// A number that is an integer in [lo, hi]. One call: napi_get_value_double refuses a
+// non-number itself; NaN and infinities fail the comparisons. `range` words [lo, hi].
+inline bool ArgInteger(Napi::Env env, Napi::Value v, const ArgName& what, double lo, double hi, const char* range,
+                       double* out) {
+  if (napi_get_value_double(env, v, out) != napi_ok) {
     arg_failure::NotNumber(env, what);
     return false;
   }
-  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) {
-    arg_failure::OutOfRange(env, what, "a non-negative safe integer");
+  if (!(*out >= lo) || *out > hi || std::floor(*out) != *out) {
+    arg_failure::OutOfRange(env, what, range);
     return false;
   }
+  return true;
+}
+// A non-negative safe integer (offsets, lengths, counts): <= 2^53 - 1.
+inline bool ArgIndex(Napi::Env env, Napi::Value v, const ArgName& what, uint64_t* out) {
+  double d;
+  if (!ArgInteger(env, v, what, 0, 9007199254740991.0, "a non-negative safe integer", &d)) return false;
   *out = static_cast<uint64_t>(d);
   return true;
 }
 // An integer in [0, 2^32).
 inline bool ArgU32(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t* out) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) {
-    arg_failure::NotNumber(env, what);
-    return false;
-  }
-  if (!(d >= 0) || d > 4294967295.0 || std::floor(d) != d) {
-    arg_failure::OutOfRange(env, what, "an integer in [0, 2^32)");
-    return false;
-  }
+  if (!ArgInteger(env, v, what, 0, 4294967295.0, "an integer in [0, 2^32)", &d)) return false;
   *out = static_cast<uint32_t>(d);
   return true;
 }
