@@ -1,15 +1,16 @@
-// Module entry: the hash functions (raw N-API, hot path) and the IO functions
-// (node-addon-api, async workers).
-#include <napi.h>
+// Module entry: registers every part's functions (addon.h).
+#include "addon.h"
 
-#include "hash_binding.h"
-#include "io/io.h"
+namespace {
 
-static napi_value Init(napi_env env, napi_value exports) {
-  stemedb::InitHash(env, exports);
-  stemedb::InitHashAsync(env, exports);
-  InitIo(Napi::Env(env), Napi::Object(env, exports));
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  stemedb::InitCrc32c(env, exports);
+  stemedb::InitBlake3(env, exports);
+  stemedb::InitFrames(env, exports);
+  stemedb::InitIo(env, exports);
   return exports;
 }
 
-NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+}  // namespace
+
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, Init)

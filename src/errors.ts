@@ -32,7 +32,11 @@ const API_REMEDY: Record<CorruptionRemedy, string> = {
   'accept-loss': "open with recovery 'truncate' to accept the loss",
 };
 
-/** Bytes on disk that fail verification where valid records must be. */
+/**
+ * Bytes on disk that fail verification where valid records must be. `code` is
+ * 'CORRUPTION', or a kind's own (SegmentFormatError: 'BAD_SEGMENT'); catch the
+ * family with `instanceof CorruptionError`.
+ */
 export class CorruptionError extends StemeError {
   constructor(
     readonly segment: string,
@@ -40,8 +44,10 @@ export class CorruptionError extends StemeError {
     readonly reason: CorruptionReason | string,
     readonly detail = '',
     readonly remedy: CorruptionRemedy | null = null,
+    /** A kind of corruption with a code and message of its own (subclasses). */
+    kind?: { code: string; message: string },
   ) {
-    super('CORRUPTION', `${describeCorruption(segment, position, reason, detail)}${remedy ? `; ${API_REMEDY[remedy]}` : ''}`);
+    super(kind?.code ?? 'CORRUPTION', kind?.message ?? `${describeCorruption(segment, position, reason, detail)}${remedy ? `; ${API_REMEDY[remedy]}` : ''}`);
   }
 }
 
@@ -50,10 +56,13 @@ export function describeCorruption(segment: string, position: number, reason: st
   return `corruption in segment ${segment} at byte ${position}: ${reason}${detail ? ` (${detail})` : ''}`;
 }
 
-/** A segment file that is not a readable segment (foreign, truncated header, bad checksum, unknown version). */
-export class SegmentFormatError extends StemeError {
+/**
+ * A segment file that is not a readable segment (foreign, truncated header, bad
+ * checksum, unknown version): corruption at byte 0 of `file`, code 'BAD_SEGMENT'.
+ */
+export class SegmentFormatError extends CorruptionError {
   constructor(readonly file: string, detail: string) {
-    super('BAD_SEGMENT', `${file} is not a readable stemedb segment: ${detail}`);
+    super(file, 0, 'bad segment header', detail, null, { code: 'BAD_SEGMENT', message: `${file} is not a readable stemedb segment: ${detail}` });
   }
 }
 
@@ -105,11 +114,10 @@ export function ioCode(err: unknown): string {
  * An operation stopped by its AbortSignal: `name` 'AbortError', `code` 'ABORT_ERR' and the
  * signal's reason as `cause`, as Node's own (events.on, fs/promises, timers/promises) reject.
  */
-export class AbortError extends Error {
-  readonly code = 'ABORT_ERR';
+export class AbortError extends StemeError {
+  declare readonly code: 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AbortError';
+    super('ABORT_ERR', message, options);
   }
 }
 

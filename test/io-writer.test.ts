@@ -1,5 +1,5 @@
 /**
- * The addon's write loop (native/io/writer_thread.cc: writerOpen / writerWritev /
+ * The addon's write loop (native/io/write_loop.cc: writerOpen / writerWritev /
  * writerClose), which the journal's default IO writes through.
  *
  *   npx tsx test/io-writer.test.ts

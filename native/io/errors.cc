@@ -1,6 +1,6 @@
-// Error objects for the IO part of the addon: system errors shaped like
-// Node's fs errors, and argument errors carrying Node's ERR_* codes.
-#include "io_internal.h"
+// System errors for the IO part of the addon, shaped like Node's fs errors
+// (argument errors: napi/errors.h).
+#include "io/io_internal.h"
 
 namespace stemedb {
 namespace io {
@@ -29,18 +29,6 @@ Napi::Error SysError(Napi::Env env, int err, const char* syscall, const char* pa
   if (syscall) o.Set("syscall", Napi::String::New(env, syscall));
   if (path) o.Set("path", Napi::String::New(env, path));
   return e;
-}
-
-void ThrowTypeError(Napi::Env env, const std::string& msg) {
-  Napi::TypeError e = Napi::TypeError::New(env, msg);
-  e.Value().Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
-  e.ThrowAsJavaScriptException();
-}
-
-void ThrowRangeError(Napi::Env env, const std::string& msg) {
-  Napi::RangeError e = Napi::RangeError::New(env, msg);
-  e.Value().Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
-  e.ThrowAsJavaScriptException();
 }
 
 }  // namespace io

@@ -1,18 +1,19 @@
 // Internal declarations shared by the files of native/io/. Not part of the
-// addon's interface: the addon glue includes io.h only.
+// addon's interface: the addon glue sees InitIo (addon.h) only.
 //
 // Error convention inside this module: an `int` error is a libuv-style error
 // code (negative, e.g. UV_EIO), obtained from the OS error with
 // uv_translate_sys_error(), so POSIX errno values and Win32 GetLastError()
 // values map to the same names Node uses ('EIO', 'ENOSPC', 'EBADF', ...).
 #pragma once
-#include <napi.h>
 #include <uv.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "napi/args.h"
 
 namespace stemedb {
 namespace io {
@@ -114,23 +115,6 @@ uint64_t CurrentPid();
 Napi::Error SysError(Napi::Env env, int err, const char* syscall, const char* path = nullptr);
 // The errno name for a libuv error code ("EIO"; "UNKNOWN" if libuv has none).
 std::string ErrName(int err);
-
-// Throw a TypeError / RangeError with Node's codes ERR_INVALID_ARG_TYPE /
-// ERR_OUT_OF_RANGE set as `code`. They return nothing: callers return after.
-void ThrowTypeError(Napi::Env env, const std::string& msg);
-void ThrowRangeError(Napi::Env env, const std::string& msg);
-
-// ---- argument checks (args.cc); JS thread only ----
-// Each returns false after throwing a TypeError/RangeError naming `what`.
-
-// A number that is an integer in int32 range (an fd; negatives pass through
-// to the OS, which says EBADF).
-bool ArgFd(const Napi::CallbackInfo& info, size_t i, const char* what, int* out);
-// A non-negative safe integer (<= 2^53 - 1).
-bool ArgPosition(const Napi::CallbackInfo& info, size_t i, const char* what, uint64_t* out);
-bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* what, bool* out);
-// A non-empty string without NUL bytes.
-bool ArgPath(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out);
 
 // ---- JS entry points ----
 Napi::Value JsLock(const Napi::CallbackInfo& info);

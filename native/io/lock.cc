@@ -8,7 +8,7 @@
 // file inside this process even where the OS lock would grant it (flock
 // emulated with per-process POSIX locks on NFS). A lock left by a worker
 // thread that exits is released by an environment cleanup hook.
-#include "io_internal.h"
+#include "io/io_internal.h"
 
 #include <map>
 #include <mutex>
@@ -70,7 +70,7 @@ Napi::Value ThrowLocked(Napi::Env env, const std::string& path) {
 Napi::Value JsLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
-  if (!ArgPath(info, 0, "path", &path)) return env.Undefined();
+  if (!ArgPath(env, info[0], ArgName(0, "path"), &path)) return env.Undefined();
 
   LockFile file;
   SysResult r = OpenLockFile(path, &file);
@@ -129,9 +129,7 @@ Napi::Value JsUnlock(const Napi::CallbackInfo& info) {
     }
   }
   if (e == nullptr) {
-    Napi::Error err = Napi::Error::New(env, "EBADF: unlock: not a lock handle held by this thread");
-    err.Value().Set("code", Napi::String::New(env, "EBADF"));
-    err.ThrowAsJavaScriptException();
+    ThrowCodedError(env, "EBADF", "EBADF: unlock: not a lock handle held by this thread");
     return env.Undefined();
   }
   napi_remove_env_cleanup_hook(env, CleanupHook, e);

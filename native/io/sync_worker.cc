@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "io_internal.h"
+#include "io/io_internal.h"
 
 namespace stemedb {
 namespace io {
@@ -99,7 +99,7 @@ Napi::Value JsWritev(const Napi::CallbackInfo& info) {
 Napi::Value JsFsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = -1;
-  if (!ArgFd(info, 0, "fd", &fd)) return env.Undefined();
+  if (!ArgInt32(env, info[0], ArgName(0, "fd"), &fd)) return env.Undefined();
   auto* w = new FsyncWorker(env, fd);
   Napi::Promise p = w->Promise();
   w->Queue();
@@ -109,7 +109,7 @@ Napi::Value JsFsync(const Napi::CallbackInfo& info) {
 Napi::Value JsFsyncDir(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
-  if (!ArgPath(info, 0, "path", &path)) return env.Undefined();
+  if (!ArgPath(env, info[0], ArgName(0, "path"), &path)) return env.Undefined();
   auto* w = new FsyncDirWorker(env, std::move(path));
   Napi::Promise p = w->Promise();
   w->Queue();

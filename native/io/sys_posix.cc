@@ -3,7 +3,7 @@
 // libuv-style error code; nothing here touches N-API.
 #ifndef _WIN32
 
-#include "io_internal.h"
+#include "io/io_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
 // Errors are Win32 codes translated by libuv (ERROR_DISK_FULL -> ENOSPC, ...).
 #ifdef _WIN32
 
-#include "io_internal.h"
+#include "io/io_internal.h"
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN

@@ -1,11 +1,11 @@
-// The write-and-sync job shared by the pool worker (sync_worker.cc) and the
-// dedicated writer thread (writer_thread.cc): its argument parsing on the JS
+// The write-and-sync job shared by the pool worker (sync_worker.cc) and a
+// journal's write loop (write_loop.cc): its argument parsing on the JS
 // thread and its system calls on whichever thread runs it.
 #include <cstring>
 #include <utility>
 
-#include "../crc32c/crc32c.h"
-#include "io_internal.h"
+#include "crc32c/crc32c.h"
+#include "io/io_internal.h"
 
 namespace stemedb {
 namespace io {
@@ -13,16 +13,21 @@ namespace io {
 namespace {
 
 constexpr uint64_t kMaxSafeInteger = 9007199254740991ull;  // 2^53 - 1
-constexpr size_t kWatermarkBytes = 16;
+// The watermark record (docs/format.md, "The durable watermark"): value u64 LE, then the
+// CRC32C of those 8 bytes u32 LE, then the tag "SDWM".
+constexpr size_t kWatermarkValueAt = 0;
+constexpr size_t kWatermarkCrcAt = kWatermarkValueAt + 8;
+constexpr size_t kWatermarkTagAt = kWatermarkCrcAt + 4;
+constexpr size_t kWatermarkBytes = kWatermarkTagAt + 4;
+static_assert(kWatermarkBytes == 8 + 4 + 4, "the watermark record is 16 bytes (WATERMARK_BYTES in TypeScript)");
 constexpr uint64_t kWritebackMinBytes = 64 * 1024;
 constexpr uint64_t kPageBytes = 4096;
 
-// Encodes the watermark record: value u64 LE, CRC32C(value bytes) u32 LE, "SDWM".
 void EncodeWatermark(uint64_t value, uint8_t out[kWatermarkBytes]) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(value >> (8 * i));
-  uint32_t crc = stemedb::crc32c_extend(0, out, 8);
-  for (int i = 0; i < 4; ++i) out[8 + i] = static_cast<uint8_t>(crc >> (8 * i));
-  std::memcpy(out + 12, "SDWM", 4);
+  for (int i = 0; i < 8; ++i) out[kWatermarkValueAt + i] = static_cast<uint8_t>(value >> (8 * i));
+  uint32_t crc = stemedb::crc32c_extend(0, out + kWatermarkValueAt, 8);
+  for (int i = 0; i < 4; ++i) out[kWatermarkCrcAt + i] = static_cast<uint8_t>(crc >> (8 * i));
+  std::memcpy(out + kWatermarkTagAt, "SDWM", 4);
 }
 
 // Collects the buffers argument: copies the elements into `keep` first (the
@@ -77,12 +82,12 @@ bool ParseWriteArgs(const Napi::CallbackInfo& info, size_t first, WriteArgs* a) 
   Napi::Env env = info.Env();
   uint64_t total = 0;
   Napi::Array keep;
-  if (!ArgFd(info, first, "fd", &a->fd)) return false;
+  if (!ArgInt32(env, info[first], ArgName(first, "fd"), &a->fd)) return false;
   if (!ArgBuffers(info, first + 1, &keep, &a->slices, &total)) return false;
-  if (!ArgPosition(info, first + 2, "position", &a->position)) return false;
-  if (!ArgBool(info, first + 3, "sync", &a->sync)) return false;
-  if (!ArgFd(info, first + 4, "wmFd", &a->wm_fd)) return false;
-  if (!ArgPosition(info, first + 5, "wmValue", &a->wm_value)) return false;
+  if (!ArgIndex(env, info[first + 2], ArgName(first + 2, "position"), &a->position)) return false;
+  if (!ArgBool(env, info[first + 3], ArgName(first + 3, "sync"), &a->sync)) return false;
+  if (!ArgInt32(env, info[first + 4], ArgName(first + 4, "wmFd"), &a->wm_fd)) return false;
+  if (!ArgIndex(env, info[first + 5], ArgName(first + 5, "wmValue"), &a->wm_value)) return false;
   uint64_t limit = MaxFileOffset() < kMaxSafeInteger ? MaxFileOffset() : kMaxSafeInteger;
   if (total > limit || a->position > limit - total) {
     ThrowRangeError(env, "writev: position + total length exceeds the largest file offset");

@@ -1,14 +1,14 @@
 /** CLI plumbing: typed usage errors, output helpers, progress bars only on a TTY. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CorruptionError, describeCorruption, type CorruptionRemedy } from '../errors.js';
+import { CorruptionError, SegmentFormatError, StemeError, describeCorruption, type CorruptionRemedy } from '../errors.js';
 
 export const EXIT = { ok: 0, corrupt: 1, usage: 2, failure: 3 } as const;
 
-export class UsageError extends Error {
+/** A command line the CLI cannot run (exit code 2). */
+export class UsageError extends StemeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('USAGE', message);
   }
 }
 
@@ -49,11 +49,9 @@ export function needDir(positionals: string[], usage: string): string {
 }
 
 /** A directory that holds no journal, said the same way by every command that reads one. */
-export class NoJournalError extends Error {
-  readonly code = 'NO_JOURNAL';
+export class NoJournalError extends StemeError {
   constructor(dir: string, why: string) {
-    super(`no journal in ${dir}: ${why}`);
-    this.name = 'NoJournalError';
+    super('NO_JOURNAL', `no journal in ${dir}: ${why}`);
   }
 }
 
@@ -105,6 +103,8 @@ const CLI_REMEDY: Record<CorruptionRemedy | 'read', (dir: string) => string> = {
 /** Maps an error to an exit code and a one-line message. */
 export function describeFailure(err: unknown): { code: number; message: string } {
   if (err instanceof UsageError) return { code: EXIT.usage, message: err.message };
+  // A damaged segment header: its message names the file and what is wrong with it.
+  if (err instanceof SegmentFormatError) return { code: EXIT.corrupt, message: `corrupt: ${err.message}` };
   if (err instanceof CorruptionError) {
     // The API's message names API calls; on the command line, name the commands.
     const remedy = context.dir === null ? '' : `\n  ${CLI_REMEDY[err.remedy ?? 'read'](shellWord(context.dir))}`;
@@ -112,7 +112,6 @@ export function describeFailure(err: unknown): { code: number; message: string }
   }
   if (err instanceof NoJournalError) return { code: EXIT.failure, message: err.message };
   const e = err as { code?: string; message?: string };
-  if (e?.code === 'BAD_SEGMENT') return { code: EXIT.corrupt, message: `corrupt: ${e.message}` };
   return { code: EXIT.failure, message: `error${e?.code ? ` (${e.code})` : ''}: ${e?.message ?? String(err)}` };
 }
 

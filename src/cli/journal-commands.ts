@@ -6,7 +6,7 @@ import { Journal } from '../journal/journal.js';
 import { recover } from '../journal/recover.js';
 import { RECOVERY_POLICIES } from '../journal/recovery/index.js';
 import { backendInfo } from '../hash/index.js';
-import { CorruptionError } from '../errors.js';
+import { CorruptionError, SegmentFormatError } from '../errors.js';
 import { LOCK_FILE, SEGMENT_HEADER } from '../journal/format.js';
 import { EXIT, UsageError, hex, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
 
@@ -137,7 +137,8 @@ export async function verify(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     bar.stop();
-    if (err instanceof CorruptionError && values.json) {
+    // A damaged segment header is reported as an error (describeFailure), not as a verify result.
+    if (err instanceof CorruptionError && !(err instanceof SegmentFormatError) && values.json) {
       io.out(JSON.stringify({ ok: false, segment: err.segment, position: err.position, reason: err.reason, message: err.message }));
       return EXIT.corrupt;
     }

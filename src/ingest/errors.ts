@@ -64,6 +64,8 @@ export type StoreErrorCode =
   /** PgStore: the connection broke during an operation; its transaction was not committed (or, if it broke during COMMIT, the cursor stored in the database says which). */
   | 'CONNECTION_LOST'
   /** PgStore: the server is older than PostgreSQL 13. */
-  | 'SERVER_TOO_OLD';
+  | 'SERVER_TOO_OLD'
+  /** A write (applyBatch) to a store opened with `readonly: true`. */
+  | 'READONLY';
 
 export class StoreError extends withCodes<StoreErrorCode>() {}

@@ -273,7 +273,7 @@ export class Store {
   }
 
   private batchWriter(): BatchWriter {
-    if (this.readonly) throw new Error('store is open readonly');
+    if (this.readonly) throw new StoreError('READONLY', 'store is open readonly');
     return (this.writer ??= new BatchWriter(this.database));
   }
 

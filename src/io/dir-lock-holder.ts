@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { StemeError } from '../errors.js';
 
 /** flock's exit code when the lock is held elsewhere (its --conflict-exit-code). */
 const CONFLICT = 75;
@@ -56,7 +57,8 @@ export function holderKind(): HolderKind | null {
 
 /**
  * Takes the directory's flock in a holder process. Resolves to null when no holder can
- * run here; rejects with code 'ELOCKED' when another process holds the lock.
+ * run here; rejects with code 'ELOCKED' when another process holds the lock, 'LOCK_FAILED'
+ * when the holder did not start or answer.
  */
 export function holdDirLock(dir: string, kind: HolderKind | null = holderKind()): Promise<DirLockHolder | null> {
   if (kind === null) return Promise.resolve(null);
@@ -73,7 +75,7 @@ export function holdDirLock(dir: string, kind: HolderKind | null = holderKind())
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => fail(new Error(`flock on ${dir}: no answer from ${bin} in ${START_MS} ms`)), START_MS);
+    const timer = setTimeout(() => fail(new StemeError('LOCK_FAILED', `flock on ${dir}: no answer from ${bin} in ${START_MS} ms`)), START_MS);
     const fail = (e: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -93,8 +95,8 @@ export function holdDirLock(dir: string, kind: HolderKind | null = holderKind())
     });
     child.on('error', (e) => fail(e));
     child.on('exit', (code) => {
-      if (code === CONFLICT) fail(Object.assign(new Error(`${dir} is locked by another process (flock)`), { code: 'ELOCKED' }));
-      else fail(new Error(`flock on ${dir} failed (exit ${code}): ${err.trim()}`));
+      if (code === CONFLICT) fail(new StemeError('ELOCKED', `${dir} is locked by another process (flock)`));
+      else fail(new StemeError('LOCK_FAILED', `flock on ${dir} failed (exit ${code}): ${err.trim()}`));
     });
   });
 }

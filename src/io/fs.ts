@@ -10,6 +10,8 @@ import { encodeWatermarkBytes } from './watermark-bytes.js';
 import type { JournalIO, WatermarkWrite } from './types.js';
 import { holdDirLock, type DirLockHolder } from './dir-lock-holder.js';
 import { processAlive } from './process-alive.js';
+import { StemeError } from '../errors.js';
+import { argTypeError } from '../hash/validate.js';
 
 const FLAGS = {
   r: fs.constants.O_RDONLY,
@@ -70,7 +72,7 @@ export function createFsIO(): JournalIO {
     exists: (path) => fs.existsSync(path),
     open(path, mode) {
       const flags = FLAGS[mode];
-      if (flags === undefined) throw Object.assign(new TypeError(`open: unknown mode ${JSON.stringify(mode)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+      if (flags === undefined) throw argTypeError(`open: unknown mode ${JSON.stringify(mode)}`, 'ERR_INVALID_ARG_VALUE');
       const fd = fs.openSync(path, flags, 0o644);
       if (mode !== 'r') writable.set(fd, dirname(path));
       return fd;
@@ -120,17 +122,17 @@ export function createFsIO(): JournalIO {
           // Windows keeps the name of a file deleted while open until its holder closes it,
           // and refuses to create it again meanwhile: the holder is alive.
           if (process.platform === 'win32' && (err as NodeJS.ErrnoException).code === 'EPERM') {
-            throw Object.assign(new Error(`${path}.pid was deleted while its holder has it open: locked until that writer closes`), { code: 'ELOCKED' });
+            throw new StemeError('ELOCKED', `${path}.pid was deleted while its holder has it open: locked until that writer closes`);
           }
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
           const owner = Number(fs.readFileSync(path + '.pid', 'utf8'));
           if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
-            throw Object.assign(new Error(`${path} is locked by pid ${owner}`), { code: 'ELOCKED' });
+            throw new StemeError('ELOCKED', `${path} is locked by pid ${owner}`);
           }
           fs.rmSync(path + '.pid', { force: true }); // stale: its owner is gone
         }
       }
-      throw Object.assign(new Error(`${path}: could not take the lock`), { code: 'ELOCKED' });
+      throw new StemeError('ELOCKED', `${path}: could not take the lock`);
     },
     async lockDir(dir) {
       // A second pid file, so that deleting LOCK.pid alone (clearing a "stale" lock) does
@@ -183,9 +185,9 @@ function checkLocksKept(locks: Map<number, string>, holders: Map<number, DirLock
   for (const [fd] of ours) {
     const holder = holders.get(fd);
     if (holder?.held()) return; // the directory's flock: no deletion lets a second writer in
-    if (holder) throw Object.assign(new Error(`the process holding the flock on ${dir} is gone: another writer may have the journal`), { code: 'ELOCKED' });
+    if (holder) throw new StemeError('ELOCKED', `the process holding the flock on ${dir} is gone: another writer may have the journal`);
   }
   for (const [fd, path] of ours) {
-    if (!sameFile(fd, path)) throw Object.assign(new Error(`${path} was deleted or replaced while this writer held it: another writer may have the journal`), { code: 'ELOCKED' });
+    if (!sameFile(fd, path)) throw new StemeError('ELOCKED', `${path} was deleted or replaced while this writer held it: another writer may have the journal`);
   }
 }

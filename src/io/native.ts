@@ -49,7 +49,7 @@ export interface NativeIoBinding {
 
 export interface NativeIOOptions {
   /**
-   * Run writev() in a write loop of this IO's own (native/io/writer_thread.cc): jobs run one
+   * Run writev() in a write loop of this IO's own (native/io/write_loop.cc): jobs run one
    * after another on a libuv pool thread the loop borrows, and after each it polls this many
    * microseconds for the next before giving the thread back. Plain pool jobs put their
    * thread to sleep at once, and waking it again for the next job costs tens of

@@ -10,6 +10,7 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
+import { StemeError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 // src/native and dist/native both sit two levels below the package root.
@@ -24,7 +25,7 @@ export interface Blake3Paths {
   tree: string;
 }
 
-/** The addon's exports (see native/hash_binding.cc and native/io/). */
+/** The addon's exports (see native/addon.h). */
 export interface NativeBinding {
   crc32c(data: Uint8Array, seed: number): number;
   blake3(data: Uint8Array, out: Uint8Array, mode: number, keyOrContext?: Uint8Array | string): void;
@@ -70,7 +71,7 @@ export function loadBindingWithReason(): { binding: NativeBinding | null; reason
     return cached;
   }
   const loaded = loadAddonFrom(packageRoot);
-  if (!loaded.binding && forced === 'native') throw new Error(`STEMEDB_BACKEND=native but the addon did not load: ${loaded.reason}`);
+  if (!loaded.binding && forced === 'native') throw new StemeError('NATIVE_UNAVAILABLE', `STEMEDB_BACKEND=native but the addon did not load: ${loaded.reason}`);
   cached = { binding: loaded.binding, reason: loaded.reason };
   return cached;
 }

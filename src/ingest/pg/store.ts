@@ -315,7 +315,7 @@ export class PgStore implements IngestSink {
   // ---------------------------------------------------------------------------
 
   private writable(): void {
-    if (this.readonly) throw new Error('store is open readonly');
+    if (this.readonly) throw new StoreError('READONLY', 'store is open readonly');
   }
 
   private async connect(): Promise<PoolClient> {

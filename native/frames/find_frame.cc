@@ -1,4 +1,4 @@
-#include "find_frame.h"
+#include "frames/find_frame.h"
 
 #include "crc32c/crc32c.h"
 
@@ -43,11 +43,6 @@ const ShiftTables& tables() {
   return t;
 }
 
-inline uint32_t load_u32le(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
-         (static_cast<uint32_t>(p[3]) << 24);
-}
-
 }  // namespace
 
 void crc32c_checkpoints(const uint8_t* buf, size_t len, size_t step, uint32_t* out) {
@@ -82,9 +77,9 @@ int64_t find_frame(const uint8_t* buf, size_t len, size_t from, const uint32_t* 
     size_t left = len - q - kFrameHeader;
     // A cheap first test on the length's top byte (most garbage fails it), then the length.
     if (left < (size_t{1} << 32) && buf[q + 3] > (left >> 24)) continue;
-    uint32_t n = load_u32le(buf + q);
+    uint32_t n = load_frame_len(buf + q);
     if (n > left) continue;  // a frame fits in what is left
-    uint32_t stored = load_u32le(buf + q + 4);
+    uint32_t stored = load_u32le(buf + q + kFrameCrcAt);
     if (n == 0 && stored == 0) continue;  // zeros: unwritten space, never a frame
     uint8_t prefix[12];
     size_t plen = 0;
@@ -96,7 +91,7 @@ int64_t find_frame(const uint8_t* buf, size_t len, size_t from, const uint32_t* 
     uint32_t p = crc32c_extend(0, prefix, plen);
     // crc32c(prefix || buf[q+8, e)) from prefix CRCs: shift(p ^ c(q+8), e-q-8) ^ c(e).
     size_t e = q + kFrameHeader + n;
-    uint32_t crc = crc32c_shift(p ^ crc_to(q + 8), e - q - 8) ^ crc_to(e);
+    uint32_t crc = crc32c_shift(p ^ crc_to(q + kFrameHashAt), e - q - kFrameHashAt) ^ crc_to(e);
     if (crc != stored) continue;
     FrameBinding at{binding.bound, offset};
     if (verify_frames(buf, q, e, UINT64_MAX, 1, at).count == 1) return static_cast<int64_t>(q);

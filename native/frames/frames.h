@@ -8,7 +8,25 @@
 
 namespace stemedb {
 
-constexpr size_t kFrameHeader = 40;
+// Header fields (docs/format.md, "Record frame"): byte offset and size of each.
+constexpr size_t kFrameLenAt = 0;
+constexpr size_t kFrameLenSize = 4;
+constexpr size_t kFrameCrcAt = kFrameLenAt + kFrameLenSize;
+constexpr size_t kFrameCrcSize = 4;
+constexpr size_t kFrameHashAt = kFrameCrcAt + kFrameCrcSize;
+constexpr size_t kFrameHashSize = 32;  // BLAKE3's default output (checked in frames.cc)
+constexpr size_t kFrameHeader = kFrameHashAt + kFrameHashSize;
+static_assert(kFrameLenAt == 0 && kFrameCrcAt == 4 && kFrameHashAt == 8, "frame header fields moved");
+static_assert(kFrameHeader == 4 + 4 + 32, "the frame header is 40 bytes (FRAME_HEADER in TypeScript)");
+
+// Header fields are little-endian whatever the CPU.
+inline uint32_t load_u32le(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
+}
+
+// The payload length stored in a frame header.
+inline uint32_t load_frame_len(const uint8_t* frame) { return load_u32le(frame + kFrameLenAt); }
 
 // How frame CRCs are bound: unbound (v2), or to global offsets, where the frame at
 // buffer position `start` (verify) or 0 (seal, batch) has global offset `offset`.

@@ -1,6 +1,7 @@
-// A journal's writer: the same write-and-sync jobs as the pool's writev
-// (write_args.cc), run one after another by a loop that borrows a libuv pool
-// thread while jobs keep coming, instead of one pool job per write.
+// A journal's write loop (docs/durability.md, "The write loop"): the same
+// write-and-sync jobs as the pool's writev (write_args.cc), run one after another
+// by a loop that borrows a libuv pool thread while jobs keep coming, instead of one
+// pool job per write. JS sees it as writerOpen / writerWritev / writerClose.
 //
 // Why: a pool thread sleeps as soon as its job is done and must be woken for
 // the next one, which on this kind of machine (virtualised, 2 vCPUs) costs tens
@@ -13,6 +14,11 @@
 // Jobs run one at a time in submission order, which is the order the journal
 // needs. writerClose() (or the environment's cleanup) stops the loop once the
 // queue is empty.
+//
+// The arguments and errors go through node-addon-api like every binding; the
+// loop's lifetime (an async work that runs many jobs, a thread-safe function
+// ref'd only while jobs are in flight, a weak-then-strong handle reference) is
+// spelled with N-API's C calls, which say exactly what is held when.
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -24,7 +30,7 @@
 #include <immintrin.h>
 #endif
 
-#include "io_internal.h"
+#include "io/io_internal.h"
 
 namespace stemedb {
 namespace io {
@@ -49,7 +55,7 @@ struct Job {
   uint64_t written = 0;
 };
 
-class Writer {
+class Writer {  // one per writerOpen(): its queue and the loop that drains it
  public:
   Writer(napi_env env, uint32_t spin_us) : env_(env), spin_(std::chrono::microseconds(spin_us)) {}
 
@@ -238,16 +244,17 @@ class Writer {
   bool hook_added_ = true;
 };
 
+const napi_type_tag kWriteLoopTag = {0x5374656d65646233ULL, 0x57726974654c0001ULL};
+
 Writer* GetWriter(const Napi::CallbackInfo& info, size_t i) {
   Napi::Value v = info[i];
-  void* p = nullptr;
-  napi_valuetype t;
-  if (napi_typeof(info.Env(), v, &t) != napi_ok || t != napi_external ||
-      napi_get_value_external(info.Env(), v, &p) != napi_ok || p == nullptr) {
-    ThrowTypeError(info.Env(), "argument " + std::to_string(i + 1) + " (writer) must be a handle from writerOpen()");
+  // Tagged: an External from elsewhere (another addon, a hasher handle) is refused.
+  if (!v.IsExternal() || !v.As<Napi::External<Writer>>().CheckTypeTag(&kWriteLoopTag) ||
+      v.As<Napi::External<Writer>>().Data() == nullptr) {
+    ThrowTypeError(info.Env(), ArgName(i, "writer").Text() + " must be a handle from writerOpen()");
     return nullptr;
   }
-  return static_cast<Writer*>(p);
+  return v.As<Napi::External<Writer>>().Data();
 }
 
 }  // namespace
@@ -256,7 +263,7 @@ Writer* GetWriter(const Napi::CallbackInfo& info, size_t i) {
 Napi::Value JsWriterOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t spin = 0;
-  if (!ArgPosition(info, 0, "spinMicros", &spin)) return env.Undefined();
+  if (!ArgIndex(env, info[0], ArgName(0, "spinMicros"), &spin)) return env.Undefined();
   if (spin > 1000000) {
     ThrowRangeError(env, "argument 1 (spinMicros) must be at most 1000000");
     return env.Undefined();
@@ -267,6 +274,7 @@ Napi::Value JsWriterOpen(const Napi::CallbackInfo& info) {
     delete w;
     return env.Undefined();
   }
+  napi_type_tag_object(env, handle, &kWriteLoopTag);
   if (!w->Start(env, handle)) {
     w->Stop();  // the finalizer frees it
     Napi::Error::New(env, "writerOpen: could not set up the writer").ThrowAsJavaScriptException();
@@ -281,9 +289,7 @@ Napi::Value JsWriterWritev(const Napi::CallbackInfo& info) {
   Writer* w = GetWriter(info, 0);
   if (w == nullptr) return env.Undefined();
   if (w->stopped()) {
-    Napi::Error e = Napi::Error::New(env, "writer is closed");
-    e.Set("code", Napi::String::New(env, "ERR_CLOSED"));
-    e.ThrowAsJavaScriptException();
+    ThrowCodedError(env, "ERR_CLOSED", "writer is closed");
     return env.Undefined();
   }
   auto job = std::make_unique<Job>();

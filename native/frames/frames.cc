@@ -1,4 +1,4 @@
-#include "frames.h"
+#include "frames/frames.h"
 
 #include <cstring>
 
@@ -6,14 +6,13 @@
 #include "crc32c/crc32c.h"
 
 namespace stemedb {
+
+static_assert(kFrameHashSize == blake3::kOutLen, "a frame carries a default-length BLAKE3 digest");
+
 namespace {
 
 constexpr size_t kGroup = 64;  // frames hashed together in one hash_many_inputs call
 
-inline uint32_t load_u32le(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
-         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
 inline void store_u32le(uint8_t* p, uint32_t v) {
   p[0] = static_cast<uint8_t>(v);
   p[1] = static_cast<uint8_t>(v >> 8);
@@ -61,7 +60,7 @@ VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_
     if (group_n == 0) return true;
     blake3::hash_many_inputs(group_ptr, group_len, group_n, digests);
     for (size_t i = 0; i < group_n; i++) {
-      const uint8_t* stored = buf + group_pos[i] + 8;
+      const uint8_t* stored = buf + group_pos[i] + kFrameHashAt;
       if (std::memcmp(stored, digests + i * blake3::kOutLen, blake3::kOutLen) != 0) {
         r.pos = group_pos[i];
         r.status = kFrameHashMismatch;
@@ -84,9 +83,9 @@ VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_
       break;
     }
     const uint8_t* h = buf + pos;
-    uint32_t len = load_u32le(h);
-    uint32_t stored_crc = load_u32le(h + 4);
-    if (len == 0 && stored_crc == 0 && all_zero(h + 8, 32)) {
+    uint32_t len = load_frame_len(h);
+    uint32_t stored_crc = load_u32le(h + kFrameCrcAt);
+    if (len == 0 && stored_crc == 0 && all_zero(h + kFrameHashAt, kFrameHashSize)) {
       stop = kFrameZeros;
       break;
     }
@@ -99,7 +98,7 @@ VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_
       stop = kFrameTruncatedPayload;
       break;
     }
-    if (frame_crc(len, h + 8, h + kFrameHeader, binding.bound, binding.offset + (pos - start)) != stored_crc) {
+    if (frame_crc(len, h + kFrameHashAt, h + kFrameHeader, binding.bound, binding.offset + (pos - start)) != stored_crc) {
       stop = kFrameCrcMismatch;
       break;
     }
@@ -128,15 +127,15 @@ size_t seal_frames(uint8_t* buf, size_t size, size_t count, FrameBinding binding
     blake3::hash_many_inputs(group_ptr, group_len, group_n, digests);
     for (size_t i = 0; i < group_n; i++) {
       uint8_t* f = group_frame[i];
-      std::memcpy(f + 8, digests + i * blake3::kOutLen, blake3::kOutLen);
-      store_u32le(f + 4, frame_crc(static_cast<uint32_t>(group_len[i]), f + 8, f + kFrameHeader, binding.bound,
+      std::memcpy(f + kFrameHashAt, digests + i * blake3::kOutLen, blake3::kOutLen);
+      store_u32le(f + kFrameCrcAt, frame_crc(static_cast<uint32_t>(group_len[i]), f + kFrameHashAt, f + kFrameHeader, binding.bound,
                                    binding.offset + static_cast<uint64_t>(f - buf)));
     }
     group_n = 0;
   };
   for (size_t i = 0; i < count; i++) {
     if (size - pos < kFrameHeader) return SIZE_MAX;
-    uint32_t len = load_u32le(buf + pos);
+    uint32_t len = load_frame_len(buf + pos);
     if (len > size - pos - kFrameHeader) return SIZE_MAX;
     group_frame[group_n] = buf + pos;
     group_ptr[group_n] = buf + pos + kFrameHeader;

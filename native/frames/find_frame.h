@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "frames.h"
+#include "frames/frames.h"
 
 namespace stemedb {
 
