@@ -16,7 +16,7 @@ import { crc32c } from '../hash/index.js';
 import { FrameStatus } from '../hash/backend.js';
 import { FRAME_HEADER, SEGMENT_HEADER } from './format.js';
 import { readSmallFile, writeDurableFile } from './durable-file.js';
-import { verifySegmentFrames } from './read.js';
+import { verifySegmentFrames } from './read/record-reader.js';
 import type { Segment } from './segments.js';
 
 export const LEDGER_FILE = 'sealed.ledger';

@@ -2,11 +2,11 @@
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES, MAX_RECORD_LIMIT } from './format.js';
-import type { Durability } from './group-commit.js';
+import type { Durability } from './write/group-commit.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { resolveRetention, type ResolvedRetention, type RetentionOptions } from './retention.js';
 import type { SegmentSealedHook } from './maintenance.js';
-import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/index.js';
+import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/policy.js';
 
 export interface JournalOptions {
   /** Rotate when the active segment would pass this size (default 64 MiB). */

@@ -17,7 +17,7 @@ import { argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf }
 import { OffsetError, StemeError } from '../errors.js';
 import { FrameStatus } from '../hash/backend.js';
 import { SEGMENT_HEADER } from './format.js';
-import { recover } from './recover.js';
+import { recover } from './recovery/recover.js';
 import { walkChain } from './recovery/scan.js';
 import { SegmentManager } from './segments.js';
 import { checkDest } from './backup.js';

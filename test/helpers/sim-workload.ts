@@ -18,8 +18,8 @@
  */
 import { Journal, type JournalRecord } from '../../src/index.js';
 import { JournalFailedError } from '../../src/errors.js';
-import type { Durability } from '../../src/journal/group-commit.js';
-import type { RecoveryPolicy } from '../../src/journal/recovery/index.js';
+import type { Durability } from '../../src/journal/write/group-commit.js';
+import type { RecoveryPolicy } from '../../src/journal/recovery/policy.js';
 import { SimDisk, type SimOp } from './sim-disk.js';
 import { rng } from './vectors.js';
 import { equalBytes, payloadFor } from './tmp.js';

@@ -2,7 +2,7 @@
 import type { JournalIO } from '../../io/types.js';
 import { FrameStatus } from '../../hash/backend.js';
 import { FRAME_HEADER, SEGMENT_HEADER } from '../format.js';
-import { verifySegmentFrames } from '../read.js';
+import { verifySegmentFrames } from '../read/record-reader.js';
 import type { Segment } from '../segments.js';
 import { FrameFinder } from './find-frame.js';
 

@@ -5,19 +5,19 @@
  */
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { defaultIO } from '../io/index.js';
-import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../hash/validate.js';
-import { asyncDispose } from '../async-dispose.js';
-import { ClosedError, StemeError } from '../errors.js';
-import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from './format.js';
+import { defaultIO } from '../../io/index.js';
+import type { JournalIO } from '../../io/types.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../../hash/validate.js';
+import { asyncDispose } from '../../async-dispose.js';
+import { ClosedError, StemeError } from '../../errors.js';
+import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from '../format.js';
 import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
-import { RecordReader, type JournalRecord } from './read.js';
-import { SegmentManager } from './segments.js';
-import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
-import { readWatermark, watermarkPath } from './watermark.js';
-import { hashBackend } from '../hash/index.js';
-import { Cursors } from './cursors.js';
+import { RecordReader, type JournalRecord } from './record-reader.js';
+import { SegmentManager } from '../segments.js';
+import { DEFAULT_MAX_OPEN_SEGMENTS } from '../segment-files.js';
+import { readWatermark, watermarkPath } from '../watermark.js';
+import { hashBackend } from '../../hash/index.js';
+import { Cursors } from '../cursors.js';
 
 export interface ReaderOptions {
   /** @deprecated Checked but not used: reading accepts any frame that verifies and fits in its segment. */

@@ -4,13 +4,13 @@
  * write+sync (leader/follower, no timer needed). Offsets are assigned in call
  * order at submit time; promises resolve in order after the covering sync.
  */
-import type { JournalIO } from '../io/types.js';
-import { hashBackend } from '../hash/index.js';
-import { JournalFailedError, ClosedError } from '../errors.js';
-import { FORMAT_VERSION, FRAME_HEADER, frameBinding } from './format.js';
-import { filePos, type Segment, type SegmentManager } from './segments.js';
-import { encodeWatermark } from './watermark.js';
-import { SyncCounters } from './stats.js';
+import type { JournalIO } from '../../io/types.js';
+import { hashBackend } from '../../hash/index.js';
+import { JournalFailedError, ClosedError } from '../../errors.js';
+import { FORMAT_VERSION, FRAME_HEADER, frameBinding } from '../format.js';
+import { filePos, type Segment, type SegmentManager } from '../segments.js';
+import { encodeWatermark } from '../watermark.js';
+import { SyncCounters } from '../stats.js';
 import { Preallocator } from './prealloc.js';
 
 export type Durability = 'group' | 'each' | 'none';

@@ -5,12 +5,12 @@
  * maxRecordBytes plays no part here: it limits what may be appended, and a frame
  * that verifies and fits in its segment is a record, whatever the option says today.
  */
-import type { JournalIO } from '../io/types.js';
-import { hashBackend } from '../hash/index.js';
-import { FrameStatus, type FrameWalk } from '../hash/backend.js';
-import { CorruptionError, OffsetError, type CorruptionReason } from '../errors.js';
-import { FRAME_HEADER, frameBinding } from './format.js';
-import { filePos, type Segment, type SegmentManager } from './segments.js';
+import type { JournalIO } from '../../io/types.js';
+import { hashBackend } from '../../hash/index.js';
+import { FrameStatus, type FrameWalk } from '../../hash/backend.js';
+import { CorruptionError, OffsetError, type CorruptionReason } from '../../errors.js';
+import { FRAME_HEADER, frameBinding } from '../format.js';
+import { filePos, type Segment, type SegmentManager } from '../segments.js';
 
 export interface JournalRecord {
   /** Global offset of the record. */

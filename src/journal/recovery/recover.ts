@@ -3,15 +3,15 @@
  * call (and the CLI's `recover`). Without dryRun it takes the writer lock,
  * since it may truncate; with dryRun it changes nothing on disk.
  */
-import { defaultIO } from '../io/index.js';
-import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from './format.js';
-import { lockJournal, unlockJournal } from './lock.js';
-import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
-import { SegmentManager } from './segments.js';
-import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
-import { hashBackend } from '../hash/index.js';
+import { defaultIO } from '../../io/index.js';
+import type { JournalIO } from '../../io/types.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../hash/validate.js';
+import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from '../format.js';
+import { lockJournal, unlockJournal } from '../lock.js';
+import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './policy.js';
+import { SegmentManager } from '../segments.js';
+import { encodeWatermark, readWatermark, watermarkPath } from '../watermark.js';
+import { hashBackend } from '../../hash/index.js';
 
 export interface RecoverOptions {
   policy?: RecoveryPolicy;

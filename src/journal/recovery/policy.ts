@@ -15,7 +15,7 @@ import type { JournalIO } from '../../io/types.js';
 import { CorruptionError, StemeError, ioCode, type CorruptionReason } from '../../errors.js';
 import { FrameStatus } from '../../hash/backend.js';
 import { SEGMENT_HEADER, TMP_SUFFIX } from '../format.js';
-import { STATUS_REASON } from '../read.js';
+import { STATUS_REASON } from '../read/record-reader.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
 import { salvageWalk, walkChain } from './scan.js';
 import { FrameFinder } from './find-frame.js';
