@@ -7,7 +7,8 @@ import { recover } from '../journal/recovery/recover.js';
 import { RECOVERY_POLICIES } from '../journal/recovery/policy.js';
 import { backendInfo } from '../hash/index.js';
 import { CorruptionError } from '../errors.js';
-import { LOCK_FILE, SEGMENT_HEADER } from '../journal/format.js';
+import { LOCK_FILE } from '../journal/lock.js';
+import { SEGMENT_HEADER } from '../format/segment.js';
 import { EXIT, UsageError, hex, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
 
 export const USAGE = {

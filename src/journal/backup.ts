@@ -27,7 +27,7 @@ import { defaultIO } from '../io/index.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { CorruptionError, StemeError } from '../errors.js';
 import { hashBackend } from '../hash/index.js';
-import { SEGMENT_HEADER, decodeSegmentHeader, parseSegmentName } from './format.js';
+import { SEGMENT_HEADER, decodeSegmentHeader, parseSegmentName } from '../format/segment.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 import { CopyPace, abandonDest, copyPrefix, finishDest, openForCopy, startDest, writeDurable, writeWatermarkFile } from './copy-dir.js';
 

@@ -15,7 +15,8 @@ import { resolveOptions, type JournalOptions, type ResolvedOptions } from './opt
 import { RecordReader, type JournalRecord } from './read/record-reader.js';
 import { makeTailDurable, recoverSegments, type RecoveryReport } from './recovery/policy.js';
 import { SegmentManager, type CleanupResult } from './segments.js';
-import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
+import { readWatermark, watermarkPath } from './watermark.js';
+import { encodeWatermark } from '../format/watermark.js';
 import type { SyncStats } from './stats.js';
 import { JournalReader, type ReaderOptions } from './read/journal-reader.js';
 import { hashBackend } from '../hash/index.js';

@@ -13,8 +13,9 @@
 import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
 import { crc32c } from '../hash/index.js';
-import { FrameStatus } from '../hash/backend.js';
-import { FRAME_HEADER, SEGMENT_HEADER } from './format.js';
+import { FrameStatus } from '../format/frame.js';
+import { FRAME_HEADER } from '../format/frame.js';
+import { SEGMENT_HEADER } from '../format/segment.js';
 import { readSmallFile, writeDurableFile } from './durable-file.js';
 import { verifySegmentFrames } from './read/record-reader.js';
 import type { Segment } from './segments.js';

@@ -8,7 +8,7 @@
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, checkNonNegativeInteger } from '../hash/validate.js';
 import { StemeError } from '../errors.js';
-import { SEGMENT_HEADER } from './format.js';
+import { SEGMENT_HEADER } from '../format/segment.js';
 import { isDirSyncFailure } from './durable-file.js';
 import { Ledger, countRecordsSync, scanSealed, type SealedSegmentInfo } from './ledger.js';
 import { freeDiskBytes, planRetention, type ResolvedRetention, type RetentionPlan } from './retention.js';

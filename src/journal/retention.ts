@@ -9,7 +9,7 @@ import type { JournalIO } from '../io/types.js';
 import { argTypeError, checkOptions, describe, keysOf, argRangeError } from '../hash/validate.js';
 import { Ledger, type SealedSegmentInfo } from './ledger.js';
 import { Cursors } from './cursors.js';
-import { SEGMENT_HEADER } from './format.js';
+import { SEGMENT_HEADER } from '../format/segment.js';
 import type { SegmentManager } from './segments.js';
 
 export interface RetentionOptions {

@@ -7,16 +7,7 @@ import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS, SegmentFiles } from './segment-files.js';
 import { CorruptionError, SegmentFormatError } from '../errors.js';
-import {
-  FORMAT_VERSION,
-  SEGMENT_HEADER,
-  SEGMENT_SUFFIX,
-  TMP_SUFFIX,
-  decodeSegmentHeader,
-  encodeSegmentHeader,
-  parseSegmentName,
-  segmentName,
-} from './format.js';
+import { FORMAT_VERSION, SEGMENT_HEADER, SEGMENT_SUFFIX, TMP_SUFFIX, decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName } from '../format/segment.js';
 
 export interface Gap {
   /** Global offsets [from, to) that salvage recovery skipped. */
@@ -270,9 +261,4 @@ export class SegmentManager {
     this.segments.splice(0);
     this.files.closeAll();
   }
-}
-
-/** File position of a global offset inside its segment. */
-export function filePos(seg: Segment, offset: number): number {
-  return SEGMENT_HEADER + (offset - seg.base);
 }

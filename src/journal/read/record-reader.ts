@@ -7,10 +7,11 @@
  */
 import type { JournalIO } from '../../io/types.js';
 import { hashBackend } from '../../hash/index.js';
-import { FrameStatus, type FrameWalk } from '../../hash/backend.js';
-import { CorruptionError, OffsetError, type CorruptionReason } from '../../errors.js';
-import { FRAME_HEADER, frameBinding } from '../format.js';
-import { filePos, type Segment, type SegmentManager } from '../segments.js';
+import type { FrameWalk } from '../../hash/backend.js';
+import { CorruptionError, OffsetError } from '../../errors.js';
+import { FRAME_HASH_AT, FRAME_HEADER, FrameStatus, frameBinding, frameDamage } from '../../format/frame.js';
+import { filePos } from '../../format/segment.js';
+import type { Segment, SegmentManager } from '../segments.js';
 
 export interface JournalRecord {
   /** Global offset of the record. */
@@ -21,15 +22,6 @@ export interface JournalRecord {
   /** BLAKE3-256 of the payload (the record's identity). */
   hash: Uint8Array;
 }
-
-export const STATUS_REASON: Record<number, CorruptionReason> = {
-  [FrameStatus.TruncatedHeader]: 'truncated header',
-  [FrameStatus.TruncatedPayload]: 'truncated payload',
-  [FrameStatus.TooLarge]: 'length too large',
-  [FrameStatus.CrcMismatch]: 'crc32c mismatch',
-  [FrameStatus.HashMismatch]: 'blake3 mismatch',
-  [FrameStatus.Zeros]: 'zeros',
-};
 
 /** The segment an iterator holds pinned, if any. */
 interface Pin {
@@ -79,7 +71,7 @@ export class RecordReader {
     }
     const walk = verifySegmentFrames(seg, buf, 0, FRAME_HEADER + len, 1, offset);
     if (walk.count !== 1) return this.classify(seg, offset, end);
-    return { offset, next: offset + FRAME_HEADER + len, payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len), hash: buf.subarray(8, 40) };
+    return { offset, next: offset + FRAME_HEADER + len, payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len), hash: buf.subarray(FRAME_HASH_AT, FRAME_HEADER) };
   }
 
   /**
@@ -130,7 +122,7 @@ export class RecordReader {
           for (let p = 0; p < walk.pos;) {
             const next = p + FRAME_HEADER + view.getUint32(p, true);
             if (pos + p >= to) return;
-            yield { offset: pos + p, next: pos + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + 8, p + FRAME_HEADER) };
+            yield { offset: pos + p, next: pos + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + FRAME_HASH_AT, p + FRAME_HEADER) };
             p = next;
           }
           pos += walk.pos;
@@ -201,7 +193,7 @@ export class RecordReader {
             continue;
           }
         }
-        throw new CorruptionError(seg.name, filePos(seg, pos), STATUS_REASON[walk.status] ?? 'crc32c mismatch',
+        throw new CorruptionError(seg.name, filePos(seg, pos), frameDamage(walk.status),
           pos < offset ? `the record chain breaks before offset ${offset}` : `record at offset ${pos}`);
       }
     }
@@ -212,7 +204,7 @@ export class RecordReader {
     const probe = new Uint8Array(Math.min(end - offset, FRAME_HEADER + len));
     this.preadFull(seg, probe, offset);
     const walk = verifySegmentFrames(seg, probe, 0, probe.length, 1, offset);
-    throw new CorruptionError(seg.name, filePos(seg, offset), STATUS_REASON[walk.status] ?? 'crc32c mismatch', `record at offset ${offset}`);
+    throw new CorruptionError(seg.name, filePos(seg, offset), frameDamage(walk.status), `record at offset ${offset}`);
   }
 }
 

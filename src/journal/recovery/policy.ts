@@ -13,9 +13,8 @@
 import { join } from 'node:path';
 import type { JournalIO } from '../../io/types.js';
 import { CorruptionError, StemeError, ioCode, type CorruptionReason } from '../../errors.js';
-import { FrameStatus } from '../../hash/backend.js';
-import { SEGMENT_HEADER, TMP_SUFFIX } from '../format.js';
-import { STATUS_REASON } from '../read/record-reader.js';
+import { FrameStatus, frameDamage } from '../../format/frame.js';
+import { SEGMENT_HEADER, TMP_SUFFIX } from '../../format/segment.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
 import { salvageWalk, walkChain } from './scan.js';
 import { FrameFinder } from './find-frame.js';
@@ -116,7 +115,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
         seg.end = bad;
         break;
       }
-      const reason = STATUS_REASON[chain.status] ?? 'crc32c mismatch';
+      const reason = frameDamage(chain.status);
       const entry: CorruptionEntry = { segment: seg.name, position: SEGMENT_HEADER + bad - seg.base, offset: bad, reason };
       // At or above the watermark the tail is torn whatever follows: no search needed.
       const tornByWatermark = isTail && opts.watermark !== null && bad >= opts.watermark;

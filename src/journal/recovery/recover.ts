@@ -6,11 +6,13 @@
 import { defaultIO } from '../../io/index.js';
 import type { JournalIO } from '../../io/types.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from '../format.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
+import { MAX_RECORD_LIMIT } from '../../format/frame.js';
 import { lockJournal, unlockJournal } from '../lock.js';
 import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './policy.js';
 import { SegmentManager } from '../segments.js';
-import { encodeWatermark, readWatermark, watermarkPath } from '../watermark.js';
+import { readWatermark, watermarkPath } from '../watermark.js';
+import { encodeWatermark } from '../../format/watermark.js';
 import { hashBackend } from '../../hash/index.js';
 
 export interface RecoverOptions {

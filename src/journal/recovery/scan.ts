@@ -1,7 +1,8 @@
 /** Scanning primitives for recovery: walk verified frames, hop over bad regions (search: find-frame.ts). */
 import type { JournalIO } from '../../io/types.js';
-import { FrameStatus } from '../../hash/backend.js';
-import { FRAME_HEADER, SEGMENT_HEADER } from '../format.js';
+import { FrameStatus } from '../../format/frame.js';
+import { FRAME_HEADER } from '../../format/frame.js';
+import { SEGMENT_HEADER } from '../../format/segment.js';
 import { verifySegmentFrames } from '../read/record-reader.js';
 import type { Segment } from '../segments.js';
 import { FrameFinder } from './find-frame.js';

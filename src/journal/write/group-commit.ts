@@ -7,9 +7,10 @@
 import type { JournalIO } from '../../io/types.js';
 import { hashBackend } from '../../hash/index.js';
 import { JournalFailedError, ClosedError } from '../../errors.js';
-import { FORMAT_VERSION, FRAME_HEADER, frameBinding } from '../format.js';
-import { filePos, type Segment, type SegmentManager } from '../segments.js';
-import { encodeWatermark } from '../watermark.js';
+import { FRAME_HEADER, HASH_BYTES, frameBinding } from '../../format/frame.js';
+import { FORMAT_VERSION, filePos } from '../../format/segment.js';
+import type { Segment, SegmentManager } from '../segments.js';
+import { encodeWatermark } from '../../format/watermark.js';
 import { SyncCounters } from '../stats.js';
 import { Preallocator } from './prealloc.js';
 
@@ -37,7 +38,7 @@ class Appended implements AppendResult {
     this.#index = index;
   }
   get hash(): Uint8Array {
-    return (this.#hash ??= this.#hashes.slice(this.#index * 32, this.#index * 32 + 32));
+    return (this.#hash ??= this.#hashes.slice(this.#index * HASH_BYTES, (this.#index + 1) * HASH_BYTES));
   }
   toJSON(): { offset: number; next: number; hash: string } {
     return { offset: this.offset, next: this.next, hash: Buffer.from(this.hash).toString('hex') };
@@ -288,16 +289,16 @@ export class GroupCommit {
    * tail segment (written by an older version) gets unbound v2 frames until it rotates.
    */
   #seal(buf: Uint8Array, count: number, base: number, runs: ReadonlyArray<{ start: number; fresh: boolean; records: number }>): Uint8Array {
-    const hashes = count * 32 > this.#smallHashes.length ? new Uint8Array(count * 32) : this.#smallHashes;
+    const hashes = count * HASH_BYTES > this.#smallHashes.length ? new Uint8Array(count * HASH_BYTES) : this.#smallHashes;
     const first = runs[0]!;
     const tailVersion = first.fresh ? FORMAT_VERSION : this.segments.last!.version;
     if (tailVersion === FORMAT_VERSION) hashBackend.sealFrames(buf, count, hashes, base);
     else {
       const end = runs.length > 1 ? runs[1]!.start : buf.length;
       hashBackend.sealFrames(buf.subarray(0, end), first.records, hashes, frameBinding(tailVersion, base));
-      if (count > first.records) hashBackend.sealFrames(buf.subarray(end), count - first.records, hashes.subarray(first.records * 32), base + end);
+      if (count > first.records) hashBackend.sealFrames(buf.subarray(end), count - first.records, hashes.subarray(first.records * HASH_BYTES), base + end);
     }
-    return hashes === this.#smallHashes ? hashes.slice(0, count * 32) : hashes;
+    return hashes === this.#smallHashes ? hashes.slice(0, count * HASH_BYTES) : hashes;
   }
 
   /** A frame buffer of exactly `bytes`, reusing one allocation across batches (one batch is in flight at a time). */
