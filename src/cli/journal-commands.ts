@@ -8,7 +8,7 @@ import { RECOVERY_POLICIES } from '../journal/recovery/policy.js';
 import { backendInfo } from '../hash/index.js';
 import { CorruptionError } from '../errors.js';
 import { LOCK_FILE } from '../journal/lock.js';
-import { SEGMENT_HEADER } from '../format/segment.js';
+import { dataEnd } from '../format/segment.js';
 import { EXIT, UsageError, hex, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
 
 export const USAGE = {
@@ -101,7 +101,7 @@ export async function inspect(args: string[], io: Io): Promise<number> {
     const last = segments[segments.length - 1];
     const holder = lockHolder(dir);
     const info = {
-      dir, backend: backendInfo.backend, firstOffset: first, endOffset: last ? last.base + last.bytes - SEGMENT_HEADER : 0, durableOffset: durable,
+      dir, backend: backendInfo.backend, firstOffset: first, endOffset: last ? dataEnd(last.base, last.bytes) : 0, durableOffset: durable,
       segments: segments.map(({ records: _r, ...s }) => s), totalBytes: segments.reduce((a, s) => a + s.bytes, 0),
       lockHolder: holder.pid !== null && holder.alive ? holder.pid : null,
     };
