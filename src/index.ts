@@ -10,7 +10,7 @@ export type { SealedSegmentInfo } from './journal/ledger.js';
 export type { CursorLag, RetentionResult, SegmentSealedHook } from './journal/maintenance.js';
 export type { JournalRecord } from './journal/read/record-reader.js';
 export type { CleanupResult, KeptSegment } from './journal/segments.js';
-export type { AppendResult, Durability } from './journal/write/group-commit.js';
+export type { AppendResult, Durability } from './journal/write/commit.js';
 export { recover, type RecoverOptions } from './journal/recovery/recover.js';
 export { backup, type BackupOptions, type BackupResult } from './journal/backup.js';
 export { restore, type RestoreOptions, type RestoreResult } from './journal/restore.js';

@@ -2,7 +2,7 @@
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { MAX_RECORD_LIMIT } from '../format/frame.js';
-import type { Durability } from './write/group-commit.js';
+import type { Durability } from './write/commit.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { resolveRetention, type ResolvedRetention, type RetentionOptions } from './retention.js';
 import type { SegmentSealedHook } from './maintenance.js';

@@ -9,15 +9,19 @@
  * frames after a hole), i.e. a torn tail. With no readable watermark the plain
  * rule applies: a bad record followed by a frame that verifies is corruption.
  * Anything bad in a sealed segment is corruption.
+ *
+ * So recovery runs in three steps: classify each bad spot (a RecoveryCase), look the
+ * case up under the policy (RECOVERY_TABLE), act (actions.ts). The table is the policy
+ * table of docs/durability.md, case by case.
  */
-import { join } from 'node:path';
 import type { JournalIO } from '../../io/types.js';
-import { CorruptionError, StemeError, ioCode, type CorruptionReason } from '../../errors.js';
+import { CorruptionError, type CorruptionReason } from '../../errors.js';
 import { FrameStatus, frameDamage } from '../../format/frame.js';
-import { SEGMENT_HEADER, TMP_SUFFIX } from '../../format/segment.js';
+import { filePos } from '../../format/segment.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
 import { salvageWalk, walkChain } from './scan.js';
 import { FrameFinder } from './find-frame.js';
+import { cutTail, setAsideLater } from './actions.js';
 
 export type RecoveryPolicy = 'tolerate-tail' | 'strict' | 'truncate' | 'salvage';
 export const RECOVERY_POLICIES: readonly RecoveryPolicy[] = ['tolerate-tail', 'strict', 'truncate', 'salvage'];
@@ -77,12 +81,77 @@ export interface RecoveryOptions {
   lowerWatermark?: (value: number) => Promise<void>;
 }
 
+/**
+ * What recovery can find wrong (legend of RECOVERY_TABLE's columns):
+ *   zero-tail        from the bad byte to the tail segment's end all is zero: unwritten
+ *                    space (preallocated, or writes that never reached the disk), not damage
+ *   torn-tail        the tail's last write, interrupted: bad bytes at or above the watermark,
+ *                    or (no readable watermark) with no frame that verifies after them
+ *   frames-after     corruption: a frame verifies after the bad bytes (below the watermark,
+ *                    or without one; in any segment)
+ *   sealed           corruption in a sealed segment, no frame verifies after it
+ *   below-watermark  corruption in the tail below the watermark, no frame verifies after it
+ *   missing-data     the journal ends cleanly below the watermark: acknowledged records are gone
+ */
+export type RecoveryCase = 'zero-tail' | 'torn-tail' | 'frames-after' | 'sealed' | 'below-watermark' | 'missing-data';
+
+/**
+ * What recovery does about it (legend of RECOVERY_TABLE's cells):
+ *   cut-zeros  the data ends at the bad byte; the zeros are cut off after the scan (no copy:
+ *              there is nothing in them)
+ *   cut        lower the watermark to the bad byte, copy the bytes from there aside, cut
+ *              them off (rules 5, 10); the segment's scan ends
+ *   truncate   cut, and set every later segment aside: the journal ends at the bad byte
+ *              (point in time); recovery ends
+ *   skip       record a gap up to the next frame that verifies (or the segment's end) and
+ *              go on from there; reads inside it fail with OFFSET_SKIPPED
+ *   refuse     throw a CorruptionError saying where, why and what can be done; nothing changes
+ *   accept     lower the watermark to the end found; the report lists the loss
+ */
+export type RecoveryAction = 'cut-zeros' | 'cut' | 'truncate' | 'skip' | 'refuse' | 'accept';
+
+/** One policy's row: a bad spot found in a scan, and the journal's end found after it. */
+type PolicyRow = { 'zero-tail': 'cut-zeros' } & Record<'torn-tail' | 'frames-after' | 'sealed' | 'below-watermark', 'cut' | 'truncate' | 'skip' | 'refuse'> & { 'missing-data': 'refuse' | 'accept' };
+
+/** policy × case → action. */
+// prettier-ignore
+export const RECOVERY_TABLE: Readonly<Record<RecoveryPolicy, Readonly<PolicyRow>>> = {
+  //                 zero-tail               torn-tail            frames-after               sealed                  below-watermark               missing-data
+  'tolerate-tail': { 'zero-tail': 'cut-zeros', 'torn-tail': 'cut',    'frames-after': 'refuse',   sealed: 'refuse',   'below-watermark': 'refuse',   'missing-data': 'refuse' },
+  strict:          { 'zero-tail': 'cut-zeros', 'torn-tail': 'refuse', 'frames-after': 'refuse',   sealed: 'refuse',   'below-watermark': 'refuse',   'missing-data': 'refuse' },
+  truncate:        { 'zero-tail': 'cut-zeros', 'torn-tail': 'cut',    'frames-after': 'truncate', sealed: 'truncate', 'below-watermark': 'truncate', 'missing-data': 'accept' },
+  salvage:         { 'zero-tail': 'cut-zeros', 'torn-tail': 'cut',    'frames-after': 'skip',     sealed: 'skip',     'below-watermark': 'cut',      'missing-data': 'accept' },
+};
+
+/** Why an open was refused, by case (the CorruptionError's detail). */
+const REFUSED_BECAUSE: Record<Exclude<RecoveryCase, 'zero-tail' | 'missing-data'>, (next: number, watermark: number | null) => string> = {
+  'torn-tail': () => 'torn tail refused by the strict policy',
+  'frames-after': (next) => `valid records follow at offset ${next}`,
+  'below-watermark': (_next, watermark) => `below the durable watermark ${watermark}: acknowledged data is damaged`,
+  sealed: () => 'in a sealed segment',
+};
+
+/**
+ * The case of the bad byte at global offset `bad` of a segment, and the next offset where
+ * a frame verifies (-1: none, or not searched because the case does not depend on it).
+ */
+function classify(isTail: boolean, bad: number, finder: FrameFinder, watermark: number | null): { kind: Exclude<RecoveryCase, 'missing-data'>; next: number } {
+  if (isTail && finder.zerosFrom(bad)) return { kind: 'zero-tail', next: -1 };
+  // At or above the watermark the tail is torn whatever follows: no search needed.
+  if (isTail && watermark !== null && bad >= watermark) return { kind: 'torn-tail', next: -1 };
+  const next = finder.next(bad + 1);
+  if (next >= 0) return { kind: 'frames-after', next };
+  if (!isTail) return { kind: 'sealed', next };
+  return { kind: watermark === null ? 'torn-tail' : 'below-watermark', next };
+}
+
 /** Runs recovery over loaded segments (the last one open read-write unless dryRun). */
 export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: RecoveryOptions): Promise<RecoveryReport> {
   const report: RecoveryReport = {
     policy: opts.policy, dryRun: opts.dryRun, segments: mgr.segments.length, segmentsScanned: 0, recordsValid: 0,
     bytesScanned: 0, truncatedAt: null, bytesTruncated: 0, recordsDropped: 0, corruption: [], gaps: [], brokenFiles: [], zeroTailBytes: 0, end: 0,
   };
+  const table = RECOVERY_TABLE[opts.policy];
   const segs = mgr.segments;
   const first = opts.verifyAll ? 0 : Math.max(0, segs.length - 1);
   // The durable line; lowered (durably) before anything below it is removed.
@@ -100,7 +169,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
     let pos = seg.base;
     // Read once, from the first bad byte, for every later check and search in this segment (linear in all).
     let finder: FrameFinder | undefined;
-    for (;;) {
+    scan: for (;;) {
       const chain = walkChain(io, seg, pos, fileEnd);
       report.recordsValid += chain.records;
       report.bytesScanned += chain.bytesScanned;
@@ -108,52 +177,39 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       if (chain.status === FrameStatus.Ok) break;
       const bad = chain.stop;
       finder ??= FrameFinder.read(io, seg, bad, fileEnd);
-      if (isTail && finder.zerosFrom(bad)) {
-        // Unwritten space, not damage (the writer keeps zeros ahead of its records).
+      const { kind, next } = classify(isTail, bad, finder, opts.watermark);
+      const action = table[kind];
+      if (action === 'cut-zeros') {
         // Below the watermark it is still lost data: the check after the loop says so.
         report.zeroTailBytes = fileEnd - bad;
         seg.end = bad;
         break;
       }
       const reason = frameDamage(chain.status);
-      const entry: CorruptionEntry = { segment: seg.name, position: SEGMENT_HEADER + bad - seg.base, offset: bad, reason };
-      // At or above the watermark the tail is torn whatever follows: no search needed.
-      const tornByWatermark = isTail && opts.watermark !== null && bad >= opts.watermark;
-      const next = tornByWatermark ? -1 : finder.next(bad + 1);
-      const torn = tornByWatermark || (isTail && opts.watermark === null && next < 0);
+      const entry: CorruptionEntry = { segment: seg.name, position: filePos(seg, bad), offset: bad, reason };
       report.corruption.push(entry);
-      if (torn && opts.policy !== 'strict') {
-        await cutTail(io, mgr, seg, bad, opts, report);
-        break;
+      switch (action) {
+        case 'refuse':
+          throw new CorruptionError(seg.name, entry.position, reason, `offset ${bad}; ${REFUSED_BECAUSE[kind as keyof typeof REFUSED_BECAUSE](next, opts.watermark)}`, 'choose-policy');
+        case 'cut':
+          await lower(bad);
+          await cutTail(io, mgr, seg, bad, opts, report);
+          break scan;
+        case 'truncate':
+          await lower(bad);
+          report.recordsDropped += next >= 0 ? salvageWalk(io, seg, next, fileEnd).records : 0;
+          report.recordsDropped += await setAsideLater(io, mgr, i, opts, report);
+          await cutTail(io, mgr, seg, bad, opts, report);
+          return finish(mgr, report);
+        case 'skip': {
+          const gap: Gap = { from: bad, to: next < 0 ? fileEnd : next };
+          seg.gaps.push(gap);
+          report.gaps.push({ segment: seg.name, ...gap });
+          if (next < 0) break scan;
+          pos = next;
+          continue;
+        }
       }
-      if (opts.policy === 'tolerate-tail' || opts.policy === 'strict') {
-        const why = torn
-          ? 'torn tail refused by the strict policy'
-          : next >= 0
-            ? `valid records follow at offset ${next}`
-            : isTail
-              ? `below the durable watermark ${opts.watermark}: acknowledged data is damaged`
-              : 'in a sealed segment';
-        throw new CorruptionError(seg.name, entry.position, reason, `offset ${bad}; ${why}`, 'choose-policy');
-      }
-      if (opts.policy === 'truncate') {
-        await lower(bad);
-        report.recordsDropped += next >= 0 ? salvageWalk(io, seg, next, fileEnd).records : 0;
-        report.recordsDropped += await setAsideLater(io, mgr, i, opts, report);
-        await cutTail(io, mgr, seg, bad, opts, report);
-        return finish(mgr, report);
-      }
-      // salvage: skip the bad region, keep going from the next frame that verifies.
-      const gap: Gap = { from: bad, to: next < 0 ? fileEnd : next };
-      if (next < 0 && isTail) {
-        await lower(bad);
-        await cutTail(io, mgr, seg, bad, opts, report);
-        break;
-      }
-      seg.gaps.push(gap);
-      report.gaps.push({ segment: seg.name, ...gap });
-      if (next < 0) break;
-      pos = next;
     }
   }
   // A tail that ends cleanly below the watermark lost acknowledged records
@@ -161,9 +217,9 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
   const lastEnd = report.dryRun && report.truncatedAt !== null ? report.truncatedAt : mgr.last ? mgr.last.end : 0;
   if (opts.watermark !== null && lastEnd < opts.watermark) {
     const tail = mgr.last;
-    const entry: CorruptionEntry = { segment: tail?.name ?? '(none)', position: tail ? SEGMENT_HEADER + lastEnd - tail.base : 0, offset: lastEnd, reason: 'missing data' };
+    const entry: CorruptionEntry = { segment: tail?.name ?? '(none)', position: tail ? filePos(tail, lastEnd) : 0, offset: lastEnd, reason: 'missing data' };
     report.corruption.push(entry);
-    if (opts.policy === 'tolerate-tail' || opts.policy === 'strict') {
+    if (table['missing-data'] === 'refuse') {
       throw new CorruptionError(entry.segment, entry.position, 'missing data',
         `the journal ends at offset ${lastEnd} but the durable watermark says ${opts.watermark}: acknowledged records are missing`, 'accept-loss');
     }
@@ -173,7 +229,7 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
     // The zeros go (durably) before the segment is used: it may be sealed next, and a
     // sealed segment holds nothing past its data. Zeros hold no data: no copy is kept.
     const tail = mgr.last!;
-    io.truncate(tail.fd, SEGMENT_HEADER + tail.end - tail.base);
+    io.truncate(tail.fd, filePos(tail, tail.end));
     await io.fsync(tail.fd);
   }
   return finish(mgr, report);
@@ -183,146 +239,4 @@ function finish(mgr: SegmentManager, report: RecoveryReport): RecoveryReport {
   report.segments = mgr.segments.length;
   report.end = report.dryRun && report.truncatedAt !== null ? report.truncatedAt : mgr.last ? mgr.last.end : 0;
   return report;
-}
-
-/**
- * Before a recovered end is published as durable: bytes above the old
- * watermark may exist only in the page cache (a killed writer's unsynced
- * batch, or pages a failed fsync marked clean), so they are written again and
- * synced; the directory is synced too (a kill between a segment's rename and
- * its directory fsync). Only the tail can hold such bytes: a segment is synced
- * before its successor is created.
- */
-export async function makeTailDurable(io: JournalIO, mgr: SegmentManager, watermark: number | null): Promise<void> {
-  const tail = mgr.last;
-  if (!tail) return;
-  const from = Math.min(Math.max(tail.base, watermark ?? tail.base), tail.end);
-  if (tail.end > from) {
-    const bytes = new Uint8Array(tail.end - from);
-    const at = SEGMENT_HEADER + from - tail.base;
-    if (io.pread(tail.fd, bytes, at) !== bytes.length) throw Object.assign(new Error(`${tail.name}: short read while re-syncing the tail`), { code: 'EIO' });
-    await io.writev(tail.fd, [bytes], at, true);
-  } else {
-    await io.fsync(tail.fd);
-  }
-  await io.fsyncDir(mgr.dir);
-}
-
-/**
- * Cuts seg at global offset `at`: first a durable copy of the cut bytes beside
- * it (rule 10), then ftruncate and fsync (rule 5). dryRun only reports.
- */
-async function cutTail(io: JournalIO, mgr: SegmentManager, seg: Segment, at: number, opts: RecoveryOptions, report: RecoveryReport): Promise<void> {
-  const bytes = seg.end - at;
-  report.truncatedAt = at;
-  report.bytesTruncated += bytes;
-  if (opts.dryRun || bytes <= 0) {
-    if (!opts.dryRun) seg.end = at;
-    return;
-  }
-  const cut = new Uint8Array(bytes);
-  io.pread(seg.fd, cut, SEGMENT_HEADER + at - seg.base);
-  // A name of its own, never an earlier copy's: the same offset can be cut again
-  // (after a second crash there), and a kept copy must never be overwritten.
-  let kept: { name: string; fd: number } | undefined;
-  try {
-    kept = createUnique(io, mgr.dir, `${seg.name}.broken-${at}`);
-    await io.writev(kept.fd, [cut], 0, true);
-  } catch (err) {
-    // No copy, no cut (rule 10): on a full disk the open refuses, saying why, and changes nothing.
-    if (kept) {
-      io.close(kept.fd);
-      try {
-        io.unlink(join(mgr.dir, kept.name));
-      } catch {
-        // a partial copy left beside the segment is harmless: the segment itself is untouched
-      }
-    }
-    const code = ioCode(err);
-    throw new StemeError(code, `recovery must cut ${bytes} bytes (a torn tail) at offset ${at} of ${seg.name} and first keeps a copy of them, but writing the copy failed (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); nothing was cut. Free space and open again; Journal.openReader() reads the durable records meanwhile`, { cause: err });
-  }
-  io.close(kept.fd);
-  const brokenName = kept.name;
-  await io.fsyncDir(mgr.dir);
-  report.brokenFiles.push(brokenName);
-  io.truncate(seg.fd, SEGMENT_HEADER + at - seg.base);
-  await io.fsync(seg.fd);
-  seg.end = at;
-}
-
-/**
- * 'truncate' drops every segment after index i: each is renamed aside to
- * NAME.broken (not deleted) and its verifying records are counted as dropped.
- */
-async function setAsideLater(io: JournalIO, mgr: SegmentManager, i: number, opts: RecoveryOptions, report: RecoveryReport): Promise<number> {
-  let dropped = 0;
-  const later = mgr.segments.slice(i + 1);
-  if (!opts.dryRun && later.length > 0) await unshareSegment(io, mgr, mgr.segments[i]!);
-  for (const s of later) {
-    dropped += salvageWalk(io, s, s.base, s.end).records;
-    report.bytesTruncated += s.end - s.base;
-    if (!opts.dryRun) {
-      mgr.files.close(s);
-      const aside = unusedName(io, mgr.dir, `${s.name}.broken`);
-      io.rename(s.path, join(mgr.dir, aside));
-      report.brokenFiles.push(aside);
-    }
-  }
-  if (!opts.dryRun && later.length > 0) {
-    mgr.segments.splice(i + 1);
-    await io.fsyncDir(mgr.dir);
-    // The kept segment becomes the active one: it must be writable.
-    mgr.reopenWritable(mgr.segments[i]!);
-  }
-  return dropped;
-}
-
-/**
- * A sealed segment about to become the tail (to be cut and appended to) is first
- * replaced by a private copy: temporary file, synced, renamed over it, directory synced.
- * A backup may hold a hard link to the sealed file (backup.ts): that inode never changes.
- * Done before anything is set aside, so a failure leaves the journal as it was.
- */
-async function unshareSegment(io: JournalIO, mgr: SegmentManager, seg: Segment): Promise<void> {
-  const tmp = seg.path + TMP_SUFFIX;
-  const size = io.size(seg.fd);
-  const fd = io.open(tmp, 'create-new');
-  try {
-    const buf = new Uint8Array(Math.max(1, Math.min(size, 4 << 20)));
-    for (let pos = 0; pos < size;) {
-      const n = io.pread(seg.fd, buf.subarray(0, Math.min(buf.length, size - pos)), pos);
-      if (n <= 0) throw Object.assign(new Error(`${seg.name}: short read while copying it`), { code: 'EIO' });
-      await io.writev(fd, [buf.subarray(0, n)], pos, false);
-      pos += n;
-    }
-    await io.fsync(fd);
-  } catch (err) {
-    io.close(fd);
-    io.unlink(tmp);
-    throw err;
-  }
-  io.close(fd);
-  io.rename(tmp, seg.path);
-  await io.fsyncDir(mgr.dir);
-  mgr.reopenWritable(seg);
-}
-
-/** `name`, or `name-2`, `name-3`, ...: the first that does not exist in `dir` (the writer lock keeps others out). */
-function unusedName(io: JournalIO, dir: string, name: string): string {
-  for (let n = 1; ; n++) {
-    const candidate = n === 1 ? name : `${name}-${n}`;
-    if (!io.exists(join(dir, candidate))) return candidate;
-  }
-}
-
-/** Creates a new file named unusedName(dir, name), with O_EXCL so nothing existing is ever reused. */
-function createUnique(io: JournalIO, dir: string, name: string): { name: string; fd: number } {
-  for (;;) {
-    const candidate = unusedName(io, dir, name);
-    try {
-      return { name: candidate, fd: io.open(join(dir, candidate), 'create-new') };
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
-    }
-  }
 }
