@@ -14,7 +14,7 @@ export type { AppendResult, Durability } from './journal/write/commit.js';
 export { recover, type RecoverOptions } from './journal/recovery/recover.js';
 export { backup, type BackupOptions, type BackupResult } from './journal/backup.js';
 export { restore, type RestoreOptions, type RestoreResult } from './journal/restore.js';
-export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/recovery/policy.js';
+export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/recovery/types.js';
 export { StemeError, CorruptionError, SegmentFormatError, LockedError, ClosedError, JournalFailedError, OffsetError, AbortError } from './errors.js';
 export type { JournalIO, WatermarkWrite } from './io/types.js';
 export {

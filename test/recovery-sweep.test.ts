@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Journal, backend } from '../src/index.js';
 import { CorruptionError } from '../src/errors.js';
 import { encodeWatermark } from '../src/format/watermark.js';
-import type { RecoveryPolicy } from '../src/journal/recovery/policy.js';
+import type { RecoveryPolicy } from '../src/journal/recovery/types.js';
 import { DIR, HEADER, POLICIES, applyDamage, buildJournal, expected, runAndCheck, setWatermark, type Damage, type Layout } from './helpers/sim-sweep.js';
 import { equalBytes, tempDir } from './helpers/tmp.js';
 import { rng } from './helpers/vectors.js';

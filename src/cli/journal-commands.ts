@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Journal } from '../journal/journal.js';
 import { recover } from '../journal/recovery/recover.js';
-import { RECOVERY_POLICIES } from '../journal/recovery/policy.js';
+import { RECOVERY_POLICIES } from '../journal/recovery/types.js';
 import { backendInfo } from '../hash/index.js';
 import { CorruptionError } from '../errors.js';
 import { LOCK_FILE } from '../journal/lock.js';

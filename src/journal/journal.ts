@@ -13,7 +13,7 @@ import type { AppendResult, Commit, Durability } from './write/commit.js';
 import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './read/follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
 import { RecordReader, type JournalRecord } from './read/record-reader.js';
-import type { RecoveryReport } from './recovery/policy.js';
+import type { RecoveryReport } from './recovery/types.js';
 import { openWriter } from './recovery/open.js';
 import type { CleanupResult, SegmentManager } from './segments.js';
 import type { SyncStats } from './stats.js';

@@ -6,7 +6,7 @@ import type { Durability } from './write/commit.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { resolveRetention, type ResolvedRetention, type RetentionOptions } from './retention.js';
 import type { SegmentSealedHook } from './maintenance.js';
-import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/policy.js';
+import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/types.js';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;

@@ -12,7 +12,7 @@ import { Journal, recover, type JournalRecord } from '../../src/index.js';
 import { CorruptionError, OffsetError, SegmentFormatError } from '../../src/errors.js';
 import { readWatermark } from '../../src/journal/watermark.js';
 import { encodeWatermark } from '../../src/format/watermark.js';
-import type { RecoveryPolicy, RecoveryReport } from '../../src/journal/recovery/policy.js';
+import type { RecoveryPolicy, RecoveryReport } from '../../src/journal/recovery/types.js';
 import { SimDisk, type SimSnapshot } from './sim-disk.js';
 import { equalBytes, payloadFor } from './tmp.js';
 import { rng } from './vectors.js';

@@ -19,7 +19,7 @@
 import { Journal, type JournalRecord } from '../../src/index.js';
 import { JournalFailedError } from '../../src/errors.js';
 import type { Durability } from '../../src/journal/write/commit.js';
-import type { RecoveryPolicy } from '../../src/journal/recovery/policy.js';
+import type { RecoveryPolicy } from '../../src/journal/recovery/types.js';
 import { SimDisk, type SimOp } from './sim-disk.js';
 import { rng } from './vectors.js';
 import { equalBytes, payloadFor } from './tmp.js';

@@ -8,7 +8,7 @@ import type { JournalIO } from '../../io/types.js';
 import { StemeError, ioCode } from '../../errors.js';
 import { TMP_SUFFIX, filePos } from '../../format/segment.js';
 import type { Segment, SegmentManager } from '../segments.js';
-import type { RecoveryOptions, RecoveryReport } from './policy.js';
+import type { RecoveryOptions, RecoveryReport } from './types.js';
 import { salvageWalk } from './scan.js';
 
 /**

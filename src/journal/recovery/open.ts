@@ -15,7 +15,8 @@ import { removeStaleTemporaries } from '../durable-file.js';
 import { CURSOR_DIR } from '../cursors.js';
 import { retainBeforeRecovery, type ResolvedRetention } from '../retention.js';
 import { makeTailDurable } from './actions.js';
-import { recoverSegments, type RecoveryPolicy, type RecoveryReport } from './policy.js';
+import { recoverSegments } from './policy.js';
+import type { RecoveryPolicy, RecoveryReport } from './types.js';
 
 export interface OpenRecoverOptions {
   /**

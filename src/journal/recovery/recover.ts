@@ -8,7 +8,7 @@ import type { JournalIO } from '../../io/types.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../hash/validate.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
 import { MAX_RECORD_LIMIT } from '../../format/frame.js';
-import { RECOVERY_POLICIES, type RecoveryPolicy, type RecoveryReport } from './policy.js';
+import { RECOVERY_POLICIES, type RecoveryPolicy, type RecoveryReport } from './types.js';
 import { recoverDir } from './open.js';
 import { hashBackend } from '../../hash/index.js';
 
