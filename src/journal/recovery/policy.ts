@@ -18,7 +18,7 @@ import type { JournalIO } from '../../io/types.js';
 import { CorruptionError } from '../../errors.js';
 import { FrameStatus, frameDamage } from '../../format/frame.js';
 import { filePos } from '../../format/segment.js';
-import type { Gap, Segment, SegmentManager } from '../segments.js';
+import type { Gap, SegmentManager } from '../segments.js';
 import { salvageWalk, walkChain } from './scan.js';
 import { FrameFinder } from './find-frame.js';
 import { cutTail, setAsideLater } from './actions.js';
@@ -59,7 +59,6 @@ type PolicyRow = { 'zero-tail': 'cut-zeros' } & Record<'torn-tail' | 'frames-aft
 /** policy × case → action. */
 // prettier-ignore
 export const RECOVERY_TABLE: Readonly<Record<RecoveryPolicy, Readonly<PolicyRow>>> = {
-  //                 zero-tail               torn-tail            frames-after               sealed                  below-watermark               missing-data
   'tolerate-tail': { 'zero-tail': 'cut-zeros', 'torn-tail': 'cut',    'frames-after': 'refuse',   sealed: 'refuse',   'below-watermark': 'refuse',   'missing-data': 'refuse' },
   strict:          { 'zero-tail': 'cut-zeros', 'torn-tail': 'refuse', 'frames-after': 'refuse',   sealed: 'refuse',   'below-watermark': 'refuse',   'missing-data': 'refuse' },
   truncate:        { 'zero-tail': 'cut-zeros', 'torn-tail': 'cut',    'frames-after': 'truncate', sealed: 'truncate', 'below-watermark': 'truncate', 'missing-data': 'accept' },
