@@ -11,7 +11,7 @@
  * data and synced before its successor is created (GroupCommit.trimActive), and from then
  * on the writer only reads or unlinks it. The one in-place change of such a file would be
  * recovery's 'truncate' policy making it the tail again; recovery first replaces it with a
- * private copy (recovery/index.ts, unshareSegment), so a linked inode never changes. The
+ * private copy (recovery/actions.ts, unshareSegment), so a linked inode never changes. The
  * copy's last segment is always copied, never linked: opening the copy makes it the
  * active segment, which is appended to. A link is checked to be the very inode opened
  * at the start (a name could have been replaced), and its size must be exactly its data.
