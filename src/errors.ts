@@ -1,4 +1,5 @@
 /** Errors with stable `code`s, so callers can branch without parsing messages. */
+import type { FrameDamage } from './format/frame.js';
 
 export class StemeError extends Error {
   readonly code: string;
@@ -9,16 +10,8 @@ export class StemeError extends Error {
   }
 }
 
-export type CorruptionReason =
-  | 'truncated header'
-  | 'truncated payload'
-  | 'length too large'
-  | 'crc32c mismatch'
-  | 'blake3 mismatch'
-  | 'zeros'
-  | 'segment gap'
-  | 'segment overlap'
-  | 'bad segment header';
+/** A frame that fails verification (its words: format/frame.ts), or segment files that do not fit together. */
+export type CorruptionReason = FrameDamage | 'segment gap' | 'segment overlap' | 'bad segment header';
 
 /**
  * What can be done about corruption that refused an open: choose a recovery

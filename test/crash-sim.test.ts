@@ -17,7 +17,7 @@ import { Journal, backend } from '../src/index.js';
 import { SimDisk } from './helpers/sim-disk.js';
 import { equalBytes, payloadFor } from './helpers/tmp.js';
 import { CaseFailure, runCrashCase, type CaseSummary } from './helpers/sim-workload.js';
-import type { Durability } from '../src/journal/group-commit.js';
+import type { Durability } from '../src/journal/write/commit.js';
 
 const env = process.env;
 const CASES = Number(env.CRASH_CASES ?? (backend === 'wasm' ? 60 : 200));

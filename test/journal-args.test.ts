@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, recover } from '../src/index.js';
-import { segmentName } from '../src/journal/format.js';
+import { segmentName } from '../src/format/segment.js';
 import { tempDir } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
 

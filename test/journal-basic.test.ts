@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync } from 'node:fs';
 import { Journal, blake3, backend } from '../src/index.js';
-import { segmentName } from '../src/journal/format.js';
+import { segmentName } from '../src/format/segment.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, backend, type AppendResult } from '../src/index.js';
-import { PREALLOC_BYTES } from '../src/journal/prealloc.js';
+import { PREALLOC_BYTES } from '../src/journal/write/prealloc.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
 import { rejects } from './helpers/assert.js';
 import { SimDisk } from './helpers/sim-disk.js';

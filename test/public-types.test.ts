@@ -24,7 +24,7 @@ function classMembers(file: string): Map<string, string[]> {
 
 test('Journal and JournalReader declarations name no internals', () => {
   const journal = classMembers(join(pkg.root, 'dist', 'journal', 'journal.d.ts')).get('Journal');
-  const reader = classMembers(join(pkg.root, 'dist', 'journal', 'reader.d.ts')).get('JournalReader');
+  const reader = classMembers(join(pkg.root, 'dist', 'journal', 'read', 'journal-reader.d.ts')).get('JournalReader');
   assert.ok(journal && reader, 'both classes are declared');
   for (const [name, members] of [['Journal', journal!], ['JournalReader', reader!]] as const) {
     // Not vacuous: the public API is there.

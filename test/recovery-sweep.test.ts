@@ -14,8 +14,8 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { Journal, backend } from '../src/index.js';
 import { CorruptionError } from '../src/errors.js';
-import { encodeWatermark } from '../src/journal/watermark.js';
-import type { RecoveryPolicy } from '../src/journal/recovery/index.js';
+import { encodeWatermark } from '../src/format/watermark.js';
+import type { RecoveryPolicy } from '../src/journal/recovery/types.js';
 import { DIR, HEADER, POLICIES, applyDamage, buildJournal, expected, runAndCheck, setWatermark, type Damage, type Layout } from './helpers/sim-sweep.js';
 import { equalBytes, tempDir } from './helpers/tmp.js';
 import { rng } from './helpers/vectors.js';

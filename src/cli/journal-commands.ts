@@ -3,11 +3,12 @@ import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Journal } from '../journal/journal.js';
-import { recover } from '../journal/recover.js';
-import { RECOVERY_POLICIES } from '../journal/recovery/index.js';
+import { recover } from '../journal/recovery/recover.js';
+import { RECOVERY_POLICIES } from '../journal/recovery/types.js';
 import { backendInfo } from '../hash/index.js';
 import { CorruptionError, SegmentFormatError } from '../errors.js';
-import { LOCK_FILE, SEGMENT_HEADER } from '../journal/format.js';
+import { LOCK_FILE } from '../journal/lock.js';
+import { dataEnd } from '../format/segment.js';
 import { EXIT, UsageError, hex, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
 
 export const USAGE = {
@@ -100,7 +101,7 @@ export async function inspect(args: string[], io: Io): Promise<number> {
     const last = segments[segments.length - 1];
     const holder = lockHolder(dir);
     const info = {
-      dir, backend: backendInfo.backend, firstOffset: first, endOffset: last ? last.base + last.bytes - SEGMENT_HEADER : 0, durableOffset: durable,
+      dir, backend: backendInfo.backend, firstOffset: first, endOffset: last ? dataEnd(last.base, last.bytes) : 0, durableOffset: durable,
       segments: segments.map(({ records: _r, ...s }) => s), totalBytes: segments.reduce((a, s) => a + s.bytes, 0),
       lockHolder: holder.pid !== null && holder.alive ? holder.pid : null,
     };

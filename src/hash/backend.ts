@@ -1,4 +1,5 @@
 /** What each hash backend (native addon or wasm) provides; arguments are already checked. */
+import type { FrameStatus } from '../format/frame.js';
 
 export const enum Blake3Mode {
   Plain = 0,
@@ -11,19 +12,6 @@ export interface RawHasher {
   /** Extended output into `out`, from output byte `seek` on; state is unchanged. */
   digest(out: Uint8Array, seek: number): void;
   copy(): RawHasher;
-}
-
-export const FRAME_HEADER = 40;
-
-/** Why a frame walk stopped (see native/frames.h; the wasm backend uses the same codes). */
-export const enum FrameStatus {
-  Ok = 0,
-  TruncatedHeader = 1,
-  TruncatedPayload = 2,
-  TooLarge = 3,
-  CrcMismatch = 4,
-  HashMismatch = 5,
-  Zeros = 6,
 }
 
 /** null: unbound (v2) frames; a number: the global offset the frames are bound to (v3). */

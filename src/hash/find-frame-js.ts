@@ -9,7 +9,8 @@
  * shift by x^(8n) mod P (crc-shift.ts), so one candidate costs O(step + log len)
  * whatever its length. Only a candidate whose CRC matches has its BLAKE3 checked.
  */
-import { FRAME_HEADER, type FrameOffset, type FrameWalk } from './backend.js';
+import { FRAME_CRC_AT, FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT } from '../format/frame.js';
+import type { FrameOffset, FrameWalk } from './backend.js';
 import { CRC_BYTE_TABLE as T, crc32cRangeJs } from './crc-small.js';
 import { crc32cShift } from './crc-shift.js';
 
@@ -41,15 +42,16 @@ export function findFrameJs(verify: VerifyOne, buf: Uint8Array, from: number, ch
   for (let q = from; q + FRAME_HEADER <= n; q++) {
     const left = n - q - FRAME_HEADER;
     // A cheap first test on the length's top byte (most garbage fails it), then the length.
-    if (buf[q + 3]! > left >>> 24) continue;
-    const len = view.getUint32(q, true);
+    if (buf[q + FRAME_LEN_AT + 3]! > left >>> 24) continue;
+    const len = view.getUint32(q + FRAME_LEN_AT, true);
     if (len > left) continue; // a frame fits in what is left
-    const stored = view.getUint32(q + 4, true);
+    const stored = view.getUint32(q + FRAME_CRC_AT, true);
     if (len === 0 && stored === 0) continue; // zeros: unwritten space, never a frame
     const at = offset === null ? null : offset + q;
-    // crc32c(prefix ‖ buf[q+8, e)) from prefix CRCs: shift(p ^ c(q+8), e-q-8) ^ c(e).
+    // crc32c(prefix ‖ buf[h, e)) from prefix CRCs, h = q + FRAME_HASH_AT: shift(p ^ c(h), e-h) ^ c(e).
     const e = q + FRAME_HEADER + len;
-    const crc = (crc32cShift(prefixCrc(at, len) ^ crcTo(q + 8), e - q - 8) ^ crcTo(e)) >>> 0;
+    const h = q + FRAME_HASH_AT;
+    const crc = (crc32cShift(prefixCrc(at, len) ^ crcTo(h), e - h) ^ crcTo(e)) >>> 0;
     if (crc === stored && verify(buf, q, e, at).count === 1) return q;
   }
   return -1;

@@ -2,7 +2,8 @@
  * Frame seal/verify in TypeScript over any crc32c + blake3 pair: the wasm
  * backend's version of native/frames.cc, with the same stop codes.
  */
-import { FRAME_HEADER, FrameStatus, type FrameOffset, type FrameWalk } from './backend.js';
+import { FRAME_CRC_AT, FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT, FrameStatus, HASH_BYTES } from '../format/frame.js';
+import type { FrameOffset, FrameWalk } from './backend.js';
 import { argRangeError } from './validate.js';
 
 type Hash32 = (data: Uint8Array) => Uint8Array;
@@ -32,13 +33,13 @@ export function sealFramesJs(frameCrc: FrameCrc, hash32: Hash32, buf: Uint8Array
   let pos = 0;
   for (let i = 0; i < count; i++) {
     if (buf.length - pos < FRAME_HEADER) throw argRangeError("a frame's length field runs past the buffer");
-    const len = view.getUint32(pos, true);
+    const len = view.getUint32(pos + FRAME_LEN_AT, true);
     if (len > buf.length - pos - FRAME_HEADER) throw argRangeError("a frame's length field runs past the buffer");
     const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
     const hash = hash32(payload);
-    buf.set(hash, pos + 8);
-    hashes?.set(hash, i * 32);
-    view.setUint32(pos + 4, frameCrc(at(offset, pos), len, hash, payload), true);
+    buf.set(hash, pos + FRAME_HASH_AT);
+    hashes?.set(hash, i * HASH_BYTES);
+    view.setUint32(pos + FRAME_CRC_AT, frameCrc(at(offset, pos), len, hash, payload), true);
     pos += FRAME_HEADER + len;
   }
   return pos;
@@ -68,18 +69,18 @@ export function verifyFramesJs(
     if (left < FRAME_HEADER) {
       return { count, pos, status: allZero(buf, pos, end) ? FrameStatus.Zeros : FrameStatus.TruncatedHeader };
     }
-    const len = view.getUint32(pos, true);
-    const storedCrc = view.getUint32(pos + 4, true);
-    if (len === 0 && storedCrc === 0 && allZero(buf, pos + 8, pos + FRAME_HEADER)) {
+    const len = view.getUint32(pos + FRAME_LEN_AT, true);
+    const storedCrc = view.getUint32(pos + FRAME_CRC_AT, true);
+    if (len === 0 && storedCrc === 0 && allZero(buf, pos + FRAME_HASH_AT, pos + FRAME_HEADER)) {
       return { count, pos, status: FrameStatus.Zeros };
     }
     if (len > maxLen) return { count, pos, status: FrameStatus.TooLarge };
     if (len > left - FRAME_HEADER) return { count, pos, status: FrameStatus.TruncatedPayload };
-    const storedHash = buf.subarray(pos + 8, pos + FRAME_HEADER);
+    const storedHash = buf.subarray(pos + FRAME_HASH_AT, pos + FRAME_HEADER);
     const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
     if (frameCrc(at(offset, pos - start), len, storedHash, payload) !== storedCrc) return { count, pos, status: FrameStatus.CrcMismatch };
     const hash = hash32(payload);
-    for (let i = 0; i < 32; i++) {
+    for (let i = 0; i < HASH_BYTES; i++) {
       if (hash[i] !== storedHash[i]) return { count, pos, status: FrameStatus.HashMismatch };
     }
     pos += FRAME_HEADER + len;

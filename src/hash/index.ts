@@ -10,6 +10,7 @@ import { warnWasmFallback } from './fallback-warning.js';
 import { createWasmHash } from './wasm.js';
 import { Blake3Mode, type FrameWalk, type HashBackend, type RawHasher } from './backend.js';
 import { createNativeHash } from './native.js';
+import { FRAME_STOP_REASONS, FrameStatus, type FrameStopReason } from '../format/frame.js';
 import { SMALL_CRC_BYTES, crc32cSmall } from './crc-small.js';
 import { argRangeError, argTypeError, checkBytes, checkContext, checkOptions, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from './validate.js';
 
@@ -202,8 +203,7 @@ function concatScratch(bytes: number): Uint8Array {
   return scratch.subarray(0, bytes);
 }
 
-const STOP_REASONS = ['ok', 'truncated header', 'truncated payload', 'length too large', 'crc32c mismatch', 'blake3 mismatch', 'zeros'] as const;
-export type FrameStopReason = (typeof STOP_REASONS)[number];
+export type { FrameStopReason };
 
 export interface FrameCheck {
   /** Frames that verified, in order from `start`. */
@@ -234,7 +234,7 @@ export function verifyFrames(buf: Uint8Array, options: { start?: number; end?: n
   return {
     count: walk.count,
     end: walk.pos,
-    reason: STOP_REASONS[walk.status] ?? 'ok',
-    failedIndex: walk.status === 0 ? -1 : walk.count,
+    reason: FRAME_STOP_REASONS[walk.status] ?? 'ok',
+    failedIndex: walk.status === FrameStatus.Ok ? -1 : walk.count,
   };
 }

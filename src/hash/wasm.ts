@@ -11,7 +11,8 @@
  * journal's open awaits it) the same algorithms run in JavaScript.
  */
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
-import { Blake3Mode, FRAME_HEADER, type HashBackend, type RawHasher } from './backend.js';
+import { Blake3Mode, type HashBackend, type RawHasher } from './backend.js';
+import { FRAME_HEADER } from '../format/frame.js';
 import { crc32cSmallJs } from './crc-small.js';
 import { type FrameCrc, framePrefix, sealFramesJs, verifyFramesJs } from './frames-js.js';
 import { crc32cCheckpointsJs, findFrameJs } from './find-frame-js.js';

@@ -76,7 +76,3 @@ export interface JournalIO {
   /** Frees what the IO holds for its owner (the native writer thread); Journal.close() calls it. */
   release?(): void;
 }
-
-/** The watermark file format, shared by writer and readers: 16 bytes. */
-export const WATERMARK_FILE = 'durable';
-export const WATERMARK_BYTES = 16;

@@ -1,13 +1,5 @@
-/** The 16-byte watermark record, shared by every IO and by readers (see journal/watermark.ts). */
-import { crc32c } from '../hash/index.js';
-
-const TAG = new TextEncoder().encode('SDWM');
-
-export function encodeWatermarkBytes(value: number): Uint8Array {
-  const b = new Uint8Array(16);
-  const v = new DataView(b.buffer);
-  v.setBigUint64(0, BigInt(value), true);
-  v.setUint32(8, crc32c(b.subarray(0, 8)), true);
-  b.set(TAG, 12);
-  return b;
-}
+/**
+ * The watermark record's encoder under the name io/fs.ts imports: the layout and its one
+ * encoder live in format/watermark.ts (this IO layer only writes the bytes it is given).
+ */
+export { encodeWatermark as encodeWatermarkBytes } from '../format/watermark.js';

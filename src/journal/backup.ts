@@ -11,7 +11,7 @@
  * data and synced before its successor is created (GroupCommit.trimActive), and from then
  * on the writer only reads or unlinks it. The one in-place change of such a file would be
  * recovery's 'truncate' policy making it the tail again; recovery first replaces it with a
- * private copy (recovery/index.ts, unshareSegment), so a linked inode never changes. The
+ * private copy (recovery/actions.ts, unshareSegment), so a linked inode never changes. The
  * copy's last segment is always copied, never linked: opening the copy makes it the
  * active segment, which is appended to. A link is checked to be the very inode opened
  * at the start (a name could have been replaced), and its size must be exactly its data.
@@ -27,7 +27,7 @@ import { defaultIO } from '../io/index.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { CorruptionError, StemeError } from '../errors.js';
 import { hashBackend } from '../hash/index.js';
-import { SEGMENT_HEADER, decodeSegmentHeader, parseSegmentName } from './format.js';
+import { SEGMENT_HEADER, dataEnd, decodeSegmentHeader, filePos, parseSegmentName } from '../format/segment.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 import { CopyPace, abandonDest, copyPrefix, finishDest, openForCopy, startDest, writeDurable, writeWatermarkFile } from './copy-dir.js';
 
@@ -126,8 +126,8 @@ export function planBackup(source: readonly SourceSegment[], end: number): Plann
       const n = readSync(file.fd, header, 0, SEGMENT_HEADER, 0);
       const { base } = decodeSegmentHeader(header.subarray(0, n), s.name);
       if (base !== s.base) throw new CorruptionError(s.name, 0, 'bad segment header', `header says base ${base}`);
-      if (file.size < SEGMENT_HEADER + segEnd - s.base) {
-        throw new CorruptionError(s.name, file.size, 'missing data', `the file ends at offset ${s.base + file.size - SEGMENT_HEADER}, below ${segEnd} (${sealed ? 'the next segment\'s base' : 'the durable end'})`);
+      if (file.size < filePos(s, segEnd)) {
+        throw new CorruptionError(s.name, file.size, 'missing data', `the file ends at offset ${dataEnd(s.base, file.size)}, below ${segEnd} (${sealed ? 'the next segment\'s base' : 'the durable end'})`);
       }
     }
   } catch (err) {
@@ -157,7 +157,7 @@ export async function writeBackup(sourceDir: string, plan: PlannedSegment[], end
     try {
       for (const s of plan) {
         const target = join(d.work, s.name);
-        const length = SEGMENT_HEADER + s.end - s.base;
+        const length = filePos(s, s.end);
         if (opts.link && s.sealed && s.size === length && (await linkSame(s, target))) {
           linked++;
           continue;

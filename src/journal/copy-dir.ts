@@ -19,8 +19,7 @@ import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StemeError } from '../errors.js';
-import { WATERMARK_FILE } from '../io/types.js';
-import { encodeWatermark } from './watermark.js';
+import { WATERMARK_FILE, encodeWatermark } from '../format/watermark.js';
 import { processAlive } from '../io/process-alive.js';
 
 const readAt = promisify(read);

@@ -2,27 +2,25 @@
  * Journal: the writer. One per directory (OS lock). Appends go through group
  * commit; reads verify every record; open runs recovery on the tail.
  */
-import { join } from 'node:path';
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
 import { asyncDispose } from '../async-dispose.js';
 import { ClosedError, StemeError } from '../errors.js';
-import { lockJournal, unlockJournal } from './lock.js';
-import { GroupCommit, type AppendResult, type Durability } from './group-commit.js';
-import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
+import { unlockJournal } from './lock.js';
+import { GroupCommit } from './write/group-commit.js';
+import type { AppendResult, Commit, Durability } from './write/commit.js';
+import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './read/follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
-import { RecordReader, type JournalRecord } from './read.js';
-import { makeTailDurable, recoverSegments, type RecoveryReport } from './recovery/index.js';
-import { SegmentManager, type CleanupResult } from './segments.js';
-import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
+import { RecordReader, type JournalRecord } from './read/record-reader.js';
+import type { RecoveryReport } from './recovery/types.js';
+import { openWriter } from './recovery/open.js';
+import type { CleanupResult, SegmentManager } from './segments.js';
 import type { SyncStats } from './stats.js';
-import { JournalReader, type ReaderOptions } from './reader.js';
+import { JournalReader, type ReaderOptions } from './read/journal-reader.js';
 import { hashBackend } from '../hash/index.js';
-import { Cursors, CURSOR_DIR } from './cursors.js';
-import { removeStaleTemporaries } from './durable-file.js';
+import { Cursors } from './cursors.js';
 import { Maintenance, type CursorLag, type RetentionResult } from './maintenance.js';
-import { retainBeforeRecovery } from './retention.js';
 import type { SealedSegmentInfo } from './ledger.js';
 import { checkDest, planBackup, resolveBackupOptions, writeBackup, type BackupOptions, type BackupResult } from './backup.js';
 
@@ -54,7 +52,7 @@ export class Journal {
     /** @internal */ readonly options: ResolvedOptions,
     /** @internal */ readonly segments: SegmentManager,
     /** @internal */ readonly reader: RecordReader,
-    /** @internal */ readonly commit: GroupCommit,
+    /** @internal */ readonly commit: Commit,
     readonly recovery: RecoveryReport,
     /** @internal */ readonly lockHandles: number[],
     /** @internal */ readonly wmFd: number,
@@ -87,46 +85,18 @@ export class Journal {
     await hashBackend.ready(); // the wasm fallback's fast paths (first use: starts them, warns once)
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
-    makeJournalDir(io, dir);
-    const lock = await lockJournal(io, dir);
-    const segments = new SegmentManager(io, dir, true, opts.maxOpenSegments);
-    let wmFd = -1;
-    let wmCreated = false;
+    const opened = await openWriter(io, dir, {
+      policy: opts.recovery, verifyAll: opts.verifyAll, maxOpenSegments: opts.maxOpenSegments, retain: opts.retain, now: opts.clock,
+    });
     try {
-      segments.removeTemporaries();
-      removeStaleTemporaries(io, dir);
-      removeStaleTemporaries(io, join(dir, CURSOR_DIR));
-      segments.load();
-      const wmExisted = io.exists(watermarkPath(dir));
-      wmFd = io.open(watermarkPath(dir), 'create');
-      wmCreated = !wmExisted;
-      const watermark = wmExisted ? readWatermark(io, wmFd) : null;
-      if (segments.segments.length === 0) {
-        await segments.create(0);
-      }
-      const publish = (value: number) => io.writev(wmFd, [encodeWatermark(value)], 0, true).then(() => undefined);
-      const recover = () => recoverSegments(io, segments, {
-        policy: opts.recovery, dryRun: false, verifyAll: opts.verifyAll, watermark, lowerWatermark: publish,
-      });
-      let report: RecoveryReport;
-      try {
-        report = await recover();
-      } catch (err) {
-        // A full disk: what retention lets go makes room for recovery's kept copy.
-        if (!opts.retain || (err as { code?: unknown }).code !== 'ENOSPC') throw err;
-        if ((await retainBeforeRecovery(io, dir, segments, opts.retain, opts.clock())).length === 0) throw err;
-        report = await recover();
-      }
-      const end = segments.last!.end;
-      // Only data that is on disk may be called durable: re-sync what a killed
-      // or failed writer left above the watermark, then publish the end.
-      await makeTailDurable(io, segments, watermark);
-      await publish(end);
-      const reader = new RecordReader(io, segments);
+      const { segments, wmFd, end } = opened;
       const waiters = new Waiters();
-      const commit = new GroupCommit(io, segments, wmFd, opts, end, () => waiters.notify());
-      const journal = new Journal(dir, io, opts, segments, reader, commit, report, lock, wmFd, waiters);
-      commit.onSealed = (sealed) => journal.maintenance.sealed(sealed);
+      let journal: Journal;
+      const commit = new GroupCommit(io, segments, wmFd, opts, end, {
+        onDurable: () => waiters.notify(),
+        onSealed: (sealed) => journal.maintenance.sealed(sealed),
+      });
+      journal = new Journal(dir, io, opts, segments, new RecordReader(io, segments), commit, opened.report, opened.lock, wmFd, waiters);
       journal.maintenance.start();
       if (opts.durability === 'none' && opts.syncIntervalMs > 0) {
         journal.#timer = setInterval(() => {
@@ -136,17 +106,7 @@ export class Journal {
       }
       return journal;
     } catch (err) {
-      segments.closeAll();
-      if (wmFd >= 0) io.close(wmFd);
-      if (wmCreated) {
-        try {
-          io.unlink(watermarkPath(dir)); // a refused open leaves the directory as it found it
-        } catch {
-          // best effort: an empty watermark file reads as "no watermark"
-        }
-      }
-      unlockJournal(io, lock);
-      io.release?.();
+      opened.abandon();
       throw err;
     }
   }
@@ -268,8 +228,8 @@ export class Journal {
       this.reader.read(cursor, this.commit.writtenOffset);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      const gap = this.segments.resolve(cursor)?.gaps.find((g) => g.from < cursor && cursor < g.to);
-      if (code === 'NOT_RECORD_START' || (code === 'OFFSET_SKIPPED' && gap)) {
+      const gap = this.segments.resolve(cursor)?.gapAt(cursor);
+      if (code === 'NOT_RECORD_START' || (code === 'OFFSET_SKIPPED' && gap && gap.from < cursor)) {
         throw argRangeError(`cursor ${cursor} is not a record boundary: ${(err as Error).message}`, 'ERR_INVALID_ARG_VALUE');
       }
       // Damage at the cursor says nothing against it being a boundary; cleanup goes on.
@@ -369,16 +329,13 @@ export class Journal {
   }
 
   async #close(): Promise<void> {
-    this.commit.closed = true;
+    this.commit.close();
     if (this.#timer) clearInterval(this.#timer);
     let error: unknown;
     try {
       await this.maintenance.stop();
       await Promise.allSettled([...this.#cleanups]);
-      await this.commit.drain();
-      if (!this.commit.failed && this.commit.writtenOffset > this.commit.durableOffset) await this.commit.sync();
-      if (!this.commit.failed) await this.commit.trimActive(); // a closed journal keeps no preallocated zeros
-      await this.commit.syncWatermark(); // a closed journal's watermark is on disk
+      await this.commit.finishClose(); // no preallocated zeros left, the watermark on disk
     } catch (err) {
       error = err;
     } finally {
@@ -439,20 +396,6 @@ function copySmall(payloads: readonly Uint8Array[]): Uint8Array[] {
     at += p.byteLength;
   }
   return out;
-}
-
-/**
- * Creates `dir` if missing. A path that exists but is not a directory is a typed
- * error (NOT_A_DIRECTORY), not the raw EEXIST/ENOTDIR of mkdir.
- */
-function makeJournalDir(io: JournalIO, dir: string): void {
-  try {
-    io.mkdirp(dir);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new StemeError('NOT_A_DIRECTORY', `journal path ${dir} exists but is not a directory`, { cause: err });
-    throw err;
-  }
 }
 
 /** An iterator whose first next() rejects with `err`. */

@@ -13,10 +13,9 @@
 import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
 import { crc32c } from '../hash/index.js';
-import { FrameStatus } from '../hash/backend.js';
-import { FRAME_HEADER, SEGMENT_HEADER } from './format.js';
+import { filePos } from '../format/segment.js';
 import { readSmallFile, writeDurableFile } from './durable-file.js';
-import { verifySegmentFrames } from './read.js';
+import { readFrameBlock } from './read/segment-frames.js';
 import type { Segment } from './segments.js';
 
 export const LEDGER_FILE = 'sealed.ledger';
@@ -106,7 +105,7 @@ const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
  * that fails (a damaged segment's count is of its verified prefix).
  */
 export async function scanSealed(io: JournalIO, seg: Segment): Promise<{ records: number; crc32c: number; bytes: number }> {
-  const fileBytes = SEGMENT_HEADER + (seg.end - seg.base);
+  const fileBytes = filePos(seg, seg.end);
   let crc = 0;
   for (let pos = 0; pos < fileBytes; pos += BLOCK) {
     const block = new Uint8Array(Math.min(BLOCK, fileBytes - pos));
@@ -148,16 +147,9 @@ export function countRecordsSync(io: JournalIO, seg: Segment, from: number, to: 
 
 /** The verified frames in one block from `pos` (or the one record larger than a block). */
 function countBlock(io: JournalIO, seg: Segment, pos: number, to: number): { count: number; next: number } {
-  const len = Math.min(BLOCK, to - pos);
-  let block = new Uint8Array(len);
-  if (io.pread(seg.fd, block, SEGMENT_HEADER + (pos - seg.base)) !== len) return { count: 0, next: pos };
-  let walk = verifySegmentFrames(seg, block, 0, len, Number.MAX_SAFE_INTEGER, pos);
-  if (walk.count === 0 && walk.status === FrameStatus.TruncatedPayload && len >= 4) {
-    const big = FRAME_HEADER + new DataView(block.buffer).getUint32(0, true);
-    if (big > to - pos) return { count: 0, next: pos };
-    block = new Uint8Array(big);
-    if (io.pread(seg.fd, block, SEGMENT_HEADER + (pos - seg.base)) !== big) return { count: 0, next: pos };
-    walk = verifySegmentFrames(seg, block, 0, big, 1, pos);
-  }
+  const block = new Uint8Array(Math.min(BLOCK, to - pos));
+  const { bytes, got, walk } = readFrameBlock(io, seg, block, pos, to, false);
+  // A short read (the file shrank under us) counts nothing: the count is of whole blocks.
+  if (bytes === block && got !== block.length) return { count: 0, next: pos };
   return { count: walk.count, next: pos + walk.pos };
 }

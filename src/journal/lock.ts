@@ -8,7 +8,9 @@
 import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
 import { LockedError } from '../errors.js';
-import { LOCK_FILE } from './format.js';
+
+/** The lock file's name in a journal directory (it holds the writer's pid). */
+export const LOCK_FILE = 'LOCK';
 
 /** Takes every lock of `dir`; ELOCKED becomes a LockedError. Release with unlockJournal. */
 export async function lockJournal(io: JournalIO, dir: string): Promise<number[]> {

@@ -8,7 +8,7 @@
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, checkNonNegativeInteger } from '../hash/validate.js';
 import { StemeError } from '../errors.js';
-import { SEGMENT_HEADER } from './format.js';
+import { filePos } from '../format/segment.js';
 import { isDirSyncFailure } from './durable-file.js';
 import { Ledger, countRecordsSync, scanSealed, type SealedSegmentInfo } from './ledger.js';
 import { freeDiskBytes, planRetention, type ResolvedRetention, type RetentionPlan } from './retention.js';
@@ -175,7 +175,7 @@ export class Maintenance {
     const view = segs.map((s, i) => ({
       base: s.base,
       end: s.end,
-      bytes: SEGMENT_HEADER + (i === segs.length - 1 ? Math.min(s.end, this.d.durableOffset()) : s.end) - s.base,
+      bytes: filePos(s, i === segs.length - 1 ? Math.min(s.end, this.d.durableOffset()) : s.end),
       sealed: this.ledger.entries.get(s.base),
     }));
     const cursors = this.d.cursors.listChecked().map((c) => c.info);
@@ -191,7 +191,7 @@ export class Maintenance {
       removed = await this.d.cleanup(plan.bound);
       if (this.ledger.prune(new Set(this.d.segments.segments.map((s) => s.base)))) await this.#saveLedger();
     }
-    const bytes = this.d.segments.segments.reduce((n, s, i, all) => n + SEGMENT_HEADER + (i === all.length - 1 ? Math.min(s.end, this.d.durableOffset()) : s.end) - s.base, 0);
+    const bytes = this.d.segments.segments.reduce((n, s, i, all) => n + filePos(s, i === all.length - 1 ? Math.min(s.end, this.d.durableOffset()) : s.end), 0);
     return { removed, heldBy: plan.heldBy, bytes };
   }
 

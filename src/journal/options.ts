@@ -1,12 +1,15 @@
 /** Journal options: defaults and readable checks. */
 import type { JournalIO } from '../io/types.js';
 import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES, MAX_RECORD_LIMIT } from './format.js';
-import type { Durability } from './group-commit.js';
+import { MAX_RECORD_LIMIT } from '../format/frame.js';
+import type { Durability } from './write/commit.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
 import { resolveRetention, type ResolvedRetention, type RetentionOptions } from './retention.js';
 import type { SegmentSealedHook } from './maintenance.js';
-import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/index.js';
+import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/types.js';
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 export interface JournalOptions {
   /** Rotate when the active segment would pass this size (default 64 MiB). */

@@ -15,9 +15,9 @@ import { join, resolve } from 'node:path';
 import { defaultIO } from '../io/index.js';
 import { argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../hash/validate.js';
 import { OffsetError, StemeError } from '../errors.js';
-import { FrameStatus } from '../hash/backend.js';
-import { SEGMENT_HEADER } from './format.js';
-import { recover } from './recover.js';
+import { FrameStatus } from '../format/frame.js';
+import { filePos } from '../format/segment.js';
+import { recover } from './recovery/recover.js';
 import { walkChain } from './recovery/scan.js';
 import { SegmentManager } from './segments.js';
 import { checkDest } from './backup.js';
@@ -69,7 +69,7 @@ export async function restore(backupDir: string, dest: string, options: RestoreO
     const d = await startDest(dest);
     try {
       for (const s of keep) {
-        const length = SEGMENT_HEADER + Math.min(s.end, to) - s.base;
+        const length = filePos(s, Math.min(s.end, to));
         const file = openForCopy(s.path);
         try {
           await copyPrefix(file.fd, s.path, join(d.work, s.name), length);

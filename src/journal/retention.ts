@@ -9,7 +9,7 @@ import type { JournalIO } from '../io/types.js';
 import { argTypeError, checkOptions, describe, keysOf, argRangeError } from '../hash/validate.js';
 import { Ledger, type SealedSegmentInfo } from './ledger.js';
 import { Cursors } from './cursors.js';
-import { SEGMENT_HEADER } from './format.js';
+import { filePos } from '../format/segment.js';
 import type { SegmentManager } from './segments.js';
 
 export interface RetentionOptions {
@@ -143,7 +143,7 @@ export function freeDiskBytes(io: JournalIO, dir: string): number {
 export async function retainBeforeRecovery(io: JournalIO, dir: string, mgr: SegmentManager, r: ResolvedRetention, now: number): Promise<string[]> {
   const ledger = new Ledger(io, dir);
   ledger.load();
-  const view = mgr.segments.map((s) => ({ base: s.base, end: s.end, bytes: SEGMENT_HEADER + s.end - s.base, sealed: ledger.entries.get(s.base) }));
+  const view = mgr.segments.map((s) => ({ base: s.base, end: s.end, bytes: filePos(s, s.end), sealed: ledger.entries.get(s.base) }));
   // Only the listing is used: the bounds serve commits, which this never makes.
   const cursors = new Cursors(io, dir, { durableOffset: () => 0, firstOffset: () => 0, checkRecordStart: () => {}, now: () => now });
   const free = r.minFreeDiskBytes === null ? null : freeDiskBytes(io, dir);

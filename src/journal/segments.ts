@@ -12,11 +12,13 @@ import {
   SEGMENT_HEADER,
   SEGMENT_SUFFIX,
   TMP_SUFFIX,
+  dataEnd,
   decodeSegmentHeader,
   encodeSegmentHeader,
+  filePos,
   parseSegmentName,
   segmentName,
-} from './format.js';
+} from '../format/segment.js';
 
 export interface Gap {
   /** Global offsets [from, to) that salvage recovery skipped. */
@@ -47,6 +49,19 @@ export class Segment {
   /** The open file, reopened if it was closed to stay under the limit of open segment files. */
   get fd(): number {
     return this.files.fdOf(this);
+  }
+
+  /** The skipped region holding global offset `offset`, if any. */
+  gapAt(offset: number): Gap | undefined {
+    for (const g of this.gaps) if (g.from <= offset && offset < g.to) return g;
+    return undefined;
+  }
+
+  /** Where the first skipped region at or after `offset` starts (Infinity if none). */
+  nextGapFrom(offset: number): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const g of this.gaps) if (g.from >= offset && g.from < min) min = g.from;
+    return min;
   }
 }
 
@@ -112,7 +127,7 @@ export class SegmentManager {
           const n = this.io.pread(fd, header, 0);
           const { base: headerBase, version } = decodeSegmentHeader(header.subarray(0, n), name);
           if (headerBase !== base) throw new SegmentFormatError(name, `header says base ${headerBase}, name says ${base}`);
-          seg = new Segment(base, name, path, version, base + Math.max(0, this.io.size(fd) - SEGMENT_HEADER), this.files);
+          seg = new Segment(base, name, path, version, dataEnd(base, this.io.size(fd)), this.files);
         } catch (err) {
           this.io.close(fd);
           throw err;
@@ -124,7 +139,7 @@ export class SegmentManager {
         const prev = found[i - 1]!;
         const cur = found[i]!;
         if (prev.end !== cur.base) {
-          throw new CorruptionError(prev.name, prev.end - prev.base + SEGMENT_HEADER, prev.end < cur.base ? 'segment gap' : 'segment overlap',
+          throw new CorruptionError(prev.name, filePos(prev, prev.end), prev.end < cur.base ? 'segment gap' : 'segment overlap',
             `${prev.name} ends at offset ${prev.end} but ${cur.name} starts at ${cur.base}`);
         }
       }
@@ -175,7 +190,7 @@ export class SegmentManager {
     for (let i = 0; i < this.segments.length; i++) {
       const s = this.segments[i]!;
       const next = this.segments[i + 1];
-      s.end = next ? next.base : s.base + Math.max(0, this.io.size(s.fd) - SEGMENT_HEADER);
+      s.end = next ? next.base : dataEnd(s.base, this.io.size(s.fd));
     }
   }
 
@@ -270,9 +285,4 @@ export class SegmentManager {
     this.segments.splice(0);
     this.files.closeAll();
   }
-}
-
-/** File position of a global offset inside its segment. */
-export function filePos(seg: Segment, offset: number): number {
-  return SEGMENT_HEADER + (offset - seg.base);
 }

@@ -1,5 +1,5 @@
 /** Options, results and small shared types of a crash-simulation case (sim-workload.ts). */
-import type { Durability } from '../../src/journal/group-commit.js';
+import type { Durability } from '../../src/journal/write/commit.js';
 
 export interface CrashCaseOptions {
   /** Force a durability mode (default: from the seed). */

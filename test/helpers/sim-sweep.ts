@@ -10,8 +10,9 @@
  */
 import { Journal, recover, type JournalRecord } from '../../src/index.js';
 import { CorruptionError, OffsetError, SegmentFormatError } from '../../src/errors.js';
-import { encodeWatermark, readWatermark } from '../../src/journal/watermark.js';
-import type { RecoveryPolicy, RecoveryReport } from '../../src/journal/recovery/index.js';
+import { readWatermark } from '../../src/journal/watermark.js';
+import { encodeWatermark } from '../../src/format/watermark.js';
+import type { RecoveryPolicy, RecoveryReport } from '../../src/journal/recovery/types.js';
 import { SimDisk, type SimSnapshot } from './sim-disk.js';
 import { equalBytes, payloadFor } from './tmp.js';
 import { rng } from './vectors.js';

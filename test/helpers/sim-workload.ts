@@ -18,8 +18,8 @@
  */
 import { Journal, type JournalRecord } from '../../src/index.js';
 import { JournalFailedError } from '../../src/errors.js';
-import type { Durability } from '../../src/journal/group-commit.js';
-import type { RecoveryPolicy } from '../../src/journal/recovery/index.js';
+import type { Durability } from '../../src/journal/write/commit.js';
+import type { RecoveryPolicy } from '../../src/journal/recovery/types.js';
 import { SimDisk, type SimOp } from './sim-disk.js';
 import { rng } from './vectors.js';
 import { equalBytes, payloadFor } from './tmp.js';
@@ -348,7 +348,7 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
             } catch (err) {
               // After an injected sync error the disk may have dropped pages that were never durable;
               // read() reads ahead up to the written end and fails on the short file even for a
-              // durable record before them (read.ts preadFull of the read-ahead): tolerated here.
+              // durable record before them (read/segment-frames.ts preadFull of the read-ahead): tolerated here.
               const lostToFault = disk.stats.faultsFired > faultsBefore && (err as { code?: string }).code === 'CORRUPTION';
               if (alive() && !lostToFault && (err as { code?: string }).code !== 'OFFSET_CLEANED') throw new CheckError(`read(${s.offset}) of an acknowledged record failed: ${(err as Error).message}`);
             }

@@ -10,8 +10,9 @@
  */
 import type { JournalIO } from '../../io/types.js';
 import { hashBackend } from '../../hash/index.js';
-import { frameBinding } from '../format.js';
-import { filePos, type Segment } from '../segments.js';
+import { frameBinding } from '../../format/frame.js';
+import { filePos } from '../../format/segment.js';
+import type { Segment } from '../segments.js';
 
 const CHECKPOINT = 64;
 

@@ -1,8 +1,7 @@
 /** Scanning primitives for recovery: walk verified frames, hop over bad regions (search: find-frame.ts). */
 import type { JournalIO } from '../../io/types.js';
-import { FrameStatus } from '../../hash/backend.js';
-import { FRAME_HEADER, SEGMENT_HEADER } from '../format.js';
-import { verifySegmentFrames } from '../read.js';
+import { FrameStatus } from '../../format/frame.js';
+import { readFrameBlock } from '../read/segment-frames.js';
 import type { Segment } from '../segments.js';
 import { FrameFinder } from './find-frame.js';
 
@@ -31,21 +30,9 @@ export function walkChain(io: JournalIO, seg: Segment, from: number, end: number
   const scratch = new Uint8Array(Math.min(BLOCK, Math.max(0, end - from)));
   while (pos < end) {
     const want = Math.min(BLOCK, end - pos);
-    let block = scratch.subarray(0, want);
-    const got = io.pread(seg.fd, block, SEGMENT_HEADER + pos - seg.base);
-    scanned += got;
-    let len = got; // verify only what was actually read
-    let walk = verifySegmentFrames(seg, block, 0, len, Number.MAX_SAFE_INTEGER, pos);
-    if (walk.count === 0 && walk.status === FrameStatus.TruncatedPayload && got === want && want < end - pos) {
-      // A record bigger than the block: read exactly it (its length is bounded by the segment).
-      const recLen = new DataView(block.buffer, block.byteOffset, 4).getUint32(0, true);
-      if (FRAME_HEADER + recLen <= end - pos) {
-        block = new Uint8Array(FRAME_HEADER + recLen);
-        len = io.pread(seg.fd, block, SEGMENT_HEADER + pos - seg.base);
-        scanned += len - got;
-        walk = verifySegmentFrames(seg, block, 0, len, 1, pos);
-      }
-    }
+    // A record bigger than the block is read whole, its length bounded by the segment.
+    const { got: len, walk } = readFrameBlock(io, seg, scratch.subarray(0, want), pos, end, false);
+    scanned += len; // verified: only what was actually read
     records += walk.count;
     pos += walk.pos;
     const partial = (walk.status === FrameStatus.TruncatedHeader || walk.status === FrameStatus.TruncatedPayload) && walk.count > 0 && pos < end && len === want;

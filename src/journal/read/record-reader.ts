@@ -5,12 +5,12 @@
  * maxRecordBytes plays no part here: it limits what may be appended, and a frame
  * that verifies and fits in its segment is a record, whatever the option says today.
  */
-import type { JournalIO } from '../io/types.js';
-import { hashBackend } from '../hash/index.js';
-import { FrameStatus, type FrameWalk } from '../hash/backend.js';
-import { CorruptionError, OffsetError, type CorruptionReason } from '../errors.js';
-import { FRAME_HEADER, frameBinding } from './format.js';
-import { filePos, type Segment, type SegmentManager } from './segments.js';
+import type { JournalIO } from '../../io/types.js';
+import { CorruptionError, OffsetError } from '../../errors.js';
+import { FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT, FrameStatus, frameDamage } from '../../format/frame.js';
+import { filePos } from '../../format/segment.js';
+import type { Gap, Segment, SegmentManager } from '../segments.js';
+import { preadFull, readFrameBlock, verifySegmentFrames } from './segment-frames.js';
 
 export interface JournalRecord {
   /** Global offset of the record. */
@@ -21,15 +21,6 @@ export interface JournalRecord {
   /** BLAKE3-256 of the payload (the record's identity). */
   hash: Uint8Array;
 }
-
-export const STATUS_REASON: Record<number, CorruptionReason> = {
-  [FrameStatus.TruncatedHeader]: 'truncated header',
-  [FrameStatus.TruncatedPayload]: 'truncated payload',
-  [FrameStatus.TooLarge]: 'length too large',
-  [FrameStatus.CrcMismatch]: 'crc32c mismatch',
-  [FrameStatus.HashMismatch]: 'blake3 mismatch',
-  [FrameStatus.Zeros]: 'zeros',
-};
 
 /** The segment an iterator holds pinned, if any. */
 interface Pin {
@@ -42,16 +33,10 @@ const abandonedPins = new FinalizationRegistry<Pin>((pin) => {
 
 const BLOCK_BYTES = 1 << 20;
 const FIRST_READ = 4096;
-/** No length bound but the buffer's end (the u32 field's own limit). */
-const ANY_LENGTH = 0xffffffff;
 
-/**
- * Verifies up to maxCount frames of `seg` laid out in buf[start, end), the one at
- * `start` having global offset `offset` (v3 frames are bound to it). Lengths are
- * bounded by the buffer's end only.
- */
-export function verifySegmentFrames(seg: Segment, buf: Uint8Array, start: number, end: number, maxCount: number, offset: number): FrameWalk {
-  return hashBackend.verifyFrames(buf, start, end, ANY_LENGTH, maxCount, frameBinding(seg.version, offset));
+/** An offset in a region 'salvage' recovery skipped. */
+function skippedError(offset: number, gap: Gap): OffsetError {
+  return new OffsetError('OFFSET_SKIPPED', `offset ${offset} lies in a region recovery skipped (${gap.from}..${gap.to})`);
 }
 
 export class RecordReader {
@@ -64,14 +49,14 @@ export class RecordReader {
   read(offset: number, visibleEnd: number): JournalRecord | null {
     if (offset >= visibleEnd) return null;
     const seg = this.segmentFor(offset);
-    const gap = seg.gaps.find((g) => g.from <= offset && offset < g.to);
-    if (gap) throw new OffsetError('OFFSET_SKIPPED', `offset ${offset} lies in a region recovery skipped (${gap.from}..${gap.to})`);
+    const gap = seg.gapAt(offset);
+    if (gap) throw skippedError(offset, gap);
     const end = Math.min(seg.end, visibleEnd);
     const avail = end - offset;
     if (avail < FRAME_HEADER) return this.classify(seg, offset, end);
     let buf = new Uint8Array(Math.min(avail, FIRST_READ));
     this.preadFull(seg, buf, offset);
-    const len = new DataView(buf.buffer).getUint32(0, true);
+    const len = new DataView(buf.buffer).getUint32(FRAME_LEN_AT, true);
     if (FRAME_HEADER + len > avail) return this.classify(seg, offset, end);
     if (FRAME_HEADER + len > buf.length) {
       buf = new Uint8Array(FRAME_HEADER + len);
@@ -79,7 +64,7 @@ export class RecordReader {
     }
     const walk = verifySegmentFrames(seg, buf, 0, FRAME_HEADER + len, 1, offset);
     if (walk.count !== 1) return this.classify(seg, offset, end);
-    return { offset, next: offset + FRAME_HEADER + len, payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len), hash: buf.subarray(8, 40) };
+    return { offset, next: offset + FRAME_HEADER + len, payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len), hash: buf.subarray(FRAME_HASH_AT, FRAME_HEADER) };
   }
 
   /**
@@ -99,38 +84,27 @@ export class RecordReader {
     let pos = from;
     while (pos < to && pos < end) {
       const seg = this.segmentFor(pos);
-      const gap = seg.gaps.find((g) => g.from <= pos && pos < g.to);
+      const gap = seg.gapAt(pos);
       if (gap) {
-        if (gap.from !== pos) throw new OffsetError('OFFSET_SKIPPED', `offset ${pos} lies in a region recovery skipped (${gap.from}..${gap.to})`);
+        if (gap.from !== pos) throw skippedError(pos, gap);
         pos = gap.to;
         continue;
       }
-      const segEnd = Math.min(seg.end, end, nextGapStart(seg, pos));
+      const segEnd = Math.min(seg.end, end, seg.nextGapFrom(pos));
       if (pos >= seg.end) throw new CorruptionError(seg.name, filePos(seg, pos), 'segment gap', `no segment holds offset ${pos}`);
       seg.pins++;
       pin.seg = seg;
       try {
         while (pos < segEnd && pos < to) {
           const blockLen = Math.min(BLOCK_BYTES, segEnd - pos);
-          // Not zero-filled: preadFull fills every byte or throws.
-          let block: Uint8Array = Buffer.allocUnsafeSlow(blockLen);
-          this.preadFull(seg, block, pos);
-          let walk = verifySegmentFrames(seg, block, 0, blockLen, Number.MAX_SAFE_INTEGER, pos);
-          if (walk.count === 0 && (walk.status === FrameStatus.TruncatedPayload || walk.status === FrameStatus.TruncatedHeader) && blockLen < segEnd - pos) {
-            // One record larger than a block: read exactly that record.
-            const len = blockLen >= 4 ? new DataView(block.buffer).getUint32(0, true) : 0;
-            if (FRAME_HEADER + len <= segEnd - pos) {
-              block = new Uint8Array(FRAME_HEADER + len);
-              this.preadFull(seg, block, pos);
-              walk = verifySegmentFrames(seg, block, 0, block.length, 1, pos);
-            }
-          }
+          // Not zero-filled: a full read fills every byte or throws. Not reused: the records yielded are views of it.
+          const { bytes: block, walk } = readFrameBlock(this.io, seg, Buffer.allocUnsafeSlow(blockLen), pos, segEnd, true);
           // The verified frames of block[0, walk.pos), sliced into records in place.
           const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
           for (let p = 0; p < walk.pos;) {
-            const next = p + FRAME_HEADER + view.getUint32(p, true);
+            const next = p + FRAME_HEADER + view.getUint32(p + FRAME_LEN_AT, true);
             if (pos + p >= to) return;
-            yield { offset: pos + p, next: pos + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + 8, p + FRAME_HEADER) };
+            yield { offset: pos + p, next: pos + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + FRAME_HASH_AT, p + FRAME_HEADER) };
             p = next;
           }
           pos += walk.pos;
@@ -157,10 +131,7 @@ export class RecordReader {
   }
 
   preadFull(seg: Segment, buf: Uint8Array, offset: number): void {
-    const n = this.io.pread(seg.fd, buf, filePos(seg, offset));
-    if (n !== buf.length) {
-      throw new CorruptionError(seg.name, filePos(seg, offset) + n, 'truncated payload', `expected ${buf.length} bytes, file ended after ${n}`);
-    }
+    preadFull(this.io, seg, buf, offset);
   }
 
   /**
@@ -171,53 +142,36 @@ export class RecordReader {
   classify(seg: Segment, offset: number, end: number): never {
     let pos = seg.base;
     while (pos < offset) {
-      const gap = seg.gaps.find((g) => g.from <= pos && pos < g.to);
+      const gap = seg.gapAt(pos);
       if (gap) {
-        if (offset < gap.to) throw new OffsetError('OFFSET_SKIPPED', `offset ${offset} lies in a region recovery skipped (${gap.from}..${gap.to})`);
+        if (offset < gap.to) throw skippedError(offset, gap);
         pos = gap.to;
         continue;
       }
       const blockLen = Math.min(BLOCK_BYTES, end - pos);
       if (blockLen <= 0) break;
-      const block = new Uint8Array(blockLen);
-      this.preadFull(seg, block, pos);
-      const walk = verifySegmentFrames(seg, block, 0, blockLen, Number.MAX_SAFE_INTEGER, pos);
+      const { bytes: block, walk } = readFrameBlock(this.io, seg, new Uint8Array(blockLen), pos, end, true);
       // Step over verified frames only, stopping at `offset` if the chain reaches it.
       const view = new DataView(block.buffer);
       let p = 0;
-      for (let i = 0; i < walk.count && pos + p < offset; i++) p += FRAME_HEADER + view.getUint32(p, true);
+      for (let i = 0; i < walk.count && pos + p < offset; i++) p += FRAME_HEADER + view.getUint32(p + FRAME_LEN_AT, true);
       if (pos + p >= offset) {
         pos += p;
         break;
       }
       pos += walk.pos;
       if (walk.status !== FrameStatus.Ok && walk.count === 0) {
-        const bigLen = blockLen >= 4 ? view.getUint32(0, true) : 0;
-        if (walk.status === FrameStatus.TruncatedPayload && pos + FRAME_HEADER + bigLen <= end) {
-          const one = new Uint8Array(FRAME_HEADER + bigLen);
-          this.preadFull(seg, one, pos);
-          if (verifySegmentFrames(seg, one, 0, one.length, 1, pos).count === 1) {
-            pos += one.length;
-            continue;
-          }
-        }
-        throw new CorruptionError(seg.name, filePos(seg, pos), STATUS_REASON[walk.status] ?? 'crc32c mismatch',
+        throw new CorruptionError(seg.name, filePos(seg, pos), frameDamage(walk.status),
           pos < offset ? `the record chain breaks before offset ${offset}` : `record at offset ${pos}`);
       }
     }
     if (pos !== offset) throw new OffsetError('NOT_RECORD_START', `offset ${offset} is not the start of a record (the record before it ends at ${pos > offset ? 'a later offset' : pos})`);
     const head = new Uint8Array(Math.min(end - offset, FRAME_HEADER));
     this.preadFull(seg, head, offset);
-    const len = head.length === FRAME_HEADER ? new DataView(head.buffer).getUint32(0, true) : 0;
+    const len = head.length === FRAME_HEADER ? new DataView(head.buffer).getUint32(FRAME_LEN_AT, true) : 0;
     const probe = new Uint8Array(Math.min(end - offset, FRAME_HEADER + len));
     this.preadFull(seg, probe, offset);
     const walk = verifySegmentFrames(seg, probe, 0, probe.length, 1, offset);
-    throw new CorruptionError(seg.name, filePos(seg, offset), STATUS_REASON[walk.status] ?? 'crc32c mismatch', `record at offset ${offset}`);
+    throw new CorruptionError(seg.name, filePos(seg, offset), frameDamage(walk.status), `record at offset ${offset}`);
   }
-}
-
-function nextGapStart(seg: Segment, pos: number): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (const g of seg.gaps) if (g.from >= pos && g.from < min) min = g.from;
-  return min;
 }

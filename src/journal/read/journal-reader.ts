@@ -5,19 +5,21 @@
  */
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { defaultIO } from '../io/index.js';
-import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../hash/validate.js';
-import { asyncDispose } from '../async-dispose.js';
-import { ClosedError, StemeError } from '../errors.js';
-import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT, SEGMENT_HEADER } from './format.js';
+import { defaultIO } from '../../io/index.js';
+import type { JournalIO } from '../../io/types.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../../hash/validate.js';
+import { asyncDispose } from '../../async-dispose.js';
+import { ClosedError, StemeError } from '../../errors.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
+import { MAX_RECORD_LIMIT } from '../../format/frame.js';
+import { dataEnd } from '../../format/segment.js';
 import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
-import { RecordReader, type JournalRecord } from './read.js';
-import { SegmentManager } from './segments.js';
-import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
-import { readWatermark, watermarkPath } from './watermark.js';
-import { hashBackend } from '../hash/index.js';
-import { Cursors } from './cursors.js';
+import { RecordReader, type JournalRecord } from './record-reader.js';
+import { SegmentManager } from '../segments.js';
+import { DEFAULT_MAX_OPEN_SEGMENTS } from '../segment-files.js';
+import { readWatermark, watermarkPath } from '../watermark.js';
+import { hashBackend } from '../../hash/index.js';
+import { Cursors } from '../cursors.js';
 
 export interface ReaderOptions {
   /** @deprecated Checked but not used: reading accepts any frame that verifies and fits in its segment. */
@@ -207,7 +209,7 @@ export class JournalReader {
     const last = this.segments.last;
     // The active segment's known end follows its file size, which can also shrink: the
     // writer's preallocated zeros are cut off when it rotates. Reads stay below `end`.
-    if (last) last.end = last.base + Math.max(0, this.io.size(last.fd) - SEGMENT_HEADER);
+    if (last) last.end = dataEnd(last.base, this.io.size(last.fd));
     if (!last || end > last.end) this.segments.refresh();
   }
 

@@ -1,7 +1,7 @@
 /** follow(): yields records as they become durable, then waits for more until aborted or closed; the iterate()/follow() options shared by writer and reader. */
-import { throwIfAborted } from '../errors.js';
-import { keysOf } from '../hash/validate.js';
-import type { JournalRecord } from './read.js';
+import { throwIfAborted } from '../../errors.js';
+import { keysOf } from '../../hash/validate.js';
+import type { JournalRecord } from './record-reader.js';
 
 export interface IterateOptions {
   /** First offset (a record start; default: the first still present). */

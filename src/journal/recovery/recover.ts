@@ -3,15 +3,14 @@
  * call (and the CLI's `recover`). Without dryRun it takes the writer lock,
  * since it may truncate; with dryRun it changes nothing on disk.
  */
-import { defaultIO } from '../io/index.js';
-import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
-import { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from './format.js';
-import { lockJournal, unlockJournal } from './lock.js';
-import { RECOVERY_POLICIES, makeTailDurable, recoverSegments, type RecoveryPolicy, type RecoveryReport } from './recovery/index.js';
-import { SegmentManager } from './segments.js';
-import { encodeWatermark, readWatermark, watermarkPath } from './watermark.js';
-import { hashBackend } from '../hash/index.js';
+import { defaultIO } from '../../io/index.js';
+import type { JournalIO } from '../../io/types.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../hash/validate.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
+import { MAX_RECORD_LIMIT } from '../../format/frame.js';
+import { RECOVERY_POLICIES, type RecoveryPolicy, type RecoveryReport } from './types.js';
+import { recoverDir } from './open.js';
+import { hashBackend } from '../../hash/index.js';
 
 export interface RecoverOptions {
   policy?: RecoveryPolicy;
@@ -47,35 +46,10 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
   if (onProgress !== undefined && typeof onProgress !== 'function') throw argTypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
   if (o.io !== undefined && (typeof o.io !== 'object' || o.io === null)) throw argTypeError(`options.io must be a JournalIO object, got ${describe(o.io)}`);
   const io = (o.io as JournalIO | undefined) ?? defaultIO();
-  if (!io.exists(dir)) throw Object.assign(new Error(`journal directory ${dir} does not exist`), { code: 'ENOENT' });
-  const lock = dryRun ? [] : await lockJournal(io, dir);
-  const segments = new SegmentManager(io, dir, !dryRun);
-  let wmFd = -1;
-  try {
-    if (!dryRun) segments.removeTemporaries();
-    segments.load();
-    const wmPath = watermarkPath(dir);
-    if (io.exists(wmPath)) wmFd = io.open(wmPath, dryRun ? 'r' : 'rw');
-    const watermark = wmFd >= 0 ? readWatermark(io, wmFd) : null;
-    const publish = async (value: number) => {
-      if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
-    };
-    const report = await recoverSegments(io, segments, {
-      policy: policy as RecoveryPolicy, dryRun, verifyAll, watermark,
-      lowerWatermark: publish,
-      ...(onProgress ? { onProgress: onProgress as (bytesScanned: number) => void } : {}),
-    });
-    if (!dryRun && segments.last) {
-      // As at open: what is above the old watermark is made durable before it is published.
-      await makeTailDurable(io, segments, watermark);
-      await publish(report.end);
-    }
-    return report;
-  } finally {
-    segments.closeAll();
-    if (wmFd >= 0) io.close(wmFd);
-    unlockJournal(io, lock);
-  }
+  return recoverDir(io, dir, {
+    mode: dryRun ? 'dry-run' : 'recover', policy: policy as RecoveryPolicy, verifyAll,
+    ...(onProgress ? { onProgress: onProgress as (bytesScanned: number) => void } : {}),
+  });
 }
 
 function booleanOption(o: Record<string, unknown>, name: string): boolean {

@@ -4,45 +4,16 @@
  * write+sync (leader/follower, no timer needed). Offsets are assigned in call
  * order at submit time; promises resolve in order after the covering sync.
  */
-import type { JournalIO } from '../io/types.js';
-import { hashBackend } from '../hash/index.js';
-import { JournalFailedError, ClosedError } from '../errors.js';
-import { FORMAT_VERSION, FRAME_HEADER, frameBinding } from './format.js';
-import { filePos, type Segment, type SegmentManager } from './segments.js';
-import { encodeWatermark } from './watermark.js';
-import { SyncCounters } from './stats.js';
+import type { JournalIO } from '../../io/types.js';
+import { hashBackend } from '../../hash/index.js';
+import { JournalFailedError, ClosedError } from '../../errors.js';
+import { FRAME_HEADER, FRAME_LEN_AT, HASH_BYTES, frameBinding } from '../../format/frame.js';
+import { FORMAT_VERSION, filePos } from '../../format/segment.js';
+import type { Segment, SegmentManager } from '../segments.js';
+import { encodeWatermark } from '../../format/watermark.js';
+import { SyncCounters } from '../stats.js';
+import { Appended, type AppendResult, type Commit, type CommitHooks, type Durability } from './commit.js';
 import { Preallocator } from './prealloc.js';
-
-export type Durability = 'group' | 'each' | 'none';
-
-export interface AppendResult {
-  readonly offset: number;
-  readonly next: number;
-  /** BLAKE3-256 of the payload. */
-  readonly hash: Uint8Array;
-}
-
-/** An append's result; `hash` is copied out of the batch's hash buffer on first use. */
-class Appended implements AppendResult {
-  #hashes: Uint8Array;
-  #index: number;
-  #hash: Uint8Array | undefined;
-  constructor(
-    readonly offset: number,
-    readonly next: number,
-    hashes: Uint8Array,
-    index: number,
-  ) {
-    this.#hashes = hashes;
-    this.#index = index;
-  }
-  get hash(): Uint8Array {
-    return (this.#hash ??= this.#hashes.slice(this.#index * 32, this.#index * 32 + 32));
-  }
-  toJSON(): { offset: number; next: number; hash: string } {
-    return { offset: this.offset, next: this.next, hash: Buffer.from(this.hash).toString('hex') };
-  }
-}
 
 interface Entry {
   payloads: readonly Uint8Array[];
@@ -61,6 +32,29 @@ interface Entry {
   reject(err: Error): void;
 }
 
+/** The frames of a batch that go to one segment, in one write. */
+interface Run {
+  /** Position in the batch's frame buffer. */
+  start: number;
+  end: number;
+  /** Global offset of its first frame. */
+  offset: number;
+  /** It starts a new segment. */
+  fresh: boolean;
+  records: number;
+  /** Where it was written, and the preallocation zeros written after it. */
+  seg: Segment | null;
+  zeros: Uint8Array | null;
+}
+
+/** A batch's frames, laid out and sealed. */
+interface LaidOut {
+  buf: Uint8Array;
+  runs: Run[];
+  /** Their hashes, 32 bytes each, in order. */
+  hashes: Uint8Array;
+}
+
 export interface GroupCommitOptions {
   durability: Durability;
   segmentBytes: number;
@@ -72,23 +66,19 @@ export interface GroupCommitOptions {
   watermarkSyncMs: number;
 }
 
-export class GroupCommit {
+export class GroupCommit implements Commit {
   #queue: Entry[] = [];
   #running = false;
   #idle: Array<() => void> = [];
   #assignBase: number;
   #assignSize: number;
   failed: JournalFailedError | null = null;
-  closed = false;
-  /** Next offset to hand out. */
+  #closed = false;
   nextOffset: number;
-  /** End of what was written to the OS and acknowledged. */
   writtenOffset: number;
-  /** End of what a sync has covered. Only moves forward. */
   durableOffset: number;
   readonly counters = new SyncCounters();
-  /** Told of each segment sealed by rotation (trimmed, synced, its successor created). */
-  onSealed: ((sealed: Segment) => void) | null = null;
+  readonly #hooks: CommitHooks;
   /** Written zeros ahead of the write position, where syncs are the point ('group', 'each'). */
   readonly #prealloc: Preallocator | null;
 
@@ -98,8 +88,9 @@ export class GroupCommit {
     readonly wmFd: number,
     readonly options: GroupCommitOptions,
     end: number,
-    readonly onDurable: (end: number) => void,
+    hooks: CommitHooks,
   ) {
+    this.#hooks = hooks;
     const active = segments.last!;
     this.nextOffset = this.writtenOffset = this.durableOffset = end;
     this.#assignBase = active.base;
@@ -119,7 +110,7 @@ export class GroupCommit {
 
   #enqueue(payloads: readonly Uint8Array[], one: boolean, resolve: (r: unknown) => void, reject: (e: Error) => void): void {
     if (this.failed) return reject(this.failed);
-    if (this.closed) return reject(new ClosedError());
+    if (this.#closed) return reject(new ClosedError());
     const first = this.nextOffset;
     const breaks: number[] = [];
     let offset = first;
@@ -157,6 +148,27 @@ export class GroupCommit {
 
   get pending(): number {
     return this.#queue.length;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Refuses new appends from now on; what is queued still goes out (finishClose() waits for it). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /**
+   * After close(): waits for the queue, syncs what was written ('none' mode), cuts the
+   * preallocated zeros and syncs the watermark: a closed journal's files hold its data
+   * and nothing else, and its watermark is on disk.
+   */
+  async finishClose(): Promise<void> {
+    await this.drain();
+    if (!this.failed && this.writtenOffset > this.durableOffset) await this.sync();
+    if (!this.failed) await this.trimActive();
+    await this.syncWatermark();
   }
 
   #kick(): void {
@@ -198,25 +210,41 @@ export class GroupCommit {
     return q.splice(0, n);
   }
 
+  /** One batch: lay out its frames, write them run by run, settle its calls. */
   async #write(batch: Entry[]): Promise<void> {
-    const sync = this.options.durability !== 'none';
     if (batch[0]!.barrier) {
       await this.#syncActive();
       batch[0]!.resolve([]);
       return;
     }
+    const frames = this.#layOut(batch);
+    for (let r = 0; r < frames.runs.length; r++) {
+      const run = frames.runs[r]!;
+      if (run.fresh) await this.#rotate(run.offset);
+      // Not an async method: one await per run, as the write itself needs.
+      const t0 = performance.now();
+      await this.#writeRun(frames.buf, run);
+      this.#runWritten(run, t0);
+    }
+    this.#settle(batch, frames.hashes);
+  }
+
+  /**
+   * Step 1: the batch's frames laid out back to back in a reused scratch buffer (a
+   * fresh large buffer per batch costs more in GC than the copying), split into runs
+   * where a segment starts, then sealed: one native call fills every CRC and hash.
+   */
+  #layOut(batch: Entry[]): LaidOut {
     let total = 0;
     let count = 0;
     for (const e of batch) {
       total += e.bytes;
       count += e.payloads.length;
     }
-    // Frames laid out back to back in a reused scratch buffer (a fresh large
-    // buffer per batch costs more in GC than the copying); one native call
-    // then fills every CRC and hash. Runs split it where a segment starts.
     const buf = this.#scratch(total);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const runs: Array<{ start: number; fresh: boolean; records: number }> = [{ start: 0, fresh: false, records: 0 }];
+    const base = batch[0]!.first;
+    const runs: Run[] = [{ start: 0, end: total, offset: base, fresh: false, records: 0, seg: null, zeros: null }];
     let p = 0;
     for (const e of batch) {
       let bi = 0;
@@ -224,43 +252,59 @@ export class GroupCommit {
         if (e.breaks[bi] === i) {
           bi++;
           if (p === 0) runs[0]!.fresh = true;
-          else runs.push({ start: p, fresh: true, records: 0 });
+          else {
+            runs[runs.length - 1]!.end = p;
+            runs.push({ start: p, end: total, offset: base + p, fresh: true, records: 0, seg: null, zeros: null });
+          }
         }
         runs[runs.length - 1]!.records++;
         const payload = e.payloads[i]!;
-        view.setUint32(p, payload.length, true);
+        view.setUint32(p + FRAME_LEN_AT, payload.length, true);
         buf.set(payload, p + FRAME_HEADER);
         p += FRAME_HEADER + payload.length;
       }
     }
-    const base = batch[0]!.first;
-    const hashes = this.#seal(buf, count, base, runs);
-    for (let r = 0; r < runs.length; r++) {
-      const run = runs[r]!;
-      const runEnd = r + 1 < runs.length ? runs[r + 1]!.start : total;
-      const offset = base + run.start;
-      if (run.fresh) {
-        // The old segment must be durable before its successor is trusted, and hold
-        // nothing past its data (its preallocated zeros are cut off first).
-        const sealed = this.segments.last!;
-        if (this.#prealloc) await this.trimActive();
-        else if (!sync) await this.io.fsync(sealed.fd);
-        await this.segments.create(offset);
-        this.onSealed?.(sealed);
-      }
-      const seg = this.segments.last!;
-      const end = base + runEnd;
-      const data = buf.subarray(run.start, runEnd);
-      const zeros = this.#prealloc?.zerosAfter(seg, end) ?? null;
-      const t0 = performance.now();
-      await this.io.writev(seg.fd, zeros ? [data, zeros] : [data], filePos(seg, offset), sync, sync ? { fd: this.wmFd, value: end } : undefined);
-      if (zeros) this.#prealloc!.written(seg, end + zeros.length);
-      this.counters.recordBatch(run.records, runEnd - run.start, sync, (performance.now() - t0) * 1000);
-      seg.end = end;
-      if (seg.records !== null) seg.records += run.records;
-      this.writtenOffset = end;
-      if (sync) this.#advanceDurable(end);
-    }
+    return { buf, runs, hashes: this.#seal(buf, count, base, runs) };
+  }
+
+  /**
+   * Before a run that starts a segment: the old segment must be durable before its
+   * successor is trusted, and hold nothing past its data (its preallocated zeros are
+   * cut off first); then the new one is created (rule 1) and the old one reported sealed.
+   */
+  async #rotate(base: number): Promise<void> {
+    const sealed = this.segments.last!;
+    if (this.#prealloc) await this.trimActive();
+    else if (this.options.durability === 'none') await this.io.fsync(sealed.fd);
+    await this.segments.create(base);
+    this.#hooks.onSealed(sealed);
+  }
+
+  /** Step 2: one run in one native call: its frames (and zeros ahead of them), the sync, the watermark. */
+  #writeRun(buf: Uint8Array, run: Run): Promise<number> {
+    const sync = this.options.durability !== 'none';
+    const seg = (run.seg = this.segments.last!);
+    const end = run.offset + (run.end - run.start);
+    const data = buf.subarray(run.start, run.end);
+    const zeros = (run.zeros = this.#prealloc?.zerosAfter(seg, end) ?? null);
+    return this.io.writev(seg.fd, zeros ? [data, zeros] : [data], filePos(seg, run.offset), sync, sync ? { fd: this.wmFd, value: end } : undefined);
+  }
+
+  /** After a run's write returned: the offsets, counters and segment move on. */
+  #runWritten(run: Run, t0: number): void {
+    const sync = this.options.durability !== 'none';
+    const seg = run.seg!;
+    const end = run.offset + (run.end - run.start);
+    if (run.zeros) this.#prealloc!.written(seg, end + run.zeros.length);
+    this.counters.recordBatch(run.records, run.end - run.start, sync, (performance.now() - t0) * 1000);
+    seg.end = end;
+    if (seg.records !== null) seg.records += run.records;
+    this.writtenOffset = end;
+    if (sync) this.#advanceDurable(end);
+  }
+
+  /** Step 3: every call of the batch resolves, in order, with its records' offsets and hashes. */
+  #settle(batch: Entry[], hashes: Uint8Array): void {
     let k = 0;
     for (const e of batch) {
       if (e.one) {
@@ -287,17 +331,17 @@ export class GroupCommit {
    * native call; returns the hashes (count x 32 bytes, owned by the results). A v2
    * tail segment (written by an older version) gets unbound v2 frames until it rotates.
    */
-  #seal(buf: Uint8Array, count: number, base: number, runs: ReadonlyArray<{ start: number; fresh: boolean; records: number }>): Uint8Array {
-    const hashes = count * 32 > this.#smallHashes.length ? new Uint8Array(count * 32) : this.#smallHashes;
+  #seal(buf: Uint8Array, count: number, base: number, runs: readonly Run[]): Uint8Array {
+    const hashes = count * HASH_BYTES > this.#smallHashes.length ? new Uint8Array(count * HASH_BYTES) : this.#smallHashes;
     const first = runs[0]!;
     const tailVersion = first.fresh ? FORMAT_VERSION : this.segments.last!.version;
     if (tailVersion === FORMAT_VERSION) hashBackend.sealFrames(buf, count, hashes, base);
     else {
-      const end = runs.length > 1 ? runs[1]!.start : buf.length;
+      const end = first.end;
       hashBackend.sealFrames(buf.subarray(0, end), first.records, hashes, frameBinding(tailVersion, base));
-      if (count > first.records) hashBackend.sealFrames(buf.subarray(end), count - first.records, hashes.subarray(first.records * 32), base + end);
+      if (count > first.records) hashBackend.sealFrames(buf.subarray(end), count - first.records, hashes.subarray(first.records * HASH_BYTES), base + end);
     }
-    return hashes === this.#smallHashes ? hashes.slice(0, count * 32) : hashes;
+    return hashes === this.#smallHashes ? hashes.slice(0, count * HASH_BYTES) : hashes;
   }
 
   /** A frame buffer of exactly `bytes`, reusing one allocation across batches (one batch is in flight at a time). */
@@ -332,7 +376,7 @@ export class GroupCommit {
   #advanceDurable(end: number): void {
     if (end > this.durableOffset) {
       this.durableOffset = end;
-      this.onDurable(end);
+      this.#hooks.onDurable(end);
       this.#watermarkChanged();
     }
   }
@@ -372,7 +416,7 @@ export class GroupCommit {
     this.#wmSyncing = this.io.fsync(this.wmFd).then(
       () => {
         this.#wmSyncing = null;
-        if (this.#wmDirty && !this.closed) this.#watermarkChanged();
+        if (this.#wmDirty && !this.#closed) this.#watermarkChanged();
       },
       (err: unknown) => {
         this.#wmSyncing = null;

@@ -24,7 +24,7 @@
  * active one when the journal closes, so only the last segment of a journal
  * that did not close can carry such zeros.
  */
-import type { Segment } from './segments.js';
+import type { Segment } from '../segments.js';
 
 /** Zeros kept written ahead of the write position (never past the segment's size). */
 export const PREALLOC_BYTES = 1 << 20;
