@@ -49,7 +49,7 @@ export function needDir(positionals: string[], usage: string): string {
 }
 
 /** A directory that holds no journal, said the same way by every command that reads one. */
-export class NoJournalError extends StemeError {
+class NoJournalError extends StemeError {
   constructor(dir: string, why: string) {
     super('NO_JOURNAL', `no journal in ${dir}: ${why}`);
   }
@@ -64,14 +64,11 @@ export function needJournal(positionals: string[], usage: string): string {
   return dir;
 }
 
-export function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
 
 const MIB = 1024 * 1024;
 
 /** "12.5/40.0 MiB | 31.2 MiB/s | ETA 0:01": progress over `total` bytes after `elapsedMs`. */
-export function progressText(done: number, total: number, elapsedMs: number): string {
+function progressText(done: number, total: number, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
   const left = rate > 0 ? Math.ceil((total - done) / rate) : null;
   const eta = left === null ? '--:--' : `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
@@ -120,7 +117,7 @@ function shellWord(dir: string): string {
   return /^[\w@%+=:,./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`;
 }
 
-export interface ParsedArgs {
+interface ParsedArgs {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }

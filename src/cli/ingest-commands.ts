@@ -1,6 +1,7 @@
 /** CLI commands over the ingest store (SQLite file, or PostgreSQL with a postgres:// URL): ingest, query. */
 import { Journal } from '../journal/journal.js';
-import { EXIT, UsageError, hex, intFlag, needJournal, progressBar, type Io, parseCommand as parse } from './common.js';
+import { EXIT, UsageError, intFlag, needJournal, progressBar, type Io, parseCommand as parse } from './common.js';
+import { toHex } from '../bytes.js';
 
 export const USAGE = {
   ingest: 'usage: stemedb ingest <dir> --db <file.sqlite | postgres://...> [--follow] [--consumer <name>] [--journal <name>] [--json]\n  Ingests the journal into SQLite or PostgreSQL (exactly once: the cursor commits with the rows). --follow keeps going until Ctrl-C.\n  Several journals into one database: one consumer name and one --journal name per journal (a stable name such as host/service; cleanup compares cursors of the same journal only).',
@@ -15,7 +16,7 @@ async function openStore(db: string, readonly: boolean) {
 
 /** Plain JSON for rows holding Buffers (hashes and ids as hex). */
 function jsonable(v: unknown): unknown {
-  if (v instanceof Uint8Array) return hex(v);
+  if (v instanceof Uint8Array) return toHex(v);
   if (Array.isArray(v)) return v.map(jsonable);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonable(x)]));
   return v;
@@ -67,7 +68,7 @@ export async function query(args: string[], io: Io): Promise<number> {
   try {
     if (values.subject !== undefined) {
       const rows = await store.assertionsBySubject(values.subject as string, { limit });
-      for (const r of rows) io.out(values.json ? JSON.stringify(jsonable(r)) : `${hex(r.hash)}  ${r.subject} ${r.predicate} ${JSON.stringify(jsonable(r.object))}  (confidence ${r.confidence}, by ${r.author})`);
+      for (const r of rows) io.out(values.json ? JSON.stringify(jsonable(r)) : `${toHex(r.hash)}  ${r.subject} ${r.predicate} ${JSON.stringify(jsonable(r.object))}  (confidence ${r.confidence}, by ${r.author})`);
       if (!values.json && rows.length === 0) io.out(`no assertions for subject ${JSON.stringify(values.subject)}`);
     } else {
       const a = await store.getAssertion(values.hash as string);

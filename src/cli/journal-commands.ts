@@ -9,7 +9,8 @@ import { backendInfo } from '../hash/index.js';
 import { CorruptionError, SegmentFormatError } from '../errors.js';
 import { LOCK_FILE } from '../journal/lock.js';
 import { dataEnd } from '../format/segment.js';
-import { EXIT, UsageError, hex, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
+import { EXIT, UsageError, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
+import { toHex } from '../bytes.js';
 
 export const USAGE = {
   append: 'usage: stemedb append <dir> [--file <path>]... [--durability group|each|none] [--json]\n  Appends one record per stdin line (without the newline), or one per --file.',
@@ -28,7 +29,7 @@ export async function append(args: string[], io: Io): Promise<number> {
   const j = await Journal.open(dir, { durability });
   try {
     const show = (r: { offset: number; next: number; hash: Uint8Array }, length: number, source: string) =>
-      io.out(values.json ? JSON.stringify({ offset: r.offset, next: r.next, length, hash: hex(r.hash), source }) : `${r.offset}\t${length}\t${hex(r.hash)}\t${source}`);
+      io.out(values.json ? JSON.stringify({ offset: r.offset, next: r.next, length, hash: toHex(r.hash), source }) : `${r.offset}\t${length}\t${toHex(r.hash)}\t${source}`);
     const files = (values.file as string[] | undefined) ?? [];
     if (files.length > 0) {
       const payloads = files.map((f) => new Uint8Array(readFileSync(f)));
@@ -68,7 +69,7 @@ export async function dump(args: string[], io: Io): Promise<number> {
     let n = 0;
     for await (const r of reader.iterate({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) {
       if (n++ >= limit) break;
-      io.out(JSON.stringify({ offset: r.offset, next: r.next, length: r.payload.length, hash: hex(r.hash), payload: Buffer.from(r.payload).toString(encoding) }));
+      io.out(JSON.stringify({ offset: r.offset, next: r.next, length: r.payload.length, hash: toHex(r.hash), payload: Buffer.from(r.payload).toString(encoding) }));
     }
   } finally {
     await reader.close();

@@ -36,7 +36,7 @@ export function frameBinding(version: number, offset: number): number | null {
 }
 
 /**
- * Why a frame walk stopped (native/frames.h uses the same codes; the wasm backend too).
+ * Why a frame walk stopped (native/frames/frames.h uses the same codes; the wasm backend too).
  * Its words are FRAME_STOP_REASONS[status].
  */
 export const enum FrameStatus {

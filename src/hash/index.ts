@@ -12,7 +12,7 @@ import { Blake3Mode, type FrameWalk, type HashBackend, type RawHasher } from './
 import { createNativeHash } from './native.js';
 import { FRAME_STOP_REASONS, FrameStatus, type FrameStopReason } from '../format/frame.js';
 import { SMALL_CRC_BYTES, crc32cSmall } from './crc-small.js';
-import { argRangeError, argTypeError, checkBytes, checkContext, checkOptions, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from './validate.js';
+import { argRangeError, argTypeError, checkBytes, checkContext, checkOptions, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from '../validate.js';
 
 const loaded = loadBindingWithReason();
 const impl: HashBackend = loaded.binding

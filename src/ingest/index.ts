@@ -22,7 +22,7 @@ export {
   peekRecordType,
 } from './codec.js';
 export { DecodeError, IngestError, StoreError, type DecodeErrorCode, type IngestErrorCode, type StoreErrorCode } from './errors.js';
-export { toKey, toHex, type BytesLike } from './bytes.js';
+export { toKey, toHex, type BytesLike } from '../bytes.js';
 export type { JournalRecord, IngestSource } from './source.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from './schema.js';
 export { ObjectKind, DEFAULT_JOURNAL, type BatchResult, type CleanupFloor, type DeadLetterCode } from './store-write.js';

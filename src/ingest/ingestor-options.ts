@@ -2,7 +2,7 @@
  * The Ingestor's options, its stats and their argument checks (the class is in
  * ingestor.ts).
  */
-import { argRangeError, keysOf } from '../hash/validate.js';
+import { argRangeError, keysOf } from '../validate.js';
 import type { IngestSource } from './source.js';
 import type { BatchResult, CleanupFloor } from './store-write.js';
 

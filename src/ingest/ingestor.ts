@@ -18,7 +18,7 @@
 import { CursorMirror } from './cursor-mirror.js';
 import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
-import { argTypeError, checkOptions, checkSignal } from '../hash/validate.js';
+import { argTypeError, checkOptions, checkSignal } from '../validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { IngestSink } from './sink.js';
 import { type BatchResult, DEFAULT_JOURNAL } from './store-write.js';

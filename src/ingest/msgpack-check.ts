@@ -12,7 +12,7 @@
 import { DecodeError } from './errors.js';
 
 /** Deeper than any record (body array -> evidence array) by far; deeper is refused. */
-export const MAX_NESTING = 32;
+const MAX_NESTING = 32;
 
 // fatal: throws on invalid UTF-8 (overlongs, surrogates, > U+10FFFF, cut-off sequences).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

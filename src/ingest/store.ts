@@ -8,8 +8,8 @@
  * (`readonly: true`).
  */
 import { asyncDispose } from '../async-dispose.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
-import { type BytesLike, toKey } from './bytes.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../validate.js';
+import { type BytesLike, toKey } from '../bytes.js';
 import { type Assertion, type Epoch, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
 import { StoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';

@@ -49,7 +49,7 @@ $| = 1; print "locked\\n"; my $x = <STDIN>;`;
 export type HolderKind = 'flock' | 'perl';
 
 /** The holder this machine can run: flock(1) on Linux, else perl; null when neither. */
-export function holderKind(): HolderKind | null {
+function holderKind(): HolderKind | null {
   if (flockBinary()) return 'flock';
   if (perlBinary()) return 'perl';
   return null;

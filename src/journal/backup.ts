@@ -24,14 +24,14 @@ import { closeSync, readdirSync, readSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultIO } from '../io/index.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../validate.js';
 import { CorruptionError, StemeError } from '../errors.js';
 import { hashBackend } from '../hash/index.js';
 import { SEGMENT_HEADER, dataEnd, decodeSegmentHeader, filePos, parseSegmentName } from '../format/segment.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 import { CopyPace, abandonDest, copyPrefix, finishDest, openForCopy, startDest, writeDurable, writeWatermarkFile } from './copy-dir.js';
 
-export const MANIFEST_FILE = 'BACKUP.json';
+const MANIFEST_FILE = 'BACKUP.json';
 
 export interface BackupOptions {
   /** Hard-link sealed segments where the filesystem allows (default true); false copies every byte. */

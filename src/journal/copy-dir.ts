@@ -45,7 +45,7 @@ export class CopyPace {
 }
 
 /** A destination being built: `work` is renamed to `dest` by finish(). */
-export interface DestDir {
+interface DestDir {
   dest: string;
   work: string;
   /** Paces the directory syncs of finishDest() (and, passed on, the files' syncs). */

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../validate.js';
 import { crc32c } from '../hash/index.js';
 import { OffsetError, StemeError } from '../errors.js';
 import { isDirSyncFailure, readSmallFile, unlinkDurableFile, writeDurableFile } from './durable-file.js';
@@ -36,7 +36,7 @@ export interface CommitOptions {
 const COMMIT_OPTION_KEYS = keysOf<CommitOptions>({ allowBackward: true });
 
 /** What a cursor store needs from its journal (the writer or a reader). */
-export interface CursorBounds {
+interface CursorBounds {
   /** The durable end: no cursor may pass it. */
   durableOffset(): number;
   /** The lowest offset still in the journal. */
@@ -55,7 +55,7 @@ export function checkCursorName(name: unknown): string {
   return name;
 }
 
-export function encodeCursor(offset: number, committedAt: number): Uint8Array {
+function encodeCursor(offset: number, committedAt: number): Uint8Array {
   const b = new Uint8Array(FILE_BYTES);
   const v = new DataView(b.buffer);
   b.set(MAGIC, 0);

@@ -4,7 +4,7 @@
  */
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../validate.js';
 import { asyncDispose } from '../async-dispose.js';
 import { ClosedError, StemeError } from '../errors.js';
 import { unlockJournal } from './lock.js';
@@ -368,7 +368,7 @@ export class Journal {
  * out). Larger ones are not copied (that would cost a second pass over the bytes):
  * like fs.write's buffer, they must not change until the promise settles.
  */
-export const COPY_BELOW_BYTES = 64 * 1024;
+const COPY_BELOW_BYTES = 64 * 1024;
 
 /** A copy in an unzeroed allocation (small ones come from Node's shared pool). */
 function copyOf(payload: Uint8Array): Uint8Array {

@@ -18,7 +18,7 @@ import { readSmallFile, writeDurableFile } from './durable-file.js';
 import { readFrameBlock } from './read/segment-frames.js';
 import type { Segment } from './segments.js';
 
-export const LEDGER_FILE = 'sealed.ledger';
+const LEDGER_FILE = 'sealed.ledger';
 const MAX_LEDGER_BYTES = 64 << 20;
 const BLOCK = 1 << 20;
 
@@ -120,7 +120,7 @@ export async function scanSealed(io: JournalIO, seg: Segment): Promise<{ records
 }
 
 /** Verified records of `seg` in [from, to) (`from` a record boundary), a turn of the event loop between blocks. */
-export async function countRecords(io: JournalIO, seg: Segment, from: number, to: number): Promise<number> {
+async function countRecords(io: JournalIO, seg: Segment, from: number, to: number): Promise<number> {
   let count = 0;
   for (let pos = from; pos < to;) {
     const step = countBlock(io, seg, pos, to);

@@ -6,7 +6,7 @@
  * yield between 1 MiB blocks). An I/O error fail-stops the journal (rule 8).
  */
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, checkNonNegativeInteger } from '../hash/validate.js';
+import { argRangeError, checkNonNegativeInteger } from '../validate.js';
 import { StemeError } from '../errors.js';
 import { filePos } from '../format/segment.js';
 import { isDirSyncFailure } from './durable-file.js';
@@ -39,7 +39,7 @@ export interface RetentionResult {
   bytes: number;
 }
 
-export interface MaintenanceDeps {
+interface MaintenanceDeps {
   io: JournalIO;
   dir: string;
   segments: SegmentManager;

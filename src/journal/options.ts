@@ -1,6 +1,6 @@
 /** Journal options: defaults and readable checks. */
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../validate.js';
 import { MAX_RECORD_LIMIT } from '../format/frame.js';
 import type { Durability } from './write/commit.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
@@ -8,7 +8,7 @@ import { resolveRetention, type ResolvedRetention, type RetentionOptions } from 
 import type { SegmentSealedHook } from './maintenance.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/types.js';
 
-export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 export interface JournalOptions {

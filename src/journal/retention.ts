@@ -6,7 +6,7 @@
  */
 import { statfsSync } from 'node:fs';
 import type { JournalIO } from '../io/types.js';
-import { argTypeError, checkOptions, describe, keysOf, argRangeError } from '../hash/validate.js';
+import { argTypeError, checkOptions, describe, keysOf, argRangeError } from '../validate.js';
 import { Ledger, type SealedSegmentInfo } from './ledger.js';
 import { Cursors } from './cursors.js';
 import { filePos } from '../format/segment.js';
@@ -54,7 +54,7 @@ export function resolveRetention(value: unknown): ResolvedRetention | null {
 }
 
 /** One segment as retention sees it. */
-export interface RetainedSegment {
+interface RetainedSegment {
   base: number;
   end: number;
   /** File size on disk. */

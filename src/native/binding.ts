@@ -19,7 +19,7 @@ export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '
 let cached: { binding: NativeBinding | null; reason: string } | undefined;
 
 /** The BLAKE3 path per size class of the input (see `hashInfo()`). */
-export interface Blake3Paths {
+interface Blake3Paths {
   block: string;
   chunk: string;
   tree: string;

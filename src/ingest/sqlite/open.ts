@@ -21,7 +21,7 @@ const requireFromHere = createRequire(import.meta.url);
 
 export const SQLITE_DRIVERS: readonly SqliteDriverName[] = ['better-sqlite3', 'node:sqlite', 'bun:sqlite'];
 
-export interface OpenSqliteOptions {
+interface OpenSqliteOptions {
   readonly: boolean;
   /** Busy timeout in ms. */
   timeout: number;

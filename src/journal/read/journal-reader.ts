@@ -7,7 +7,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultIO } from '../../io/index.js';
 import type { JournalIO } from '../../io/types.js';
-import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../../hash/validate.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../../validate.js';
 import { asyncDispose } from '../../async-dispose.js';
 import { ClosedError, StemeError } from '../../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';

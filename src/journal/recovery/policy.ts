@@ -51,7 +51,7 @@ export type RecoveryCase = 'zero-tail' | 'torn-tail' | 'frames-after' | 'sealed'
  *   refuse     throw a CorruptionError saying where, why and what can be done; nothing changes
  *   accept     lower the watermark to the end found; the report lists the loss
  */
-export type RecoveryAction = 'cut-zeros' | 'cut' | 'truncate' | 'skip' | 'refuse' | 'accept';
+type RecoveryAction = 'cut-zeros' | 'cut' | 'truncate' | 'skip' | 'refuse' | 'accept';
 
 /** One policy's row: a bad spot found in a scan, and the journal's end found after it. */
 type PolicyRow = { 'zero-tail': 'cut-zeros' } & Record<'torn-tail' | 'frames-after' | 'sealed' | 'below-watermark', 'cut' | 'truncate' | 'skip' | 'refuse'> & { 'missing-data': 'refuse' | 'accept' };

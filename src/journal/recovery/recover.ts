@@ -5,7 +5,7 @@
  */
 import { defaultIO } from '../../io/index.js';
 import type { JournalIO } from '../../io/types.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../validate.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
 import { MAX_RECORD_LIMIT } from '../../format/frame.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy, type RecoveryReport } from './types.js';

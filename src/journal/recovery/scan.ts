@@ -7,7 +7,7 @@ import { FrameFinder } from './find-frame.js';
 
 const BLOCK = 4 << 20;
 
-export interface ChainEnd {
+interface ChainEnd {
   /** Verified records from `from` on. */
   records: number;
   /** Global offset where the chain stopped (end of the last verified record). */
