@@ -60,10 +60,10 @@ export function needJournal(positionals: string[], usage: string): string {
   const dir = needDir(positionals, usage);
   if (!existsSync(dir)) throw new NoJournalError(dir, 'the directory does not exist');
   if (!statSync(dir).isDirectory()) throw new NoJournalError(dir, 'it is not a directory');
-  if (!readdirSync(dir).some((f) => f.endsWith('.wal'))) throw new NoJournalError(dir, 'the directory holds no segment files (*.wal); create one with `stemedb append`');
+  if (!readdirSync(dir).some((f) => f.endsWith('.wal')))
+    throw new NoJournalError(dir, 'the directory holds no segment files (*.wal); create one with `stemedb append`');
   return dir;
 }
-
 
 const MIB = 1024 * 1024;
 
@@ -80,19 +80,23 @@ export async function progressBar(io: Io, total: number, label: string): Promise
   if (!io.isTTY || total <= 0) return { update() {}, stop() {} };
   const { default: cliProgress } = await import('cli-progress');
   const started = Date.now();
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: (options, params) => {
-      const barText = cliProgress.Format.BarFormat(params.progress, options);
-      return `${label} [${barText}] ${Math.floor(params.progress * 100)}% | ${progressText(params.value, params.total, Date.now() - started)}`;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: (options, params) => {
+        const barText = cliProgress.Format.BarFormat(params.progress, options);
+        return `${label} [${barText}] ${Math.floor(params.progress * 100)}% | ${progressText(params.value, params.total, Date.now() - started)}`;
+      },
     },
-  }, cliProgress.Presets.shades_classic);
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0);
   return { update: (n) => bar.update(Math.min(n, total)), stop: () => bar.stop() };
 }
 
 const CLI_REMEDY: Record<CorruptionRemedy | 'read', (dir: string) => string> = {
-  'choose-policy': (dir) => `see what each policy would keep: stemedb recover ${dir} --policy truncate --dry-run (or --policy salvage --dry-run), then run the one you choose without --dry-run`,
+  'choose-policy': (dir) =>
+    `see what each policy would keep: stemedb recover ${dir} --policy truncate --dry-run (or --policy salvage --dry-run), then run the one you choose without --dry-run`,
   'accept-loss': (dir) => `to accept the loss: stemedb recover ${dir} --policy truncate (add --dry-run to see it first)`,
   read: (dir) => `check the whole journal: stemedb verify ${dir}; see what recovery would keep: stemedb recover ${dir} --policy salvage --dry-run`,
 };

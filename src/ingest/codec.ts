@@ -56,7 +56,13 @@ function frame(type: RecordType, fields: unknown[]): Uint8Array {
   // they may hold stale bytes, so all eight are written.
   const out = packr.pack(fields, RESERVE_HEADER) as Uint8Array;
   out[0] = type;
-  out[1] = 0; out[2] = 0; out[3] = 0; out[4] = 0; out[5] = 0; out[6] = 0; out[7] = 0;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  out[4] = 0;
+  out[5] = 0;
+  out[6] = 0;
+  out[7] = 0;
   return out;
 }
 
@@ -67,16 +73,7 @@ function frame(type: RecordType, fields: unknown[]): Uint8Array {
  */
 export function encodeAssertion(a: Assertion): Uint8Array {
   validateAssertion(a);
-  return frame(RecordType.Assertion, [
-    a.subject,
-    a.predicate,
-    a.object,
-    a.epoch,
-    a.author,
-    a.confidence,
-    a.createdAt,
-    a.evidence ?? NO_EVIDENCE,
-  ]);
+  return frame(RecordType.Assertion, [a.subject, a.predicate, a.object, a.epoch, a.author, a.confidence, a.createdAt, a.evidence ?? NO_EVIDENCE]);
 }
 
 /** Encodes a vote payload. Throws TypeError / RangeError naming the bad field. */

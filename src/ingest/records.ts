@@ -104,7 +104,6 @@ export function checkString(value: unknown, where: string, allowEmpty: boolean):
   return value;
 }
 
-
 export function checkTime(value: unknown, where: string): number {
   if (typeof value !== 'number') throw argTypeError(`${where} must be a number, got ${describe(value)}`);
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -188,4 +187,3 @@ export function validateEpoch(e: unknown): asserts e is Epoch {
   checkTime(r.startedAt, 'epoch.startedAt');
   if (r.parent !== undefined && r.parent !== null) checkSizedBytes(r.parent, 'epoch.parent', EPOCH_ID_BYTES);
 }
-

@@ -57,8 +57,7 @@ function writevAll(fd: number, buffers: readonly Uint8Array[], position: number)
   });
 }
 
-const datasync = (fd: number) =>
-  new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+const datasync = (fd: number) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 
 export function createFsIO(): JournalIO {
   const locks = new Map<number, string>();

@@ -72,11 +72,13 @@ export class Ledger {
 
   /** Writes the ledger durably; saves run one after another, each with the entries as they are then. */
   save(): Promise<void> {
-    const run = this.#saving.catch(() => {}).then(() => {
-      const body = JSON.stringify({ version: 1, segments: [...this.entries.values()].sort((a, b) => a.base - b.base) });
-      const sum = crc32c(Buffer.from(body, 'utf8')).toString(16).padStart(8, '0');
-      return writeDurableFile(this.io, this.dir, LEDGER_FILE, Buffer.from(`${body}\n${sum}\n`, 'utf8'));
-    });
+    const run = this.#saving
+      .catch(() => {})
+      .then(() => {
+        const body = JSON.stringify({ version: 1, segments: [...this.entries.values()].sort((a, b) => a.base - b.base) });
+        const sum = crc32c(Buffer.from(body, 'utf8')).toString(16).padStart(8, '0');
+        return writeDurableFile(this.io, this.dir, LEDGER_FILE, Buffer.from(`${body}\n${sum}\n`, 'utf8'));
+      });
     this.#saving = run;
     return run;
   }
@@ -122,7 +124,7 @@ export async function scanSealed(io: JournalIO, seg: Segment): Promise<{ records
 /** Verified records of `seg` in [from, to) (`from` a record boundary), a turn of the event loop between blocks. */
 async function countRecords(io: JournalIO, seg: Segment, from: number, to: number): Promise<number> {
   let count = 0;
-  for (let pos = from; pos < to;) {
+  for (let pos = from; pos < to; ) {
     const step = countBlock(io, seg, pos, to);
     if (step.count === 0) break;
     count += step.count;

@@ -69,14 +69,27 @@ function intOption(o: Record<string, unknown>, name: string, dflt: number, min: 
 function enumOption<T extends string>(o: Record<string, unknown>, name: string, allowed: readonly T[], dflt: T): T {
   const v = o[name];
   if (v === undefined) return dflt;
-  if (!allowed.includes(v as T)) throw argRangeError(`options.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`, 'ERR_INVALID_ARG_VALUE');
+  if (!allowed.includes(v as T))
+    throw argRangeError(`options.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`, 'ERR_INVALID_ARG_VALUE');
   return v as T;
 }
 
 /** Every key JournalOptions has: anything else is a misspelling (TypeError, ERR_INVALID_ARG_VALUE). */
 const JOURNAL_OPTION_KEYS = keysOf<JournalOptions>({
-  segmentBytes: true, maxRecordBytes: true, durability: true, recovery: true, verifyAll: true, syncIntervalMs: true, maxBatchBytes: true, maxDelayMicros: true, io: true,
-  watermarkSyncMs: true, maxOpenSegments: true, retain: true, onSegmentSealed: true, clock: true,
+  segmentBytes: true,
+  maxRecordBytes: true,
+  durability: true,
+  recovery: true,
+  verifyAll: true,
+  syncIntervalMs: true,
+  maxBatchBytes: true,
+  maxDelayMicros: true,
+  io: true,
+  watermarkSyncMs: true,
+  maxOpenSegments: true,
+  retain: true,
+  onSegmentSealed: true,
+  clock: true,
 });
 
 function fnOption<T>(o: Record<string, unknown>, name: string): T | null {

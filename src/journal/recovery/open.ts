@@ -100,10 +100,15 @@ async function openAndRecover(io: JournalIO, dir: string, o: OpenRecoverOptions)
     const publish = async (value: number): Promise<void> => {
       if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
     };
-    const recover = () => recoverSegments(io, segments, {
-      policy: o.policy, dryRun, verifyAll: o.verifyAll, watermark, lowerWatermark: publish,
-      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    });
+    const recover = () =>
+      recoverSegments(io, segments, {
+        policy: o.policy,
+        dryRun,
+        verifyAll: o.verifyAll,
+        watermark,
+        lowerWatermark: publish,
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      });
     let report: RecoveryReport;
     try {
       report = await recover();

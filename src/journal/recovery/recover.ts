@@ -47,7 +47,9 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
   if (o.io !== undefined && (typeof o.io !== 'object' || o.io === null)) throw argTypeError(`options.io must be a JournalIO object, got ${describe(o.io)}`);
   const io = (o.io as JournalIO | undefined) ?? defaultIO();
   return recoverDir(io, dir, {
-    mode: dryRun ? 'dry-run' : 'recover', policy: policy as RecoveryPolicy, verifyAll,
+    mode: dryRun ? 'dry-run' : 'recover',
+    policy: policy as RecoveryPolicy,
+    verifyAll,
     ...(onProgress ? { onProgress: onProgress as (bytesScanned: number) => void } : {}),
   });
 }
