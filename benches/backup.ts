@@ -32,8 +32,22 @@ import { loadavg } from 'node:os';
 import { Journal } from '../src/index.js';
 import { DEFAULT_BACKUP_BYTES_PER_SECOND } from '../src/journal/backup.js';
 import {
-  type BenchResult, type Cell, type RunOptions, Samples, finishResult, isMain, log, main,
-  makeTempDir, pairedVerdictText, removeTempDir, runFor, sig, spread, startResult, target,
+  type BenchResult,
+  type Cell,
+  type RunOptions,
+  Samples,
+  finishResult,
+  isMain,
+  log,
+  main,
+  makeTempDir,
+  pairedVerdictText,
+  removeTempDir,
+  runFor,
+  sig,
+  spread,
+  startResult,
+  target,
 } from './lib/index.js';
 
 const REPS = 7;
@@ -44,8 +58,11 @@ const MIB = 1 << 20;
 type Looped = 'copy' | 'unpaced' | 'link';
 type Mode = 'none' | Looped;
 const LABEL: Record<Mode | 'once', string> = {
-  none: 'no backup', copy: 'during backup (copy)', unpaced: 'during backup (copy, unpaced)',
-  link: 'during backup (hard links)', once: 'one backup (copy), start to end',
+  none: 'no backup',
+  copy: 'during backup (copy)',
+  unpaced: 'during backup (copy, unpaced)',
+  link: 'during backup (hard links)',
+  once: 'one backup (copy), start to end',
 };
 
 async function prefill(dir: string, bytes: number): Promise<void> {
@@ -74,21 +91,24 @@ async function measure(root: string, mode: Mode, ms: number, payloads: Buffer[])
   let backups = 0;
   let bytes = 0;
   const made: string[] = [];
-  const loop = mode === 'none' ? Promise.resolve() : (async () => {
-    for (let k = 0; !stop; k++) {
-      made.push(`bk-${mode}-${k}`);
-      let seen = 0;
-      await j.backup(join(root, made[k]!), {
-        link: mode === 'link',
-        maxBytesPerSecond: mode === 'unpaced' ? Infinity : DEFAULT_BACKUP_BYTES_PER_SECOND,
-        onProgress: (total) => {
-          if (!stop) bytes += total - seen;
-          seen = total;
-        },
-      });
-      if (!stop) backups++;
-    }
-  })();
+  const loop =
+    mode === 'none'
+      ? Promise.resolve()
+      : (async () => {
+          for (let k = 0; !stop; k++) {
+            made.push(`bk-${mode}-${k}`);
+            let seen = 0;
+            await j.backup(join(root, made[k]!), {
+              link: mode === 'link',
+              maxBytesPerSecond: mode === 'unpaced' ? Infinity : DEFAULT_BACKUP_BYTES_PER_SECOND,
+              onProgress: (total) => {
+                if (!stop) bytes += total - seen;
+                seen = total;
+              },
+            });
+            if (!stop) backups++;
+          }
+        })();
   const rate = await appendLoop(j, ms, payloads);
   stop = true;
   await loop;
@@ -101,25 +121,34 @@ async function measure(root: string, mode: Mode, ms: number, payloads: Buffer[])
  * One paced backup start to end with appends alongside, and appends alone for as long:
  * after a warm-up (a fresh open's first appends are slower), in the order given.
  */
-async function measureOnce(root: string, payloads: Buffer[], aloneFirst: boolean, guessSeconds: number): Promise<{ during: number; alone: number; seconds: number; mibPerSecond: number }> {
+async function measureOnce(
+  root: string,
+  payloads: Buffer[],
+  aloneFirst: boolean,
+  guessSeconds: number,
+): Promise<{ during: number; alone: number; seconds: number; mibPerSecond: number }> {
   const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEGMENT });
   try {
     await appendLoop(j, 300, payloads);
     const first = aloneFirst ? await appendLoop(j, guessSeconds * 1000, payloads) : undefined;
     let done = false;
     const t0 = performance.now();
-    const backup = j.backup(join(root, 'bk-once'), { link: false }).finally(() => { done = true; });
+    const backup = j.backup(join(root, 'bk-once'), { link: false }).finally(() => {
+      done = true;
+    });
     let i = 0;
     let ops = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (!done) {
-        await j.append(payloads[i++ & 1023]!);
-        ops++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (!done) {
+          await j.append(payloads[i++ & 1023]!);
+          ops++;
+        }
+      }),
+    );
     const r = await backup;
     const seconds = (performance.now() - t0) / 1000;
-    const alone = first ?? await appendLoop(j, seconds * 1000, payloads);
+    const alone = first ?? (await appendLoop(j, seconds * 1000, payloads));
     return { during: ops / seconds, alone: alone.perSecond, seconds, mibPerSecond: r.bytesCopied / MIB / seconds };
   } finally {
     await j.close();
@@ -162,7 +191,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
           backups.add(mode, r.backups);
           mibs.add(mode, r.mibPerSecond);
         }
-        log(`  rep ${rep + 1} ${LABEL[mode].padEnd(30)} ${Math.round(r.rate)} appends/s, ${r.backups} backups, ${sig(r.mibPerSecond, 3)} MiB/s copied (load ${load1()})`);
+        log(
+          `  rep ${rep + 1} ${LABEL[mode].padEnd(30)} ${Math.round(r.rate)} appends/s, ${r.backups} backups, ${sig(r.mibPerSecond, 3)} MiB/s copied (load ${load1()})`,
+        );
       }
       for (let k = 1; k < got.length; k += 2) rates.add(`around:${got[k]!.mode}`, (got[k - 1]!.rate + got[k + 1]!.rate) / 2);
       spawnSync('sync');
@@ -171,33 +202,54 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       once.add('alone', o.alone);
       once.add('seconds', o.seconds);
       once.add('mib', o.mibPerSecond);
-      log(`  rep ${rep + 1} ${LABEL.once.padEnd(30)} ${sig(o.seconds, 3)} s at ${sig(o.mibPerSecond, 3)} MiB/s: ${Math.round(o.during)} appends/s, ${Math.round(o.alone)} alone ${rep % 2 === 1 ? 'before' : 'after'} (load ${load1()})`);
+      log(
+        `  rep ${rep + 1} ${LABEL.once.padEnd(30)} ${sig(o.seconds, 3)} s at ${sig(o.mibPerSecond, 3)} MiB/s: ${Math.round(o.during)} appends/s, ${Math.round(o.alone)} alone ${rep % 2 === 1 ? 'before' : 'after'} (load ${load1()})`,
+      );
     }
   } finally {
     removeTempDir(root);
   }
   const pace = `${DEFAULT_BACKUP_BYTES_PER_SECOND / MIB} MiB/s`;
   const rows: Cell[][] = modes.map((m) => [
-    LABEL[m], sig(rates.median(m), 3), spread(rates.all(m)), m === 'none' ? null : sig(backups.median(m), 3),
-    m === 'none' ? null : sig(mibs.median(m), 3), m === 'none' ? 1 : sig(rates.pairedRatio(m, `around:${m}`), 3),
+    LABEL[m],
+    sig(rates.median(m), 3),
+    spread(rates.all(m)),
+    m === 'none' ? null : sig(backups.median(m), 3),
+    m === 'none' ? null : sig(mibs.median(m), 3),
+    m === 'none' ? 1 : sig(rates.pairedRatio(m, `around:${m}`), 3),
   ]);
-  rows.push([LABEL.once, sig(once.median('during'), 3), spread(once.all('during')), 1, sig(once.median('mib'), 3), sig(once.pairedRatio('during', 'alone'), 3)]);
+  rows.push([
+    LABEL.once,
+    sig(once.median('during'), 3),
+    spread(once.all('during')),
+    1,
+    sig(once.median('mib'), 3),
+    sig(once.pairedRatio('during', 'alone'), 3),
+  ]);
   res.tables.push({
     title: `Durable ${RECORD}-B appends ('group', concurrency ${CONCURRENCY}) with and without a backup running (${ms / 1000} s per run, median of ${REPS})`,
     columns: ['method', 'appends/s', 'runs min–max', 'backups completed', 'MiB/s copied', '÷ no backup (paired)'],
     rows,
     notes: [
       `Each repetition starts from a fresh journal of ${fill >> 20} MiB (plus what its runs append) in ${SEGMENT >> 20}-MiB segments. Copies go at the default pace (maxBytesPerSecond ${pace}) unless "unpaced".`,
-      'The backup runs in the writer\'s own process (journal.backup): it shares its event loop and libuv pool.',
+      "The backup runs in the writer's own process (journal.backup): it shares its event loop and libuv pool.",
       `"${LABEL.once}": one backup of the whole journal, ${sig(once.median('seconds'), 3)} s (median); its ratio is against appends alone for as long, right after or (every other repetition) right before, in the same open journal.`,
     ],
   });
   const load = { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores };
   const verdict = (what: string, a: number, b: number, q: number) =>
-    target(res, what, '>= 0.9 of the throughput without a backup (same run)', q, '>=', 0.9,
-      pairedVerdictText({ a, b, paired: q, unit: 'appends/s', op: '>=', limit: 0.9, load }));
+    target(
+      res,
+      what,
+      '>= 0.9 of the throughput without a backup (same run)',
+      q,
+      '>=',
+      0.9,
+      pairedVerdictText({ a, b, paired: q, unit: 'appends/s', op: '>=', limit: 0.9, load }),
+    );
   verdict(`appends ${LABEL.once} vs without`, once.median('during'), once.median('alone'), once.pairedRatio('during', 'alone'));
-  for (const m of ['copy', 'link'] as const) verdict(`appends ${LABEL[m]} vs without`, rates.median(m), rates.median(`around:${m}`), rates.pairedRatio(m, `around:${m}`));
+  for (const m of ['copy', 'link'] as const)
+    verdict(`appends ${LABEL[m]} vs without`, rates.median(m), rates.median(`around:${m}`), rates.pairedRatio(m, `around:${m}`));
   return finishResult(res);
 }
 

@@ -53,7 +53,10 @@ function ensure(n: number): void {
 }
 function wVarint(n: number): void {
   ensure(5);
-  while (n >= 0x80) { slab[pos++] = (n & 0x7f) | 0x80; n >>>= 7; }
+  while (n >= 0x80) {
+    slab[pos++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
   slab[pos++] = n;
 }
 function wStr(s: string): void {
@@ -63,8 +66,16 @@ function wStr(s: string): void {
     // ASCII fast path: one length byte, one byte per char.
     let p = pos + 1;
     let i = 0;
-    for (; i < n; i++) { const c = s.charCodeAt(i); if (c >= 0x80) break; slab[p++] = c; }
-    if (i === n) { slab[pos] = n; pos = p; return; }
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      slab[p++] = c;
+    }
+    if (i === n) {
+      slab[pos] = n;
+      pos = p;
+      return;
+    }
   }
   const len = Buffer.byteLength(s, 'utf8');
   wVarint(len);
@@ -76,25 +87,53 @@ function wF64(x: number): void {
   if (LE) for (let i = 0; i < 8; i++) slab[pos++] = f64b[i]!;
   else for (let i = 7; i >= 0; i--) slab[pos++] = f64b[i]!;
 }
-function wBytes(b: Uint8Array): void { ensure(b.length); slab.set(b, pos); pos += b.length; }
+function wBytes(b: Uint8Array): void {
+  ensure(b.length);
+  slab.set(b, pos);
+  pos += b.length;
+}
 function begin(type: number): void {
-  if (slab.length - pos < 4096) { slab = Buffer.allocUnsafe(SLAB); pos = 0; }
+  if (slab.length - pos < 4096) {
+    slab = Buffer.allocUnsafe(SLAB);
+    pos = 0;
+  }
   start = pos;
   ensure(8);
-  slab[pos] = type; slab.fill(0, pos + 1, pos + 8); pos += 8;
+  slab[pos] = type;
+  slab.fill(0, pos + 1, pos + 8);
+  pos += 8;
 }
-function end(): Uint8Array { return slab.subarray(start, pos); }
+function end(): Uint8Array {
+  return slab.subarray(start, pos);
+}
 
 export function rawEncodeAssertion(a: Assertion): Uint8Array {
   validateAssertion(a);
   begin(RecordType.Assertion);
-  wStr(a.subject); wStr(a.predicate);
+  wStr(a.subject);
+  wStr(a.predicate);
   const o = a.object;
-  if (typeof o === 'string') { ensure(1); slab[pos++] = 0; wStr(o); }
-  else if (typeof o === 'number') { ensure(1); slab[pos++] = 1; wF64(o); }
-  else if (typeof o === 'boolean') { ensure(1); slab[pos++] = o ? 3 : 2; }
-  else { ensure(1); slab[pos++] = 4; wVarint(o.length); wBytes(o); }
-  wBytes(a.epoch); wStr(a.author); wF64(a.confidence); wF64(a.createdAt);
+  if (typeof o === 'string') {
+    ensure(1);
+    slab[pos++] = 0;
+    wStr(o);
+  } else if (typeof o === 'number') {
+    ensure(1);
+    slab[pos++] = 1;
+    wF64(o);
+  } else if (typeof o === 'boolean') {
+    ensure(1);
+    slab[pos++] = o ? 3 : 2;
+  } else {
+    ensure(1);
+    slab[pos++] = 4;
+    wVarint(o.length);
+    wBytes(o);
+  }
+  wBytes(a.epoch);
+  wStr(a.author);
+  wF64(a.confidence);
+  wF64(a.createdAt);
   const ev = a.evidence ?? [];
   wVarint(ev.length);
   for (const s of ev) wStr(s);
@@ -103,16 +142,21 @@ export function rawEncodeAssertion(a: Assertion): Uint8Array {
 export function rawEncodeVote(v: Vote): Uint8Array {
   validateVote(v);
   begin(RecordType.Vote);
-  wBytes(v.assertion); wStr(v.voter);
-  ensure(1); slab[pos++] = v.stance & 0xff;
-  wF64(v.weight); wF64(v.createdAt);
+  wBytes(v.assertion);
+  wStr(v.voter);
+  ensure(1);
+  slab[pos++] = v.stance & 0xff;
+  wF64(v.weight);
+  wF64(v.createdAt);
   return end();
 }
 
 // Decoder state for one payload.
 let src: Uint8Array = new Uint8Array(0);
 let rp = 0;
-function need(n: number): void { if (rp + n > src.length) throw new DecodeError('TRUNCATED', 'record body ends inside a value'); }
+function need(n: number): void {
+  if (rp + n > src.length) throw new DecodeError('TRUNCATED', 'record body ends inside a value');
+}
 function rVarint(): number {
   let n = 0;
   for (let shift = 0; shift < 35; shift += 7) {
@@ -150,7 +194,12 @@ function rF64(): number {
   else for (let i = 7; i >= 0; i--) f64b[i] = src[rp++]!;
   return f64[0]!;
 }
-function rBytes(n: number): Uint8Array { need(n); const b = src.subarray(rp, rp + n); rp += n; return b; }
+function rBytes(n: number): Uint8Array {
+  need(n);
+  const b = src.subarray(rp, rp + n);
+  rp += n;
+  return b;
+}
 
 export function rawDecodeRecord(payload: Uint8Array): DecodedRecord {
   try {
@@ -165,7 +214,8 @@ function rawDecode(payload: Uint8Array): DecodedRecord {
   const type = payload[0]!;
   if (type > 2) throw new DecodeError('UNKNOWN_TYPE', `unknown record type ${type}`);
   for (let i = 1; i < 8; i++) if (payload[i] !== 0) throw new DecodeError('BAD_PADDING', 'padding');
-  src = payload; rp = 8;
+  src = payload;
+  rp = 8;
   let out: DecodedRecord;
   if (type === RecordType.Assertion) {
     const subject = checkString(rStr('subject'), 'assertion.subject', false);
@@ -174,8 +224,10 @@ function rawDecode(payload: Uint8Array): DecodedRecord {
     const tag = src[rp++]!;
     let object: AssertionObject;
     if (tag === 0) object = rStr('object');
-    else if (tag === 1) { object = rF64(); if (!Number.isFinite(object)) throw new DecodeError('BAD_FIELD', 'object'); }
-    else if (tag === 2 || tag === 3) object = tag === 3;
+    else if (tag === 1) {
+      object = rF64();
+      if (!Number.isFinite(object)) throw new DecodeError('BAD_FIELD', 'object');
+    } else if (tag === 2 || tag === 3) object = tag === 3;
     else if (tag === 4) object = rBytes(rVarint());
     else throw new DecodeError('BAD_FIELD', `bad object tag ${tag}`);
     const epoch = rBytes(16);
@@ -212,7 +264,7 @@ function rawDecode(payload: Uint8Array): DecodedRecord {
 
 const N = 1000;
 function rnd(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 }
 const r = rnd(42);
 const epoch = new Uint8Array(16).fill(7);
@@ -233,7 +285,13 @@ for (let i = 0; i < N; i++) {
 }
 const votes: Vote[] = [];
 for (let i = 0; i < N; i++) {
-  votes.push({ assertion: new Uint8Array(32).fill(i & 0xff), voter: `voter-${i % 97}`, stance: i % 3 ? 1 : -1, weight: 1 + (i % 7) / 2, createdAt: 1_732_400_000_000 + i });
+  votes.push({
+    assertion: new Uint8Array(32).fill(i & 0xff),
+    voter: `voter-${i % 97}`,
+    stance: i % 3 ? 1 : -1,
+    weight: 1 + (i % 7) / 2,
+    createdAt: 1_732_400_000_000 + i,
+  });
 }
 const mpA = assertions.map((a) => Buffer.from(encodeAssertion(a)));
 const rawA = assertions.map((a) => Buffer.from(rawEncodeAssertion(a)));
@@ -256,22 +314,46 @@ const names = {
   dv: ['decode vote x1000: msgpackr', 'decode vote x1000: hand-written'],
 } as const;
 
-group(() => summary(() => {
-  bench(names.ea[0], () => { for (let i = 0; i < N; i++) do_not_optimize(encodeAssertion(assertions[i]!)); });
-  bench(names.ea[1], () => { for (let i = 0; i < N; i++) do_not_optimize(rawEncodeAssertion(assertions[i]!)); });
-}));
-group(() => summary(() => {
-  bench(names.da[0], () => { for (let i = 0; i < N; i++) do_not_optimize(decodeRecord(mpA[i]!)); });
-  bench(names.da[1], () => { for (let i = 0; i < N; i++) do_not_optimize(rawDecodeRecord(rawA[i]!)); });
-}));
-group(() => summary(() => {
-  bench(names.ev[0], () => { for (let i = 0; i < N; i++) do_not_optimize(encodeVote(votes[i]!)); });
-  bench(names.ev[1], () => { for (let i = 0; i < N; i++) do_not_optimize(rawEncodeVote(votes[i]!)); });
-}));
-group(() => summary(() => {
-  bench(names.dv[0], () => { for (let i = 0; i < N; i++) do_not_optimize(decodeRecord(mpV[i]!)); });
-  bench(names.dv[1], () => { for (let i = 0; i < N; i++) do_not_optimize(rawDecodeRecord(rawV[i]!)); });
-}));
+group(() =>
+  summary(() => {
+    bench(names.ea[0], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(encodeAssertion(assertions[i]!));
+    });
+    bench(names.ea[1], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(rawEncodeAssertion(assertions[i]!));
+    });
+  }),
+);
+group(() =>
+  summary(() => {
+    bench(names.da[0], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(decodeRecord(mpA[i]!));
+    });
+    bench(names.da[1], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(rawDecodeRecord(rawA[i]!));
+    });
+  }),
+);
+group(() =>
+  summary(() => {
+    bench(names.ev[0], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(encodeVote(votes[i]!));
+    });
+    bench(names.ev[1], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(rawEncodeVote(votes[i]!));
+    });
+  }),
+);
+group(() =>
+  summary(() => {
+    bench(names.dv[0], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(decodeRecord(mpV[i]!));
+    });
+    bench(names.dv[1], () => {
+      for (let i = 0; i < N; i++) do_not_optimize(rawDecodeRecord(rawV[i]!));
+    });
+  }),
+);
 
 const quick = process.argv.includes('--quick');
 const result = await run({ format: quick ? 'quiet' : 'mitata', throw: true });

@@ -31,8 +31,26 @@ import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
 import { Journal } from '../src/index.js';
 import {
-  type BenchResult, type Cell, type Rate, type RunOptions, Samples, buildFrames, finishResult, isMain, log, main,
-  makeTempDir, pairedVerdictText, removeTempDir, runFor, runForSync, sig, spread, startResult, target, versions,
+  type BenchResult,
+  type Cell,
+  type Rate,
+  type RunOptions,
+  Samples,
+  buildFrames,
+  finishResult,
+  isMain,
+  log,
+  main,
+  makeTempDir,
+  pairedVerdictText,
+  removeTempDir,
+  runFor,
+  runForSync,
+  sig,
+  spread,
+  startResult,
+  target,
+  versions,
 } from './lib/index.js';
 
 /** Repetitions; their medians are reported. fdatasync latency here wanders by ±20% between runs. */
@@ -63,7 +81,9 @@ function makeData(): Data {
 }
 
 function histText(h: Record<string, number>): string {
-  return Object.entries(h).map(([k, v]) => `${k}:${v}`).join(' ');
+  return Object.entries(h)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(' ');
 }
 
 function stemedb({ payloads }: Data, durability: 'each' | 'group', concurrency: number): Method {
@@ -108,7 +128,7 @@ function rawPerRecord({ frames, frameLen }: Data, zeroFilled = false): Method {
     name: zeroFilled ? 'raw writeSync + fdatasync per record, over written zeros (info)' : 'raw writeSync + fdatasync per record',
     concurrency: 1,
     async run(dir, ms) {
-      const fd = rawFile(dir, zeroFilled, ms * RAW_BYTES_PER_MS / 16);
+      const fd = rawFile(dir, zeroFilled, (ms * RAW_BYTES_PER_MS) / 16);
       let i = 0;
       let pos = 0; // explicit: after the zeros the file position is at their end
       const rate = runForSync(ms, () => {
@@ -244,7 +264,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
         rates.add(key(m), r.rate.perSecond);
         if (r.perSync !== undefined) perSync.add(key(m), r.perSync);
         if (r.hist) hist.set(key(m), r.hist);
-        log(`  rep ${rep + 1} ${m.name.padEnd(42)} c=${String(m.concurrency).padEnd(3)} ${Math.round(r.rate.perSecond)} rec/s${r.perSync ? ` (${sig(r.perSync, 3)}/sync)` : ''}`);
+        log(
+          `  rep ${rep + 1} ${m.name.padEnd(42)} c=${String(m.concurrency).padEnd(3)} ${Math.round(r.rate.perSecond)} rec/s${r.perSync ? ` (${sig(r.perSync, 3)}/sync)` : ''}`,
+        );
       } finally {
         removeTempDir(dir);
       }
@@ -254,9 +276,13 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   const idealKey = key(idealM);
   // Ratios are paired: method ÷ baseline within the same repetition, then the median.
   const rows: Cell[][] = methods.map((m) => [
-    m.name, m.concurrency, sig(rates.median(key(m)), 3), spread(rates.all(key(m))),
+    m.name,
+    m.concurrency,
+    sig(rates.median(key(m)), 3),
+    spread(rates.all(key(m))),
     perSync.has(key(m)) ? sig(perSync.median(key(m)), 3) : null,
-    sig(rates.pairedRatio(key(m), rawKey), 3), sig(rates.pairedRatio(key(m), idealKey), 3),
+    sig(rates.pairedRatio(key(m), rawKey), 3),
+    sig(rates.pairedRatio(key(m), idealKey), 3),
   ]);
   res.tables.push({
     title: `Durable appends of ${RECORD}-B records (${ms / 1000} s per run, median of ${REPS})`,
@@ -279,13 +305,27 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   const vsIdeal = rates.pairedRatio(key(group64), idealKey);
   target(res, `'group' at concurrency ${GROUP}`, '>= 150 k durable records/s', g64, '>=', 150_000, `${sig(g64 / 1000, 3)} k records/s`);
   const load = { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores };
-  target(res, `'group' at concurrency ${GROUP} vs raw ideal group`, '>= 0.85 of the ideal group (same run)', vsIdeal, '>=', 0.85,
-    pairedVerdictText({ a: g64 / 1000, b: ideal / 1000, paired: vsIdeal, unit: 'k records/s', op: '>=', limit: 0.85, load }));
+  target(
+    res,
+    `'group' at concurrency ${GROUP} vs raw ideal group`,
+    '>= 0.85 of the ideal group (same run)',
+    vsIdeal,
+    '>=',
+    0.85,
+    pairedVerdictText({ a: g64 / 1000, b: ideal / 1000, paired: vsIdeal, unit: 'k records/s', op: '>=', limit: 0.85, load }),
+  );
   for (const mode of ['each', 'group'] as const) {
     const r = rates.median(key(at1[mode]));
     const q = rates.pairedRatio(key(at1[mode]), rawKey);
-    target(res, `'${mode}' at concurrency 1 vs raw per-record sync`, '>= 0.9 of raw writeSync+fdatasync', q, '>=', 0.9,
-      pairedVerdictText({ a: r, b: raw1, paired: q, unit: 'records/s', op: '>=', limit: 0.9, load }));
+    target(
+      res,
+      `'${mode}' at concurrency 1 vs raw per-record sync`,
+      '>= 0.9 of raw writeSync+fdatasync',
+      q,
+      '>=',
+      0.9,
+      pairedVerdictText({ a: r, b: raw1, paired: q, unit: 'records/s', op: '>=', limit: 0.9, load }),
+    );
   }
   return finishResult(res);
 }

@@ -27,7 +27,19 @@ import { createWasmHash } from '../src/hash/wasm.js';
 import { Blake3Mode } from '../src/hash/backend.js';
 import { loadBinding } from '../src/native/binding.js';
 import {
-  type BenchResult, type Cell, type RunOptions, bytesLabel, finishResult, isMain, log, main, median, sig, startResult, target, versions,
+  type BenchResult,
+  type Cell,
+  type RunOptions,
+  bytesLabel,
+  finishResult,
+  isMain,
+  log,
+  main,
+  median,
+  sig,
+  startResult,
+  target,
+  versions,
 } from './lib/index.js';
 
 const require = createRequire(import.meta.url);
@@ -68,7 +80,10 @@ const hex = (d: Uint8Array) => Buffer.from(d).toString('hex');
 let quickSamples = false;
 
 async function timeNs(fn: () => unknown, minCpuNs: number): Promise<number> {
-  const stats = await measure(() => do_not_optimize(fn()), quickSamples ? { min_cpu_time: minCpuNs, min_samples: 2, warmup_samples: 2 } : { min_cpu_time: minCpuNs });
+  const stats = await measure(
+    () => do_not_optimize(fn()),
+    quickSamples ? { min_cpu_time: minCpuNs, min_samples: 2, warmup_samples: 2 } : { min_cpu_time: minCpuNs },
+  );
   return stats.p50;
 }
 
@@ -92,7 +107,12 @@ async function measureAll<T>(impls: Impl<T>[], inputs: Buffer[], minCpuNs: numbe
     for (const impl of impls) {
       const ns = median(rounds.get(impl.name)!);
       out.push({ name: impl.name, kind: impl.kind, size: data.length, ns });
-      log(`  ${label} ${bytesLabel(data.length).padEnd(7)} ${impl.name.padEnd(34)} ${sig(ns, 4)} ns  (rounds: ${rounds.get(impl.name)!.map((x) => sig(x, 3)).join(', ')})`);
+      log(
+        `  ${label} ${bytesLabel(data.length).padEnd(7)} ${impl.name.padEnd(34)} ${sig(ns, 4)} ns  (rounds: ${rounds
+          .get(impl.name)!
+          .map((x) => sig(x, 3))
+          .join(', ')})`,
+      );
     }
   }
   return out;
@@ -174,8 +194,17 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   log(`  ${pathNote}`);
   const b3Ms = await measureAll(b3Impls, inputs, minCpuNs, 'blake3');
 
-  res.tables.push(sizeTable('CRC32C', crcMs, [`ns/op: median of ${ROUNDS} interleaved rounds of mitata's p50; GB/s = bytes / ns; "time ÷ stemedb" > 1 means slower than stemedb.`]));
-  res.tables.push(sizeTable('BLAKE3-256 (single-threaded, one call per input)', b3Ms, ['@napi-rs/blake-hash blake3() and stemedb blake3() are both single-threaded one-shot calls.', pathNote]));
+  res.tables.push(
+    sizeTable('CRC32C', crcMs, [
+      `ns/op: median of ${ROUNDS} interleaved rounds of mitata's p50; GB/s = bytes / ns; "time ÷ stemedb" > 1 means slower than stemedb.`,
+    ]),
+  );
+  res.tables.push(
+    sizeTable('BLAKE3-256 (single-threaded, one call per input)', b3Ms, [
+      '@napi-rs/blake-hash blake3() and stemedb blake3() are both single-threaded one-shot calls.',
+      pathNote,
+    ]),
+  );
 
   // --- batch: BLAKE3 + frame CRC32C of 10 000 payloads of 128 B ---------------
   log('hash: batch');
@@ -203,9 +232,25 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   };
   const batchImpls: Array<{ name: string; kind: 'ours' | 'peer' | 'info'; fn: () => unknown; crcs: () => Uint32Array }> = [
     { name: 'stemedb hashFrames(array)', kind: 'ours', fn: () => hashFrames(payloads), crcs: () => hashFrames(payloads).crcs },
-    { name: 'stemedb hashFrames({data, lengths})', kind: 'ours', fn: () => hashFrames({ data: flat, lengths }), crcs: () => hashFrames({ data: flat, lengths }).crcs },
+    {
+      name: 'stemedb hashFrames({data, lengths})',
+      kind: 'ours',
+      fn: () => hashFrames({ data: flat, lengths }),
+      crcs: () => hashFrames({ data: flat, lengths }).crcs,
+    },
     { name: 'stemedb blake3 + crc32c per payload', kind: 'info', fn: loop((p) => blake3(p), crc32c), crcs: loop((p) => blake3(p), crc32c) },
-    { name: '@napi-rs/blake-hash + @node-rs/crc32 loop', kind: 'peer', fn: loop((p) => napiBlake3(p), (d, s) => nodeRsCrc32c(d, s)), crcs: loop((p) => napiBlake3(p), (d, s) => nodeRsCrc32c(d, s)) },
+    {
+      name: '@napi-rs/blake-hash + @node-rs/crc32 loop',
+      kind: 'peer',
+      fn: loop(
+        (p) => napiBlake3(p),
+        (d, s) => nodeRsCrc32c(d, s),
+      ),
+      crcs: loop(
+        (p) => napiBlake3(p),
+        (d, s) => nodeRsCrc32c(d, s),
+      ),
+    },
   ];
   const batchRows: Cell[][] = [];
   const batchNs = new Map<string, number>();
@@ -242,30 +287,42 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     const o = find(crcMs, mib, ourCrc);
     const p = best(crcMs, mib);
     const r = p.ns / o.ns;
-    target(res, 'CRC32C @ 1 MiB', '>= 2x the best peer\'s GB/s', r, '>=', 2,
-      `${sig(mib / o.ns, 3)} GB/s vs ${sig(mib / p.ns, 3)} GB/s (${p.name}) = ${sig(r, 3)}x`);
+    target(
+      res,
+      'CRC32C @ 1 MiB',
+      ">= 2x the best peer's GB/s",
+      r,
+      '>=',
+      2,
+      `${sig(mib / o.ns, 3)} GB/s vs ${sig(mib / p.ns, 3)} GB/s (${p.name}) = ${sig(r, 3)}x`,
+    );
   }
   {
     const o = find(crcMs, 64, ourCrc);
     const p = best(crcMs, 64);
     const r = o.ns / p.ns;
-    target(res, 'CRC32C, one 64-B call', '<= 0.6x the best peer\'s time', r, '<=', 0.6,
-      `${sig(o.ns, 3)} ns vs ${sig(p.ns, 3)} ns (${p.name}) = ${sig(r, 3)}x`);
+    target(res, 'CRC32C, one 64-B call', "<= 0.6x the best peer's time", r, '<=', 0.6, `${sig(o.ns, 3)} ns vs ${sig(p.ns, 3)} ns (${p.name}) = ${sig(r, 3)}x`);
   }
   {
     const mib = 1024 * 1024;
     const o = find(b3Ms, mib, ourB3);
     const p = find(b3Ms, mib, '@napi-rs/blake-hash blake3');
     const r = p.ns / o.ns;
-    target(res, 'BLAKE3 @ 1 MiB, single-threaded', '>= @napi-rs/blake-hash GB/s (ratio >= 1)', r, '>=', 1,
-      `${sig(mib / o.ns, 3)} GB/s vs ${sig(mib / p.ns, 3)} GB/s = ${sig(r, 3)}x`);
+    target(
+      res,
+      'BLAKE3 @ 1 MiB, single-threaded',
+      '>= @napi-rs/blake-hash GB/s (ratio >= 1)',
+      r,
+      '>=',
+      1,
+      `${sig(mib / o.ns, 3)} GB/s vs ${sig(mib / p.ns, 3)} GB/s = ${sig(r, 3)}x`,
+    );
   }
   {
     const o = find(b3Ms, 1024, ourB3);
     const p = find(b3Ms, 1024, 'hash-wasm blake3');
     const r = o.ns / p.ns;
-    target(res, 'BLAKE3 @ 1 KiB', '<= 0.5x hash-wasm\'s time', r, '<=', 0.5,
-      `${sig(o.ns, 3)} ns vs ${sig(p.ns, 3)} ns = ${sig(r, 3)}x`);
+    target(res, 'BLAKE3 @ 1 KiB', "<= 0.5x hash-wasm's time", r, '<=', 0.5, `${sig(o.ns, 3)} ns vs ${sig(p.ns, 3)} ns = ${sig(r, 3)}x`);
   }
   for (const name of ['stemedb hashFrames(array)', 'stemedb hashFrames({data, lengths})']) {
     const ms = batchNs.get(name)! / 1e6;

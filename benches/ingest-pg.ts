@@ -21,7 +21,6 @@ import { PgServer, findPgBinaries, SKIP_HINT } from '../test/helpers/pg-server.j
 import { type BenchResult, Samples, log, sig, target } from './lib/index.js';
 import type { Row } from './ingest.js';
 
-
 const REPS = 5; // PostgreSQL runs vary more than SQLite ones on a shared machine
 const PG_BATCH = PG_BATCH_SIZE;
 
@@ -57,8 +56,21 @@ async function direct(url: string, rows: Row[], txn: number): Promise<void> {
       const cols: unknown[][] = Array.from({ length: 13 }, () => []);
       for (const r of rows.slice(lo, lo + txn)) {
         const [hash, subject, predicate, object, kind, epoch, author, confidence, createdAt, evidence, offset] = r;
-        const values = [Buffer.from(hash), subject, predicate, kind, typeof object === 'string' ? object : null, typeof object === 'number' ? object : null, null,
-          Buffer.from(epoch), author, confidence, createdAt, evidence, offset];
+        const values = [
+          Buffer.from(hash),
+          subject,
+          predicate,
+          kind,
+          typeof object === 'string' ? object : null,
+          typeof object === 'number' ? object : null,
+          null,
+          Buffer.from(epoch),
+          author,
+          confidence,
+          createdAt,
+          evidence,
+          offset,
+        ];
         for (let i = 0; i < 13; i++) cols[i]!.push(values[i]);
       }
       await c.query('BEGIN');
@@ -102,15 +114,18 @@ export async function runPg(res: BenchResult, n: number, walDir: string, rows: R
   const admin = await client(base);
   try {
     const settings = Object.fromEntries(
-      (await admin.query(`SELECT name, setting, unit FROM pg_settings WHERE name IN ('synchronous_commit', 'shared_buffers', 'fsync', 'server_version')`)).rows
-        .map((r) => [r.name, `${r.setting}${r.unit ? ` x ${r.unit}` : ''}`]),
+      (
+        await admin.query(`SELECT name, setting, unit FROM pg_settings WHERE name IN ('synchronous_commit', 'shared_buffers', 'fsync', 'server_version')`)
+      ).rows.map((r) => [r.name, `${r.setting}${r.unit ? ` x ${r.unit}` : ''}`]),
     );
     const batch = DEFAULT_BATCH_SIZE;
     const wall = new Samples();
     // The direct insert at both transaction sizes: the target is against the faster one (8192-row
     // transactions were faster than 65 536-row ones here: smaller arrays to encode and unnest).
     const names = {
-      ours: 'stemedb Ingestor (journal -> PostgreSQL)', direct: 'direct batched insert (pg, unnest)', directSmall: 'direct batched insert (pg, unnest), small txns',
+      ours: 'stemedb Ingestor (journal -> PostgreSQL)',
+      direct: 'direct batched insert (pg, unnest)',
+      directSmall: 'direct batched insert (pg, unnest), small txns',
       three: '3 concurrent Ingestors, one database (aggregate)',
     };
     const txnRows: Record<string, number> = { [names.ours]: PG_BATCH, [names.direct]: batch, [names.directSmall]: PG_BATCH, [names.three]: PG_BATCH };
@@ -138,18 +153,32 @@ export async function runPg(res: BenchResult, n: number, walDir: string, rows: R
       title: `${n.toLocaleString('en-US')} assertions into PostgreSQL`,
       columns: ['method', 'rows/txn', 'rows/s (median)', 'min', 'max', 'Ingestor ÷ this'],
       rows: [names.ours, names.direct, names.directSmall, names.three].map((m) => [
-        m, txnRows[m]!, sig(wall.median(m), 3), sig(Math.min(...wall.all(m)), 3), sig(Math.max(...wall.all(m)), 3), sig(wall.pairedRatio(names.ours, m), 3),
+        m,
+        txnRows[m]!,
+        sig(wall.median(m), 3),
+        sig(Math.min(...wall.all(m)), 3),
+        sig(Math.max(...wall.all(m)), 3),
+        sig(wall.pairedRatio(names.ours, m), 3),
       ]),
       notes: [
-        `Server: ${given ? 'STEMEDB_BENCH_PG_URL' : 'a throwaway local server (initdb + pg_ctl, Unix socket)'}; ${Object.entries(settings).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+        `Server: ${given ? 'STEMEDB_BENCH_PG_URL' : 'a throwaway local server (initdb + pg_ctl, Unix socket)'}; ${Object.entries(settings)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}.`,
         `Median of ${REPS} runs per method, interleaved, each into a fresh database; every run checked: ${n} rows in assertions.`,
         `The Ingestor uses its default batch into PostgreSQL (PgStore.preferredBatchSize, ${PG_BATCH} records per transaction) and reads the next batch while one commits; the direct insert sends one statement per transaction, of ${batch} or of ${PG_BATCH} rows. The target compares with the faster of the two (by median): ${best}.`,
         'The direct insert gets the rows already decoded; the Ingestor reads, verifies (CRC32C + BLAKE3) and decodes the journal inside its time, and commits its cursor with every batch.',
         `The 3 concurrent Ingestors run in this one process (one event loop: decoding is not parallel), each from its own journal of about ${Math.round(n / 3)} distinct assertions.`,
       ],
     });
-    target(res, 'Ingestor vs direct batched insert into PostgreSQL', '>= 0.9x the direct rate', ratio, '>=', 0.9,
-      `${sig(ratio, 3)}x, paired, vs the faster direct insert (${txnRows[best]} rows/txn: ${sig(wall.median(best) / 1000, 3)} k/s; load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores; 3 ingestors: ${sig(wall.median(names.three) / 1000, 3)} k/s aggregate)`);
+    target(
+      res,
+      'Ingestor vs direct batched insert into PostgreSQL',
+      '>= 0.9x the direct rate',
+      ratio,
+      '>=',
+      0.9,
+      `${sig(ratio, 3)}x, paired, vs the faster direct insert (${txnRows[best]} rows/txn: ${sig(wall.median(best) / 1000, 3)} k/s; load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores; 3 ingestors: ${sig(wall.median(names.three) / 1000, 3)} k/s aggregate)`,
+    );
   } finally {
     await admin.end();
     server?.stop();

@@ -34,8 +34,20 @@ import Database from 'better-sqlite3';
 import { Journal } from '../src/index.js';
 import { DEFAULT_BATCH_SIZE, Ingestor, ObjectKind, Store, decodeRecord, encodeAssertion, migrate, type Assertion } from '../src/ingest/index.js';
 import {
-  type BenchResult, type Cell, type RunOptions, Samples, finishResult, isMain, log, main, makeTempDir, pairedVerdictText, removeTempDir, sig,
-  startResult, target,
+  type BenchResult,
+  type Cell,
+  type RunOptions,
+  Samples,
+  finishResult,
+  isMain,
+  log,
+  main,
+  makeTempDir,
+  pairedVerdictText,
+  removeTempDir,
+  sig,
+  startResult,
+  target,
 } from './lib/index.js';
 import { runPg } from './ingest-pg.js';
 
@@ -107,11 +119,23 @@ async function decodeRows(dir: string): Promise<Row[]> {
       const o = a.object;
       let value: string | number;
       let kind: number;
-      if (typeof o === 'string') (value = o), (kind = ObjectKind.String);
-      else if (typeof o === 'number') (value = o), (kind = ObjectKind.Number);
-      else if (typeof o === 'boolean') (value = o ? 1 : 0), (kind = ObjectKind.Boolean);
+      if (typeof o === 'string') ((value = o), (kind = ObjectKind.String));
+      else if (typeof o === 'number') ((value = o), (kind = ObjectKind.Number));
+      else if (typeof o === 'boolean') ((value = o ? 1 : 0), (kind = ObjectKind.Boolean));
       else throw new Error('no bytes objects in the bench data');
-      rows.push([rec.hash, a.subject, a.predicate, value, kind, a.epoch, a.author, a.confidence, a.createdAt, a.evidence ? JSON.stringify(a.evidence) : null, rec.offset]);
+      rows.push([
+        rec.hash,
+        a.subject,
+        a.predicate,
+        value,
+        kind,
+        a.epoch,
+        a.author,
+        a.confidence,
+        a.createdAt,
+        a.evidence ? JSON.stringify(a.evidence) : null,
+        rec.offset,
+      ]);
     }
   } finally {
     reader.close();
@@ -145,8 +169,12 @@ async function measure(db: () => Database.Database, fn: () => Promise<void> | vo
 }
 
 function fingerprint(db: Database.Database): string {
-  const r = db.prepare(`SELECT count(*) AS n, sum(offset) AS o, sum(created_at) AS t, total(confidence) AS c, sum(length(subject)) AS s,
-    sum(object_kind) AS k, sum(evidence IS NOT NULL) AS e FROM assertions`).get() as Record<string, number>;
+  const r = db
+    .prepare(
+      `SELECT count(*) AS n, sum(offset) AS o, sum(created_at) AS t, total(confidence) AS c, sum(length(subject)) AS s,
+    sum(object_kind) AS k, sum(evidence IS NOT NULL) AS e FROM assertions`,
+    )
+    .get() as Record<string, number>;
   return JSON.stringify(r);
 }
 
@@ -203,15 +231,20 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
 
     const methods: Method[] = [
       {
-        name: 'stemedb Ingestor (journal -> SQLite)', txn: ingestBatch, kind: 'ours',
+        name: 'stemedb Ingestor (journal -> SQLite)',
+        txn: ingestBatch,
+        kind: 'ours',
         run: async (path) => {
           const store = Store.open(path);
           const reader = await Journal.openReader(walDir);
           const ing = new Ingestor(reader, store);
           let assertions = 0;
-          const m = await measure(() => rawDb(store), async () => {
-            assertions = (await ing.catchUp()).assertions;
-          });
+          const m = await measure(
+            () => rawDb(store),
+            async () => {
+              assertions = (await ing.catchUp()).assertions;
+            },
+          );
           reader.close();
           if (assertions !== n) throw new Error(`ingested ${assertions} assertions, expected ${n}`);
           const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
@@ -220,33 +253,48 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
         },
       },
       {
-        name: 'direct, hand-written (WAL, NORMAL, default pragmas)', txn: DIRECT_TXN, kind: 'direct',
+        name: 'direct, hand-written (WAL, NORMAL, default pragmas)',
+        txn: DIRECT_TXN,
+        kind: 'direct',
         run: async (path) => {
           const db = new Database(path);
           db.pragma('journal_mode = WAL');
           db.pragma('synchronous = NORMAL');
           migrate(db);
-          const m = await measure(() => db, () => insertDirect(db, rows, DIRECT_TXN));
+          const m = await measure(
+            () => db,
+            () => insertDirect(db, rows, DIRECT_TXN),
+          );
           const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(db) };
           db.close();
           return out;
         },
       },
       {
-        name: 'direct, Store pragmas', txn: DIRECT_TXN, kind: 'direct',
+        name: 'direct, Store pragmas',
+        txn: DIRECT_TXN,
+        kind: 'direct',
         run: async (path) => {
           const store = Store.open(path);
-          const m = await measure(() => rawDb(store), () => insertDirect(rawDb(store), rows, DIRECT_TXN));
+          const m = await measure(
+            () => rawDb(store),
+            () => insertDirect(rawDb(store), rows, DIRECT_TXN),
+          );
           const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
           store.close();
           return out;
         },
       },
       {
-        name: 'direct, Store pragmas, ingestor-sized txns', txn: ingestBatch, kind: 'info',
+        name: 'direct, Store pragmas, ingestor-sized txns',
+        txn: ingestBatch,
+        kind: 'info',
         run: async (path) => {
           const store = Store.open(path);
-          const m = await measure(() => rawDb(store), () => insertDirect(rawDb(store), rows, ingestBatch));
+          const m = await measure(
+            () => rawDb(store),
+            () => insertDirect(rawDb(store), rows, ingestBatch),
+          );
           const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
           store.close();
           return out;
@@ -268,7 +316,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
           wall.add(m.name, n / r.seconds);
           cpu.add(m.name, n / r.cpuSeconds);
           size.set(m.name, r.dbBytes);
-          log(`  ${rep + 1}/${REPS} ${m.name.padEnd(52)} ${sig(r.seconds, 3)} s  ${sig(n / r.seconds / 1000, 3)} k rows/s  (cpu ${sig(n / r.cpuSeconds / 1000, 3)} k/s)`);
+          log(
+            `  ${rep + 1}/${REPS} ${m.name.padEnd(52)} ${sig(r.seconds, 3)} s  ${sig(n / r.seconds / 1000, 3)} k rows/s  (cpu ${sig(n / r.cpuSeconds / 1000, 3)} k/s)`,
+          );
         } finally {
           removeTempDir(dir);
         }
@@ -303,11 +353,25 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     });
 
     const rate = wall.median(ours);
-    target(res, `Ingestor, ${n.toLocaleString('en-US')} assertions journal -> SQLite`, '>= 150 k assertions/s', rate, '>=', 150_000,
-      `${sig(rate / 1000, 3)} k/s (median; ${sig(cpu.median(ours) / 1000, 3)} k per CPU-second)`);
+    target(
+      res,
+      `Ingestor, ${n.toLocaleString('en-US')} assertions journal -> SQLite`,
+      '>= 150 k assertions/s',
+      rate,
+      '>=',
+      150_000,
+      `${sig(rate / 1000, 3)} k/s (median; ${sig(cpu.median(ours) / 1000, 3)} k per CPU-second)`,
+    );
     const ratio = wall.pairedRatio(ours, bestDirect.name);
-    target(res, 'Ingestor vs direct better-sqlite3 inserts (1000-row txns)', '>= 0.7x the direct rate', ratio, '>=', 0.7,
-      `Ingestor vs ${bestDirect.name}: ${pairedVerdictText({ a: rate / 1000, b: wall.median(bestDirect.name) / 1000, paired: ratio, unit: 'k/s', op: '>=', limit: 0.7, load: { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores } })}`);
+    target(
+      res,
+      'Ingestor vs direct better-sqlite3 inserts (1000-row txns)',
+      '>= 0.7x the direct rate',
+      ratio,
+      '>=',
+      0.7,
+      `Ingestor vs ${bestDirect.name}: ${pairedVerdictText({ a: rate / 1000, b: wall.median(bestDirect.name) / 1000, paired: ratio, unit: 'k/s', op: '>=', limit: 0.7, load: { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores } })}`,
+    );
 
     // PostgreSQL (benches/ingest-pg.ts): the same journal, and three journals of a third each.
     const thirds = [0, 1, 2].map((k) => join(work, `wal-third-${k}`));

@@ -29,8 +29,24 @@ import { randomFillSync } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Journal, verifyFrames } from '../src/index.js';
 import {
-  type BenchResult, type Cell, type RunOptions, Samples, buildFrames, bytesLabel, finishResult, isMain, log, main,
-  makeTempDir, removeTempDir, sig, spread, startResult, target, timeIt, versions,
+  type BenchResult,
+  type Cell,
+  type RunOptions,
+  Samples,
+  buildFrames,
+  bytesLabel,
+  finishResult,
+  isMain,
+  log,
+  main,
+  makeTempDir,
+  removeTempDir,
+  sig,
+  spread,
+  startResult,
+  target,
+  timeIt,
+  versions,
 } from './lib/index.js';
 
 const BATCH = 1000;
@@ -56,7 +72,8 @@ type WriteMethod = { name: string; batch: number; run: (dir: string, payloads: B
 function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
   return [
     {
-      name: 'stemedb append() awaited each', batch: 1,
+      name: 'stemedb append() awaited each',
+      batch: 1,
       run: async (dir, payloads) => {
         const j = await openNone(dir);
         const s = await timeIt(async () => {
@@ -68,7 +85,8 @@ function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
       },
     },
     {
-      name: 'stemedb append() pipelined', batch: 1,
+      name: 'stemedb append() pipelined',
+      batch: 1,
       run: async (dir, payloads) => {
         const j = await openNone(dir);
         const s = await timeIt(async () => {
@@ -84,7 +102,8 @@ function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
     {
       // The same without the copy append() makes of a payload below 64 KiB at the call
       // (commit.submitOne is what append() hands the payload to): the cost of that copy.
-      name: 'stemedb append() pipelined, uncopied', batch: 1,
+      name: 'stemedb append() pipelined, uncopied',
+      batch: 1,
       run: async (dir, payloads) => {
         const j = await openNone(dir);
         const s = await timeIt(async () => {
@@ -98,7 +117,8 @@ function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
       },
     },
     {
-      name: 'stemedb appendBatch(1000)', batch: BATCH,
+      name: 'stemedb appendBatch(1000)',
+      batch: BATCH,
       run: async (dir, payloads) => {
         const j = await openNone(dir);
         const s = await timeIt(async () => {
@@ -110,7 +130,8 @@ function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
       },
     },
     {
-      name: 'stemedb appendBatch(1000), uncopied', batch: BATCH,
+      name: 'stemedb appendBatch(1000), uncopied',
+      batch: BATCH,
       run: async (dir, payloads) => {
         const j = await openNone(dir);
         const s = await timeIt(async () => {
@@ -122,7 +143,8 @@ function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
       },
     },
     {
-      name: 'raw writeSync per record + fdatasync', batch: 1,
+      name: 'raw writeSync per record + fdatasync',
+      batch: 1,
       run: async (dir) => {
         const fd = openSync(join(dir, 'raw.wal'), 'w');
         const s = await timeIt(() => {
@@ -135,7 +157,8 @@ function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
       },
     },
     {
-      name: 'raw writeSync per 1000 + fdatasync', batch: BATCH,
+      name: 'raw writeSync per 1000 + fdatasync',
+      batch: BATCH,
       run: async (dir) => {
         const fd = openSync(join(dir, 'raw.wal'), 'w');
         const s = await timeIt(() => {
@@ -152,7 +175,8 @@ function writeMethods(frames: ReturnType<typeof buildFrames>): WriteMethod[] {
       },
     },
     {
-      name: SQLITE, batch: BATCH,
+      name: SQLITE,
+      batch: BATCH,
       run: async (dir, payloads) => {
         const db = openSqlite(join(dir, 'db.sqlite'));
         const insert = db.prepare('INSERT INTO r (v) VALUES (?)');
@@ -183,7 +207,9 @@ function rawReadJournal(dir: string, verify: boolean): { bytes: number; records:
   const block = new Uint8Array(1 << 20);
   let bytes = 0;
   let records = 0;
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.wal')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort()) {
     const fd = openSync(join(dir, name), 'r');
     try {
       let pos = SEGMENT_HEADER;
@@ -216,8 +242,14 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   // Runs per method: short runs on a noisy shared machine want several.
   const REPS = opts.quick ? 3 : 5;
   const cases: Case[] = opts.quick
-    ? [{ size: 128, count: 20_000 }, { size: 4096, count: 5_000 }]
-    : [{ size: 128, count: 200_000 }, { size: 4096, count: 50_000 }];
+    ? [
+        { size: 128, count: 20_000 },
+        { size: 4096, count: 5_000 },
+      ]
+    : [
+        { size: 128, count: 200_000 },
+        { size: 4096, count: 50_000 },
+      ];
   res.notes.push(`${REPS} runs per method (interleaved), medians shown; each run in a fresh directory under ${res.machine.tmpDir}, removed afterwards.`);
   res.notes.push("stemedb runs with durability 'none' and syncIntervalMs 0: nothing is synced until the final sync().");
   res.notes.push(`peers: ${versions(['better-sqlite3'])}`);
@@ -255,7 +287,15 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       const s = samples.median(m.name);
       const perSec = c.count / s;
       rates.set(`${c.size}:${m.name}`, perSec);
-      writeRows.push([bytesLabel(c.size), m.name, m.batch, sig(perSec, 3), spread(rateOf.all(m.name)), sig((c.count * c.size) / s / 1e6, 3), sig(rateOf.pairedRatio(m.name, rawKey), 3)]);
+      writeRows.push([
+        bytesLabel(c.size),
+        m.name,
+        m.batch,
+        sig(perSec, 3),
+        spread(rateOf.all(m.name)),
+        sig((c.count * c.size) / s / 1e6, 3),
+        sig(rateOf.pairedRatio(m.name, rawKey), 3),
+      ]);
     }
   }
 
@@ -265,9 +305,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     rows: writeRows,
     notes: [
       `N = ${cases.map((c) => `${c.count.toLocaleString('en-US')} × ${bytesLabel(c.size)}`).join(', ')}; time = first append .. final sync done (median of ${REPS}).`,
-      'Raw baselines write stemedb\'s exact frame bytes (40-byte header + payload), hashed beforehand: hashing is not in their time.',
+      "Raw baselines write stemedb's exact frame bytes (40-byte header + payload), hashed beforehand: hashing is not in their time.",
       'stemedb rotates segments at 64 MiB (the default): the finished segment is fsynced and the next created durably; the raw baselines write one file.',
-      'better-sqlite3 stores the payloads as BLOBs (no checksums of its own beyond SQLite\'s); its time includes the final checkpoint.',
+      "better-sqlite3 stores the payloads as BLOBs (no checksums of its own beyond SQLite's); its time includes the final checkpoint.",
       '"uncopied" rows hand the payloads to group commit directly, skipping the copy append()/appendBatch() make at the call of each payload below 64 KiB (and the argument checks): the difference is that copy\'s cost.',
       '"rate ÷ raw per-1000" is paired: each run ÷ the raw run of the same repetition, median over repetitions.',
     ],
@@ -352,7 +392,13 @@ async function readSide(journalDir: string, sqlitePath: string, c: Case, REPS: n
   const rows: Cell[][] = methods.map((m) => {
     const s = samples.median(m.name);
     // paired: raw read time ÷ this method's time, per repetition
-    return [m.name, sig(payloadBytes / s / 1e9, 3), spread(samples.all(m.name).map((x) => payloadBytes / x / 1e9)), sig(c.count / s, 3), sig(samples.pairedRatio(rawKey, m.name), 3)];
+    return [
+      m.name,
+      sig(payloadBytes / s / 1e9, 3),
+      spread(samples.all(m.name).map((x) => payloadBytes / x / 1e9)),
+      sig(c.count / s, 3),
+      sig(samples.pairedRatio(rawKey, m.name), 3),
+    ];
   });
   return { rows, gbps: payloadBytes / samples.median(methods[0]!.name) / 1e9 };
 }

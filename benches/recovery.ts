@@ -32,8 +32,21 @@ import { randomFillSync } from 'node:crypto';
 import { Journal, recover, verifyFrames } from '../src/index.js';
 import type { RecoveryReport } from '../src/index.js';
 import {
-  type BenchResult, type Cell, type RunOptions, Samples, bytesLabel, finishResult, isMain, log, main, makeTempDir,
-  removeTempDir, sig, startResult, target, timeIt,
+  type BenchResult,
+  type Cell,
+  type RunOptions,
+  Samples,
+  bytesLabel,
+  finishResult,
+  isMain,
+  log,
+  main,
+  makeTempDir,
+  removeTempDir,
+  sig,
+  startResult,
+  target,
+  timeIt,
 } from './lib/index.js';
 
 const REPS = 3;
@@ -44,7 +57,10 @@ const BATCH = 1000;
 const GARBAGE = 3000; // bytes of torn tail: a partial frame's worth of junk
 
 function segmentFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.endsWith('.wal')).sort().map((n) => join(dir, n));
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** Appends garbage to the last segment file, as a torn write would leave it. */
@@ -101,9 +117,11 @@ async function garbageRows(res: BenchResult, opts: RunOptions): Promise<void> {
       const times: number[] = [];
       let report: RecoveryReport | null = null;
       for (let rep = 0; rep < REPS; rep++) {
-        times.push(await timeIt(async () => {
-          report = await recover(dir, { dryRun: true });
-        }));
+        times.push(
+          await timeIt(async () => {
+            report = await recover(dir, { dryRun: true });
+          }),
+        );
       }
       const r = report as RecoveryReport | null;
       if (!r || r.recordsValid !== 8 || r.truncatedAt !== 8 * FRAME) throw new Error(`garbage ${mib} MiB: unexpected report ${JSON.stringify(r)}`);
@@ -153,7 +171,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     const files = segmentFiles(dir);
     const totalBytes = files.reduce((s, f) => s + statSync(f).size, 0);
     const tailBytes = statSync(files[files.length - 1]!).size;
-    res.notes.push(`journal: ${records.toLocaleString('en-US')} records of 4 KiB in ${files.length} segments of ${bytesLabel(segmentBytes)} (${sig(totalBytes / 2 ** 30, 3)} GiB on disk), built in ${sig(buildS, 3)} s with appendBatch(${BATCH}) in 'none' mode.`);
+    res.notes.push(
+      `journal: ${records.toLocaleString('en-US')} records of 4 KiB in ${files.length} segments of ${bytesLabel(segmentBytes)} (${sig(totalBytes / 2 ** 30, 3)} GiB on disk), built in ${sig(buildS, 3)} s with appendBatch(${BATCH}) in 'none' mode.`,
+    );
     res.notes.push('All figures are warm-cache (the journal was just written; dropping the page cache needs root).');
     res.notes.push(`torn tail: ${GARBAGE} garbage bytes appended to the last segment before every open/recover run.`);
 
@@ -183,9 +203,12 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       s.add('raw tail', await timeIt(() => rawRead(tail, false)));
       s.add('raw all', await timeIt(() => rawRead(files, false)));
       let v = { bytes: 0, records: 0 };
-      s.add('raw verify', await timeIt(() => {
-        v = rawRead(files, true);
-      }));
+      s.add(
+        'raw verify',
+        await timeIt(() => {
+          v = rawRead(files, true);
+        }),
+      );
       if (v.records !== records) throw new Error(`raw verify saw ${v.records} records, expected ${records}`);
       log(`  rep ${rep + 1}: open ${sig(openS * 1000, 4)} ms, recover ${sig(recS * 1000, 4)} ms`);
     }
@@ -199,10 +222,31 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     const recS = s.median('recover');
     const rawAll = s.median('raw all');
     const rows: Cell[][] = [
-      ['Journal.open (tail scan + torn-tail cut)', sig(open * 1000, 3), or.segmentsScanned, sig(or.bytesScanned / 2 ** 20, 3), sig(or.bytesScanned / open / 1e9, 3), sig(s.median('raw tail') / open, 3)],
+      [
+        'Journal.open (tail scan + torn-tail cut)',
+        sig(open * 1000, 3),
+        or.segmentsScanned,
+        sig(or.bytesScanned / 2 ** 20, 3),
+        sig(or.bytesScanned / open / 1e9, 3),
+        sig(s.median('raw tail') / open, 3),
+      ],
       ['raw read of the tail segment', sig(s.median('raw tail') * 1000, 3), 1, sig(tailBytes / 2 ** 20, 3), sig(tailBytes / s.median('raw tail') / 1e9, 3), 1],
-      ['recover({ verifyAll, dryRun })', sig(recS * 1000, 3), rr.segmentsScanned, sig(rr.bytesScanned / 2 ** 20, 3), sig(rr.bytesScanned / recS / 1e9, 3), sig(rawAll / recS, 3)],
-      ['raw read + verifyFrames() per 4 MiB block', sig(s.median('raw verify') * 1000, 3), files.length, sig(totalBytes / 2 ** 20, 3), sig(totalBytes / s.median('raw verify') / 1e9, 3), sig(rawAll / s.median('raw verify'), 3)],
+      [
+        'recover({ verifyAll, dryRun })',
+        sig(recS * 1000, 3),
+        rr.segmentsScanned,
+        sig(rr.bytesScanned / 2 ** 20, 3),
+        sig(rr.bytesScanned / recS / 1e9, 3),
+        sig(rawAll / recS, 3),
+      ],
+      [
+        'raw read + verifyFrames() per 4 MiB block',
+        sig(s.median('raw verify') * 1000, 3),
+        files.length,
+        sig(totalBytes / 2 ** 20, 3),
+        sig(totalBytes / s.median('raw verify') / 1e9, 3),
+        sig(rawAll / s.median('raw verify'), 3),
+      ],
       ['raw read, all segments (no verification)', sig(rawAll * 1000, 3), files.length, sig(totalBytes / 2 ** 20, 3), sig(totalBytes / rawAll / 1e9, 3), 1],
     ];
     res.tables.push({
@@ -215,11 +259,25 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
         '"speed ÷ raw read" compares with the raw read of the same bytes (tail segment for open, all segments otherwise).',
       ],
     });
-    target(res, 'Journal.open with a torn tail', '<= 1 s (scans only the tail segment)', open, '<=', 1,
-      `${sig(open * 1000, 3)} ms, ${or.segmentsScanned} segment scanned (warm cache)`);
+    target(
+      res,
+      'Journal.open with a torn tail',
+      '<= 1 s (scans only the tail segment)',
+      open,
+      '<=',
+      1,
+      `${sig(open * 1000, 3)} ms, ${or.segmentsScanned} segment scanned (warm cache)`,
+    );
     const g = rr.bytesScanned / recS / 1e9;
-    target(res, 'recover({ verifyAll: true, dryRun: true })', '>= 1.5 GB/s', g, '>=', 1.5,
-      `${sig(g, 3)} GB/s over ${sig(rr.bytesScanned / 2 ** 30, 3)} GiB (warm cache)`);
+    target(
+      res,
+      'recover({ verifyAll: true, dryRun: true })',
+      '>= 1.5 GB/s',
+      g,
+      '>=',
+      1.5,
+      `${sig(g, 3)} GB/s over ${sig(rr.bytesScanned / 2 ** 30, 3)} GiB (warm cache)`,
+    );
   } finally {
     removeTempDir(dir);
   }

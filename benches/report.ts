@@ -10,7 +10,18 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, loadavg } from 'node:os';
-import { describeMachine, describeSource, formatResult, isMain, loadLine, resultsDir, writeResult, type BenchResult, type BenchRun, type Table } from './lib/index.js';
+import {
+  describeMachine,
+  describeSource,
+  formatResult,
+  isMain,
+  loadLine,
+  resultsDir,
+  writeResult,
+  type BenchResult,
+  type BenchRun,
+  type Table,
+} from './lib/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BENCH_ORDER = ['hash', 'journal', 'durable', 'recovery', 'ingest'] as const;
@@ -58,8 +69,13 @@ export function renderMarkdown(results: BenchResult[], command: string): string 
     out.push('', 'Figures are medians; ratios compare peers measured in the same run on the same machine.', '');
   }
   out.push('## Targets', '', '| bench | target | requirement | measured | |', '|---|---|---|---|---|');
-  for (const r of results) for (const t of r.targets) out.push(`| ${r.name} | ${mdCell(t.what)} | ${mdCell(t.target)} | ${mdCell(t.measured)} | ${t.pass ? 'PASS' : '**FAIL**'} |`);
-  if (first) out.push('', `_${summaryLoad(results)}. Targets that compare two methods are decided on the paired ratio (runs of the same repetition, seconds apart); where the medians disagree with it, the row says so._`);
+  for (const r of results)
+    for (const t of r.targets) out.push(`| ${r.name} | ${mdCell(t.what)} | ${mdCell(t.target)} | ${mdCell(t.measured)} | ${t.pass ? 'PASS' : '**FAIL**'} |`);
+  if (first)
+    out.push(
+      '',
+      `_${summaryLoad(results)}. Targets that compare two methods are decided on the paired ratio (runs of the same repetition, seconds apart); where the medians disagree with it, the row says so._`,
+    );
   out.push('', '![ratios](report.svg)', '');
   for (const r of results) {
     out.push(`## ${r.name}`, '', `_${(r.durationMs / 1000).toFixed(1)} s${r.quick ? ', quick run' : ''}_`, '');

@@ -4,8 +4,8 @@
 #include <cstring>
 
 #if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#include <intrin.h>
 #include <immintrin.h>
+#include <intrin.h>
 #define STEMEDB_X86 1
 #elif defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -73,9 +73,9 @@ CpuFeatures detect() {
   f.arm_neon = true;
 #if defined(__linux__)
   unsigned long hw = getauxval(AT_HWCAP);
-  f.arm_neon = (hw >> 1) & 1;    // HWCAP_ASIMD
-  f.arm_crc32 = (hw >> 7) & 1;   // HWCAP_CRC32
-  f.arm_pmull = (hw >> 4) & 1;   // HWCAP_PMULL
+  f.arm_neon = (hw >> 1) & 1;   // HWCAP_ASIMD
+  f.arm_crc32 = (hw >> 7) & 1;  // HWCAP_CRC32
+  f.arm_pmull = (hw >> 4) & 1;  // HWCAP_PMULL
 #elif defined(__APPLE__)
   f.arm_crc32 = true;  // every Apple silicon core has CRC32 and PMULL
   f.arm_pmull = true;

@@ -12,9 +12,9 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512bw = false;
   bool vpclmulqdq = false;
-  bool arm_crc32 = false;   // aarch64 CRC32 extension
-  bool arm_pmull = false;   // aarch64 PMULL
-  bool arm_neon = false;    // aarch64 Advanced SIMD (every core, but STEMEDB_NO_SIMD clears it)
+  bool arm_crc32 = false;  // aarch64 CRC32 extension
+  bool arm_pmull = false;  // aarch64 PMULL
+  bool arm_neon = false;   // aarch64 Advanced SIMD (every core, but STEMEDB_NO_SIMD clears it)
 };
 
 // Detected once, then cached. Honours STEMEDB_NO_SIMD=1 (all false) so tests

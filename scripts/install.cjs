@@ -41,8 +41,10 @@ function main() {
   // node-gyp's last line is only "gyp ERR! not ok"; the "stack Error:" line says what failed.
   const lines = (r.stderr || '').toString().trim().split('\n').filter(Boolean);
   const stack = lines.find((l) => /gyp ERR! stack Error:/.test(l));
-  const why = r.error ? r.error.message : (stack ? stack.replace(/^gyp ERR! stack Error:\s*/, '') : lines.pop() || `exit ${r.status}`);
-  process.stderr.write(`stemedb: ${prebuildLoads() ? 'the native build failed' : 'no prebuilt binary and the native build failed'} (${why.slice(0, 160)}); ${backendAfterFailure()}\n`);
+  const why = r.error ? r.error.message : stack ? stack.replace(/^gyp ERR! stack Error:\s*/, '') : lines.pop() || `exit ${r.status}`;
+  process.stderr.write(
+    `stemedb: ${prebuildLoads() ? 'the native build failed' : 'no prebuilt binary and the native build failed'} (${why.slice(0, 160)}); ${backendAfterFailure()}\n`,
+  );
 }
 
 // Says what actually runs now: with STEMEDB_BUILD_FROM_SOURCE=1 a failed compile

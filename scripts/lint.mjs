@@ -49,7 +49,9 @@ const prettier = join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
 let ok = run(`prettier (${ts.length} files)`, process.execPath, [prettier, fix ? '--write' : '--check', '--log-level', 'warn', ...ts]);
 const cf = clangFormat();
 if (cf === null) {
-  console.error(`lint: clang-format: no binary for ${process.platform}-${process.arch} in the npm package and none on PATH; install clang-format (15 or later)`);
+  console.error(
+    `lint: clang-format: no binary for ${process.platform}-${process.arch} in the npm package and none on PATH; install clang-format (15 or later)`,
+  );
   ok = false;
 } else {
   ok = run(`clang-format (${cc.length} files)`, cf, fix ? ['-i', '--style=file', ...cc] : ['--dry-run', '-Werror', '--style=file', ...cc]) && ok;

@@ -101,7 +101,9 @@ function report(results) {
     }
     const problems = checkBinary(file, t);
     const took = results?.get(t.name);
-    console.log(`${t.name.padEnd(18)} ${problems.length ? 'FAIL' : 'ok  '} ${relative(root, file)} ${String(statSync(file).size).padStart(8)} bytes${took ? `  built in ${took}` : ''}`);
+    console.log(
+      `${t.name.padEnd(18)} ${problems.length ? 'FAIL' : 'ok  '} ${relative(root, file)} ${String(statSync(file).size).padStart(8)} bytes${took ? `  built in ${took}` : ''}`,
+    );
     for (const p of problems) console.log(`${' '.repeat(24)}${p}`);
     if (problems.length) bad++;
   }
@@ -114,7 +116,10 @@ async function build() {
   if (!nodeInclude) throw new Error("Node's headers (node_api.h, uv.h) not found next to this node nor in /usr/include/node");
   const includes = ['-I', require('node-addon-api').include_dir, '-I', join(root, 'native'), '-I', nodeInclude];
   const sources = listNative('native', '.cc');
-  const externalKey = createHash('sha256').update(readFileSync(join(nodeInclude, 'node_api.h'))).update(readFileSync(join(require('node-addon-api').include_dir, 'napi.h'))).digest('hex');
+  const externalKey = createHash('sha256')
+    .update(readFileSync(join(nodeInclude, 'node_api.h')))
+    .update(readFileSync(join(require('node-addon-api').include_dir, 'napi.h')))
+    .digest('hex');
 
   const objDir = join(cacheDir(), 'objects');
   const linkDir = join(cacheDir(), 'linked');
@@ -138,7 +143,14 @@ async function build() {
     const flags = [...compileFlags(t), ...includes];
     const objects = [];
     const compiles = sources.map((src) => {
-      const key = createHash('sha256').update(ZIG_VERSION).update(t.zig).update(flags.join(' ')).update(externalKey).update(sourceKey(src)).digest('hex').slice(0, 32);
+      const key = createHash('sha256')
+        .update(ZIG_VERSION)
+        .update(t.zig)
+        .update(flags.join(' '))
+        .update(externalKey)
+        .update(sourceKey(src))
+        .digest('hex')
+        .slice(0, 32);
       const obj = join(objDir, `${key}.o`);
       objects.push(obj);
       return async () => {
@@ -162,7 +174,15 @@ async function build() {
     // The link is cached too, by its inputs (objects, flags, node.def's exports), so an
     // unchanged target costs a copy: prepack runs this before every pack.
     const link = linkFlags(t, { versionScript: join(work, 'exports.map'), importLib: join(work, 'node.lib') });
-    const linkKey = createHash('sha256').update(ZIG_VERSION).update(t.zig).update(objects.join(' ')).update(link.map((f) => f.replace(work, '')).join(' ')).update(readFileSync(join(work, 'exports.map'))).update(readFileSync(join(work, 'node.def'))).digest('hex').slice(0, 32);
+    const linkKey = createHash('sha256')
+      .update(ZIG_VERSION)
+      .update(t.zig)
+      .update(objects.join(' '))
+      .update(link.map((f) => f.replace(work, '')).join(' '))
+      .update(readFileSync(join(work, 'exports.map')))
+      .update(readFileSync(join(work, 'node.def')))
+      .digest('hex')
+      .slice(0, 32);
     const linked = join(linkDir, `${linkKey}-${t.file}`);
     if (!existsSync(linked)) {
       const tdir = join(work, t.name);

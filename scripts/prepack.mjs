@@ -41,12 +41,18 @@ if (dirArg < 0 && process.env.STEMEDB_PREPACK_BUILD !== '0' && process.platform 
 }
 
 const found = existsSync(prebuilds)
-  ? readdirSync(prebuilds, { recursive: true }).map(String).filter((f) => f.endsWith('.node')).map((f) => f.split('\\').join('/'))
+  ? readdirSync(prebuilds, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.node'))
+      .map((f) => f.split('\\').join('/'))
   : [];
 const known = new Map(TARGETS.map((t) => [`${t.dir}/${t.file}`, t]));
 const unknown = found.filter((f) => !known.has(f));
 if (unknown.length) refuse(`prebuilds/ holds binaries that are none of the seven targets: ${unknown.join(', ')}`);
-if (!found.length) refuse(`no prebuilds in ${relative(root, prebuilds) || prebuilds}: run \`npm run prebuild:all\` (all seven targets, linux-x64 only) or \`npm run prebuild\` (this platform)`);
+if (!found.length)
+  refuse(
+    `no prebuilds in ${relative(root, prebuilds) || prebuilds}: run \`npm run prebuild:all\` (all seven targets, linux-x64 only) or \`npm run prebuild\` (this platform)`,
+  );
 
 const bad = [];
 for (const rel of found.sort()) {
@@ -56,7 +62,8 @@ for (const rel of found.sort()) {
 }
 if (bad.length) refuse(`${bad.length} prebuild(s) fail the binary checks: ${bad.join(', ')}`);
 const missing = TARGETS.filter((t) => !found.includes(`${t.dir}/${t.file}`)).map((t) => t.name);
-if (missing.length) console.log(`prepack: packing ${found.length} of ${TARGETS.length} targets; missing: ${missing.join(', ')} (they fall back to a source build or wasm)`);
+if (missing.length)
+  console.log(`prepack: packing ${found.length} of ${TARGETS.length} targets; missing: ${missing.join(', ')} (they fall back to a source build or wasm)`);
 else console.log(`prepack: packing all ${TARGETS.length} targets`);
 
 if (dirArg < 0) {

@@ -40,7 +40,11 @@ function runOne({ file, backend }) {
     const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
     if (backend === 'wasm') env.STEMEDB_BACKEND = 'wasm';
     const started = Date.now();
-    const child = spawn(nodeCommand[0], [...nodeCommand.slice(1), ...(compiled ? [] : ['--import', 'tsx']), join('test', file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodeCommand[0], [...nodeCommand.slice(1), ...(compiled ? [] : ['--import', 'tsx']), join('test', file)], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -78,7 +82,13 @@ async function worker() {
     const tag = r.backend === 'default' ? '' : ` [${r.backend}]`;
     const status = r.failed ? 'FAIL' : 'ok  ';
     console.log(`${status} ${r.file}${tag}: ${r.passed} passed, ${r.failed} failed (${(r.ms / 1000).toFixed(1)} s)${r.timedOut ? ' TIMED OUT' : ''}`);
-    if (r.failed) console.log(r.text.split('\n').map((l) => '     | ' + l).join('\n'));
+    if (r.failed)
+      console.log(
+        r.text
+          .split('\n')
+          .map((l) => '     | ' + l)
+          .join('\n'),
+      );
     // A file that cannot run here (e.g. no PostgreSQL binaries) says so in one `skipped: ...` line.
     else for (const l of r.text.split('\n')) if (l.startsWith('skipped: ')) console.log(`     ${l}`);
   }

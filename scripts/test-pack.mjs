@@ -98,8 +98,18 @@ let r;
 if (process.env.TEST_PACK_PREBUILT === '1') {
   if (!check(`prebuild present (${prebuildRel}, TEST_PACK_PREBUILT=1: not rebuilt)`, existsSync(join(root, prebuildRel)))) finish();
 } else if (zigHost) {
-  r = run(process.execPath, [join(root, 'scripts', 'prebuild-all.mjs'), 'linux-x64-glibc', ...(arm64 ? ['linux-arm64-glibc'] : [])], { cwd: root, env: devEnv });
-  if (!check(`prebuild:all ${arm64 ? 'linux-x64-glibc linux-arm64-glibc' : 'linux-x64-glibc'} (zig)`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
+  r = run(process.execPath, [join(root, 'scripts', 'prebuild-all.mjs'), 'linux-x64-glibc', ...(arm64 ? ['linux-arm64-glibc'] : [])], {
+    cwd: root,
+    env: devEnv,
+  });
+  if (
+    !check(
+      `prebuild:all ${arm64 ? 'linux-x64-glibc linux-arm64-glibc' : 'linux-x64-glibc'} (zig)`,
+      r.status === 0 && existsSync(join(root, prebuildRel)),
+      r.out,
+    )
+  )
+    finish();
 } else {
   r = run(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { cwd: root, env: devEnv });
   if (!check(`prebuild (${prebuildRel})`, r.status === 0 && existsSync(join(root, prebuildRel)), r.out)) finish();
@@ -126,11 +136,24 @@ try {
   finish();
 }
 const tgz = join(work, packInfo.filename);
-check(`npm pack (${packInfo.entryCount} files, ${(packInfo.size / 1024).toFixed(0)} KiB packed, ${(packInfo.unpackedSize / 1024).toFixed(0)} KiB unpacked)`, r.status === 0 && existsSync(tgz), r.out);
+check(
+  `npm pack (${packInfo.entryCount} files, ${(packInfo.size / 1024).toFixed(0)} KiB packed, ${(packInfo.unpackedSize / 1024).toFixed(0)} KiB unpacked)`,
+  r.status === 0 && existsSync(tgz),
+  r.out,
+);
 const files = packInfo.files.map((f) => f.path).sort();
 writeFileSync(join(work, 'tarball-files.txt'), files.join('\n') + '\n');
 
-const walk = (dir) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath ?? e.path, e.name)).split('\\').join('/')) : []);
+const walk = (dir) =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) =>
+          relative(root, join(e.parentPath ?? e.path, e.name))
+            .split('\\')
+            .join('/'),
+        )
+    : [];
 const required = [
   'package.json',
   'binding.gyp',
@@ -142,16 +165,26 @@ const required = [
   'dist/cjs/index.d.ts',
   'dist/cjs/package.json',
   prebuildRel,
-  ...Object.values(typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : pkg.bin ?? {}).map((f) => f.replace(/^\.\//, '')),
+  ...Object.values(typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {})).map((f) => f.replace(/^\.\//, '')),
   ...(existsSync(join(root, 'README.md')) ? ['README.md'] : []),
   ...walk('native').filter((f) => /\.(cc|h)$/.test(f)),
   ...walk('docs').filter((f) => f.endsWith('.md')),
-  ...walk('src').filter((f) => f.endsWith('.ts')).flatMap((f) => [f.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js'), f.replace(/^src\//, 'dist/').replace(/\.ts$/, '.d.ts')]),
+  ...walk('src')
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) => [f.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js'), f.replace(/^src\//, 'dist/').replace(/\.ts$/, '.d.ts')]),
 ];
 const missing = required.filter((f) => !files.includes(f));
-check(`tarball has dist/ (js + d.ts for every src file), native/, binding.gyp, install scripts, ${prebuildRel}, docs/`, missing.length === 0, `missing: ${missing.join(', ')}`);
+check(
+  `tarball has dist/ (js + d.ts for every src file), native/, binding.gyp, install scripts, ${prebuildRel}, docs/`,
+  missing.length === 0,
+  `missing: ${missing.join(', ')}`,
+);
 const prebuilt = walk('prebuilds').filter((f) => f.endsWith('.node'));
-check(`tarball carries every prebuild in prebuilds/ (${prebuilt.map((f) => f.slice(10)).join(', ')})`, prebuilt.every((f) => files.includes(f)), `missing: ${prebuilt.filter((f) => !files.includes(f)).join(', ')}`);
+check(
+  `tarball carries every prebuild in prebuilds/ (${prebuilt.map((f) => f.slice(10)).join(', ')})`,
+  prebuilt.every((f) => files.includes(f)),
+  `missing: ${prebuilt.filter((f) => !files.includes(f)).join(', ')}`,
+);
 const forbidden = [
   /^(test|tests|benches|bench-results|src|build|node_modules|\.ci|\.github|\.tmp|seed)\//,
   /\.(o|obj|a|lib|tgz|tsbuildinfo|log)$/,
@@ -162,13 +195,24 @@ const forbidden = [
 ];
 const extra = files.filter((f) => forbidden.some((re) => re.test(f)));
 check('tarball has no tests, benches, src/, build leftovers or dev scripts', extra.length === 0, `unexpected: ${extra.join(', ')}`);
-const stray = files.filter((f) => !/^(package\.json|binding\.gyp|README\.md|LICENSE(\.md)?|CHANGELOG\.md|scripts\/(install|gyp-sources)\.cjs|dist\/.+\.(js|d\.ts|js\.map)|dist\/cjs\/package\.json|native\/.+\.(cc|h)|prebuilds\/[^/]+\/[^/]+\.node|docs\/.+\.md)$/.test(f));
+const stray = files.filter(
+  (f) =>
+    !/^(package\.json|binding\.gyp|README\.md|LICENSE(\.md)?|CHANGELOG\.md|scripts\/(install|gyp-sources)\.cjs|dist\/.+\.(js|d\.ts|js\.map)|dist\/cjs\/package\.json|native\/.+\.(cc|h)|prebuilds\/[^/]+\/[^/]+\.node|docs\/.+\.md)$/.test(
+      f,
+    ),
+);
 check('every tarball file is of an expected kind', stray.length === 0, `unexpected: ${stray.join(', ')}`);
 
 // package.json says where the project lives, and the shipped Markdown links only to files in the
 // tarball or to that repository (a relative link to benches/ or .github/ is dead on npm and on disk).
-const repoUrl = String(pkg.repository?.url ?? '').replace(/^git\+/, '').replace(/\.git$/, '');
-check('package.json has repository, homepage and bugs', /^https:\/\/github\.com\/[^/]+\/[^/]+$/.test(repoUrl) && String(pkg.homepage).startsWith(repoUrl) && String(pkg.bugs?.url).startsWith(repoUrl), JSON.stringify({ repository: pkg.repository, homepage: pkg.homepage, bugs: pkg.bugs }));
+const repoUrl = String(pkg.repository?.url ?? '')
+  .replace(/^git\+/, '')
+  .replace(/\.git$/, '');
+check(
+  'package.json has repository, homepage and bugs',
+  /^https:\/\/github\.com\/[^/]+\/[^/]+$/.test(repoUrl) && String(pkg.homepage).startsWith(repoUrl) && String(pkg.bugs?.url).startsWith(repoUrl),
+  JSON.stringify({ repository: pkg.repository, homepage: pkg.homepage, bugs: pkg.bugs }),
+);
 const deadLinks = [];
 for (const md of files.filter((f) => f.endsWith('.md'))) {
   for (const [, target] of readFileSync(join(root, md), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
@@ -200,7 +244,31 @@ const which = (t) => {
   return null;
 };
 symlinkSync(process.execPath, join(bin, 'node'));
-for (const t of ['sh', 'bash', 'env', 'python3', 'uname', 'rm', 'mkdir', 'cp', 'mv', 'ls', 'cat', 'sed', 'grep', 'tar', 'gzip', 'chmod', 'ln', 'dirname', 'basename', 'readlink', 'tr', 'head', 'tail']) {
+for (const t of [
+  'sh',
+  'bash',
+  'env',
+  'python3',
+  'uname',
+  'rm',
+  'mkdir',
+  'cp',
+  'mv',
+  'ls',
+  'cat',
+  'sed',
+  'grep',
+  'tar',
+  'gzip',
+  'chmod',
+  'ln',
+  'dirname',
+  'basename',
+  'readlink',
+  'tr',
+  'head',
+  'tail',
+]) {
   const p = which(t);
   if (p) symlinkSync(p, join(bin, t));
 }
@@ -212,7 +280,11 @@ for (const [k, v] of Object.entries(process.env)) {
 }
 sandboxEnv.PATH = bin;
 const reachable = compilers.filter((c) => run('sh', ['-c', `command -v ${c}`], { env: sandboxEnv }).status === 0);
-check(`no compiler reachable in the install PATH (${compilers.filter((c) => which(c)).join(', ') || 'none'} hidden)`, reachable.length === 0, `reachable: ${reachable.join(', ')}`);
+check(
+  `no compiler reachable in the install PATH (${compilers.filter((c) => which(c)).join(', ') || 'none'} hidden)`,
+  reachable.length === 0,
+  `reachable: ${reachable.join(', ')}`,
+);
 
 // ---- temporary projects ----------------------------------------------------------
 const ROUNDTRIP = `
@@ -288,22 +360,38 @@ function scenario(label, dir, installArgs, expect) {
     check(`${label}: stemedb's install script ${expect.scriptRuns ? 'ran' : 'did not run'}`, ran === expect.scriptRuns, inst.out);
   }
   const warns = warningLines(inst.out);
-  check(`${label}: ${expect.warnings} stemedb warning line(s) during install${warns.length ? ` ("${warns[0].slice(0, 90)}...")` : ''}`, warns.length === expect.warnings && (!expect.warningText || expect.warningText.test(warns[0])), inst.out);
+  check(
+    `${label}: ${expect.warnings} stemedb warning line(s) during install${warns.length ? ` ("${warns[0].slice(0, 90)}...")` : ''}`,
+    warns.length === expect.warnings && (!expect.warningText || expect.warningText.test(warns[0])),
+    inst.out,
+  );
   const builtAddon = join(pkgDir, 'build', 'Release', 'stemedb.node');
   if (expect.addon === 'source') check(`${label}: compiled from source into build/Release/stemedb.node`, existsSync(builtAddon), inst.out);
   else check(`${label}: nothing compiled (no node_modules/stemedb/build)`, !existsSync(join(pkgDir, 'build')), readdirSync(pkgDir).join(' '));
   const rt = roundtrip(dir);
   const got = rt.info;
   const detail = `${rt.out}`;
-  check(`${label}: backend === '${expect.backend}'${got ? ` (${got.reason}${got.addon ? ', ' + relative(pkgDir, got.addon) : ''})` : ''}`, got?.backend === expect.backend, detail);
+  check(
+    `${label}: backend === '${expect.backend}'${got ? ` (${got.reason}${got.addon ? ', ' + relative(pkgDir, got.addon) : ''})` : ''}`,
+    got?.backend === expect.backend,
+    detail,
+  );
   if (expect.backend === 'native') {
     const want = expect.addon === 'source' ? 'build/Release/stemedb.node' : prebuildRel;
     check(`${label}: the addon loaded from ${want}`, got?.addon === join(realpathSync(pkgDir), want), detail);
   }
-  check(`${label}: journal round trip (append ${got?.records ?? '?'} records over ${got?.segments ?? '?'} segments, read, reopen, iterate)`, rt.status === 0 && got?.ok === true, detail);
+  check(
+    `${label}: journal round trip (append ${got?.records ?? '?'} records over ${got?.segments ?? '?'} segments, read, reopen, iterate)`,
+    rt.status === 0 && got?.ok === true,
+    detail,
+  );
   // At run time the fallback is never silent: one StemedbWarning (none on native).
   const runWarnings = rt.stderr.split('STEMEDB_WASM_FALLBACK').length - 1;
-  check(`${label}: ${expect.backend === 'wasm' ? 'one' : 'no'} STEMEDB_WASM_FALLBACK warning when the package is used`, runWarnings === (expect.backend === 'wasm' ? 1 : 0), rt.stderr);
+  check(
+    `${label}: ${expect.backend === 'wasm' ? 'one' : 'no'} STEMEDB_WASM_FALLBACK warning when the package is used`,
+    runWarnings === (expect.backend === 'wasm' ? 1 : 0),
+    rt.stderr,
+  );
   return inst;
 }
 
@@ -323,7 +411,11 @@ function arm64Check(dir) {
     info = JSON.parse(res.stdout.trim().split('\n').pop());
   } catch {}
   const want = join(realpathSync(join(dir, 'node_modules', 'stemedb')), 'prebuilds', 'linux-arm64', 'stemedb.glibc.node');
-  check(`arm64 under qemu: the prebuild loads (backend ${info?.backend ?? '?'}, ${info?.addon ? relative(dir, info.addon) : 'no addon'})`, info?.backend === 'native' && info?.addon === want, res.out);
+  check(
+    `arm64 under qemu: the prebuild loads (backend ${info?.backend ?? '?'}, ${info?.addon ? relative(dir, info.addon) : 'no addon'})`,
+    info?.backend === 'native' && info?.addon === want,
+    res.out,
+  );
   check('arm64 under qemu: journal round trip', res.status === 0 && info?.ok === true, res.out);
 }
 
@@ -332,13 +424,21 @@ const withPrebuild = makeProject('with-prebuild');
 scenario('prebuild', withPrebuild, ['install', '--foreground-scripts', tgz], { scriptRuns: true, warnings: 0, backend: 'native' });
 if (arm64) arm64Check(withPrebuild);
 const forced = roundtrip(withPrebuild, { STEMEDB_BACKEND: 'wasm' });
-check('prebuild: STEMEDB_BACKEND=wasm forces the wasm backend (round trip passes, no warning)', forced.status === 0 && forced.info?.backend === 'wasm' && !/Warning/.test(forced.stderr), forced.out);
+check(
+  'prebuild: STEMEDB_BACKEND=wasm forces the wasm backend (round trip passes, no warning)',
+  forced.status === 0 && forced.info?.backend === 'wasm' && !/Warning/.test(forced.stderr),
+  forced.out,
+);
 rmSync(join(withPrebuild, 'node_modules'), { recursive: true, force: true });
 scenario('prebuild, ci --ignore-scripts', withPrebuild, ['ci', '--ignore-scripts'], { warnings: 0, backend: 'native' });
 // A forced source build that fails (no compiler) must say the prebuild runs, not wasm.
 rmSync(join(withPrebuild, 'node_modules'), { recursive: true, force: true });
 scenario('prebuild, STEMEDB_BUILD_FROM_SOURCE=1, no compiler', withPrebuild, ['install', '--foreground-scripts', tgz], {
-  env: { ...sandboxEnv, STEMEDB_BUILD_FROM_SOURCE: '1' }, scriptRuns: true, warnings: 1, warningText: /the native build failed \(.*\); using the prebuilt binary$/, backend: 'native',
+  env: { ...sandboxEnv, STEMEDB_BUILD_FROM_SOURCE: '1' },
+  scriptRuns: true,
+  warnings: 1,
+  warningText: /the native build failed \(.*\); using the prebuilt binary$/,
+  backend: 'native',
 });
 
 // ---- CommonJS, TypeScript consumers, SQLite drivers, Bun / Deno / Node 22 -------------
@@ -362,7 +462,13 @@ if (process.env.TEST_PACK_SOURCE_BUILD !== '0') {
   const sourceBuild = makeProject('source-build');
   const withCompiler = { ...sandboxEnv, PATH: process.env.PATH, JOBS: 'max' };
   if (process.env.npm_config_nodedir) withCompiler.npm_config_nodedir = process.env.npm_config_nodedir;
-  scenario('no prebuild, compiler on PATH', sourceBuild, ['install', '--foreground-scripts', tgzNoPrebuild], { env: withCompiler, scriptRuns: true, warnings: 0, backend: 'native', addon: 'source' });
+  scenario('no prebuild, compiler on PATH', sourceBuild, ['install', '--foreground-scripts', tgzNoPrebuild], {
+    env: withCompiler,
+    scriptRuns: true,
+    warnings: 0,
+    backend: 'native',
+    addon: 'source',
+  });
 }
 
 if (process.env.KEEP_TMP === '1') console.log(`test:pack: kept ${work}`);

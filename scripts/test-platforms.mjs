@@ -41,7 +41,10 @@ const args = process.argv.slice(2);
 const smokeOnly = args.includes('--smoke');
 const SQLITE_HOST_ONLY = "better-sqlite3 in node_modules is this machine's linux-x64 build (its other binaries are GitHub downloads)";
 const targets = selectTargets(args.filter((a) => !a.startsWith('--')));
-const onlyFiles = args.find((a) => a.startsWith('--files='))?.slice(8).split(',');
+const onlyFiles = args
+  .find((a) => a.startsWith('--files='))
+  ?.slice(8)
+  .split(',');
 const rows = [];
 
 // Load-and-call in a real Node: the hash checks of napi-smoke.c, plus the IO layer's
@@ -98,7 +101,9 @@ const compiledName = (f) => f.replace(/ts$/, '');
 function plan(lacks) {
   const run = [];
   const byReason = new Map();
-  for (const f of readdirSync(join(root, 'test')).filter((x) => x.endsWith('.test.ts') && (!onlyFiles || onlyFiles.some((o) => x.includes(o)))).sort()) {
+  for (const f of readdirSync(join(root, 'test'))
+    .filter((x) => x.endsWith('.test.ts') && (!onlyFiles || onlyFiles.some((o) => x.includes(o))))
+    .sort()) {
     const needs = needsOf(root, f);
     const missing = Object.keys(lacks).filter((n) => needs.has(n));
     if (!missing.length) {

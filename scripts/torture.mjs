@@ -55,7 +55,6 @@ function run(name, file, env) {
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const failedSeeds = [...text.matchAll(/^FAILED seed (\d+)/gm)].map((m) => Number(m[1]));
       resolve({ name, code, total, passed, failedSeeds, secs: (Date.now() - started) / 1000, text });
-
     });
   });
 }
@@ -66,9 +65,13 @@ if (!only || only === 'crash') {
   const perModePerJob = Math.ceil(cases / 3 / jobs);
   for (let k = 0; k < jobs; k++) {
     const f = from + k * perModePerJob * 3;
-    tasks.push(() => run(`crash ${f}..${f + perModePerJob * 3 - 1}`, 'crash-sim.test.ts', {
-      CRASH_CASES: String(perModePerJob), CRASH_FROM: String(f), CRASH_MAX_FAILS: process.env.CRASH_MAX_FAILS ?? '1000000',
-    }));
+    tasks.push(() =>
+      run(`crash ${f}..${f + perModePerJob * 3 - 1}`, 'crash-sim.test.ts', {
+        CRASH_CASES: String(perModePerJob),
+        CRASH_FROM: String(f),
+        CRASH_MAX_FAILS: process.env.CRASH_MAX_FAILS ?? '1000000',
+      }),
+    );
   }
 }
 if (!only || only === 'sweep') {
@@ -85,16 +88,20 @@ console.log(`torture: ${cases} crash cases from seed ${from} on ${jobs} processe
 const t0 = Date.now();
 const results = [];
 let next = 0;
-await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, async () => {
-  while (next < tasks.length) results.push(await tasks[next++]());
-}));
+await Promise.all(
+  Array.from({ length: Math.min(jobs, tasks.length) }, async () => {
+    while (next < tasks.length) results.push(await tasks[next++]());
+  }),
+);
 
 let bad = 0;
 console.log('');
 for (const r of results) {
   const ok = r.code === 0 && r.total === r.passed;
   if (!ok) bad++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.name}: ${Number.isNaN(r.total) ? 'no summary (crashed?)' : `${r.passed}/${r.total} tests`} in ${r.secs.toFixed(1)} s${r.failedSeeds.length ? `; ${r.failedSeeds.length} failing seeds: ${r.failedSeeds.slice(0, 20).join(', ')}${r.failedSeeds.length > 20 ? ', ...' : ''}` : ''}`);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${r.name}: ${Number.isNaN(r.total) ? 'no summary (crashed?)' : `${r.passed}/${r.total} tests`} in ${r.secs.toFixed(1)} s${r.failedSeeds.length ? `; ${r.failedSeeds.length} failing seeds: ${r.failedSeeds.slice(0, 20).join(', ')}${r.failedSeeds.length > 20 ? ', ...' : ''}` : ''}`,
+  );
   if (!ok) {
     // uvu's FAIL lines and the assertion message under each.
     const lines = r.text.split('\n');
@@ -105,6 +112,7 @@ for (const r of results) {
   }
 }
 const failing = results.flatMap((r) => r.failedSeeds);
-if (failing.length) console.log(`\nrerun one crash seed: CRASH_SEED=${failing[0]} npx tsx test/crash-sim.test.ts   (CRASH_TRACE=1 prints every disk operation)`);
+if (failing.length)
+  console.log(`\nrerun one crash seed: CRASH_SEED=${failing[0]} npx tsx test/crash-sim.test.ts   (CRASH_TRACE=1 prints every disk operation)`);
 console.log(`torture done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${bad === 0 ? 'all passed' : `${bad} part(s) failed`}`);
 process.exit(bad === 0 ? 0 : 1);

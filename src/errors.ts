@@ -54,14 +54,20 @@ export function describeCorruption(segment: string, position: number, reason: st
  * checksum, unknown version): corruption at byte 0 of `file`, code 'BAD_SEGMENT'.
  */
 export class SegmentFormatError extends CorruptionError {
-  constructor(readonly file: string, detail: string) {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
     super(file, 0, 'bad segment header', detail, null, { code: 'BAD_SEGMENT', message: `${file} is not a readable stemedb segment: ${detail}` });
   }
 }
 
 /** Another writer holds the directory's lock. */
 export class LockedError extends StemeError {
-  constructor(readonly dir: string, cause?: unknown) {
+  constructor(
+    readonly dir: string,
+    cause?: unknown,
+  ) {
     super('ELOCKED', `journal ${dir} is locked by another writer (one writer per directory)`, { cause });
   }
 }

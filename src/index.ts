@@ -18,9 +18,37 @@ export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/
 export { StemeError, CorruptionError, SegmentFormatError, LockedError, ClosedError, JournalFailedError, OffsetError, AbortError } from './errors.js';
 export type { JournalIO, WatermarkWrite } from './io/types.js';
 export {
-  Store, PgStore, Ingestor, RecordType, encodeAssertion, encodeVote, encodeEpoch, encodeRecord, decodeRecord, DecodeError, IngestError, StoreError,
+  Store,
+  PgStore,
+  Ingestor,
+  RecordType,
+  encodeAssertion,
+  encodeVote,
+  encodeEpoch,
+  encodeRecord,
+  decodeRecord,
+  DecodeError,
+  IngestError,
+  StoreError,
 } from './ingest/index.js';
 export type {
-  Assertion, Vote, Epoch, Stance, DecodedRecord, StoreOptions, PageOptions, StoredAssertion, StoredVote, StoredEpoch, Tally, IngestorOptions, IngestStats, IngestSource, IngestSink, PgStoreOptions, CleanupInfo, CleanupFloor,
+  Assertion,
+  Vote,
+  Epoch,
+  Stance,
+  DecodedRecord,
+  StoreOptions,
+  PageOptions,
+  StoredAssertion,
+  StoredVote,
+  StoredEpoch,
+  Tally,
+  IngestorOptions,
+  IngestStats,
+  IngestSource,
+  IngestSink,
+  PgStoreOptions,
+  CleanupInfo,
+  CleanupFloor,
 } from './ingest/index.js';
 export type { SqliteDatabase, SqliteDriverName } from './ingest/index.js';

@@ -7,8 +7,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Journal, JournalReader, Store, Ingestor, recover, blake3, blake3Async, createHasher, crc32c, verifyFrames, hashFrames,
-  encodeAssertion, AbortError,
+  Journal,
+  JournalReader,
+  Store,
+  Ingestor,
+  recover,
+  blake3,
+  blake3Async,
+  createHasher,
+  crc32c,
+  verifyFrames,
+  hashFrames,
+  encodeAssertion,
+  AbortError,
 } from '../src/index.js';
 import { tempDir, payloadFor } from './helpers/tmp.js';
 
@@ -75,7 +86,10 @@ test('await using closes a JournalReader and a Store', async () => {
     store = s;
   }
   assert.is(store.open, false);
-  await rejects(() => reader.read(0), (err) => assert.is((err as { code?: string }).code, 'CLOSED'));
+  await rejects(
+    () => reader.read(0),
+    (err) => assert.is((err as { code?: string }).code, 'CLOSED'),
+  );
 });
 
 test('close() returns a promise on Journal, JournalReader and Store, and stays idempotent', async () => {
@@ -101,12 +115,15 @@ test('iterate({ signal }): an aborted signal rejects at once; an abort mid-way r
     const ac = new AbortController();
     ac.abort(reason);
     const seen: number[] = [];
-    await rejects(async () => {
-      for await (const rec of source.iterate({ signal: ac.signal })) seen.push(rec.offset);
-    }, (err) => {
-      isAbortError(err);
-      assert.is((err as Error).cause, reason);
-    });
+    await rejects(
+      async () => {
+        for await (const rec of source.iterate({ signal: ac.signal })) seen.push(rec.offset);
+      },
+      (err) => {
+        isAbortError(err);
+        assert.is((err as Error).cause, reason);
+      },
+    );
     assert.is(seen.length, 0, 'no record before the rejection');
     const mid = new AbortController();
     await rejects(async () => {
@@ -161,7 +178,7 @@ test('Ingestor.waitFor({ signal }) rejects with an AbortError too', async () => 
   await ing.stop();
 });
 
-test('AbortError is exported and looks like Node\'s', () => {
+test("AbortError is exported and looks like Node's", () => {
   const e = new AbortError(undefined, { cause: 1 });
   isAbortError(e);
   assert.is(e.cause, 1);
@@ -208,7 +225,7 @@ test('an unknown option key is a TypeError with code ERR_INVALID_ARG_VALUE namin
   await rejects(async () => store.applyBatch('c', [], { durabel: true } as never), check('applyBatch'));
 });
 
-test('bad arguments carry Node\'s codes: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_INVALID_ARG_VALUE', async () => {
+test("bad arguments carry Node's codes: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_INVALID_ARG_VALUE", async () => {
   const dir = fresh();
   await using j = await Journal.open(dir);
   await using store = Store.open(':memory:');
@@ -237,14 +254,27 @@ test('bad arguments carry Node\'s codes: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE,
     ['getAssertion hex', () => store.getAssertion('zz'), 'RangeError', 'ERR_INVALID_ARG_VALUE'],
     ['assertionsBySubject limit 0', () => store.assertionsBySubject('s', { limit: 0 }), 'RangeError', 'ERR_OUT_OF_RANGE'],
     ['Ingestor batchSize 0', () => new Ingestor(j, store, { batchSize: 0 }), 'RangeError', 'ERR_OUT_OF_RANGE'],
-    ['encodeAssertion confidence 2', () => encodeAssertion({ subject: 's', predicate: 'p', object: 1, epoch: new Uint8Array(16), author: 'a', confidence: 2, createdAt: 0 }), 'RangeError', 'ERR_OUT_OF_RANGE'],
-    ['encodeAssertion subject 1', () => encodeAssertion({ subject: 1 as never, predicate: 'p', object: 1, epoch: new Uint8Array(16), author: 'a', confidence: 1, createdAt: 0 }), 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+    [
+      'encodeAssertion confidence 2',
+      () => encodeAssertion({ subject: 's', predicate: 'p', object: 1, epoch: new Uint8Array(16), author: 'a', confidence: 2, createdAt: 0 }),
+      'RangeError',
+      'ERR_OUT_OF_RANGE',
+    ],
+    [
+      'encodeAssertion subject 1',
+      () => encodeAssertion({ subject: 1 as never, predicate: 'p', object: 1, epoch: new Uint8Array(16), author: 'a', confidence: 1, createdAt: 0 }),
+      'TypeError',
+      'ERR_INVALID_ARG_TYPE',
+    ],
   ];
   for (const [what, call, cls, code] of cases) {
-    await rejects(async () => call(), (err) => {
-      assert.is((err as Error).constructor.name, cls, what);
-      assert.is((err as { code?: string }).code, code, what);
-    });
+    await rejects(
+      async () => call(),
+      (err) => {
+        assert.is((err as Error).constructor.name, cls, what);
+        assert.is((err as { code?: string }).code, code, what);
+      },
+    );
   }
 });
 
@@ -252,10 +282,12 @@ test('no TypeError/RangeError in src/ is thrown without a code (new checks use a
   const srcDir = join(fileURLToPath(new URL('..', import.meta.url)), 'src');
   const bare: string[] = [];
   for (const rel of readdirSync(srcDir, { recursive: true }) as string[]) {
-    if (!rel.endsWith('.ts') || rel === join('hash', 'validate.ts')) continue;
-    readFileSync(join(srcDir, rel), 'utf8').split('\n').forEach((line, i) => {
-      if (/new (TypeError|RangeError)\(/.test(line) && !/code:/.test(line)) bare.push(`src/${rel}:${i + 1}: ${line.trim()}`);
-    });
+    if (!rel.endsWith('.ts') || rel === 'validate.ts') continue;
+    readFileSync(join(srcDir, rel), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/new (TypeError|RangeError)\(/.test(line) && !/code:/.test(line)) bare.push(`src/${rel}:${i + 1}: ${line.trim()}`);
+      });
   }
   assert.equal(bare, [], `argument errors without a code:\n${bare.join('\n')}`);
 });

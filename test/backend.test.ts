@@ -8,14 +8,28 @@ import { tempDir } from './helpers/tmp.js';
 
 const helpers = join(dirname(fileURLToPath(import.meta.url)), 'helpers');
 
-interface Warning { type: string; code?: string; message: string }
-interface ChildReport { backend: string; reason: string; io: string; impl: { crc32c: string; blake3: string }; ok: boolean; crc: string; hash: string; warnings: Warning[] }
+interface Warning {
+  type: string;
+  code?: string;
+  message: string;
+}
+interface ChildReport {
+  backend: string;
+  reason: string;
+  io: string;
+  impl: { crc32c: string; blake3: string };
+  ok: boolean;
+  crc: string;
+  hash: string;
+  warnings: Warning[];
+}
 
 function run(env: Record<string, string>, preload: string[] = []): ChildReport {
   const { dir, cleanup } = tempDir();
   try {
     const r = spawnSync(process.execPath, [...preload, '--import', 'tsx', join(helpers, 'child-backend.ts'), dir], {
-      env: { ...process.env, ...env }, encoding: 'utf8',
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
     });
     assert.is(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -66,7 +80,8 @@ test('STEMEDB_BACKEND=native makes a missing addon an error instead of a silent 
   const { dir, cleanup } = tempDir();
   try {
     const r = spawnSync(process.execPath, ['--require', join(helpers, 'break-addon.cjs'), '--import', 'tsx', join(helpers, 'child-backend.ts'), dir], {
-      env: { ...process.env, STEMEDB_BACKEND: 'native' }, encoding: 'utf8',
+      env: { ...process.env, STEMEDB_BACKEND: 'native' },
+      encoding: 'utf8',
     });
     assert.is.not(r.status, 0);
     assert.match(r.stderr, /STEMEDB_BACKEND=native but the addon did not load/);

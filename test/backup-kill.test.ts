@@ -83,7 +83,10 @@ test(`${kills} SIGKILLs of a backup process: DEST absent or complete, never part
     const { code } = await lines(last, () => {});
     assert.is(code, 0);
     await checkComplete(join(root, 'final'), before, 'final');
-    assert.equal(readdirSync(root).filter((n) => n.includes('.partial-') && !n.startsWith('bk')), []);
+    assert.equal(
+      readdirSync(root).filter((n) => n.includes('.partial-') && !n.startsWith('bk')),
+      [],
+    );
     console.log(`  ${kills} kills: ${absent} left DEST absent, ${complete} had completed`);
     assert.ok(absent > 0, 'at least one kill landed mid-backup');
   } finally {

@@ -27,7 +27,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 async function fill(j: Journal, from: number, count: number): Promise<Array<{ offset: number; i: number; len: number }>> {
   const acks: Array<{ offset: number; i: number; len: number }> = [];
   for (let i = from; i < from + count; i += 10) {
-    const batch = Array.from({ length: 10 }, (_, k) => payloadFor(i + k, 100 + ((i + k) * 37) % 900));
+    const batch = Array.from({ length: 10 }, (_, k) => payloadFor(i + k, 100 + (((i + k) * 37) % 900)));
     const rs = await j.appendBatch(batch);
     rs.forEach((r, k) => acks.push({ offset: r.offset, i: i + k, len: batch[k]!.length }));
   }
@@ -61,7 +61,9 @@ test('journal.backup while appends go on: every record acknowledged before it is
     assert.is(r.endOffset, endAtStart);
     assert.ok(r.segments >= 5, `${r.segments} segments`);
     assert.is(r.linked, r.segments - 1, 'every sealed segment linked, the last copied');
-    const names = readdirSync(r.dest).filter((n) => n.endsWith('.wal')).sort();
+    const names = readdirSync(r.dest)
+      .filter((n) => n.endsWith('.wal'))
+      .sort();
     for (const [k, n] of names.entries()) assert.is(statSync(join(r.dest, n)).nlink, k < names.length - 1 ? 2 : 1, n);
     const manifest = JSON.parse(readFileSync(join(r.dest, 'BACKUP.json'), 'utf8'));
     assert.is(manifest.endOffset, r.endOffset);
@@ -143,7 +145,10 @@ test('a writer killed with unsynced bytes: the outside backup stops at the water
     const end = j.durableOffset;
     await j.close();
     // What a killed writer can leave above the watermark: a half-written frame.
-    const tail = readdirSync(wal).filter((n) => n.endsWith('.wal')).sort().pop()!;
+    const tail = readdirSync(wal)
+      .filter((n) => n.endsWith('.wal'))
+      .sort()
+      .pop()!;
     const fd = openSync(join(wal, tail), 'r+');
     writeSync(fd, Buffer.from([200, 0, 0, 0, 1, 2, 3]), 0, 7, statSync(join(wal, tail)).size);
     closeSync(fd);
@@ -181,7 +186,10 @@ test('backup refuses a non-empty destination and bad arguments, with codes, and 
     assert.ok(existsSync(join(root, 'empty', 'BACKUP.json')));
     await j.close();
     assert.is(await codeOf(j.backup(join(root, 'c'))), 'CLOSED');
-    assert.equal(readdirSync(root).filter((n) => n.includes('.partial-')), []);
+    assert.equal(
+      readdirSync(root).filter((n) => n.includes('.partial-')),
+      [],
+    );
   } finally {
     cleanup();
   }
@@ -212,13 +220,20 @@ test('restore --to-offset: ends at that boundary exactly, appends continue there
     await back.close();
     assert.is(await codeOf(restore(r.dest, dest)), 'DEST_NOT_EMPTY');
     // At a segment boundary, at the very start, and the whole backup.
-    const bases = readdirSync(r.dest).filter((n) => n.endsWith('.wal')).sort().map((n) => Number(n.slice(0, 20)));
+    const bases = readdirSync(r.dest)
+      .filter((n) => n.endsWith('.wal'))
+      .sort()
+      .map((n) => Number(n.slice(0, 20)));
     const atBase = await restore(r.dest, join(root, 'at-base'), { toOffset: bases[2]! });
     assert.is(atBase.segments, 2, 'a segment starting at N is left out');
     const empty = await restore(r.dest, join(root, 'empty'), { toOffset: 0 });
     const whole = await restore(r.dest, join(root, 'whole'));
     assert.is(whole.endOffset, r.endOffset);
-    for (const [d, end] of [[atBase.dest, bases[2]!], [empty.dest, 0], [whole.dest, r.endOffset]] as const) {
+    for (const [d, end] of [
+      [atBase.dest, bases[2]!],
+      [empty.dest, 0],
+      [whole.dest, r.endOffset],
+    ] as const) {
       const x = await Journal.open(d, { segmentBytes: SEG });
       assert.is(x.nextOffset, end, d);
       await x.append(payloadFor(7, 7));
@@ -280,7 +295,9 @@ test("a linked sealed segment never changes: recovery 'truncate' in the source w
     await fill(j, 0, 300);
     const r = await j.backup(join(root, 'bk'));
     await j.close();
-    const second = readdirSync(wal).filter((n) => n.endsWith('.wal')).sort()[1]!;
+    const second = readdirSync(wal)
+      .filter((n) => n.endsWith('.wal'))
+      .sort()[1]!;
     // Damage inside the second (sealed, linked) segment: the backup shares the inode, so it sees it too.
     const fd = openSync(join(wal, second), 'r+');
     writeSync(fd, Buffer.from([0xff]), 0, 1, 5000);
@@ -291,7 +308,7 @@ test("a linked sealed segment never changes: recovery 'truncate' in the source w
     assert.ok(src.recovery.truncatedAt !== null);
     await fill(src, 5000, 50); // appended into the (now private) second segment
     await src.close();
-    assert.ok(equalBytes(readFileSync(join(r.dest, second)), linkedBefore), 'the backup\'s file is unchanged');
+    assert.ok(equalBytes(readFileSync(join(r.dest, second)), linkedBefore), "the backup's file is unchanged");
     assert.is(statSync(join(r.dest, second)).nlink, 1, 'the source replaced its name with a copy');
   } finally {
     cleanup();

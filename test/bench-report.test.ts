@@ -27,11 +27,38 @@ test('same verdict but far apart (more than 1.25x) is explained too', () => {
 
 function result(loadAvg: [number, number, number]): BenchResult {
   return {
-    name: 'durable', quick: true, durationMs: 1000, tables: [], notes: [],
-    machine: { cpuModel: 'cpu', cores: 2, cpuFeatures: [], node: 'v20', v8: '11', platform: 'linux', arch: 'x64', kernel: '6', memoryGiB: 4, tmpDir: '/tmp', disk: null, loadAvg, date: '2026-12-04T00:00:00Z' },
+    name: 'durable',
+    quick: true,
+    durationMs: 1000,
+    tables: [],
+    notes: [],
+    machine: {
+      cpuModel: 'cpu',
+      cores: 2,
+      cpuFeatures: [],
+      node: 'v20',
+      v8: '11',
+      platform: 'linux',
+      arch: 'x64',
+      kernel: '6',
+      memoryGiB: 4,
+      tmpDir: '/tmp',
+      disk: null,
+      loadAvg,
+      date: '2026-12-04T00:00:00Z',
+    },
     backend: { backend: 'native', reason: 'native addon loaded', crc32c: 'x', blake3: 'y' },
     source: { commit: null, dirty: null, addon: null },
-    targets: [{ what: "'each' at concurrency 1 vs raw per-record sync", target: '>= 0.9', measured: pairedVerdictText({ a: 584, b: 3703, paired: 0.92, unit: 'records/s', op: '>=', limit: 0.9, load }), pass: true, value: 0.92, limit: 0.9 }],
+    targets: [
+      {
+        what: "'each' at concurrency 1 vs raw per-record sync",
+        target: '>= 0.9',
+        measured: pairedVerdictText({ a: 584, b: 3703, paired: 0.92, unit: 'records/s', op: '>=', limit: 0.9, load }),
+        pass: true,
+        value: 0.92,
+        limit: 0.9,
+      },
+    ],
   };
 }
 

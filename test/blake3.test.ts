@@ -51,7 +51,12 @@ test('digest with seek returns the matching slice of the extended output', () =>
   const c = blake3Vectors.cases[20]!;
   const input = blake3Input(c.input_len);
   const h = createHasher().update(input);
-  for (const [seek, len] of [[0, 131], [1, 40], [64, 64], [100, 31]] as const) {
+  for (const [seek, len] of [
+    [0, 131],
+    [1, 40],
+    [64, 64],
+    [100, 31],
+  ] as const) {
     assert.is(hex(h.digest({ seek, length: len })), c.hash.slice(seek * 2, (seek + len) * 2));
   }
 });
@@ -96,8 +101,14 @@ test('every output length 1..130 is a prefix of the long output; results are nev
 });
 
 test('bad arguments: TypeError/RangeError with clear messages', () => {
-  assert.throws(() => blake3('abc' as unknown as Uint8Array), (e: Error) => e instanceof TypeError && /Uint8Array/.test(e.message));
-  assert.throws(() => blake3(new Uint8Array(1), { key: new Uint8Array(31) }), (e: Error) => e instanceof RangeError && /32 bytes/.test(e.message));
+  assert.throws(
+    () => blake3('abc' as unknown as Uint8Array),
+    (e: Error) => e instanceof TypeError && /Uint8Array/.test(e.message),
+  );
+  assert.throws(
+    () => blake3(new Uint8Array(1), { key: new Uint8Array(31) }),
+    (e: Error) => e instanceof RangeError && /32 bytes/.test(e.message),
+  );
   assert.throws(() => blake3(new Uint8Array(1), { key: 'k'.repeat(32) as unknown as Uint8Array }), TypeError);
   assert.throws(() => blake3(new Uint8Array(1), { context: 5 as unknown as string }), TypeError);
   assert.throws(() => blake3(new Uint8Array(1), { key, context }), TypeError);

@@ -23,14 +23,26 @@ const dir = join(root, 'wal');
 test('append from stdin lines and from files, then dump as JSON lines', () => {
   const a = cli(['append', dir, '--json'], 'alpha\nbeta\n');
   assert.is(a.code, 0, a.err);
-  const acks = a.out.trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(acks.map((x) => [x.offset, x.length]), [[0, 5], [45, 4]]);
+  const acks = a.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    acks.map((x) => [x.offset, x.length]),
+    [
+      [0, 5],
+      [45, 4],
+    ],
+  );
   writeFileSync(join(root, 'blob.bin'), Buffer.from([0, 1, 2, 255]));
   const b = cli(['append', dir, '--file', join(root, 'blob.bin')]);
   assert.is(b.code, 0, b.err);
   const d = cli(['dump', dir, '--encoding', 'utf8']);
   assert.is(d.code, 0, d.err);
-  const recs = d.out.trim().split('\n').map((l) => JSON.parse(l));
+  const recs = d.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(recs.map((r) => r.payload).slice(0, 2), ['alpha', 'beta']);
   assert.is(recs[0].hash, Buffer.from(blake3(Buffer.from('alpha'))).toString('hex'));
   const hex = cli(['dump', dir, '--from', String(recs[2].offset), '--encoding', 'hex']);
@@ -64,9 +76,19 @@ test('ingest into SQLite and query by subject and by hash', async () => {
   const jdir = join(root, 'facts');
   const j = await Journal.open(jdir);
   const epoch = new Uint8Array(16).fill(7);
-  const payload = encodeAssertion({ subject: 'water', predicate: 'boils_at_c', object: 100, epoch, author: 'ann', confidence: 0.9, createdAt: 1_700_000_000_000 });
+  const payload = encodeAssertion({
+    subject: 'water',
+    predicate: 'boils_at_c',
+    object: 100,
+    epoch,
+    author: 'ann',
+    confidence: 0.9,
+    createdAt: 1_700_000_000_000,
+  });
   const { hash } = await j.append(payload);
-  await j.append(encodeAssertion({ subject: 'water', predicate: 'freezes_at_c', object: 0, epoch, author: 'bob', confidence: 0.8, createdAt: 1_700_000_000_001 }));
+  await j.append(
+    encodeAssertion({ subject: 'water', predicate: 'freezes_at_c', object: 0, epoch, author: 'bob', confidence: 0.8, createdAt: 1_700_000_000_001 }),
+  );
   await j.append(new Uint8Array([9, 9, 9])); // malformed: a dead letter, ingestion goes on
   await j.close();
   const db = join(root, 'facts.sqlite');
@@ -81,11 +103,18 @@ test('ingest into SQLite and query by subject and by hash', async () => {
   await j2.append(encodeAssertion({ subject: 'water', predicate: 'is', object: 'wet', epoch, author: 'cy', confidence: 1, createdAt: 1_700_000_000_002 }));
   await j2.close();
   const other = cli(['ingest', jdir, '--db', db, '--journal', 'host-b/facts']);
-  assert.is.not(other.code, 0, "the consumer now reads host-a/facts");
+  assert.is.not(other.code, 0, 'the consumer now reads host-a/facts');
   assert.match(other.err, /JOURNAL_MISMATCH.*reads journal "host-a\/facts"/);
   const q = cli(['query', '--db', db, '--subject', 'water', '--json']);
   assert.is(q.code, 0, q.err);
-  assert.equal(q.out.trim().split('\n').map((l) => JSON.parse(l).predicate).sort(), ['boils_at_c', 'freezes_at_c']);
+  assert.equal(
+    q.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).predicate)
+      .sort(),
+    ['boils_at_c', 'freezes_at_c'],
+  );
   const h = cli(['query', '--db', db, '--hash', Buffer.from(hash).toString('hex')]);
   assert.is(h.code, 0, h.err);
   assert.match(h.out, /water boils_at_c 100/);
@@ -108,7 +137,19 @@ test('verify on a corrupted journal exits 1 and names the position', () => {
 });
 
 test('bad arguments exit 2 with usage; --help exits 0', () => {
-  for (const args of [[], ['nope'], ['dump'], ['dump', dir, '--bogus'], ['dump', dir, '--encoding', 'rot13'], ['recover', dir], ['recover', dir, '--policy', 'maybe'], ['query', '--db', 'x.sqlite'], ['query', '--db', 'x', '--hash', 'zz'], ['append', dir, '--durability', 'sometimes'], ['dump', dir, '--from', '-5']]) {
+  for (const args of [
+    [],
+    ['nope'],
+    ['dump'],
+    ['dump', dir, '--bogus'],
+    ['dump', dir, '--encoding', 'rot13'],
+    ['recover', dir],
+    ['recover', dir, '--policy', 'maybe'],
+    ['query', '--db', 'x.sqlite'],
+    ['query', '--db', 'x', '--hash', 'zz'],
+    ['append', dir, '--durability', 'sometimes'],
+    ['dump', dir, '--from', '-5'],
+  ]) {
     const r = cli(args);
     assert.is(r.code, 2, `${args.join(' ')} -> ${r.code}: ${r.err}`);
     assert.match(r.err + r.out, /usage|unknown|must|missing|required|exactly one/i, args.join(' '));
@@ -147,7 +188,10 @@ test('--json is accepted by every command that prints data, and each prints JSON
     assert.is(r.code, 0, `${args.join(' ')}: ${r.err}`);
     for (const line of r.out.split('\n').filter(Boolean)) JSON.parse(line); // throws on anything but JSON
   }
-  const dumped = cli(['dump', jdir, '--json', '--encoding', 'utf8']).out.trim().split('\n').map((l) => JSON.parse(l).payload);
+  const dumped = cli(['dump', jdir, '--json', '--encoding', 'utf8'])
+    .out.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).payload);
   assert.equal(dumped, ['one', 'two']);
 });
 
@@ -155,8 +199,17 @@ test('a missing or empty directory gets the same clear message from every comman
   const missing = join(root, 'does-not-exist');
   const empty = join(root, 'empty');
   mkdirSync(empty);
-  const commands = (dir: string) => [['dump', dir], ['inspect', dir], ['verify', dir], ['recover', dir, '--policy', 'strict', '--dry-run'], ['ingest', dir, '--db', join(root, 'x.sqlite')]];
-  for (const [dir, why] of [[missing, 'the directory does not exist'], [empty, 'the directory holds no segment files']] as const) {
+  const commands = (dir: string) => [
+    ['dump', dir],
+    ['inspect', dir],
+    ['verify', dir],
+    ['recover', dir, '--policy', 'strict', '--dry-run'],
+    ['ingest', dir, '--db', join(root, 'x.sqlite')],
+  ];
+  for (const [dir, why] of [
+    [missing, 'the directory does not exist'],
+    [empty, 'the directory holds no segment files'],
+  ] as const) {
     for (const args of commands(dir)) {
       const r = cli(args);
       assert.is(r.code, 3, `${args.join(' ')}: ${r.err}`);

@@ -25,7 +25,11 @@ const FROM = Number(env.CRASH_FROM ?? 1);
 const ONE = env.CRASH_SEED !== undefined ? Number(env.CRASH_SEED) : null;
 const TRACE = env.CRASH_TRACE === '1';
 const MAX_FAILS = Number(env.CRASH_MAX_FAILS ?? 5);
-const families = { kills: env.CRASH_KILLS !== '0', faults: env.CRASH_FAULTS !== '0', dirOrder: env.CRASH_DIR_ORDER === 'any' ? ('any' as const) : ('prefix' as const) };
+const families = {
+  kills: env.CRASH_KILLS !== '0',
+  faults: env.CRASH_FAULTS !== '0',
+  dirOrder: env.CRASH_DIR_ORDER === 'any' ? ('any' as const) : ('prefix' as const),
+};
 const MODES: readonly Durability[] = ['group', 'each', 'none'];
 
 function seedsFor(mode: number): number[] {
@@ -42,7 +46,17 @@ for (const [m, durability] of MODES.entries()) {
   test(`crash simulation, durability '${durability}': ${seeds.length} seeded cases from seed ${seeds[0]} (${backend})`, async () => {
     const t0 = Date.now();
     const failures: CaseFailure[] = [];
-    const total: Omit<CaseSummary, 'seed' | 'durability'> = { generations: 0, appends: 0, acked: 0, crashes: 0, kills: 0, closes: 0, openCrashes: 0, faults: 0, torn: 0 };
+    const total: Omit<CaseSummary, 'seed' | 'durability'> = {
+      generations: 0,
+      appends: 0,
+      acked: 0,
+      crashes: 0,
+      kills: 0,
+      closes: 0,
+      openCrashes: 0,
+      faults: 0,
+      torn: 0,
+    };
     let ran = 0;
     for (const seed of seeds) {
       ran++;
@@ -59,8 +73,14 @@ for (const [m, durability] of MODES.entries()) {
       }
     }
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    console.log(`  ${durability}: ${ran} of ${seeds.length} cases in ${secs} s${failures.length ? `, ${failures.length} failed` : ''}: ${JSON.stringify(total)}`);
-    assert.is(failures.length, 0, `${failures.length} failing seeds (${failures.map((f) => f.seed).join(', ')}); first:\n${failures[0]?.message.split('\n')[0]}`);
+    console.log(
+      `  ${durability}: ${ran} of ${seeds.length} cases in ${secs} s${failures.length ? `, ${failures.length} failed` : ''}: ${JSON.stringify(total)}`,
+    );
+    assert.is(
+      failures.length,
+      0,
+      `${failures.length} failing seeds (${failures.map((f) => f.seed).join(', ')}); first:\n${failures[0]?.message.split('\n')[0]}`,
+    );
   });
 }
 
@@ -87,7 +107,10 @@ test('kill before a sync, reopen, power loss: what the reopened journal declared
     throw new Error(`reopen after the power loss failed: ${e.message}`);
   });
   try {
-    assert.ok(j3.nextOffset >= declared, `the journal declared [0, ${declared}) durable after the kill, but after a power loss it ends at ${j3.nextOffset}: Journal.open published the watermark without fdatasync of the tail it found`);
+    assert.ok(
+      j3.nextOffset >= declared,
+      `the journal declared [0, ${declared}) durable after the kill, but after a power loss it ends at ${j3.nextOffset}: Journal.open published the watermark without fdatasync of the tail it found`,
+    );
   } finally {
     await j3.close();
   }
@@ -110,7 +133,10 @@ test('kill between a segment rename and its directory fsync, reopen, append: the
   const j3 = await Journal.open('/r', { ...opts, io: disk.process() });
   try {
     const got = await j3.read(ack.offset).catch(() => null);
-    assert.ok(got && equalBytes(got.payload, y), `the record acknowledged at ${ack.offset} is gone after a power loss (journal now ends at ${j3.nextOffset}): the reopened journal appended into a segment whose directory entry was never fsynced (directory now: ${disk.list("/r").join(", ")})`);
+    assert.ok(
+      got && equalBytes(got.payload, y),
+      `the record acknowledged at ${ack.offset} is gone after a power loss (journal now ends at ${j3.nextOffset}): the reopened journal appended into a segment whose directory entry was never fsynced (directory now: ${disk.list('/r').join(', ')})`,
+    );
   } finally {
     await j3.close();
   }

@@ -58,17 +58,26 @@ test('Buffer and Uint8Array views give the same result', () => {
 });
 
 test('bad arguments are TypeError/RangeError with a clear message', () => {
-  assert.throws(() => crc32c('abc' as unknown as Uint8Array), (e: Error) => e instanceof TypeError && /data must be a Uint8Array/.test(e.message));
+  assert.throws(
+    () => crc32c('abc' as unknown as Uint8Array),
+    (e: Error) => e instanceof TypeError && /data must be a Uint8Array/.test(e.message),
+  );
   assert.throws(() => crc32c(new Uint16Array(4) as unknown as Uint8Array), TypeError);
   assert.throws(() => crc32c(null as unknown as Uint8Array), TypeError);
-  assert.throws(() => crc32c(new Uint8Array(1), -1), (e: Error) => e instanceof RangeError && /seed/.test(e.message));
+  assert.throws(
+    () => crc32c(new Uint8Array(1), -1),
+    (e: Error) => e instanceof RangeError && /seed/.test(e.message),
+  );
   assert.throws(() => crc32c(new Uint8Array(1), 1.5), RangeError);
   assert.throws(() => crc32c(new Uint8Array(1), 2 ** 32), RangeError);
   assert.throws(() => crc32c(new Uint8Array(1), '1' as unknown as number), TypeError);
   const ab = new ArrayBuffer(8);
   const view = new Uint8Array(ab);
   structuredClone(ab, { transfer: [ab] });
-  assert.throws(() => crc32c(view), (e: Error) => e instanceof TypeError && /detached/.test(e.message));
+  assert.throws(
+    () => crc32c(view),
+    (e: Error) => e instanceof TypeError && /detached/.test(e.message),
+  );
 });
 
 test.run();

@@ -119,84 +119,92 @@ function freeBytes(dir: string): number {
   return s.bavail * s.bsize;
 }
 
-test('a real full tmpfs: fail-stop, reopen while still full, reader, cleanup frees space, appends go on', () => withTmpfs(async (fs) => {
-  const wal = join(fs, 'wal');
-  const j = await Journal.open(wal, { segmentBytes: 256 * 1024 });
-  const acked: number[] = [];
-  let failure: { code: string; message: string } = { code: 'no error', message: '' };
-  for (let i = 0; failure.code === 'no error'; i++) {
-    failure = await codeOf(j.append(payloadFor(i, 3000)).then((r) => acked.push(r.offset)));
-    assert.ok(i < 10_000, 'the disk fills');
-  }
-  assert.is(failure.code, 'ENOSPC');
-  assert.is(j.stats().failed, 'ENOSPC', 'fail-stop');
-  assert.is((await codeOf(j.append(payloadFor(0, 10)))).code, 'ENOSPC', 'later appends refused too');
-  await codeOf(j.close());
-  // Still full: not even a small file fits.
-  assert.is((await codeOf(Promise.resolve().then(() => writeFileSync(join(fs, 'probe'), Buffer.alloc(64 * 1024))))).code, 'ENOSPC');
-  rmSync(join(fs, 'probe'), { force: true });
-  const r = await Journal.openReader(wal);
-  assert.ok(r.durableOffset >= acked[acked.length - 1]!, 'the reader sees every acknowledged record');
-  await r.close();
-  // The tail past the last record is preallocated zeros: cut without a copy, which frees space.
-  const j2 = await Journal.open(wal, { segmentBytes: 256 * 1024 });
-  assert.equal(j2.recovery.brokenFiles, []);
-  for (const [i, off] of acked.entries()) assert.ok(equalBytes((await j2.read(off))!.payload, payloadFor(i, 3000)), `record ${i}`);
-  const freeBefore = freeBytes(fs);
-  const removed = await j2.cleanup(acked[Math.floor(acked.length * 0.7)]!);
-  assert.ok(removed.length >= 3, `cleanup removed ${removed.length} segments`);
-  assert.ok(freeBytes(fs) >= freeBefore + removed.length * 200 * 1024, 'cleanup freed their space');
-  for (let i = 0; i < 50; i++) await j2.append(payloadFor(i, 3000));
-  await j2.close();
-}));
+test('a real full tmpfs: fail-stop, reopen while still full, reader, cleanup frees space, appends go on', () =>
+  withTmpfs(async (fs) => {
+    const wal = join(fs, 'wal');
+    const j = await Journal.open(wal, { segmentBytes: 256 * 1024 });
+    const acked: number[] = [];
+    let failure: { code: string; message: string } = { code: 'no error', message: '' };
+    for (let i = 0; failure.code === 'no error'; i++) {
+      failure = await codeOf(j.append(payloadFor(i, 3000)).then((r) => acked.push(r.offset)));
+      assert.ok(i < 10_000, 'the disk fills');
+    }
+    assert.is(failure.code, 'ENOSPC');
+    assert.is(j.stats().failed, 'ENOSPC', 'fail-stop');
+    assert.is((await codeOf(j.append(payloadFor(0, 10)))).code, 'ENOSPC', 'later appends refused too');
+    await codeOf(j.close());
+    // Still full: not even a small file fits.
+    assert.is((await codeOf(Promise.resolve().then(() => writeFileSync(join(fs, 'probe'), Buffer.alloc(64 * 1024))))).code, 'ENOSPC');
+    rmSync(join(fs, 'probe'), { force: true });
+    const r = await Journal.openReader(wal);
+    assert.ok(r.durableOffset >= acked[acked.length - 1]!, 'the reader sees every acknowledged record');
+    await r.close();
+    // The tail past the last record is preallocated zeros: cut without a copy, which frees space.
+    const j2 = await Journal.open(wal, { segmentBytes: 256 * 1024 });
+    assert.equal(j2.recovery.brokenFiles, []);
+    for (const [i, off] of acked.entries()) assert.ok(equalBytes((await j2.read(off))!.payload, payloadFor(i, 3000)), `record ${i}`);
+    const freeBefore = freeBytes(fs);
+    const removed = await j2.cleanup(acked[Math.floor(acked.length * 0.7)]!);
+    assert.ok(removed.length >= 3, `cleanup removed ${removed.length} segments`);
+    assert.ok(freeBytes(fs) >= freeBefore + removed.length * 200 * 1024, 'cleanup freed their space');
+    for (let i = 0; i < 50; i++) await j2.append(payloadFor(i, 3000));
+    await j2.close();
+  }));
 
-test('a real full tmpfs with a torn tail: the open refuses (ENOSPC), the files are as they were; retention (not past a cursor) makes room and it recovers', () => withTmpfs(async (fs) => {
-  const wal = join(fs, 'wal');
-  mkdirSync(wal);
-  writeFileSync(join(fs, 'ballast'), Buffer.alloc(256 * 1024));
-  // 'none' with explicit syncs: the failed write leaves record bytes, not zeros, past the watermark.
-  const j = await Journal.open(wal, { segmentBytes: 256 * 1024, durability: 'none', syncIntervalMs: 0 });
-  await j.cursors.commit('slow', 0); // a consumer at the start: retention must not pass it
-  let synced = 0;
-  let failed = false;
-  for (let i = 0; !failed; i++) {
-    const r = await codeOf(j.append(payloadFor(i, 3000)).then(async (x) => {
-      if (i % 10 === 9) {
-        await j.sync();
-        synced = x.next;
-      }
-    }));
-    failed = r.code !== 'no error';
-    if (failed) assert.is(r.code, 'ENOSPC');
-  }
-  await codeOf(j.close());
-  const list = () => readdirSync(wal, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => `${e.name}:${readFileSync(join(wal, e.name)).length}`).sort();
-  const before = list();
-  const e = await codeOf(Journal.open(wal, { segmentBytes: 256 * 1024 }));
-  assert.is(e.code, 'ENOSPC', e.message);
-  assert.match(e.message, /nothing was cut/);
-  assert.equal(list(), before, 'nothing cut, no partial copy left');
-  const r = await Journal.openReader(wal);
-  assert.is(r.durableOffset, synced);
-  // Retention could make room, but the cursor holds every segment: still refused, nothing cut.
-  const retain = { maxBytes: 600 * 1024 };
-  const held = await codeOf(Journal.open(wal, { segmentBytes: 256 * 1024, retain }));
-  assert.is(held.code, 'ENOSPC', held.message);
-  assert.equal(list(), before, 'a cursor at 0: nothing deleted, nothing cut');
-  await r.cursors.delete('slow'); // an unlink: needs no space
-  await r.close();
-  fillUp(join(fs, 'filler')); // the page the cursor file held would be room enough
-  const sealed = readdirSync(wal).filter((n) => n.endsWith('.wal')).length - 1;
-  assert.ok(sealed >= 3, `${sealed} sealed segments`);
-  // Now retention deletes the oldest sealed segments first, and recovery keeps its copy.
-  const j2 = await Journal.open(wal, { segmentBytes: 256 * 1024, retain });
-  assert.is(j2.recovery.brokenFiles.length, 1, 'the cut bytes are kept');
-  assert.ok(j2.firstOffset > 0, 'the oldest segments went');
-  assert.ok(j2.nextOffset >= synced);
-  assert.ok(readdirSync(wal).filter((n) => n.endsWith('.wal')).length - 1 < sealed);
-  await j2.append(payloadFor(1, 100));
-  await j2.close();
-  rmSync(join(fs, 'ballast'));
-}));
+test('a real full tmpfs with a torn tail: the open refuses (ENOSPC), the files are as they were; retention (not past a cursor) makes room and it recovers', () =>
+  withTmpfs(async (fs) => {
+    const wal = join(fs, 'wal');
+    mkdirSync(wal);
+    writeFileSync(join(fs, 'ballast'), Buffer.alloc(256 * 1024));
+    // 'none' with explicit syncs: the failed write leaves record bytes, not zeros, past the watermark.
+    const j = await Journal.open(wal, { segmentBytes: 256 * 1024, durability: 'none', syncIntervalMs: 0 });
+    await j.cursors.commit('slow', 0); // a consumer at the start: retention must not pass it
+    let synced = 0;
+    let failed = false;
+    for (let i = 0; !failed; i++) {
+      const r = await codeOf(
+        j.append(payloadFor(i, 3000)).then(async (x) => {
+          if (i % 10 === 9) {
+            await j.sync();
+            synced = x.next;
+          }
+        }),
+      );
+      failed = r.code !== 'no error';
+      if (failed) assert.is(r.code, 'ENOSPC');
+    }
+    await codeOf(j.close());
+    const list = () =>
+      readdirSync(wal, { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => `${e.name}:${readFileSync(join(wal, e.name)).length}`)
+        .sort();
+    const before = list();
+    const e = await codeOf(Journal.open(wal, { segmentBytes: 256 * 1024 }));
+    assert.is(e.code, 'ENOSPC', e.message);
+    assert.match(e.message, /nothing was cut/);
+    assert.equal(list(), before, 'nothing cut, no partial copy left');
+    const r = await Journal.openReader(wal);
+    assert.is(r.durableOffset, synced);
+    // Retention could make room, but the cursor holds every segment: still refused, nothing cut.
+    const retain = { maxBytes: 600 * 1024 };
+    const held = await codeOf(Journal.open(wal, { segmentBytes: 256 * 1024, retain }));
+    assert.is(held.code, 'ENOSPC', held.message);
+    assert.equal(list(), before, 'a cursor at 0: nothing deleted, nothing cut');
+    await r.cursors.delete('slow'); // an unlink: needs no space
+    await r.close();
+    fillUp(join(fs, 'filler')); // the page the cursor file held would be room enough
+    const sealed = readdirSync(wal).filter((n) => n.endsWith('.wal')).length - 1;
+    assert.ok(sealed >= 3, `${sealed} sealed segments`);
+    // Now retention deletes the oldest sealed segments first, and recovery keeps its copy.
+    const j2 = await Journal.open(wal, { segmentBytes: 256 * 1024, retain });
+    assert.is(j2.recovery.brokenFiles.length, 1, 'the cut bytes are kept');
+    assert.ok(j2.firstOffset > 0, 'the oldest segments went');
+    assert.ok(j2.nextOffset >= synced);
+    assert.ok(readdirSync(wal).filter((n) => n.endsWith('.wal')).length - 1 < sealed);
+    await j2.append(payloadFor(1, 100));
+    await j2.close();
+    rmSync(join(fs, 'ballast'));
+  }));
 
 test.run();

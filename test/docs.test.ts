@@ -46,7 +46,10 @@ export function extractBlocks(file: string, text: string): DocBlock[] {
     while (end < lines.length && !lines[end]!.trimStart().startsWith(fence!)) end++;
     const lang = LANGS[info!.toLowerCase()];
     if (lang) {
-      const code = lines.slice(i + 1, end).map((l) => (l.startsWith(indent!) ? l.slice(indent!.length) : l)).join('\n');
+      const code = lines
+        .slice(i + 1, end)
+        .map((l) => (l.startsWith(indent!) ? l.slice(indent!.length) : l))
+        .join('\n');
       blocks.push({ file, line: i + 2, lang, code, ...directive(file, lines, i) });
     }
     i = end;
@@ -72,7 +75,10 @@ function directive(file: string, lines: string[], fenceIndex: number): Pick<DocB
 }
 
 function docFiles(): string[] {
-  const docs = readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f));
+  const docs = readdirSync(join(repoRoot, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => join('docs', f));
   return ['README.md', ...docs];
 }
 
@@ -82,11 +88,14 @@ const blocks = docFiles().flatMap((f) => extractBlocks(f, readFileSync(join(repo
 const blockDir = join(repoRoot, '.tmp', `doc-blocks-${process.pid}`);
 mkdirSync(blockDir, { recursive: true });
 const tsconfigPath = join(blockDir, 'tsconfig.json');
-writeFileSync(tsconfigPath, JSON.stringify({
-  extends: join(repoRoot, 'tsconfig.json'),
-  compilerOptions: { noEmit: true, allowJs: true, checkJs: true, paths: { stemedb: [join(repoRoot, 'src', 'index.ts')] }, rootDir: repoRoot },
-  include: ['*.ts', '*.mjs'],
-}));
+writeFileSync(
+  tsconfigPath,
+  JSON.stringify({
+    extends: join(repoRoot, 'tsconfig.json'),
+    compilerOptions: { noEmit: true, allowJs: true, checkJs: true, paths: { stemedb: [join(repoRoot, 'src', 'index.ts')] }, rootDir: repoRoot },
+    include: ['*.ts', '*.mjs'],
+  }),
+);
 
 interface BlockFile {
   block: DocBlock;
@@ -106,19 +115,40 @@ const files: BlockFile[] = blocks.map((block, k) => {
 });
 
 test('the docs have code blocks to check (README and docs/api.md at least)', () => {
-  assert.ok(blocks.some((b) => b.file === 'README.md'), 'README.md has ts blocks');
+  assert.ok(
+    blocks.some((b) => b.file === 'README.md'),
+    'README.md has ts blocks',
+  );
   assert.ok(blocks.filter((b) => b.file === join('docs', 'api.md')).length >= 5, 'docs/api.md has ts blocks');
 });
 
 test('the doc-test comment convention is parsed strictly', () => {
-  const parsed = extractBlocks('x.md', '<!-- doc-test\nconst a = 1;\n-->\n```ts\nconsole.log(a);\n```\n\n<!-- doc-test: typecheck (waits forever) -->\n```js\nx\n```\n```sh\nnot checked\n```\n');
-  assert.equal(parsed.map((b) => [b.line, b.lang, b.mode, b.preamble.trim(), b.reason]), [[5, 'ts', 'run', 'const a = 1;', ''], [10, 'js', 'typecheck', '', 'waits forever']]);
+  const parsed = extractBlocks(
+    'x.md',
+    '<!-- doc-test\nconst a = 1;\n-->\n```ts\nconsole.log(a);\n```\n\n<!-- doc-test: typecheck (waits forever) -->\n```js\nx\n```\n```sh\nnot checked\n```\n',
+  );
+  assert.equal(
+    parsed.map((b) => [b.line, b.lang, b.mode, b.preamble.trim(), b.reason]),
+    [
+      [5, 'ts', 'run', 'const a = 1;', ''],
+      [10, 'js', 'typecheck', '', 'waits forever'],
+    ],
+  );
   assert.throws(() => extractBlocks('x.md', '<!-- doc-test: maybe -->\n```ts\n1\n```\n'), /unknown doc-test mode "maybe"/);
   assert.throws(() => extractBlocks('x.md', '<!-- doc-test: typecheck -->\n```ts\n1\n```\n'), /needs a reason/);
 });
 
 test('every ts/js block in README.md and docs/*.md typechecks (strict, against the source types)', () => {
-  const config = ts.getParsedCommandLineOfConfigFile(tsconfigPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    tsconfigPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
   assert.ok(config, 'block tsconfig parses');
   const program = ts.createProgram({ rootNames: files.map((f) => f.path), options: config!.options });
   const byPath = new Map(files.map((f) => [f.path, f]));
@@ -131,7 +161,8 @@ test('every ts/js block in README.md and docs/*.md typechecks (strict, against t
       continue;
     }
     const { line } = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
-    const where = line < f.offset ? `${f.block.file}: the doc-test preamble of the block at line ${f.block.line}` : `${f.block.file}:${f.block.line + line - f.offset}`;
+    const where =
+      line < f.offset ? `${f.block.file}: the doc-test preamble of the block at line ${f.block.line}` : `${f.block.file}:${f.block.line + line - f.offset}`;
     problems.push(`${where}: ${text}`);
   }
   assert.equal(problems, [], `doc blocks that do not typecheck:\n${problems.join('\n')}`);
@@ -146,7 +177,10 @@ for (const f of files) {
     const cwd = join(runRoot, String(f.block.line) + '-' + relative(blockDir, f.path).replace(/\W/g, '_'));
     mkdirSync(cwd);
     const r = spawnSync(process.execPath, ['--import', tsxLoader, f.path], {
-      cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, TSX_TSCONFIG_PATH: tsconfigPath },
+      cwd,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, TSX_TSCONFIG_PATH: tsconfigPath },
     });
     assert.is(r.status, 0, `${f.block.file}:${f.block.line} exited ${r.status}${r.signal ? ` (${r.signal})` : ''}:\n${r.stdout}${r.stderr}`);
   });

@@ -41,7 +41,19 @@ function codesInSrc(): Map<string, string> {
 
 test('the scan finds the codes it must (so it cannot pass by finding nothing)', () => {
   const codes = codesInSrc();
-  for (const c of ['CORRUPTION', 'BAD_SEGMENT', 'ELOCKED', 'CLOSED', 'ABORT_ERR', 'TRUNCATED', 'CURSOR_GAP', 'READONLY', 'ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE', 'RECORD_TOO_LARGE']) {
+  for (const c of [
+    'CORRUPTION',
+    'BAD_SEGMENT',
+    'ELOCKED',
+    'CLOSED',
+    'ABORT_ERR',
+    'TRUNCATED',
+    'CURSOR_GAP',
+    'READONLY',
+    'ERR_INVALID_ARG_TYPE',
+    'ERR_OUT_OF_RANGE',
+    'RECORD_TOO_LARGE',
+  ]) {
     assert.ok(codes.has(c), `${c} not found by the scan`);
   }
   assert.ok(codes.size >= 40, `only ${codes.size} codes found`);
@@ -49,7 +61,9 @@ test('the scan finds the codes it must (so it cannot pass by finding nothing)', 
 
 test('every error code thrown in src/ is listed in docs/api.md', () => {
   const doc = readFileSync(join(root, 'docs', 'api.md'), 'utf8');
-  const missing = [...codesInSrc()].filter(([code]) => !(code in constants.errno) && !doc.includes(`\`${code}\``) && !doc.includes(`'${code}'`)).map(([code, where]) => `${code} (${where})`);
+  const missing = [...codesInSrc()]
+    .filter(([code]) => !(code in constants.errno) && !doc.includes(`\`${code}\``) && !doc.includes(`'${code}'`))
+    .map(([code, where]) => `${code} (${where})`);
   assert.equal(missing, []);
 });
 

@@ -41,7 +41,7 @@ function search(be: HashBackend, buf: Uint8Array, from: number, offset: number |
 /** Garbage whose every 4-byte window is a plausible small length (the case that was quadratic). */
 function plausibleGarbage(n: number): Uint8Array {
   const g = randomBytes(n, next);
-  for (let i = 2; i < n; i += 4) g[i] = 0, g[i + 1] = 0;
+  for (let i = 2; i < n; i += 4) ((g[i] = 0), (g[i + 1] = 0));
   return g;
 }
 

@@ -37,7 +37,10 @@ test('a frame image inside a payload is not a record: read() at its offset refus
     // The image sits at offset 0 + 40 in journal b.
     const err = await rejects(() => jb.read(outer.offset + 40));
     assert.is(err.code, 'NOT_RECORD_START', err.message);
-    assert.equal((await records(jb)).map((r) => r.offset), [0]);
+    assert.equal(
+      (await records(jb)).map((r) => r.offset),
+      [0],
+    );
     await jb.close();
   } finally {
     a.cleanup();
@@ -63,9 +66,16 @@ test("'salvage' after a damaged length field does not return a frame image from 
     closeSync(fd);
     const s = await Journal.open(dir, { recovery: 'salvage' });
     const got = await records(s);
-    assert.equal(got.map((r) => r.offset), [first.next, first.next + 90], 'only the two real records after the damage');
+    assert.equal(
+      got.map((r) => r.offset),
+      [first.next, first.next + 90],
+      'only the two real records after the damage',
+    );
     assert.ok(!got.some((r) => equalBytes(r.payload, inner)), 'the inner image was returned as a record');
-    assert.equal(s.recovery.gaps.map((g) => [g.from, g.to]), [[first.offset, first.next]]);
+    assert.equal(
+      s.recovery.gaps.map((g) => [g.from, g.to]),
+      [[first.offset, first.next]],
+    );
     await s.close();
   } finally {
     cleanup();
@@ -75,8 +85,7 @@ test("'salvage' after a damaged length field does not return a frame image from 
 /** A v2 segment as the previous format wrote it (docs/format.md: header and the "hello" frame, byte for byte). */
 function writeV2Journal(dir: string, more: Uint8Array[]): number {
   const header = Buffer.from('5354454d4557414c' + '02000000' + '20000000' + '00'.repeat(8) + '00000000' + '878f9bcb', 'hex');
-  const hello = Buffer.from(
-    '050000000fe3b0efea8f163db38682925e4491c5e58d4bb3506ef8c14eb78a86e908c5624a67200f68656c6c6f', 'hex');
+  const hello = Buffer.from('050000000fe3b0efea8f163db38682925e4491c5e58d4bb3506ef8c14eb78a86e908c5624a67200f68656c6c6f', 'hex');
   // v2 frames of `more`: CRCs from hashFrames without an offset (unbound).
   const frames = more.map((p) => frameAt(p, null));
   const seg = Buffer.concat([header, hello, ...frames]);
@@ -97,14 +106,22 @@ test('a v2 journal (the previous format) opens, reads, takes appends in its v2 t
     const added = [payloadFor(12, 100), payloadFor(13, 600), payloadFor(14, 500), payloadFor(15, 10)];
     await j.appendBatch(added); // one batch: a v2 run into the old tail, then v3 runs into new segments
     want.push(...added);
-    assert.equal((await records(j)).map((r) => Buffer.from(r.payload).toString('hex')), want.map((p) => Buffer.from(p).toString('hex')));
+    assert.equal(
+      (await records(j)).map((r) => Buffer.from(r.payload).toString('hex')),
+      want.map((p) => Buffer.from(p).toString('hex')),
+    );
     await j.close();
-    const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+    const names = readdirSync(dir)
+      .filter((n) => n.endsWith('.wal'))
+      .sort();
     assert.ok(names.length >= 3, names.join(','));
     const versions = names.map((n) => readFileSync(join(dir, n)).readUInt32LE(8));
     assert.equal(versions, [2, ...versions.slice(1).map(() => 3)]);
     for (const check of [await Journal.open(dir), await Journal.openReader(dir)]) {
-      assert.equal((await records(check)).map((r) => Buffer.from(r.payload).toString('hex')), want.map((p) => Buffer.from(p).toString('hex')));
+      assert.equal(
+        (await records(check)).map((r) => Buffer.from(r.payload).toString('hex')),
+        want.map((p) => Buffer.from(p).toString('hex')),
+      );
       await check.close();
     }
     const report = await recover(dir, { verifyAll: true, dryRun: true });
@@ -128,14 +145,20 @@ test('lowering maxRecordBytes on reopen: every record still reads, and nothing i
       assert.is(j2.recovery.truncatedAt, null, `watermark ${watermark}: cut at ${j2.recovery.truncatedAt}`);
       assert.is(j2.recovery.corruption.length, 0);
       assert.is(j2.recovery.recordsValid, 3);
-      assert.equal((await records(j2)).map((r) => r.payload.length), [5000, 3000, 4000]);
+      assert.equal(
+        (await records(j2)).map((r) => r.payload.length),
+        [5000, 3000, 4000],
+      );
       assert.is((await j2.read(5040))!.payload.length, 3000);
       // It still limits appends.
       await rejects(j2.append(new Uint8Array(1001)), (e: Error & { code?: string }) => e.code === 'RECORD_TOO_LARGE');
       await j2.close();
       assert.ok(!readdirSync(dir).some((n) => n.includes('.broken')), 'nothing was set aside');
       const r = await Journal.openReader(dir, { maxRecordBytes: 1000 });
-      assert.equal((await records(r)).map((x) => x.payload.length), [5000, 3000, 4000]);
+      assert.equal(
+        (await records(r)).map((x) => x.payload.length),
+        [5000, 3000, 4000],
+      );
       await r.close();
       const rep = await recover(dir, { verifyAll: true, dryRun: true, maxRecordBytes: 1000 });
       assert.is(rep.recordsValid, 3);

@@ -123,8 +123,8 @@ test('verifyFrames accepts valid frames and stops at each kind of damage', () =>
     b[pos]! ^= 0x01;
     return verifyFrames(b, { maxRecordBytes: 1 << 20 });
   };
-  assert.equal(pickStop(flip(at + 4)), [20, at, 'crc32c mismatch']);          // crc field
-  assert.equal(pickStop(flip(at + 8)), [20, at, 'crc32c mismatch']);          // stored hash (covered by crc)
+  assert.equal(pickStop(flip(at + 4)), [20, at, 'crc32c mismatch']); // crc field
+  assert.equal(pickStop(flip(at + 8)), [20, at, 'crc32c mismatch']); // stored hash (covered by crc)
   assert.equal(pickStop(flip(at + 40 + (frames[20]!.length - 41))), [20, at, 'crc32c mismatch']); // payload
   const big = buf.slice();
   new DataView(big.buffer).setUint32(at, 0x7fffffff, true);

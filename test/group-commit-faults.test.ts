@@ -68,7 +68,10 @@ test(`an injected EIO on a sync rejects that batch, the queue and every later ap
   // One append goes out as a batch, the next four queue behind it.
   const burst = [10, 11, 12, 13, 14].map((i) => j.append(payloadFor(i, 64)));
   const errors = await Promise.all(burst.map((p) => rejects(p, isFailed('EIO'), 'a burst append rejects with JournalFailedError EIO')));
-  assert.ok(errors.every((e) => e === errors[0]), 'the batch and the queue reject with the same error');
+  assert.ok(
+    errors.every((e) => e === errors[0]),
+    'the batch and the queue reject with the same error',
+  );
   const err = errors[0] as JournalFailedError;
   assert.is(err.syscall, 'fdatasync');
   assert.match(err.message, /EIO/);
@@ -120,7 +123,11 @@ test('an fsync is never retried after it failed, and never reported as success',
       await rejects(j.sync(), isFailed('EIO'), `${durability}/${pages}: a second sync() rejects too`);
       await rejects(j.append(payloadFor(10, 5)), isFailed('EIO'));
       await j.close();
-      assert.is(disk.stats.syncsByPath.get(seg) ?? 0, syncsAfterFailure, `${durability}/${pages}: the segment was not fsynced again after the failure (not even by close)`);
+      assert.is(
+        disk.stats.syncsByPath.get(seg) ?? 0,
+        syncsAfterFailure,
+        `${durability}/${pages}: the segment was not fsynced again after the failure (not even by close)`,
+      );
       assert.is(j.durableOffset, durableBefore, `${durability}/${pages}: durableOffset still unchanged after close`);
     }
   }
@@ -138,7 +145,16 @@ test('an I/O error during recovery fails the open: not corruption, nothing trunc
   disk.writeFile(tail, bytes.subarray(0, bytes.length - 10)); // the last write torn: recovery must cut it
   const snap = disk.snapshot();
   let failedOpens = 0;
-  for (const spec of [{ op: 'read', path: /\.wal$/ }, { op: 'read', path: /durable$/ }, { op: 'truncate' }, { op: 'sync', path: /\.wal$/ }, { op: 'sync', path: /broken/ }, { op: 'write' }, { op: 'fsyncDir' }, { op: 'open', path: /broken/ }] as FaultSpec[]) {
+  for (const spec of [
+    { op: 'read', path: /\.wal$/ },
+    { op: 'read', path: /durable$/ },
+    { op: 'truncate' },
+    { op: 'sync', path: /\.wal$/ },
+    { op: 'sync', path: /broken/ },
+    { op: 'write' },
+    { op: 'fsyncDir' },
+    { op: 'open', path: /broken/ },
+  ] as FaultSpec[]) {
     disk.restore(snap);
     const before = disk.dump(DIR);
     disk.clearFaults();
@@ -232,7 +248,11 @@ test('durableOffset never passes what a sync covered; a crash after any fault ke
         });
         assert.ok(j2.nextOffset >= durableSeen, `${ctx}: reopened end ${j2.nextOffset} is below the durableOffset ${durableSeen} the journal reported`);
         await expectAll(j2, acked, ctx);
-        await expectAll(j2, claimed.filter((c) => c.next <= durableSeen), `${ctx} (below durableOffset)`);
+        await expectAll(
+          j2,
+          claimed.filter((c) => c.next <= durableSeen),
+          `${ctx} (below durableOffset)`,
+        );
         // And it works again.
         const more = payloadFor(999_999, 33);
         const m = await j2.append(more);
@@ -292,7 +312,10 @@ test('after an fsync EIO, close and reopen without a crash, then a power loss: a
 test('a failed directory fsync during cleanup fail-stops the journal (rule 8); reopening keeps every acknowledged record', async () => {
   const disk = newDisk(7);
   const j = await open(disk);
-  const acked = await appendAll(j, Array.from({ length: 200 }, (_, i) => i));
+  const acked = await appendAll(
+    j,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
   assert.ok(j.stats().segments > 3, `segments: ${j.stats().segments}`);
   disk.failNext({ op: 'fsyncDir', code: 'EIO' });
   const e = await rejects(j.cleanup(acked[100]!.offset), (err) => err instanceof JournalFailedError && err.code === 'EIO');

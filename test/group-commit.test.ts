@@ -28,12 +28,14 @@ test('64 concurrent appenders share syncs: syncs <= appends / 8', async () => {
   try {
     const j = await Journal.open(dir);
     let appends = 0;
-    await Promise.all(Array.from({ length: 64 }, async (_, w) => {
-      for (let k = 0; k < 40; k++) {
-        await j.append(payloadFor(w * 1000 + k, 128));
-        appends++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, w) => {
+        for (let k = 0; k < 40; k++) {
+          await j.append(payloadFor(w * 1000 + k, 128));
+          appends++;
+        }
+      }),
+    );
     const s = j.stats();
     assert.is(appends, 2560);
     assert.ok(s.syncs <= appends / 8, `syncs ${s.syncs} for ${appends} appends`);
@@ -86,7 +88,10 @@ test('resolution follows call order and durableOffset only moves forward', async
       }),
     );
     await Promise.all(promises);
-    assert.equal(order, Array.from({ length: 300 }, (_, i) => i));
+    assert.equal(
+      order,
+      Array.from({ length: 300 }, (_, i) => i),
+    );
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!);
     await j.close();
   } finally {

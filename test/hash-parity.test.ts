@@ -41,7 +41,8 @@ test('the wasm backend before hash-wasm is ready (its JavaScript paths) agrees w
   const lengths = Uint32Array.from([10, 200, 3000]);
   const data = pool.subarray(0, 3210);
   const mk = () => ({ hashes: new Uint8Array(96), crcs: new Uint32Array(3) });
-  for (const offset of [null, 0, 2 ** 32 + 40]) { // v2 frames, and v3 frames bound to their offsets
+  for (const offset of [null, 0, 2 ** 32 + 40]) {
+    // v2 frames, and v3 frames bound to their offsets
     const [a, b] = [mk(), mk()];
     early.frameBatch(data, lengths, a.hashes, a.crcs, offset);
     native.frameBatch(data, lengths, b.hashes, b.crcs, offset);

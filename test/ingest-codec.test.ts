@@ -55,7 +55,22 @@ function roundTrip(r: DecodedRecord, expected: DecodedRecord = r): void {
 // ---- round trips -------------------------------------------------------------
 
 test('assertion round-trips with every kind of object', () => {
-  const objects: Assertion['object'][] = ['bob', '', 'Zürich 🚀', 42, -7, 0, 0.1, -1.5e300, Number.MAX_SAFE_INTEGER, 2 ** 60, true, false, new Uint8Array([0, 1, 255]), new Uint8Array(0)];
+  const objects: Assertion['object'][] = [
+    'bob',
+    '',
+    'Zürich 🚀',
+    42,
+    -7,
+    0,
+    0.1,
+    -1.5e300,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 60,
+    true,
+    false,
+    new Uint8Array([0, 1, 255]),
+    new Uint8Array(0),
+  ];
   for (const object of objects) {
     const a = assertion(1, { object });
     const back = decodeRecord(encodeAssertion(a));
@@ -129,10 +144,7 @@ test('re-encoding a decoded record gives the same bytes', () => {
 
 test('payloads are pinned: the layout does not drift', () => {
   const p = encodeVote({ assertion: new Uint8Array(32), voter: 'v', stance: -1, weight: 2.5, createdAt: 5 });
-  assert.is(
-    Buffer.from(p).toString('hex'),
-    '0100000000000000' + '95' + 'c420' + '00'.repeat(32) + 'a176' + 'ff' + 'cb4004000000000000' + '05',
-  );
+  assert.is(Buffer.from(p).toString('hex'), '0100000000000000' + '95' + 'c420' + '00'.repeat(32) + 'a176' + 'ff' + 'cb4004000000000000' + '05');
   const e = encodeEpoch({ id: new Uint8Array(16).fill(1), name: 'n', description: '', startedAt: T0 });
   assert.is(Buffer.from(e).toString('hex'), '0200000000000000' + '95' + 'c410' + '01'.repeat(16) + 'a16e' + 'a0' + 'cb427935b162c00000' + 'c0');
 });
@@ -280,7 +292,14 @@ test('invalid UTF-8 in any text field -> MALFORMED, never replaced', () => {
   const good = Buffer.from(encodeAssertion(assertion(1, { subject: 'abcdef', predicate: 'p'.repeat(100), author: 'x'.repeat(20), evidence: ['evid'] })));
   // A short (fixstr), a str8 > 64 bytes (msgpackr's TextDecoder path) and a 20-byte fixstr, and an evidence item.
   const fields = [good.indexOf('abcdef'), good.indexOf('p'.repeat(100)), good.indexOf('x'.repeat(20)), good.indexOf('evid')];
-  const bad: number[][] = [[0x80], [0xff], [0xc3, 0x28], [0xc0, 0x80] /* overlong NUL */, [0xed, 0xa0, 0x80] /* a surrogate */, [0xf4, 0x90, 0x80, 0x80] /* > U+10FFFF */];
+  const bad: number[][] = [
+    [0x80],
+    [0xff],
+    [0xc3, 0x28],
+    [0xc0, 0x80] /* overlong NUL */,
+    [0xed, 0xa0, 0x80] /* a surrogate */,
+    [0xf4, 0x90, 0x80, 0x80] /* > U+10FFFF */,
+  ];
   for (const at of fields) {
     assert.ok(at > 0);
     for (const seq of bad) {

@@ -10,14 +10,27 @@ import { installedByPnpm } from '../src/package-manager.js';
 
 const helpers = join(dirname(fileURLToPath(import.meta.url)), 'helpers');
 
-interface Outcome { opened: boolean; driver?: string; steme?: boolean; name?: string; code?: string; message?: string; journal: boolean }
+interface Outcome {
+  opened: boolean;
+  driver?: string;
+  steme?: boolean;
+  name?: string;
+  code?: string;
+  message?: string;
+  journal: boolean;
+}
 
 function child(env: Record<string, string>, args: string[] = []): Outcome {
   const tmp = tempDir('stemedb-driver-');
   try {
-    const r = spawnSync(process.execPath, ['--require', join(helpers, 'break-sqlite.cjs'), '--import', 'tsx', join(helpers, 'child-store-driver.ts'), tmp.dir, ...args], {
-      env: { ...process.env, BREAK_SQLITE: '', ...env }, encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--require', join(helpers, 'break-sqlite.cjs'), '--import', 'tsx', join(helpers, 'child-store-driver.ts'), tmp.dir, ...args],
+      {
+        env: { ...process.env, BREAK_SQLITE: '', ...env },
+        encoding: 'utf8',
+      },
+    );
     assert.is(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Outcome;
   } finally {
@@ -73,7 +86,10 @@ test('a driver chosen by name that this runtime lacks: SQLITE_UNAVAILABLE saying
       assert.is(err?.code, 'SQLITE_UNAVAILABLE');
       assert.match(err!.message, /bun:sqlite exists only on Bun/);
     }
-    assert.throws(() => Store.open(tmp.file('c.db'), { driver: 'sqlite3' as 'node:sqlite' }), (e: Error) => e instanceof RangeError && /driver must be one of/.test(e.message));
+    assert.throws(
+      () => Store.open(tmp.file('c.db'), { driver: 'sqlite3' as 'node:sqlite' }),
+      (e: Error) => e instanceof RangeError && /driver must be one of/.test(e.message),
+    );
   } finally {
     tmp.remove();
   }

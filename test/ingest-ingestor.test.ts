@@ -1,15 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  IngestError,
-  Ingestor,
-  Store,
-  encodeAssertion,
-  encodeEpoch,
-  encodeVote,
-  type BatchResult,
-  type IngestorOptions,
-} from '../src/ingest/index.js';
+import { IngestError, Ingestor, Store, encodeAssertion, encodeEpoch, encodeVote, type BatchResult, type IngestorOptions } from '../src/ingest/index.js';
 import { FakeSource, type FakeSourceOptions } from './helpers/ingest-fake-source.js';
 import { EPOCH_A, EPOCH_B, assertion, epoch, hex, plain, tempDir, vote } from './helpers/ingest-fixtures.js';
 import { within } from './helpers/assert.js';
@@ -30,7 +21,6 @@ function newIngestor(source: FakeSource, store: Store, options?: IngestorOptions
   running.push(ing);
   return ing;
 }
-
 
 test.after.each(async () => {
   for (const ing of running.splice(0)) await ing.stop().catch(() => undefined);
@@ -160,13 +150,16 @@ test('malformed payloads land in dead_letters; ingestion continues', async () =>
   assert.is(r.assertions, 2);
   assert.ok(store.getAssertion(good1.hash) && store.getAssertion(good2.hash));
   const dead = store.deadLetters();
-  assert.equal(dead.map((d) => [d.offset, d.code]), [
-    [bad[0]!.offset, 'UNKNOWN_TYPE'],
-    [bad[1]!.offset, 'BAD_PADDING'],
-    [bad[2]!.offset, 'TRUNCATED'],
-    [bad[3]!.offset, 'TRUNCATED'],
-    [bad[4]!.offset, 'BAD_FIELD'],
-  ]);
+  assert.equal(
+    dead.map((d) => [d.offset, d.code]),
+    [
+      [bad[0]!.offset, 'UNKNOWN_TYPE'],
+      [bad[1]!.offset, 'BAD_PADDING'],
+      [bad[2]!.offset, 'TRUNCATED'],
+      [bad[3]!.offset, 'TRUNCATED'],
+      [bad[4]!.offset, 'BAD_FIELD'],
+    ],
+  );
   assert.ok(dead.every((d, i) => hex(d.payload) === hex(bad[i]!.payload) && d.reason.length > 0));
   assert.is(store.cursor(), good2.next);
 });
@@ -177,7 +170,10 @@ test('follow: start() ingests appends as they come; waitFor gives read-your-writ
   const ing = newIngestor(src, store, { maxLatencyMs: 2, batchSize: 64 });
   ing.start();
   assert.ok(ing.isRunning);
-  assert.throws(() => ing.start(), (e: unknown) => e instanceof IngestError && e.code === 'BUSY');
+  assert.throws(
+    () => ing.start(),
+    (e: unknown) => e instanceof IngestError && e.code === 'BUSY',
+  );
   await ing.catchUp().then(
     () => assert.unreachable('catchUp while running'),
     (e: unknown) => assert.ok(e instanceof IngestError && e.code === 'BUSY'),

@@ -26,7 +26,13 @@ async function filledJournal(first: number, count: number): Promise<Journal> {
 async function cleaningCatchUp(j: Journal, store: AnyStore, options: IngestorOptions): Promise<{ cleanups: CleanupInfo[]; errors: Error[] }> {
   const cleanups: CleanupInfo[] = [];
   const errors: Error[] = [];
-  await new Ingestor(j, store, { batchSize: 16, cleanup: { intervalMs: 0 }, onCleanup: (c) => cleanups.push(c), onError: (e) => errors.push(e as Error), ...options }).catchUp();
+  await new Ingestor(j, store, {
+    batchSize: 16,
+    cleanup: { intervalMs: 0 },
+    onCleanup: (c) => cleanups.push(c),
+    onError: (e) => errors.push(e as Error),
+    ...options,
+  }).catchUp();
   return { cleanups, errors };
 }
 
@@ -72,7 +78,10 @@ function scenarios(name: string, newStore: () => Promise<AnyStore>): void {
     const store = await newStore();
     const { ja, stopped } = await twoJournals(store, {});
     const { cleanups, errors } = await cleaningCatchUp(ja, store, { consumer: 'a-main' });
-    assert.ok(cleanups.every((c) => c.offset <= stopped), 'held back by a consumer of another journal: safe, but cleanup stalls');
+    assert.ok(
+      cleanups.every((c) => c.offset <= stopped),
+      'held back by a consumer of another journal: safe, but cleanup stalls',
+    );
     assert.ok(ja.firstOffset <= stopped);
     // Worse, B's offset means nothing in A: here it is not even one of A's record boundaries.
     assert.ok(errors.length > 0 && errors.every((e) => /not a record boundary/.test(e.message)), String(errors));
@@ -82,7 +91,10 @@ function scenarios(name: string, newStore: () => Promise<AnyStore>): void {
     const store = await newStore();
     const { jb } = await twoJournals(store, { b: 'B' });
     const before = await store.counts();
-    const err = await rejects(() => new Ingestor(jb, store, { consumer: 'b-stopped', journal: 'A' }).catchUp(), (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH');
+    const err = await rejects(
+      () => new Ingestor(jb, store, { consumer: 'b-stopped', journal: 'A' }).catchUp(),
+      (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH',
+    );
     assert.match(err.message, /reads journal "B", not "A"/);
     assert.equal(await store.counts(), before);
     assert.throws(() => new Ingestor(jb, store, { journal: '' }), TypeError);

@@ -6,15 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Journal, blake3, type AppendResult } from '../src/index.js';
-import {
-  Ingestor,
-  Store,
-  encodeAssertion,
-  encodeEpoch,
-  encodeVote,
-  type IngestorOptions,
-  type IngestSource,
-} from '../src/ingest/index.js';
+import { Ingestor, Store, encodeAssertion, encodeEpoch, encodeVote, type IngestorOptions, type IngestSource } from '../src/ingest/index.js';
 import { spawnTs } from './helpers/child.js';
 import { watch } from './helpers/child-ingest-watch.js';
 import { EPOCH_A, EPOCH_B, T0, assertion, epoch, hex, plain, prng, tempDir, vote } from './helpers/ingest-fixtures.js';
@@ -44,8 +36,7 @@ function newIngestor(source: IngestSource, store: Store, options?: IngestorOptio
   return ing;
 }
 
-
-const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => /^\d{20}\.wal$/.test(f)).sort();
+const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => /^\d{20}\.wal$/.test(f)).sort(); // prettier-ignore
 
 test.after.each(async () => {
   for (const ing of running.splice(0)) await ing.stop().catch(() => undefined);
@@ -122,6 +113,7 @@ test('duplicates collapse: the same payload appended again, a replay, a second c
   const mirror = await newIngestor(j, store, { consumer: 'mirror' }).catchUp();
   assert.is(mirror.duplicates, 7);
   assert.equal(store.counts(), { assertions: 1, votes: 1, epochs: 1, deadLetters: 0 });
+  // prettier-ignore
   assert.equal(store.cursors().map((c) => [c.consumer, c.next]), [['default', j.nextOffset], ['mirror', j.nextOffset]]);
 });
 
@@ -211,6 +203,7 @@ test('malformed payloads land in dead_letters with offset, code and bytes; inges
   assert.is(r.epochs, 1);
   assert.ok(store.getAssertion(good1.hash) && store.getAssertion(good2.hash));
   const dead = store.deadLetters();
+  // prettier-ignore
   assert.equal(dead.map((d) => [d.offset, d.code]), [
     [bad[0]!.offset, 'UNKNOWN_TYPE'],
     [bad[1]!.offset, 'BAD_PADDING'],
@@ -315,10 +308,11 @@ test('in a separate process: a child follows with Journal.openReader while this 
 
 /** Resolves once the child has printed a batch line with cursor >= offset. */
 function waitForCursor(child: ReturnType<typeof watch>, offset: number): Promise<void> {
-  const reached = () => child.lines.some((l) => {
-    const m = /^batch (\d+) /.exec(l);
-    return m !== null && Number(m[1]) >= offset;
-  });
+  const reached = () =>
+    child.lines.some((l) => {
+      const m = /^batch (\d+) /.exec(l);
+      return m !== null && Number(m[1]) >= offset;
+    });
   if (reached()) return Promise.resolve();
   return new Promise((resolve, reject) => {
     child.onLine(() => {
@@ -357,7 +351,9 @@ test('cleanup with the real journal never deletes a segment the cursor has not p
   const all: AppendResult[] = [];
   for (let round = 0; round < 40; round++) {
     const size = 1 + Math.floor(rand() * 30);
-    const payloads = Array.from({ length: size }, (_, k) => encodeAssertion(assertion(round * 100 + k, { subject: 'c', evidence: rand() < 0.3 ? ['x'.repeat(Math.floor(rand() * 200))] : undefined })));
+    const payloads = Array.from({ length: size }, (_, k) =>
+      encodeAssertion(assertion(round * 100 + k, { subject: 'c', evidence: rand() < 0.3 ? ['x'.repeat(Math.floor(rand() * 200))] : undefined })),
+    );
     all.push(...(await j.appendBatch(payloads)));
     if (rand() < 0.3) await new Promise((r) => setTimeout(r, 3));
   }
@@ -402,7 +398,10 @@ test('cleanup never passes the slowest consumer in the store (two consumers, one
   assert.is(store.cursor('A'), j.nextOffset);
   assert.ok(cleanups.length > 0 && cleanups.every((c) => c.offset <= bCursor), `cleanup offsets ${cleanups.map((c) => c.offset)} <= B's cursor ${bCursor}`);
   assert.equal(cleanups.at(-1)!.slowest, { consumer: 'B', next: bCursor, journal: 'default' });
-  assert.ok(cleanups.some((c) => c.removed.length > 0), 'segments B had passed did go');
+  assert.ok(
+    cleanups.some((c) => c.removed.length > 0),
+    'segments B had passed did go',
+  );
   assert.ok(j.firstOffset <= bCursor, `first offset ${j.firstOffset} <= B's cursor ${bCursor}`);
 
   // B carries on where it stopped: no CURSOR_GAP, nothing missed.
@@ -421,7 +420,11 @@ test('Ingestor({ from }) beyond the end of the journal is a RangeError (writer a
   const store = newStore();
   const [, second] = await j.appendBatch([encodeAssertion(assertion(1)), encodeAssertion(assertion(2))]);
   for (const from of [j.nextOffset + 1, j.nextOffset + 40, 2 ** 40]) {
-    assert.throws(() => new Ingestor(j, store, { from }), (e: unknown) => e instanceof RangeError && /beyond the end of the journal/.test(e.message), String(from));
+    assert.throws(
+      () => new Ingestor(j, store, { from }),
+      (e: unknown) => e instanceof RangeError && /beyond the end of the journal/.test(e.message),
+      String(from),
+    );
   }
   const reader = await Journal.openReader(j.dir);
   try {

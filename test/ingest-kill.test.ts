@@ -72,7 +72,15 @@ function buildPayloads(rand: () => number, count: number): Uint8Array[] {
       out.push(a);
     } else if (r < 0.75 && assertions.length > 0) {
       const target = assertions[Math.floor(rand() * assertions.length)]!;
-      out.push(encodeVote({ assertion: blake3(target), voter: `v${Math.floor(rand() * 20)}`, stance: rand() < 0.7 ? 1 : -1, weight: 0.5 + Math.floor(rand() * 4), createdAt: T0 + i }));
+      out.push(
+        encodeVote({
+          assertion: blake3(target),
+          voter: `v${Math.floor(rand() * 20)}`,
+          stance: rand() < 0.7 ? 1 : -1,
+          weight: 0.5 + Math.floor(rand() * 4),
+          createdAt: T0 + i,
+        }),
+      );
     } else if (r < 0.8) {
       // A vote for an assertion that comes later (or never).
       const later = encodeAssertion({ subject: `late${i}`, predicate: 'p', object: i, epoch: epochs[0]!, author: 'a', confidence: 1, createdAt: T0 + i });
@@ -117,7 +125,10 @@ test(`an ingest process SIGKILLed ${cycles} times at random moments ends identic
     const cleanStats = await new Ingestor(reader, clean).catchUp();
     reader.close();
     assert.is(cleanStats.cursor, end);
-    assert.ok(cleanStats.assertions > 0 && cleanStats.votes > 0 && cleanStats.epochs > 0 && cleanStats.duplicates > 0 && cleanStats.deadLetters > 0, JSON.stringify(cleanStats));
+    assert.ok(
+      cleanStats.assertions > 0 && cleanStats.votes > 0 && cleanStats.epochs > 0 && cleanStats.duplicates > 0 && cleanStats.deadLetters > 0,
+      JSON.stringify(cleanStats),
+    );
     const expected = dump(clean.db);
 
     // Kill cycles.
@@ -165,7 +176,9 @@ test(`an ingest process SIGKILLed ${cycles} times at random moments ends identic
       want.ingest_cursors = now === start && got.ingest_cursors!.length === 0 ? [] : [JSON.stringify(['default', now, 0, 'default'])]; // consumer, next, synced, journal
       assert.equal(got, want, `cycle ${c}: the store holds exactly the rows below its cursor ${now} (seed ${seed})`);
       if (now > start && now < end) midway++;
-      log.push(`${c}: batch ${batchSize}, ${byProgress ? `kill at cursor >= ${target} + ${delayMs} ms` : `kill after ${delayMs} ms`} -> cursor ${now} (${Math.round(((now - start) / (end - start)) * 100)}%)`);
+      log.push(
+        `${c}: batch ${batchSize}, ${byProgress ? `kill at cursor >= ${target} + ${delayMs} ms` : `kill after ${delayMs} ms`} -> cursor ${now} (${Math.round(((now - start) / (end - start)) * 100)}%)`,
+      );
       cursor = now;
     }
     console.log(log.map((l) => `  ${l}`).join('\n'));

@@ -19,7 +19,10 @@ class SlowSink implements IngestSink {
   inFlight = 0;
   maxInFlight = 0;
   failNext = 0;
-  constructor(readonly store: Store, readonly delayMs: number) {}
+  constructor(
+    readonly store: Store,
+    readonly delayMs: number,
+  ) {}
   async applyBatch(consumer: string, records: readonly JournalRecord[], options?: { durable?: boolean }): Promise<BatchResult> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -83,12 +86,22 @@ test('a failed async commit stops the loop, sends nothing after it, and a restar
   // In follow mode: the third batch fails; the loop stops, stop() rejects with the error.
   sink.calls = [];
   let failAt = 0;
-  const follower = new Ingestor(source, sink, { batchSize: 10, onError: (e, fatal) => fatal && errors.push(e), onBatch: () => { if (++failAt === 2) sink.failNext = 1; } });
+  const follower = new Ingestor(source, sink, {
+    batchSize: 10,
+    onError: (e, fatal) => fatal && errors.push(e),
+    onBatch: () => {
+      if (++failAt === 2) sink.failNext = 1;
+    },
+  });
   follower.start();
   await rejects(() => follower.waitFor(recs[49]!.next), /connection lost/);
   await rejects(() => follower.stop(), /connection lost/);
   assert.is(errors.length, 1);
-  assert.equal(sink.calls.map((c) => c.ok), [true, true, false], 'nothing sent after the failed batch');
+  assert.equal(
+    sink.calls.map((c) => c.ok),
+    [true, true, false],
+    'nothing sent after the failed batch',
+  );
   assert.is(store.cursor('default'), recs[20]!.offset, 'the cursor stays at the last committed batch');
   assert.is(store.counts().assertions, 20);
 

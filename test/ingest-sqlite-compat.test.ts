@@ -65,7 +65,10 @@ test('rows and plucked values: BLOBs as Buffer, a missing row as undefined, prag
     assert.is(db.prepare('SELECT v FROM t WHERE v = ?').pluck().get('nope'), undefined);
     assert.is(db.prepare('SELECT v FROM t WHERE v = ?').get('nope'), undefined);
     assert.is(db.pragma('journal_mode = WAL', { simple: true }), 'wal');
-    assert.equal((db.pragma('user_version') as object[]).map((r) => ({ ...r })), [{ user_version: 0 }]);
+    assert.equal(
+      (db.pragma('user_version') as object[]).map((r) => ({ ...r })),
+      [{ user_version: 0 }],
+    );
   });
 });
 
@@ -76,9 +79,27 @@ test('transactions: commit, rollback on throw, a nested one as a savepoint', () 
     const count = () => db.prepare('SELECT count(*) FROM n').pluck().get();
     assert.is(db.transaction((a: number, b: number) => (ins.run(a), ins.run(b), a + b)).immediate(1, 2), 3);
     assert.is(count(), 2);
-    assert.throws(() => db.transaction(() => (ins.run(3), (() => { throw new Error('boom'); })()))(), /boom/);
+    assert.throws(
+      () =>
+        db.transaction(
+          () => (
+            ins.run(3),
+            (() => {
+              throw new Error('boom');
+            })()
+          ),
+        )(),
+      /boom/,
+    );
     assert.is(count(), 2, 'rolled back');
-    const inner = db.transaction(() => (ins.run(4), (() => { throw new Error('inner'); })()));
+    const inner = db.transaction(
+      () => (
+        ins.run(4),
+        (() => {
+          throw new Error('inner');
+        })()
+      ),
+    );
     db.transaction(() => {
       ins.run(5);
       assert.throws(() => inner(), /inner/);

@@ -53,7 +53,10 @@ test('a new store has the current schema, WAL, WITHOUT ROWID content tables', ()
   assert.is(SCHEMA_VERSION, MIGRATIONS.length);
   assert.is(s.db.pragma('journal_mode', { simple: true }), 'wal');
   const tables = s.db.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY name`).all() as { name: string; sql: string }[];
-  assert.equal(tables.map((t) => t.name), ['assertions', 'dead_letters', 'epochs', 'ingest_cursors', 'votes']);
+  assert.equal(
+    tables.map((t) => t.name),
+    ['assertions', 'dead_letters', 'epochs', 'ingest_cursors', 'votes'],
+  );
   for (const t of tables) assert.match(t.sql, /WITHOUT ROWID/, t.name);
   const indexes = s.db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`).pluck().all();
   assert.equal(indexes, ['assertions_by_epoch', 'assertions_by_subject', 'ingest_cursors_by_journal']);
@@ -88,7 +91,11 @@ test('migrates forward from an older user_version, keeping rows', () => {
   open.push(s);
   assert.is(s.schemaVersion, SCHEMA_VERSION);
   assert.is(s.cursor(), 123);
-  assert.equal(s.cursors().map((c) => [c.consumer, c.journal, c.next]), [['default', 'default', 123]], 'v3: an old cursor reads the default journal');
+  assert.equal(
+    s.cursors().map((c) => [c.consumer, c.journal, c.next]),
+    [['default', 'default', 123]],
+    'v3: an old cursor reads the default journal',
+  );
   assert.equal(s.syncCleanupFloor('default'), { consumer: 'default', next: 123, journal: 'default' });
   const a = s.getAssertion(Buffer.alloc(32, 1))!;
   assert.is(a.subject, 'old-subject');
@@ -110,8 +117,7 @@ test('a failing migration step rolls back entirely', () => {
   check.close();
 });
 
-const hasCode = (code: string, message: RegExp) => (err: unknown) =>
-  err instanceof StemeError && err.code === code && message.test(err.message);
+const hasCode = (code: string, message: RegExp) => (err: unknown) => err instanceof StemeError && err.code === code && message.test(err.message);
 
 test('refuses a database newer than the code with SCHEMA_TOO_NEW, changing nothing in it (not even the journal mode)', () => {
   const newer = tmp.file('newer.db');

@@ -74,6 +74,11 @@ async function rejection(p: Promise<unknown>): Promise<Error & { code?: unknown;
   throw new Error('expected the promise to reject');
 }
 
+/** fn throws an instance of cls. */
+function throwsA(fn: () => unknown, cls: new (...args: never[]) => Error): void {
+  assert.instance(thrown(fn), cls);
+}
+
 function thrown(fn: () => unknown): Error & { code?: unknown } {
   try {
     fn();
@@ -340,16 +345,16 @@ function defineTests(b: NativeIoBinding): void {
     assert.instance(await rejection(ioWritev(fd, [42], 0, true)), TypeError);
 
     const fsync = b.fsync as (...args: unknown[]) => Promise<void>;
-    assert.instance(thrown(() => fsync('1')), TypeError);
-    assert.instance(thrown(() => fsync(2.5)), RangeError);
+    throwsA(() => fsync('1'), TypeError);
+    throwsA(() => fsync(2.5), RangeError);
     const fsyncDir = b.fsyncDir as (...args: unknown[]) => Promise<void>;
-    assert.instance(thrown(() => fsyncDir(1)), TypeError);
-    assert.instance(thrown(() => fsyncDir('')), TypeError);
-    assert.instance(thrown(() => fsyncDir('a\0b')), TypeError);
+    throwsA(() => fsyncDir(1), TypeError);
+    throwsA(() => fsyncDir(''), TypeError);
+    throwsA(() => fsyncDir('a\0b'), TypeError);
     const lock = b.lock as (...args: unknown[]) => number;
-    assert.instance(thrown(() => lock(undefined)), TypeError);
+    throwsA(() => lock(undefined), TypeError);
     const unlock = b.unlock as (...args: unknown[]) => void;
-    assert.instance(thrown(() => unlock('1')), TypeError);
+    throwsA(() => unlock('1'), TypeError);
     assert.is(thrown(() => unlock(987654)).code, 'EBADF');
     assert.is(thrown(() => unlock(-1)).code, 'EBADF');
     // Still alive and working.

@@ -69,7 +69,10 @@ if (!b) {
     const fd = fs.openSync('/dev/full', 'w');
     try {
       const w = binding.writerOpen(100);
-      await rejects(binding.writerWritev(w, fd, [new Uint8Array(4096)], 0, true, -1, 0), (e: Error & { code?: string }) => e.code === 'ENOSPC' && /disk is full/i.test(e.message));
+      await rejects(
+        binding.writerWritev(w, fd, [new Uint8Array(4096)], 0, true, -1, 0),
+        (e: Error & { code?: string }) => e.code === 'ENOSPC' && /disk is full/i.test(e.message),
+      );
       binding.writerClose(w);
     } finally {
       fs.closeSync(fd);
@@ -83,7 +86,10 @@ if (!b) {
       binding.writerClose(w);
       assert.equal(await Promise.all(queued), [1, 1, 1, 1]);
       assert.equal([...fs.readFileSync(file)], [10, 11, 12, 13]);
-      assert.throws(() => binding.writerWritev(w, fd, [Uint8Array.of(1)], 0, true, -1, 0), (e: Error & { code?: string }) => e.code === 'ERR_CLOSED');
+      assert.throws(
+        () => binding.writerWritev(w, fd, [Uint8Array.of(1)], 0, true, -1, 0),
+        (e: Error & { code?: string }) => e.code === 'ERR_CLOSED',
+      );
       binding.writerClose(w);
     });
   });

@@ -20,7 +20,10 @@ for (const durability of ['group', 'none'] as const) {
       const results = await Promise.all(pending);
       const stored = [];
       for (const r of results) stored.push(text((await j.read(r.offset))!.payload));
-      assert.equal(stored, Array.from({ length: 10 }, (_, i) => `msg-${i}`));
+      assert.equal(
+        stored,
+        Array.from({ length: 10 }, (_, i) => `msg-${i}`),
+      );
       await j.close();
     } finally {
       cleanup();

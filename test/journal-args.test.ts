@@ -42,11 +42,20 @@ test('openReader() checks pollMs and maxRecordBytes; iterate/follow refuse null 
     await rejects(Journal.openReader(dir, { maxRecordBytes: '1' as never }), isType);
     await rejects(Journal.openReader(dir, null as never), isType);
     await rejects(j.iterate(null as never).next(), (e) => isType(e) && /options must be an object/.test(e.message));
-    assert.throws(() => j.follow(null as never), (e: Error) => isType(e));
-    assert.throws(() => j.follow({ signal: {} as never }), (e: Error) => isType(e) && /signal/.test(e.message));
+    assert.throws(
+      () => j.follow(null as never),
+      (e: Error) => isType(e),
+    );
+    assert.throws(
+      () => j.follow({ signal: {} as never }),
+      (e: Error) => isType(e) && /signal/.test(e.message),
+    );
     const reader = await Journal.openReader(dir, { pollMs: 5 });
     await rejects(reader.iterate(null as never).next(), (e) => isType(e) && /options must be an object/.test(e.message));
-    assert.throws(() => reader.follow(null as never), (e: Error) => isType(e));
+    assert.throws(
+      () => reader.follow(null as never),
+      (e: Error) => isType(e),
+    );
     let n = 0;
     for await (const r of reader.iterate()) n += r.payload.length;
     assert.is(n, 1);

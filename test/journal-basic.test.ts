@@ -64,7 +64,9 @@ test('a record never spans segments; a record larger than segmentBytes gets a se
     const b = await j.append(payloadFor(2, 3000)); // would pass 4096: new segment
     const big = await j.append(payloadFor(3, 10_000)); // larger than a segment
     const c = await j.append(payloadFor(4, 10));
-    const names = readdirSync(dir).filter((f) => f.endsWith('.wal')).sort();
+    const names = readdirSync(dir)
+      .filter((f) => f.endsWith('.wal'))
+      .sort();
     assert.equal(names, [segmentName(a.offset), segmentName(b.offset), segmentName(big.offset), segmentName(c.offset)]);
     await j.close();
   } finally {
@@ -104,7 +106,10 @@ test('appendBatch keeps order and offsets; iterate honours from/to', async () =>
     const to = results[200]!.offset;
     const got = [];
     for await (const r of j.iterate({ from, to })) got.push(r.offset);
-    assert.equal(got, results.slice(100, 200).map((r) => r.offset));
+    assert.equal(
+      got,
+      results.slice(100, 200).map((r) => r.offset),
+    );
     assert.equal(await j.appendBatch([]), []);
     await j.close();
   } finally {
@@ -122,7 +127,10 @@ test('cleanup deletes only segments wholly below the cursor, never the active or
     const cursor = rs[50]!.offset;
     const holder = segs.find((s) => s.base <= cursor && cursor < s.end)!;
     const removed = await j.cleanup(cursor);
-    assert.equal(removed, segs.filter((s) => s.end <= cursor).map((s) => s.name));
+    assert.equal(
+      removed,
+      segs.filter((s) => s.end <= cursor).map((s) => s.name),
+    );
     assert.is(j.firstOffset, holder.base);
     assert.ok((await j.read(cursor)) !== null, 'the record at the cursor is still there');
     await rejects(j.read(rs[0]!.offset), (e: Error & { code?: string }) => e.code === 'OFFSET_CLEANED');
@@ -212,8 +220,22 @@ test('a foreign, truncated-header or other-version segment file is refused with 
   const cases: Array<[string, (b: Buffer) => Buffer]> = [
     ['foreign', () => Buffer.from('hello, I am not a segment at all........')],
     ['truncated header', (b) => b.subarray(0, 20)],
-    ['older version', (b) => { const c = Buffer.from(b); c.writeUInt32LE(1, 8); return c; }],
-    ['newer version', (b) => { const c = Buffer.from(b); c.writeUInt32LE(4, 8); return c; }],
+    [
+      'older version',
+      (b) => {
+        const c = Buffer.from(b);
+        c.writeUInt32LE(1, 8);
+        return c;
+      },
+    ],
+    [
+      'newer version',
+      (b) => {
+        const c = Buffer.from(b);
+        c.writeUInt32LE(4, 8);
+        return c;
+      },
+    ],
   ];
   for (const [what, mutate] of cases) {
     const { dir, cleanup } = tempDir();

@@ -68,7 +68,10 @@ test('cleanup reports the segments it kept below the cursor and why', async () =
     await it.return(undefined);
     const res2 = await j.cleanup(j.nextOffset);
     assert.ok(res2.length > 0);
-    assert.equal(res2.kept.map((k) => k.reason), ['active segment']);
+    assert.equal(
+      res2.kept.map((k) => k.reason),
+      ['active segment'],
+    );
     await j.close();
   } finally {
     cleanup();

@@ -25,7 +25,13 @@ test('commit, get, list, delete; the cursor survives a reopen', async () => {
     const c = await j.cursors.commit('ingest', a.next);
     assert.is(c.offset, b.offset);
     await j.cursors.commit('audit.v2_x-1', 0);
-    assert.equal(j.cursors.list().map((x) => [x.name, x.offset]), [['audit.v2_x-1', 0], ['ingest', a.next]]);
+    assert.equal(
+      j.cursors.list().map((x) => [x.name, x.offset]),
+      [
+        ['audit.v2_x-1', 0],
+        ['ingest', a.next],
+      ],
+    );
     await j.close();
     const j2 = await Journal.open(dir);
     assert.is(j2.cursors.get('ingest')!.offset, a.next);
@@ -49,7 +55,10 @@ test('bad names, offsets and options are coded errors; nothing is written', asyn
       await rejects(j.cursors.commit(name, 0), (e) => e instanceof RangeError && e.code === 'ERR_INVALID_ARG_VALUE', `name ${JSON.stringify(name)}`);
     }
     await rejects(j.cursors.commit(7 as unknown as string, 0), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
-    assert.throws(() => j.cursors.get('a/b'), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_VALUE');
+    assert.throws(
+      () => j.cursors.get('a/b'),
+      (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_VALUE',
+    );
     await rejects(j.cursors.commit('c', -1), (e) => e.code === 'ERR_OUT_OF_RANGE');
     await rejects(j.cursors.commit('c', 1.5), (e) => e instanceof RangeError);
     await rejects(j.cursors.commit('c', j.durableOffset + 1), (e) => e instanceof RangeError && e.code === 'CURSOR_PAST_END');
@@ -85,10 +94,16 @@ test('a damaged cursor file is a CORRUPTION error naming it, not a silent zero',
     const bytes = readFileSync(path);
     bytes[5]! ^= 1;
     writeFileSync(path, bytes);
-    assert.throws(() => j.cursors.get('c'), (e: Error & { code?: string }) => e.code === 'CORRUPTION' && /cursors\/c\.cursor.*crc32c/.test(e.message));
+    assert.throws(
+      () => j.cursors.get('c'),
+      (e: Error & { code?: string }) => e.code === 'CORRUPTION' && /cursors\/c\.cursor.*crc32c/.test(e.message),
+    );
     writeFileSync(path, bytes.subarray(0, 20));
     assert.throws(() => j.cursors.get('c'), /20 bytes/);
-    assert.throws(() => j.cursors.list(), (e: Error & { code?: string }) => e.code === 'CORRUPTION');
+    assert.throws(
+      () => j.cursors.list(),
+      (e: Error & { code?: string }) => e.code === 'CORRUPTION',
+    );
     await rejects(j.cursors.commit('c', r.next), (e) => e.code === 'CORRUPTION');
     // stats() and retention go on: the damaged cursor shows, at 0, holding everything.
     const [lag] = j.stats().cursors;
@@ -183,7 +198,11 @@ test('a crash (simulated power loss) during commits leaves the old or the new cu
     assert.ok(c!.offset >= last, `seed ${seed}: cursor ${c!.offset} went back below the acknowledged ${last}`);
     assert.ok(c!.offset <= j2.durableOffset, `seed ${seed}: cursor past the durable end`);
     assert.ok(offsets.includes(c!.offset), `seed ${seed}: cursor at a committed offset`);
-    assert.equal(io2.readdir('/j/cursors').filter((n) => n.endsWith('.tmp')), [], `seed ${seed}: temporaries removed at open`);
+    assert.equal(
+      io2.readdir('/j/cursors').filter((n) => n.endsWith('.tmp')),
+      [],
+      `seed ${seed}: temporaries removed at open`,
+    );
     await j2.close();
   }
   assert.ok(interrupted >= 20 && tempsLeft >= 3, `crashes fell inside commits (${interrupted} interrupted, ${tempsLeft} left a temporary)`);
@@ -194,9 +213,15 @@ test('Ingestor journalCursor: the store cursor is mirrored into the journal afte
   const store = Store.open(join(dir, 'store.db'));
   try {
     const j = await Journal.open(join(dir, 'wal'), { segmentBytes: 2048, retain: { maxBytes: 4096 } });
-    await rejects(async () => new Ingestor(j, store, { journalCursor: 'bad name' }), (e) => e instanceof RangeError && e.code === 'ERR_INVALID_ARG_VALUE');
+    await rejects(
+      async () => new Ingestor(j, store, { journalCursor: 'bad name' }),
+      (e) => e instanceof RangeError && e.code === 'ERR_INVALID_ARG_VALUE',
+    );
     const noCursors = { iterate: j.iterate.bind(j), follow: j.follow.bind(j), firstOffset: 0 };
-    await rejects(async () => new Ingestor(noCursors, store, { journalCursor: 'sqlite' }), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE');
+    await rejects(
+      async () => new Ingestor(noCursors, store, { journalCursor: 'sqlite' }),
+      (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE',
+    );
     const ing = new Ingestor(j, store, { consumer: 'main', journalCursor: 'sqlite', batchSize: 7 });
     await ing.catchUp();
     assert.is(j.cursors.get('sqlite')!.offset, 0, 'registered at its start before any record');
@@ -239,7 +264,10 @@ test('simulated disk: a failed write of a cursor rejects that commit only; a fai
   const j2 = await Journal.open('/f', { io, syncIntervalMs: 0 });
   await j2.cursors.commit('c', b.next);
   assert.is(j2.cursors.get('c')!.offset, b.next);
-  assert.equal(io.readdir('/f/cursors').filter((n) => n.endsWith('.tmp')), []);
+  assert.equal(
+    io.readdir('/f/cursors').filter((n) => n.endsWith('.tmp')),
+    [],
+  );
   await j2.close();
 });
 
@@ -286,8 +314,15 @@ for (const mode of ['writer', 'reader'] as const) {
         if (mode === 'writer') {
           const j = await Journal.open(dir, { segmentBytes: 8 * 1024 });
           assert.ok(c.offset <= j.durableOffset, `kill ${k}: cursor ${c.offset} past the durable end ${j.durableOffset}`);
-          assert.equal(readdirSync(join(dir, 'cursors')).filter((n) => n.includes('.tmp')), [], 'no temporaries after reopen');
-          assert.not.ok(readdirSync(dir).some((n) => n.includes('.tmp')), 'no temporaries in the journal directory');
+          assert.equal(
+            readdirSync(join(dir, 'cursors')).filter((n) => n.includes('.tmp')),
+            [],
+            'no temporaries after reopen',
+          );
+          assert.not.ok(
+            readdirSync(dir).some((n) => n.includes('.tmp')),
+            'no temporaries in the journal directory',
+          );
           await j.close();
         } else {
           const reader = await Journal.openReader(dir);

@@ -55,17 +55,23 @@ test('in-process follow() yields only durable records; an abort rejects with an 
         seen.push(r.offset);
         if (seen.length === 30) ac.abort();
       }
-    })().then(() => assert.unreachable('follow() ended instead of rejecting'), (err: { name?: string; code?: string }) => {
-      assert.is(err.name, 'AbortError');
-      assert.is(err.code, 'ABORT_ERR');
-    });
+    })().then(
+      () => assert.unreachable('follow() ended instead of rejecting'),
+      (err: { name?: string; code?: string }) => {
+        assert.is(err.name, 'AbortError');
+        assert.is(err.code, 'ABORT_ERR');
+      },
+    );
     const rs = [];
     for (let i = 0; i < 30; i++) rs.push(await j.append(payloadFor(i, 200)));
     await new Promise((r) => setTimeout(r, 20));
     assert.is(seen.length, 0, 'nothing durable yet in none mode');
     await j.sync();
     await done;
-    assert.equal(seen, rs.map((r) => r.offset));
+    assert.equal(
+      seen,
+      rs.map((r) => r.offset),
+    );
     await j.close();
   } finally {
     cleanup();

@@ -99,7 +99,10 @@ test('deleting or replacing the LOCK file under a live writer in another process
 
 test('native and wasm writers keep each other out of one directory, both ways', async () => {
   if (!flockBinary()) return void console.log('  skipped: needs flock(1) (Linux)');
-  for (const [childBackend, here] of [['wasm', 'native'], ['native', 'wasm']] as const) {
+  for (const [childBackend, here] of [
+    ['wasm', 'native'],
+    ['native', 'wasm'],
+  ] as const) {
     const { dir, cleanup } = tempDir();
     const child = spawnTs('child-locker.ts', [dir], { STEMEDB_BACKEND: childBackend });
     try {
@@ -127,12 +130,14 @@ test('native and wasm writers keep each other out of one directory, both ways', 
 });
 
 test('wasm: a writer whose flock holder process is killed stops writing', async () => {
-  if (backend !== 'wasm' || !flockBinary()) return void console.log('  skipped: the flock holder is the wasm backend\'s, on Linux');
+  if (backend !== 'wasm' || !flockBinary()) return void console.log("  skipped: the flock holder is the wasm backend's, on Linux");
   const { dir, cleanup } = tempDir();
   try {
     const j = await Journal.open(dir);
     await j.append(new Uint8Array([1]));
-    const holder = execFileSync('pgrep', ['-f', `flock .* ${dir} sh`], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    const holder = execFileSync('pgrep', ['-f', `flock .* ${dir} sh`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')[0]!;
     process.kill(Number(holder), 'SIGKILL');
     await new Promise((r) => setTimeout(r, 100));
     await rejects(j.append(new Uint8Array([2])), (e) => e.code === 'ELOCKED' && /flock/.test(e.message));

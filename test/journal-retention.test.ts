@@ -13,7 +13,10 @@ import { SimDisk } from './helpers/sim-disk.js';
 
 const SEG = 4096;
 const HEADER = 32;
-const walBytes = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.wal')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+const walBytes = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 const walCount = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.wal')).length;
 
 /** Collects process warnings with `code` while `fn` runs. */
@@ -73,20 +76,28 @@ test('retention also runs by itself after seals and at open', async () => {
     await j.close();
     const before = walCount(dir);
     const j2 = await Journal.open(dir, { segmentBytes: SEG, retain: { maxBytes: 3 * SEG } });
-    await within((async () => {
-      while (walCount(dir) >= before) await new Promise((r) => setTimeout(r, 5));
-    })(), 5000, 'retention at open');
+    await within(
+      (async () => {
+        while (walCount(dir) >= before) await new Promise((r) => setTimeout(r, 5));
+      })(),
+      5000,
+      'retention at open',
+    );
     for (let i = 0; i < 100; i++) await j2.append(payloadFor(i, 200));
-    await within((async () => {
-      while (walBytes(dir) > 4 * SEG + HEADER) await new Promise((r) => setTimeout(r, 5));
-    })(), 5000, 'retention after seals');
+    await within(
+      (async () => {
+        while (walBytes(dir) > 4 * SEG + HEADER) await new Promise((r) => setTimeout(r, 5));
+      })(),
+      5000,
+      'retention after seals',
+    );
     await j2.close();
   } finally {
     cleanup();
   }
 });
 
-test('age-based retention with an injected clock counts from each segment\'s seal time', async () => {
+test("age-based retention with an injected clock counts from each segment's seal time", async () => {
   const { dir, cleanup } = tempDir();
   try {
     let now = 1_000_000;
@@ -101,7 +112,10 @@ test('age-based retention with an injected clock counts from each segment\'s sea
     assert.equal((await j.applyRetention())!.removed, [], 'nothing is 60 s old yet');
     now += 30_001; // the first ones are now 60.001 s old, the later ones 30.001 s
     const res = await j.applyRetention();
-    assert.equal(res!.removed, early.map((s) => s.name));
+    assert.equal(
+      res!.removed,
+      early.map((s) => s.name),
+    );
     assert.ok(j.sealedSegments().every((s) => s.sealedAt === 1_030_000));
     // Seal times survive a reopen (the ledger), so age is not reset by restarting.
     await j.close();
@@ -143,7 +157,7 @@ test('a cursor holds retention back: stats() says so, and one warning when the l
     const mid = j.segmentBases()[5]!;
     await j.cursors.commit('slow', mid);
     await j.applyRetention();
-    assert.is(j.firstOffset, mid, 'deleted up to the cursor\'s segment');
+    assert.is(j.firstOffset, mid, "deleted up to the cursor's segment");
     await j.cursors.delete('slow');
     await j.applyRetention();
     assert.ok(walBytes(dir) <= maxBytes + SEG + HEADER);
@@ -167,9 +181,12 @@ test('overrideCursors deletes past a cursor; its next read fails with OFFSET_CLE
     const c = j2.stats().cursors.find((x) => x.name === 'slow')!;
     assert.is(c.cleaned, true);
     await rejects(j2.read(c.offset), (e) => e.code === 'OFFSET_CLEANED');
-    await rejects(async () => {
-      for await (const _ of j2.iterate({ from: c.offset })) break;
-    }, (e) => e.code === 'OFFSET_CLEANED');
+    await rejects(
+      async () => {
+        for await (const _ of j2.iterate({ from: c.offset })) break;
+      },
+      (e) => e.code === 'OFFSET_CLEANED',
+    );
     const reader = await Journal.openReader(dir);
     await rejects(reader.read(c.offset), (e) => e.code === 'OFFSET_CLEANED');
     await reader.close();
@@ -234,7 +251,10 @@ test('keepUnshipped holds segments until markShipped; a segment being read by an
 test('retain options are checked: misspelt keys and bad values are coded errors', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    await rejects(Journal.open(dir, { retain: { maxByte: 1 } as never }), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' && /retain\.maxByte/.test(e.message));
+    await rejects(
+      Journal.open(dir, { retain: { maxByte: 1 } as never }),
+      (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' && /retain\.maxByte/.test(e.message),
+    );
     await rejects(Journal.open(dir, { retain: 5 as never }), (e) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
     await rejects(Journal.open(dir, { retain: { maxBytes: -1 } }), (e) => e instanceof RangeError && e.code === 'ERR_OUT_OF_RANGE');
     await rejects(Journal.open(dir, { retain: { maxAgeMs: '1d' as never } }), (e) => e instanceof TypeError);
@@ -262,10 +282,14 @@ test('simulated disk: a failed unlink or directory fsync during retention fail-s
     assert.is(j.stats().failed, 'EIO', `${fault.op}: the journal fail-stopped`);
     await j.close().catch(() => {});
     const j2 = await Journal.open('/j', { ...opts, io: disk.process() });
-    if (last) assert.ok(j2.firstOffset > last.offset || (await j2.read(last.offset)) !== null, 'the acknowledged append is there or was retention\'s to delete');
+    if (last) assert.ok(j2.firstOffset > last.offset || (await j2.read(last.offset)) !== null, "the acknowledged append is there or was retention's to delete");
     await j2.applyRetention();
     assert.ok(j2.segmentBases().length <= 4, `${fault.op}: retention finished after reopen`);
-    assert.equal(j2.sealedSegments().map((s) => s.base), j2.segmentBases().slice(0, -1), `${fault.op}: the ledger matches the segments`);
+    assert.equal(
+      j2.sealedSegments().map((s) => s.base),
+      j2.segmentBases().slice(0, -1),
+      `${fault.op}: the ledger matches the segments`,
+    );
     await j2.close();
   }
 });
@@ -278,7 +302,13 @@ test('simulated disk: a full disk failing the ledger write warns, retention stil
   const on = (w: Error & { code?: string }) => void (w.code === 'STEMEDB_LEDGER_WRITE_FAILED' && warnings.push(w));
   process.on('warning', on);
   try {
-    const j = await Journal.open('/f', { segmentBytes: SEG, syncIntervalMs: 0, io: disk.process(), retain: { maxBytes: 2 * SEG }, onSegmentSealed: (i) => void told.push(i.base) });
+    const j = await Journal.open('/f', {
+      segmentBytes: SEG,
+      syncIntervalMs: 0,
+      io: disk.process(),
+      retain: { maxBytes: 2 * SEG },
+      onSegmentSealed: (i) => void told.push(i.base),
+    });
     for (let i = 0; i < 20; i++) await j.append(payloadFor(i, 150));
     await j.applyRetention();
     const toldBefore = told.length;
@@ -291,10 +321,17 @@ test('simulated disk: a full disk failing the ledger write warns, retention stil
     assert.ok(j.firstOffset > 0, 'retention freed space');
     assert.ok(told.length > toldBefore, 'segments were reported once their entries were durable');
     const bases = j.segmentBases();
-    assert.equal(j.sealedSegments().map((s) => s.base), bases.slice(0, -1));
+    assert.equal(
+      j.sealedSegments().map((s) => s.base),
+      bases.slice(0, -1),
+    );
     await j.close();
     const j2 = await Journal.open('/f', { segmentBytes: SEG, syncIntervalMs: 0, io: disk.process() });
-    assert.equal(j2.sealedSegments().map((s) => s.base), j2.segmentBases().slice(0, -1), 'the retried ledger write is on disk');
+    assert.equal(
+      j2.sealedSegments().map((s) => s.base),
+      j2.segmentBases().slice(0, -1),
+      'the retried ledger write is on disk',
+    );
     await j2.close();
   } finally {
     process.off('warning', on);

@@ -22,7 +22,11 @@ test('onSegmentSealed: each sealed segment once, with its name, range, record co
     for (let i = 0; i < 120; i++) recs.push(await j.append(payloadFor(i, 100 + (i % 40))));
     await j.applyRetention(); // waits for the maintenance pass in flight
     const bases = j.segmentBases();
-    assert.equal(seen.map((s) => s.base), bases.slice(0, -1), 'every sealed segment, oldest first, once; not the active one');
+    assert.equal(
+      seen.map((s) => s.base),
+      bases.slice(0, -1),
+      'every sealed segment, oldest first, once; not the active one',
+    );
     for (const [k, s] of seen.entries()) {
       assert.is(s.name, `${String(s.base).padStart(20, '0')}.wal`);
       assert.is(s.end, bases[k + 1]);
@@ -49,12 +53,18 @@ test('the segment is synced when the hook runs: a power loss right then keeps ev
   const disk = new SimDisk({ seed: 5 });
   disk.mkdirp('/s');
   let told: SealedSegmentInfo | null = null;
-  const j = await Journal.open('/s', { segmentBytes: SEG, durability: 'none', syncIntervalMs: 0, io: disk.process(), onSegmentSealed: (info) => {
-    if (!told) {
-      told = info;
-      disk.crash({ mode: 'none' }); // every unsynced write is lost, here and now
-    }
-  } });
+  const j = await Journal.open('/s', {
+    segmentBytes: SEG,
+    durability: 'none',
+    syncIntervalMs: 0,
+    io: disk.process(),
+    onSegmentSealed: (info) => {
+      if (!told) {
+        told = info;
+        disk.crash({ mode: 'none' }); // every unsynced write is lost, here and now
+      }
+    },
+  });
   for (let i = 0; i < 40 && !told; i++) void j.append(payloadFor(i, 200)).catch(() => {});
   for (let i = 0; i < 200 && !told; i++) await new Promise((r) => setImmediate(r));
   assert.ok(told, 'the hook ran');
@@ -71,12 +81,15 @@ test('a hook that throws or rejects: one warning each (STEMEDB_SEGMENT_HOOK_FAIL
   process.on('warning', on);
   try {
     let calls = 0;
-    const j = await Journal.open(dir, { segmentBytes: SEG, onSegmentSealed: (info) => {
-      calls++;
-      if (calls === 1) throw new Error('upload refused');
-      if (calls === 2) return Promise.reject(new Error(`async upload of ${info.name} failed`));
-      return undefined;
-    } });
+    const j = await Journal.open(dir, {
+      segmentBytes: SEG,
+      onSegmentSealed: (info) => {
+        calls++;
+        if (calls === 1) throw new Error('upload refused');
+        if (calls === 2) return Promise.reject(new Error(`async upload of ${info.name} failed`));
+        return undefined;
+      },
+    });
     for (let i = 0; i < 80; i++) await j.append(payloadFor(i, 150));
     await j.applyRetention();
     await new Promise((r) => setImmediate(r));
@@ -113,7 +126,9 @@ test('keepUnshipped: a slow uploader loses nothing; shipped marks survive a rest
     assert.is(j2.firstOffset, queue[2], 'the two shipped before the restart went');
     for (const base of queue.slice(2)) await j2.markShipped(base);
     await j2.applyRetention();
-    const left = readdirSync(dir).filter((n) => n.endsWith('.wal')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    const left = readdirSync(dir)
+      .filter((n) => n.endsWith('.wal'))
+      .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
     assert.ok(left <= 3 * SEG, `${left} bytes left`);
     await j2.close();
   } finally {
@@ -152,7 +167,10 @@ test('a seal whose ledger entry a crash lost is reported again at the next open 
   const j2 = await Journal.open('/a', { ...opts, io: disk.process(), onSegmentSealed: (i) => void again.push(i.base) });
   await j2.applyRetention();
   assert.ok(again.includes(0), 'segment 0 reported after the reopen');
-  assert.equal(j2.sealedSegments().map((s) => s.base), j2.segmentBases().slice(0, -1));
+  assert.equal(
+    j2.sealedSegments().map((s) => s.base),
+    j2.segmentBases().slice(0, -1),
+  );
   await j2.close();
 });
 
@@ -172,9 +190,19 @@ test('a damaged ledger is rebuilt by scanning: counts and CRCs come back, segmen
     const j2 = await Journal.open(dir, { segmentBytes: SEG, retain: { maxBytes: SEG, keepUnshipped: true }, onSegmentSealed: (i) => void told.push(i.base) });
     await j2.applyRetention();
     const after = j2.sealedSegments();
-    assert.equal(after.map((s) => [s.base, s.records, s.crc32c]), before.map((s) => [s.base, s.records, s.crc32c]));
-    assert.ok(after.every((s) => !s.shipped), 'shipped marks are lost with the ledger: kept, the safe side');
-    assert.equal(told, before.map((s) => s.base), 'and reported again');
+    assert.equal(
+      after.map((s) => [s.base, s.records, s.crc32c]),
+      before.map((s) => [s.base, s.records, s.crc32c]),
+    );
+    assert.ok(
+      after.every((s) => !s.shipped),
+      'shipped marks are lost with the ledger: kept, the safe side',
+    );
+    assert.equal(
+      told,
+      before.map((s) => s.base),
+      'and reported again',
+    );
     assert.is(j2.firstOffset, 0, 'keepUnshipped keeps them all');
     await j2.close();
   } finally {

@@ -4,10 +4,38 @@ import * as assert from 'uvu/assert';
 import { nativeBinding } from './helpers/backends.js';
 
 const b = nativeBinding() as unknown as Record<string, (...args: unknown[]) => unknown>;
-const garbage: unknown[] = [undefined, null, 0, -1, 1.5, NaN, 'str', {}, [], () => 0, Symbol('s'), 10n, new Uint16Array(2), new DataView(new ArrayBuffer(4)), new Float64Array(1)];
+const garbage: unknown[] = [
+  undefined,
+  null,
+  0,
+  -1,
+  1.5,
+  NaN,
+  'str',
+  {},
+  [],
+  () => 0,
+  Symbol('s'),
+  10n,
+  new Uint16Array(2),
+  new DataView(new ArrayBuffer(4)),
+  new Float64Array(1),
+];
 
 test('every hash function survives every garbage argument in every position', () => {
-  const fns = ['crc32c', 'blake3', 'blake3Async', 'hasherCreate', 'hasherUpdate', 'hasherDigest', 'hasherCopy', 'frameBatch', 'sealFrames', 'verifyFrames', 'blake3SetImpl'];
+  const fns = [
+    'crc32c',
+    'blake3',
+    'blake3Async',
+    'hasherCreate',
+    'hasherUpdate',
+    'hasherDigest',
+    'hasherCopy',
+    'frameBatch',
+    'sealFrames',
+    'verifyFrames',
+    'blake3SetImpl',
+  ];
   let threw = 0;
   for (const name of fns) {
     const fn = b[name]!;

@@ -89,7 +89,7 @@ test('a binary that loads: no warning', async () => {
   }
 });
 
-test('no binary at all: wasm with node-gyp-build\'s reason, no warning', async () => {
+test("no binary at all: wasm with node-gyp-build's reason, no warning", async () => {
   const { dir, cleanup } = tempDir();
   try {
     const { value, warnings } = await withWarnings(() => loadAddonFrom(dir));

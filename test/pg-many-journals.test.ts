@@ -34,7 +34,14 @@ if (skipWithoutPg('pg-many-journals.test.ts')) {
    * `deadlineMs` after it is ready (store and journal open) if it never gets that far. Counting
    * from ready, not from spawn: on a loaded machine starting a child alone can take seconds.
    */
-  function ingestor(dir: string, url: string, consumer: string, mode: 'follow' | 'catchup', batchSize: number, kill?: { afterBatches: number; delayMs: number; deadlineMs: number }) {
+  function ingestor(
+    dir: string,
+    url: string,
+    consumer: string,
+    mode: 'follow' | 'catchup',
+    batchSize: number,
+    kill?: { afterBatches: number; delayMs: number; deadlineMs: number },
+  ) {
     const child: ChildProcess = spawnTs('child-ingest.ts', [dir, url, mode, String(batchSize), '5'], { INGEST_CONSUMER: consumer });
     let batches = 0;
     const exit = lines(child, (l) => {
@@ -99,12 +106,22 @@ if (skipWithoutPg('pg-many-journals.test.ts')) {
       const a = await store.pool.query<{ h: string }>(`SELECT encode(hash, 'hex') AS h FROM assertions`);
       const v = await store.pool.query<{ k: string }>(`SELECT encode(assertion, 'hex') || ':' || encode(hash, 'hex') AS k FROM votes`);
       assert.is(a.rowCount, assertions.size, 'one row per distinct assertion');
-      assert.ok(a.rows.every((r) => assertions.has(r.h)), 'no assertion that is not in a journal');
+      assert.ok(
+        a.rows.every((r) => assertions.has(r.h)),
+        'no assertion that is not in a journal',
+      );
       assert.is(v.rowCount, votes.size, 'one row per distinct vote');
-      assert.ok(v.rows.every((r) => votes.has(r.k)), 'no vote that is not in a journal');
+      assert.ok(
+        v.rows.every((r) => votes.has(r.k)),
+        'no vote that is not in a journal',
+      );
       assert.equal(await store.counts(), { assertions: assertions.size, votes: votes.size, epochs: 0, deadLetters: 0 });
       const cursors = await store.cursors();
-      assert.equal(cursors.map((c) => [c.consumer, c.next]), ends.map((e, k) => [`journal-${k}`, e]), 'every cursor at its journal end');
+      assert.equal(
+        cursors.map((c) => [c.consumer, c.next]),
+        ends.map((e, k) => [`journal-${k}`, e]),
+        'every cursor at its journal end',
+      );
     } finally {
       await store.close();
     }

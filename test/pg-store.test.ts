@@ -53,9 +53,15 @@ if (skipWithoutPg('pg-store.test.ts')) {
     open.push(s);
     assert.is(await s.schemaVersion(), PG_SCHEMA_VERSION);
     const tables = await s.pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
-    assert.equal(tables.rows.map((r) => r.tablename), ['assertions', 'dead_letters', 'epochs', 'ingest_cursors', 'stemedb_schema', 'votes']);
+    assert.equal(
+      tables.rows.map((r) => r.tablename),
+      ['assertions', 'dead_letters', 'epochs', 'ingest_cursors', 'stemedb_schema', 'votes'],
+    );
     const indexes = await s.pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'assertions' AND indexname LIKE 'assertions_by_%' ORDER BY 1`);
-    assert.equal(indexes.rows.map((r) => r.indexname), ['assertions_by_epoch', 'assertions_by_subject']);
+    assert.equal(
+      indexes.rows.map((r) => r.indexname),
+      ['assertions_by_epoch', 'assertions_by_subject'],
+    );
     const again = await PgStore.open(url);
     open.push(again);
     assert.is(await again.schemaVersion(), PG_SCHEMA_VERSION);
@@ -65,13 +71,21 @@ if (skipWithoutPg('pg-store.test.ts')) {
     const url = await freshUrl();
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    await c.query(`CREATE TABLE stemedb_schema (version integer NOT NULL); INSERT INTO stemedb_schema VALUES (2); ${PG_MIGRATIONS[0]!.sql}; ${PG_MIGRATIONS[1]!.sql}`);
+    await c.query(
+      `CREATE TABLE stemedb_schema (version integer NOT NULL); INSERT INTO stemedb_schema VALUES (2); ${PG_MIGRATIONS[0]!.sql}; ${PG_MIGRATIONS[1]!.sql}`,
+    );
     await c.query(`INSERT INTO ingest_cursors (consumer, next_offset, updated_at) VALUES ('old-a', 500, 0), ('old-b', 40, 0)`);
     await c.end();
     const s = await PgStore.open(url);
     open.push(s);
     assert.is(await s.schemaVersion(), PG_SCHEMA_VERSION);
-    assert.equal((await s.cursors()).map((x) => [x.consumer, x.journal, x.next]), [['old-a', 'default', 500], ['old-b', 'default', 40]]);
+    assert.equal(
+      (await s.cursors()).map((x) => [x.consumer, x.journal, x.next]),
+      [
+        ['old-a', 'default', 500],
+        ['old-b', 'default', 40],
+      ],
+    );
     assert.equal(await s.syncCleanupFloor('old-a'), { consumer: 'old-b', next: 40, journal: 'default' }, 'as before the migration: one journal');
     // old-a's ingestor now names its journal: the cursor adopts it and stops waiting for old-b.
     await s.applyBatch('old-a', [], { journal: 'A' });
@@ -132,7 +146,9 @@ if (skipWithoutPg('pg-store.test.ts')) {
     const s = await newStore();
     const src = await FakeSource.create();
     const tricky = ['a"b', 'back\\slash', '{x,y}', 'NULL', ' spaced ', 'ütf-8 ✓', ',', '\\x00'];
-    const payloads = Array.from({ length: 20_000 }, (_, k) => encodeAssertion(assertion(k % 17_000, { subject: tricky[k % tricky.length]!, object: k % 3 === 0 ? tricky[k % 5]! : k })));
+    const payloads = Array.from({ length: 20_000 }, (_, k) =>
+      encodeAssertion(assertion(k % 17_000, { subject: tricky[k % tricky.length]!, object: k % 3 === 0 ? tricky[k % 5]! : k })),
+    );
     const recs = src.appendAll(payloads);
     const r = await s.applyBatch('default', recs);
     assert.equal([r.assertions + r.duplicates, r.cursor], [20_000, recs.at(-1)!.next]);
@@ -148,10 +164,17 @@ if (skipWithoutPg('pg-store.test.ts')) {
   test('a text field holding U+0000 is a NUL_IN_TEXT dead letter, not a failed batch', async () => {
     const s = await newStore();
     const src = await FakeSource.create();
-    const recs = src.appendAll([encodeAssertion(assertion(1, { subject: 'a\0b' })), encodeAssertion(assertion(2)), encodeVote(vote(new Uint8Array(32), 1, { voter: '\0' }))]);
+    const recs = src.appendAll([
+      encodeAssertion(assertion(1, { subject: 'a\0b' })),
+      encodeAssertion(assertion(2)),
+      encodeVote(vote(new Uint8Array(32), 1, { voter: '\0' })),
+    ]);
     const r = await s.applyBatch('default', recs);
     assert.equal([r.assertions, r.deadLetters, r.cursor], [1, 2, recs[2]!.next]);
-    assert.equal((await s.deadLetters()).map((d) => d.code), ['NUL_IN_TEXT', 'NUL_IN_TEXT']);
+    assert.equal(
+      (await s.deadLetters()).map((d) => d.code),
+      ['NUL_IN_TEXT', 'NUL_IN_TEXT'],
+    );
   });
 
   /** Runs `work` until its batch transaction waits on a row lock held by another session, then stops the server. */
@@ -160,8 +183,14 @@ if (skipWithoutPg('pg-store.test.ts')) {
     blocker.on('error', () => undefined);
     await blocker.connect();
     await blocker.query('BEGIN');
-    await blocker.query(`INSERT INTO votes VALUES ($1, $2, 'blocker', 1, 1, 0, 0)`, [Buffer.from(conflictingVote.assertion), Buffer.from(conflictingVote.hash)]);
-    const outcome = work().then(() => undefined, (e: unknown) => e);
+    await blocker.query(`INSERT INTO votes VALUES ($1, $2, 'blocker', 1, 1, 0, 0)`, [
+      Buffer.from(conflictingVote.assertion),
+      Buffer.from(conflictingVote.hash),
+    ]);
+    const outcome = work().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     // The batch has inserted its epochs and assertions and now waits on the blocker's vote row.
     for (let i = 0; ; i++) {
       const w = await blocker.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
@@ -209,9 +238,15 @@ if (skipWithoutPg('pg-store.test.ts')) {
     const src = await FakeSource.create();
     server.stopServer('fast');
     try {
-      const e = await rejects(() => s.applyBatch('default', src.appendAll([encodeAssertion(assertion(1))])), (x) => x instanceof StoreError);
+      const e = await rejects(
+        () => s.applyBatch('default', src.appendAll([encodeAssertion(assertion(1))])),
+        (x) => x instanceof StoreError,
+      );
       assert.ok(['CONNECT_FAILED', 'CONNECTION_LOST'].includes(e.code!), e.code);
-      await rejects(() => s.cursor('default'), (x) => x instanceof StoreError);
+      await rejects(
+        () => s.cursor('default'),
+        (x) => x instanceof StoreError,
+      );
     } finally {
       server.restartServer();
     }

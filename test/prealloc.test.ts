@@ -13,7 +13,9 @@ import { SimDisk } from './helpers/sim-disk.js';
 const HEADER = 32;
 
 function segmentFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort();
 }
 
 function fileSize(path: string): number {
@@ -43,7 +45,10 @@ test(`'group' keeps written zeros after the active segment's records; rotation a
     // Refilled to PREALLOC_BYTES past a batch whenever less than an eighth is left.
     assert.ok(zeroBytes >= PREALLOC_BYTES / 8 && zeroBytes <= PREALLOC_BYTES, `${zeroBytes} bytes of zeros after the data`);
     const tail = readFileSync(join(dir, active!)).subarray(HEADER + dataBytes);
-    assert.ok(tail.every((b) => b === 0), 'what follows the records is zeros');
+    assert.ok(
+      tail.every((b) => b === 0),
+      'what follows the records is zeros',
+    );
 
     // Fill past the first segment: the sealed one holds exactly its records.
     const big = payloadFor(99, 100_000);
@@ -104,7 +109,10 @@ test('an all-zero tail (a writer that did not close) is unwritten space: strict 
       const more = await again.append(payloadFor(100, 50));
       assert.is(more.offset, end);
       await again.close();
-      assert.equal(readdirSync(dir).filter((n) => n.includes('.broken')), []);
+      assert.equal(
+        readdirSync(dir).filter((n) => n.includes('.broken')),
+        [],
+      );
     } finally {
       cleanup();
     }

@@ -17,7 +17,10 @@ function classMembers(file: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   src.forEachChild((node) => {
     if (!ts.isClassDeclaration(node) || !node.name) return;
-    out.set(node.name.text, node.members.map((m) => (m.name ? m.name.getText(src) : ts.SyntaxKind[m.kind])));
+    out.set(
+      node.name.text,
+      node.members.map((m) => (m.name ? m.name.getText(src) : ts.SyntaxKind[m.kind])),
+    );
   });
   return out;
 }
@@ -26,10 +29,16 @@ test('Journal and JournalReader declarations name no internals', () => {
   const journal = classMembers(join(pkg.root, 'dist', 'journal', 'journal.d.ts')).get('Journal');
   const reader = classMembers(join(pkg.root, 'dist', 'journal', 'read', 'journal-reader.d.ts')).get('JournalReader');
   assert.ok(journal && reader, 'both classes are declared');
-  for (const [name, members] of [['Journal', journal!], ['JournalReader', reader!]] as const) {
+  for (const [name, members] of [
+    ['Journal', journal!],
+    ['JournalReader', reader!],
+  ] as const) {
     // Not vacuous: the public API is there.
     for (const m of ['dir', 'iterate', 'follow', 'close', 'read']) assert.ok(members.includes(m), `${name}.${m} is declared`);
-    assert.ok(members.some((m) => /asyncDispose/.test(m)), `${name} declares [Symbol.asyncDispose]`);
+    assert.ok(
+      members.some((m) => /asyncDispose/.test(m)),
+      `${name} declares [Symbol.asyncDispose]`,
+    );
     const leaked = members.filter((m) => INTERNALS.includes(m));
     assert.equal(leaked, [], `${name} exposes ${leaked.join(', ')}`);
   }
@@ -42,7 +51,9 @@ test('a strict consumer typechecks await using on the built types, and cannot re
   symlinkSync(join(repoRoot, 'node_modules', '@types'), join(consumer, 'node_modules', '@types'), 'dir');
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ type: 'module' }));
   const main = join(consumer, 'main.ts');
-  writeFileSync(main, `
+  writeFileSync(
+    main,
+    `
 import { Journal, Store, type JournalReader } from 'stemedb';
 export async function demo(dir: string): Promise<number> {
   await using j = await Journal.open(dir, { durability: 'group' });
@@ -59,10 +70,17 @@ export async function demo(dir: string): Promise<number> {
   for await (const rec of j.iterate({ from: 0, signal: AbortSignal.timeout(10) })) return rec.offset + (s.open ? 1 : 0);
   return 0;
 }
-`);
+`,
+  );
   const program = ts.createProgram([main], {
-    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'], types: ['node'], skipLibCheck: true,
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'],
+    types: ['node'],
+    skipLibCheck: true,
   });
   const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   assert.equal(problems, []);

@@ -21,7 +21,10 @@ async function build(dir: string): Promise<Array<{ offset: number; payload: Uint
   return recs;
 }
 
-const segs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+const segs = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort();
 
 async function offsets(j: { iterate(): AsyncIterable<{ offset: number }> }): Promise<number[]> {
   const out: number[] = [];
@@ -66,8 +69,14 @@ test('a segment gap: move the later segments aside, open with truncate; they rea
     const got = await moveAsideAndTruncate(dir, names.slice(2)); // 'tolerate-tail' refuses: 'missing data'
     const lostFrom = Number(names[1]!.slice(0, 20));
     const from = Number(names[2]!.slice(0, 20));
-    assert.equal(got.kept, recs.filter((r) => r.offset < lostFrom).map((r) => r.offset));
-    assert.equal(got.aside, recs.filter((x) => x.offset >= from).map((x) => x.offset));
+    assert.equal(
+      got.kept,
+      recs.filter((r) => r.offset < lostFrom).map((r) => r.offset),
+    );
+    assert.equal(
+      got.aside,
+      recs.filter((x) => x.offset >= from).map((x) => x.offset),
+    );
   } finally {
     cleanup();
   }
@@ -85,8 +94,14 @@ test('a segment overlap: the same procedure keeps each history readable', async 
     const got = await moveAsideAndTruncate(dir, names.slice(1));
     const next = Number(names[1]!.slice(0, 20));
     assert.is(got.truncatedAt, next);
-    assert.equal(got.kept, recs.filter((r) => r.offset < next).map((r) => r.offset));
-    assert.equal(got.aside, recs.filter((x) => x.offset >= next).map((x) => x.offset));
+    assert.equal(
+      got.kept,
+      recs.filter((r) => r.offset < next).map((r) => r.offset),
+    );
+    assert.equal(
+      got.aside,
+      recs.filter((x) => x.offset >= next).map((x) => x.offset),
+    );
   } finally {
     cleanup();
   }
@@ -114,7 +129,10 @@ test('a damaged segment header: rewriting its 32 bytes from the file name brings
     assert.is(report.corruption.length, 0);
     assert.is(report.recordsValid, recs.length);
     const j = await Journal.open(dir);
-    assert.equal(await offsets(j), recs.map((r) => r.offset));
+    assert.equal(
+      await offsets(j),
+      recs.map((r) => r.offset),
+    );
     await j.close();
   } finally {
     cleanup();
@@ -133,7 +151,10 @@ test("after 'salvage': a damaged sealed segment reopens with 'tolerate-tail', fa
     b[at] = b[at]! ^ 0x40;
     writeFileSync(path, b);
     const s = await Journal.open(dir, { recovery: 'salvage', verifyAll: true });
-    assert.equal(s.recovery.gaps.map((g) => g.from), [victim.offset]);
+    assert.equal(
+      s.recovery.gaps.map((g) => g.from),
+      [victim.offset],
+    );
     await rejects(s.read(victim.offset), (e: Error & { code?: string }) => e.code === 'OFFSET_SKIPPED');
     await s.close();
     const t = await Journal.open(dir);

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { Journal } from '../src/index.js';
 import { tempDir, payloadFor } from './helpers/tmp.js';
 
-const brokenFiles = (dir: string) => readdirSync(dir).filter((n) => n.includes('.broken')).sort();
+const brokenFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.includes('.broken'))
+    .sort();
 
 test('two torn tails cut at the same offset keep two copies, each with its own bytes', async () => {
   const { dir, cleanup } = tempDir();
@@ -15,7 +18,10 @@ test('two torn tails cut at the same offset keep two copies, each with its own b
     for (let i = 0; i < 5; i++) await j.append(payloadFor(i, 100));
     const end = j.nextOffset;
     await j.close();
-    const tail = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort().pop()!;
+    const tail = readdirSync(dir)
+      .filter((n) => n.endsWith('.wal'))
+      .sort()
+      .pop()!;
     // 50 bytes of a frame (a length field promising more), then a second, different torn write there.
     const torn1 = Buffer.alloc(50, 0x11);
     torn1.writeUInt32LE(1000, 0);
@@ -44,7 +50,9 @@ async function build(dir: string, seed: number): Promise<string[]> {
   const j = await Journal.open(dir, { segmentBytes: 1024 });
   for (let i = 0; i < 24; i++) await j.append(payloadFor(seed * 1000 + i, 160));
   await j.close();
-  return readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort();
 }
 
 /** Flips a payload byte of the second record of `seg` (valid records follow it: corruption). */

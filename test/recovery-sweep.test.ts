@@ -54,7 +54,9 @@ test('every truncation length of the tail segment, every policy, watermark at en
   const size = HEADER + tail.end - tail.base;
   const lengths: number[] = [];
   for (let L = 0; L <= size; L++) lengths.push(L);
-  const pick = LARGE ? lengths.filter((L, k) => L < 100 || L > size - 100 || k % Math.ceil(size / SAMPLE) === 0) : lengths.filter((L) => L % STRIDE === 0 || L < 48 || L > size - 48);
+  const pick = LARGE
+    ? lengths.filter((L, k) => L < 100 || L > size - 100 || k % Math.ceil(size / SAMPLE) === 0)
+    : lengths.filter((L) => L % STRIDE === 0 || L < 48 || L > size - 48);
   let cases = 0;
   for (const L of pick) {
     for (const wm of WMS) {
@@ -66,12 +68,16 @@ test('every truncation length of the tail segment, every policy, watermark at en
         const exp = expected(layout, damage, policy, wm.value, false, original);
         const deep = L % 7 === 0 || L > size - 50;
         const out = await runAndCheck(layout, exp, policy, false, `tail truncated to ${L} bytes, ${wm.name}`, deep, policy === POLICIES[L % 4]);
-        if (out.silentLoss && policy === 'tolerate-tail') silentLoss.push(`tail truncated to ${L} of ${size} bytes (${wm.name}): opened with end ${(exp as { end: number }).end} < watermark ${wm.value}`);
+        if (out.silentLoss && policy === 'tolerate-tail')
+          silentLoss.push(`tail truncated to ${L} of ${size} bytes (${wm.name}): opened with end ${(exp as { end: number }).end} < watermark ${wm.value}`);
         cases++;
       }
     }
   }
-  assert.ok(layout.disk.stats.maxPreadBytes <= layout.maxFile + 64, `a read asked for ${layout.disk.stats.maxPreadBytes} bytes (largest file ${layout.maxFile})`);
+  assert.ok(
+    layout.disk.stats.maxPreadBytes <= layout.maxFile + 64,
+    `a read asked for ${layout.disk.stats.maxPreadBytes} bytes (largest file ${layout.maxFile})`,
+  );
   console.log(`  ${cases} truncation cases`);
 });
 
@@ -99,7 +105,10 @@ test('a flip of each byte of each segment (a sample on the large journal), every
       cases++;
     }
   }
-  assert.ok(layout.disk.stats.maxPreadBytes <= layout.maxFile + 64, `a read asked for ${layout.disk.stats.maxPreadBytes} bytes (largest file ${layout.maxFile}): a length field was trusted`);
+  assert.ok(
+    layout.disk.stats.maxPreadBytes <= layout.maxFile + 64,
+    `a read asked for ${layout.disk.stats.maxPreadBytes} bytes (largest file ${layout.maxFile}): a length field was trusted`,
+  );
   console.log(`  ${cases} flip cases over ${chosen.length} bytes`);
 });
 
@@ -107,11 +116,12 @@ test('the watermark file itself flipped, truncated, garbage or missing never los
   const all = layout.segs.flatMap((s) => s.records);
   const variants: Array<{ name: string; bytes: Uint8Array | null }> = [{ name: 'missing', bytes: null }];
   const good = encodeWatermark(layout.end);
-  for (let b = 0; b < 16; b++) for (const x of [0x01, 0x80, 0xff]) {
-    const v = good.slice();
-    v[b]! ^= x;
-    variants.push({ name: `byte ${b} ^= 0x${x.toString(16)}`, bytes: v });
-  }
+  for (let b = 0; b < 16; b++)
+    for (const x of [0x01, 0x80, 0xff]) {
+      const v = good.slice();
+      v[b]! ^= x;
+      variants.push({ name: `byte ${b} ^= 0x${x.toString(16)}`, bytes: v });
+    }
   for (let L = 0; L < 16; L++) variants.push({ name: `truncated to ${L} bytes`, bytes: good.slice(0, L) });
   variants.push({ name: 'all 0xa5', bytes: new Uint8Array(16).fill(0xa5) }, { name: '32 bytes', bytes: new Uint8Array([...good, ...good]) });
   for (const v of variants) {
@@ -142,10 +152,14 @@ test('a tail cut at a record boundary below the durable watermark is not accepte
   // The journal wrote the watermark after fsyncs that covered these records; a tail file that now
   // ends below it, at a record boundary, lost acknowledged data exactly as a cut one byte later
   // does, which recovery refuses as corruption (bad bytes below the watermark).
-  assert.is(silentLoss.length, 0, `${silentLoss.length} truncations of the tail below the watermark opened with 'tolerate-tail' as if nothing were wrong, e.g.:\n  ${silentLoss.slice(0, 3).join('\n  ')}`);
+  assert.is(
+    silentLoss.length,
+    0,
+    `${silentLoss.length} truncations of the tail below the watermark opened with 'tolerate-tail' as if nothing were wrong, e.g.:\n  ${silentLoss.slice(0, 3).join('\n  ')}`,
+  );
 });
 
-test("salvage: a read at the first offset of a skipped region fails with OFFSET_SKIPPED (docs/durability.md), not as corruption", () => {
+test('salvage: a read at the first offset of a skipped region fails with OFFSET_SKIPPED (docs/durability.md), not as corruption', () => {
   // read(gap.from + 1) and read(gap.to - 1) do fail with OFFSET_SKIPPED; read(gap.from) reports the
   // skipped damaged record as CorruptionError, so a caller cannot tell a known, skipped region from
   // new damage.
@@ -163,7 +177,10 @@ test('real files through the default IO agree with the simulated sweep (sampled)
       const seg = Math.floor(r() * 3);
       const s = layout.segs[seg]!;
       const size = HEADER + s.end - s.base;
-      const damage: Damage = k % 2 === 0 || seg !== 2 ? { seg, kind: 'flip', at: Math.floor(r() * size), xor: 1 + Math.floor(r() * 255) } : { seg, kind: 'truncate', at: Math.floor(r() * size) };
+      const damage: Damage =
+        k % 2 === 0 || seg !== 2
+          ? { seg, kind: 'flip', at: Math.floor(r() * size), xor: 1 + Math.floor(r() * 255) }
+          : { seg, kind: 'truncate', at: Math.floor(r() * size) };
       const wm = WMS[k % 3]!;
       const policy = POLICIES[Math.floor(r() * 4)]!;
       const work = join(dir, `case-${k}`);

@@ -24,9 +24,18 @@ function docTable(): Map<string, Map<RecoveryCase, string>> {
   const lines = text.split('\n');
   const head = lines.findIndex((l) => l.startsWith('| policy | zero tail |'));
   assert.ok(head >= 0, 'the per-case table is in docs/durability.md');
-  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
-  const columns = cells(lines[head]!).slice(1).map((c) => COLUMNS[c]);
-  assert.ok(columns.every((c) => c !== undefined), `known columns: ${cells(lines[head]!).join(', ')}`);
+  const cells = (l: string) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+  const columns = cells(lines[head]!)
+    .slice(1)
+    .map((c) => COLUMNS[c]);
+  assert.ok(
+    columns.every((c) => c !== undefined),
+    `known columns: ${cells(lines[head]!).join(', ')}`,
+  );
   const rows = new Map<string, Map<RecoveryCase, string>>();
   for (const line of lines.slice(head + 2)) {
     if (!line.startsWith('|')) break;

@@ -67,20 +67,16 @@ export function startResult(name: string, opts: RunOptions): BenchResult {
 export function finishResult(res: BenchResult): BenchResult {
   const t0 = started.get(res);
   if (t0 !== undefined) res.durationMs = Math.round(performance.now() - t0);
-  res.notes.push(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (start: ${res.machine.loadAvg.join(' ')}); a busy shared machine skews every figure, ratios least.`);
+  res.notes.push(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (start: ${res.machine.loadAvg.join(' ')}); a busy shared machine skews every figure, ratios least.`,
+  );
   return res;
 }
 
 /** Adds a target: `pass` decided by comparing value with limit ('>=' or '<='). */
-export function target(
-  res: BenchResult,
-  what: string,
-  targetText: string,
-  value: number,
-  op: '>=' | '<=',
-  limit: number,
-  measured: string,
-): Target {
+export function target(res: BenchResult, what: string, targetText: string, value: number, op: '>=' | '<=', limit: number, measured: string): Target {
   const pass = Number.isFinite(value) && (op === '>=' ? value >= limit : value <= limit);
   const t: Target = { what, target: targetText, measured, pass, value, limit };
   res.targets.push(t);
@@ -97,13 +93,15 @@ export function writeResult(res: BenchResult): string {
 
 /** "name@version, ..." of installed packages (read from node_modules), for a result's notes. */
 export function versions(names: readonly string[]): string {
-  return names.map((n) => {
-    try {
-      return `${n}@${(JSON.parse(readFileSync(join(repoRoot, 'node_modules', n, 'package.json'), 'utf8')) as { version: string }).version}`;
-    } catch {
-      return `${n}@?`;
-    }
-  }).join(', ');
+  return names
+    .map((n) => {
+      try {
+        return `${n}@${(JSON.parse(readFileSync(join(repoRoot, 'node_modules', n, 'package.json'), 'utf8')) as { version: string }).version}`;
+      } catch {
+        return `${n}@?`;
+      }
+    })
+    .join(', ');
 }
 
 /** Progress on stderr (tables go to stdout). */

@@ -25,12 +25,12 @@ class Hasher {
 
   // Internal state (public so the implementation files can reach it; treat as private).
   uint32_t key[8];
-  uint32_t cv[8];          // chaining value of the current chunk
+  uint32_t cv[8];  // chaining value of the current chunk
   uint64_t chunk_counter;
   uint8_t buf[kBlockLen];
   uint8_t buf_len;
   uint8_t blocks_compressed;
-  uint8_t flags;           // mode flags (KEYED_HASH / DERIVE_KEY_MATERIAL)
+  uint8_t flags;  // mode flags (KEYED_HASH / DERIVE_KEY_MATERIAL)
   uint8_t cv_stack_len;
   uint8_t cv_stack[(kMaxDepth + 1) * kOutLen];
 };

@@ -16,13 +16,13 @@ B3_AVX2 B3_INLINE __m256i add(__m256i a, __m256i b) { return _mm256_add_epi32(a,
 B3_AVX2 B3_INLINE __m256i xor_(__m256i a, __m256i b) { return _mm256_xor_si256(a, b); }
 B3_AVX2 B3_INLINE __m256i rot16(__m256i x) {
   return _mm256_shuffle_epi8(
-      x, _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7,
-                          4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
+      x, _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4,
+                          5, 10, 11, 8, 9, 14, 15, 12, 13));
 }
 B3_AVX2 B3_INLINE __m256i rot8(__m256i x) {
   return _mm256_shuffle_epi8(
-      x, _mm256_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2, 3, 0, 5, 6,
-                          7, 4, 9, 10, 11, 8, 13, 14, 15, 12));
+      x, _mm256_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2, 3, 0, 5, 6, 7,
+                          4, 9, 10, 11, 8, 13, 14, 15, 12));
 }
 B3_AVX2 B3_INLINE __m256i rot12(__m256i x) {
   return _mm256_or_si256(_mm256_srli_epi32(x, 12), _mm256_slli_epi32(x, 20));
@@ -31,8 +31,7 @@ B3_AVX2 B3_INLINE __m256i rot7(__m256i x) {
   return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25));
 }
 
-B3_AVX2 B3_INLINE void g(__m256i& a, __m256i& b, __m256i& c, __m256i& d, __m256i mx,
-                         __m256i my) {
+B3_AVX2 B3_INLINE void g(__m256i& a, __m256i& b, __m256i& c, __m256i& d, __m256i mx, __m256i my) {
   a = add(add(a, mx), b);
   d = rot16(xor_(d, a));
   c = add(c, d);
@@ -101,10 +100,22 @@ B3_AVX2 void lanes_avx2(const Lanes& l, uint8_t* out) {
     // The last block adds each lane's own end flags (CHUNK_END, ROOT).
     __m256i flags_v = _mm256_set1_epi32(int(flags));
     if (last) flags_v = _mm256_or_si256(flags_v, loadu(l.flags_end));
-    __m256i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
-                     _mm256_set1_epi32(int(kIV[0])), _mm256_set1_epi32(int(kIV[1])),
-                     _mm256_set1_epi32(int(kIV[2])), _mm256_set1_epi32(int(kIV[3])),
-                     ctr_lo, ctr_hi, last ? last_len : _mm256_set1_epi32(64), flags_v};
+    __m256i v[16] = {cv[0],
+                     cv[1],
+                     cv[2],
+                     cv[3],
+                     cv[4],
+                     cv[5],
+                     cv[6],
+                     cv[7],
+                     _mm256_set1_epi32(int(kIV[0])),
+                     _mm256_set1_epi32(int(kIV[1])),
+                     _mm256_set1_epi32(int(kIV[2])),
+                     _mm256_set1_epi32(int(kIV[3])),
+                     ctr_lo,
+                     ctr_hi,
+                     last ? last_len : _mm256_set1_epi32(64),
+                     flags_v};
     round_lanes<0>(v, m);
     round_lanes<1>(v, m);
     round_lanes<2>(v, m);

@@ -29,14 +29,13 @@ B3_AVX512 B3_INLINE __m512i add_msg(__m512i a, const __m512i* m) {
 // all four. GCC keeps source order here, and four independent instructions in a row is
 // what keeps the vector ports busy; one whole G after another measured ~6% slower.
 // q[j] = state indices (a, b, c, d) of quarter-round j; s = its message schedule row.
-#define B3_STEP4(expr)                                                    \
-  for (int j = 0; j < 4; j++) {                                           \
+#define B3_STEP4(expr)                                                          \
+  for (int j = 0; j < 4; j++) {                                                 \
     __m512i &a = v[q[j][0]], &b = v[q[j][1]], &c = v[q[j][2]], &d = v[q[j][3]]; \
-    (void)a, (void)b, (void)c, (void)d;                                   \
-    expr;                                                                 \
+    (void)a, (void)b, (void)c, (void)d;                                         \
+    expr;                                                                       \
   }
-B3_AVX512 B3_INLINE void g4(__m512i* v, const int (&q)[4][4], const __m512i* m,
-                            const uint8_t* s) {
+B3_AVX512 B3_INLINE void g4(__m512i* v, const int (&q)[4][4], const __m512i* m, const uint8_t* s) {
   B3_STEP4(a = add_msg(a, m + s[2 * j]))  // message first: off the a <- b critical path
   B3_STEP4(a = add(a, b))
   B3_STEP4(d = _mm512_ror_epi32(xor_(d, a), 16))
@@ -183,15 +182,25 @@ B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
     const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0);
     __m512i flags_v = _mm512_set1_epi32(int(flags));
     if (last) flags_v = _mm512_or_si512(flags_v, _mm512_loadu_si512(l.flags_end));
-    __m512i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
-                     _mm512_set1_epi32(int(kIV[0])), _mm512_set1_epi32(int(kIV[1])),
-                     _mm512_set1_epi32(int(kIV[2])), _mm512_set1_epi32(int(kIV[3])),
-                     _mm512_loadu_si512(l.ctr_lo), _mm512_loadu_si512(l.ctr_hi),
-                     last ? _mm512_loadu_si512(l.last_len) : _mm512_set1_epi32(64), flags_v};
+    __m512i v[16] = {cv[0],
+                     cv[1],
+                     cv[2],
+                     cv[3],
+                     cv[4],
+                     cv[5],
+                     cv[6],
+                     cv[7],
+                     _mm512_set1_epi32(int(kIV[0])),
+                     _mm512_set1_epi32(int(kIV[1])),
+                     _mm512_set1_epi32(int(kIV[2])),
+                     _mm512_set1_epi32(int(kIV[3])),
+                     _mm512_loadu_si512(l.ctr_lo),
+                     _mm512_loadu_si512(l.ctr_hi),
+                     last ? _mm512_loadu_si512(l.last_len) : _mm512_set1_epi32(64),
+                     flags_v};
     const bool next_last = blk + 2 == l.nblocks;
-    rounds_and_next(v, m, last ? nullptr : msg[(blk + 1) & 1], [&](int i) {
-      return next_last ? l.last[i] : l.in[i] + 64 * (blk + 1);
-    });
+    rounds_and_next(v, m, last ? nullptr : msg[(blk + 1) & 1],
+                    [&](int i) { return next_last ? l.last[i] : l.in[i] + 64 * (blk + 1); });
     for (int i = 0; i < 8; i++) cv[i] = xor_(v[i], v[i + 8]);
   }
   store_cvs(cv, out);
@@ -202,7 +211,7 @@ B3_AVX512 void lanes_avx512(const Lanes& l, uint8_t* out) {
 // MiB slower). In place is safe: batch b reads batch b + 1 before it writes out + 512 b,
 // which lies below everything still to be read.
 B3_AVX512 void parents_avx512(const uint8_t* in, size_t batches, const uint32_t key[8],
-                             uint32_t flags, uint8_t* out) {
+                              uint32_t flags, uint8_t* out) {
   alignas(64) uint32_t msg[2][16][kMaxLanes];
   {
     __m512i m[16];

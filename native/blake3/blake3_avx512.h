@@ -9,7 +9,7 @@
 #endif
 #include <immintrin.h>
 
-#include "blake3_impl.h"
 #include "../isa_target.h"
+#include "blake3_impl.h"
 
 #define B3_AVX512 B3_TARGET("avx512f,avx512vl,avx512bw" STEMEDB_ISA_EVEX512)

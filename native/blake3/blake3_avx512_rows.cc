@@ -49,9 +49,15 @@ B3_AVX512 B3_INLINE __m128i xor_ror(__m128i ry, __m128i x) {
 
 // Lane j of the diagonal step serves diagonal (j + 3) % 4, the one holding b's word j, so b
 // stays put: a, c and d rotate by 3, 1 and 2 lanes (and back).
-B3_AVX512 B3_INLINE __m128i diag_a(__m128i x) { return _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 1, 0, 3)); }
-B3_AVX512 B3_INLINE __m128i diag_c(__m128i x) { return _mm_shuffle_epi32(x, _MM_SHUFFLE(0, 3, 2, 1)); }
-B3_AVX512 B3_INLINE __m128i swap_d(__m128i x) { return _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)); }
+B3_AVX512 B3_INLINE __m128i diag_a(__m128i x) {
+  return _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 1, 0, 3));
+}
+B3_AVX512 B3_INLINE __m128i diag_c(__m128i x) {
+  return _mm_shuffle_epi32(x, _MM_SHUFFLE(0, 3, 2, 1));
+}
+B3_AVX512 B3_INLINE __m128i swap_d(__m128i x) {
+  return _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2));
+}
 
 // Four G functions side by side. With kFeed (the last diagonal step of a compression) d is
 // put back in column order and b comes out as b ^ d, the chaining value's upper half: folded
@@ -102,7 +108,8 @@ struct MsgReg {
   __m512i block;
   B3_AVX512 B3_INLINE void get(int r, __m128i* m) const {
     for (int q = 0; q < 4; q++) {
-      const __m128i idx = _mm_load_si128(reinterpret_cast<const __m128i*>(&kRowOrder.idx[r][4 * q]));
+      const __m128i idx =
+          _mm_load_si128(reinterpret_cast<const __m128i*>(&kRowOrder.idx[r][4 * q]));
       m[q] = _mm512_castsi512_si128(_mm512_permutexvar_epi32(_mm512_castsi128_si512(idx), block));
     }
   }
@@ -112,7 +119,8 @@ struct MsgReg {
 struct MsgTable {
   const uint32_t (*t)[16];
   B3_AVX512 B3_INLINE void get(int r, __m128i* m) const {
-    for (int q = 0; q < 4; q++) m[q] = _mm_load_si128(reinterpret_cast<const __m128i*>(t[r] + 4 * q));
+    for (int q = 0; q < 4; q++)
+      m[q] = _mm_load_si128(reinterpret_cast<const __m128i*>(t[r] + 4 * q));
   }
 };
 
@@ -207,9 +215,8 @@ B3_AVX512 void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_
 // A whole chunk in registers. Block 0 takes its message words by permutes (no table is ready
 // yet); every later block reads the table filled during the block before it. The final block
 // is read through a byte mask (zero padding without a copy, and no read past the input).
-B3_AVX512 void chunk_avx512(const uint32_t key[8], const uint8_t* in, size_t len,
-                            uint64_t counter, uint32_t flags, uint32_t end_flags, uint8_t* out,
-                            size_t out_len) {
+B3_AVX512 void chunk_avx512(const uint32_t key[8], const uint8_t* in, size_t len, uint64_t counter,
+                            uint32_t flags, uint32_t end_flags, uint8_t* out, size_t out_len) {
   const size_t nblocks = len == 0 ? 1 : (len + kBlockLen - 1) / kBlockLen;
   const size_t last_len = len - (nblocks - 1) * kBlockLen;
   const uint8_t* last_in = in + (nblocks - 1) * kBlockLen;
@@ -230,7 +237,8 @@ B3_AVX512 void chunk_avx512(const uint32_t key[8], const uint8_t* in, size_t len
     lo = _mm_xor_si128(s.a, s.c), hi = s.b;
     const bool is_last = b + 1 == nblocks;
     s = {lo, hi, iv,
-         d_row(counter, uint32_t(is_last ? last_len : kBlockLen), flags | (is_last ? end_flags : 0))};
+         d_row(counter, uint32_t(is_last ? last_len : kBlockLen),
+               flags | (is_last ? end_flags : 0))};
     next = b + 2 < nblocks ? in + (b + 1) * kBlockLen : b + 2 == nblocks ? last_buf : nullptr;
     rounds(s, MsgTable{table[b & 1]}, next, table[(b + 1) & 1]);
   }

@@ -54,7 +54,8 @@ Napi::Value Blake3(const FastArgs<4>& info) {
     blake3::hash(data.data, data.len, out.data, out.len);
     return Napi::Value();
   }
-  if (info.Length() < 4) return ThrowTypeError(env, "keyed and derive-key modes need a key or context");
+  if (info.Length() < 4)
+    return ThrowTypeError(env, "keyed and derive-key modes need a key or context");
   blake3::Hasher h;
   if (!InitHasher(env, &h, mode, info[3])) return Napi::Value();
   h.update(data.data, data.len);
@@ -91,7 +92,8 @@ Napi::Value HasherCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t mode;
   if (!ArgU32(env, info[0], "mode", &mode)) return Napi::Value();
-  if (mode != 0 && info.Length() < 2) return ThrowTypeError(env, "keyed and derive-key modes need a key or context");
+  if (mode != 0 && info.Length() < 2)
+    return ThrowTypeError(env, "keyed and derive-key modes need a key or context");
   auto* h = new (std::nothrow) blake3::Hasher();
   if (!h) return ThrowCodedError(env, "ENOMEM", "out of memory");
   if (!InitHasher(env, h, mode, info[1])) {
@@ -117,7 +119,8 @@ Napi::Value HasherDigest(const FastArgs<3>& info) {
   blake3::Hasher* h = GetHasher(env, info[0]);
   Bytes out;
   uint64_t seek;
-  if (!h || !ArgBytes(env, info[1], "out", &out) || !ArgIndex(env, info[2], "seek", &seek)) return Napi::Value();
+  if (!h || !ArgBytes(env, info[1], "out", &out) || !ArgIndex(env, info[2], "seek", &seek))
+    return Napi::Value();
   h->finalize(out.data, out.len, seek);
   return Napi::Value();
 }
@@ -152,8 +155,8 @@ class HashWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     // The digest's memory goes to the ArrayBuffer, freed by its finalizer.
-    Napi::ArrayBuffer ab =
-        Napi::ArrayBuffer::New(env, out_, out_len_, [](Napi::Env, void* p) { delete[] static_cast<uint8_t*>(p); });
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+        env, out_, out_len_, [](Napi::Env, void* p) { delete[] static_cast<uint8_t*>(p); });
     if (env.IsExceptionPending()) {
       deferred_.Reject(env.GetAndClearPendingException().Value());
       return;
@@ -185,10 +188,12 @@ class HashWorker : public Napi::AsyncWorker {
 // blake3Async(data, outLen) -> Promise<Uint8Array>
 Napi::Value Blake3Async(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2) return ThrowTypeError(env, "blake3Async(data, outLen) needs two arguments");
+  if (info.Length() < 2)
+    return ThrowTypeError(env, "blake3Async(data, outLen) needs two arguments");
   Bytes data;
   uint32_t out_len;
-  if (!ArgBytes(env, info[0], "data", &data) || !ArgU32(env, info[1], "outLen", &out_len)) return Napi::Value();
+  if (!ArgBytes(env, info[0], "data", &data) || !ArgU32(env, info[1], "outLen", &out_len))
+    return Napi::Value();
   uint8_t* out = new (std::nothrow) uint8_t[out_len ? out_len : 1];
   if (!out) return ThrowCodedError(env, "ENOMEM", "out of memory");
   auto* w = new HashWorker(env, info[0].As<Napi::Object>(), data, out, out_len);

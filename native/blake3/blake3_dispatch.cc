@@ -32,13 +32,13 @@ enum Level { kPortable = 0, kSse41 = 1, kAvx2 = 2, kAvx512 = 3, kNeon = 1 };
 // 8 wide rather than 16 wide. The row-wise single-block SSE4.1 compression serves the
 // AVX2 level too (AVX2 has nothing to add for a single 4x4 state).
 const Kernels kTable[] = {
-    {"portable", compress_portable, xof_portable, nullptr, nullptr, nullptr, nullptr, chunk_portable,
-     1},
+    {"portable", compress_portable, xof_portable, nullptr, nullptr, nullptr, nullptr,
+     chunk_portable, 1},
 #if defined(STEMEDB_B3_X86)
     {"sse41", compress_sse41, xof_sse41, lanes_sse41, nullptr, nullptr, nullptr, nullptr, 4},
     {"avx2", compress_sse41, xof_sse41, lanes_sse41, lanes_avx2, nullptr, nullptr, nullptr, 8},
-    {"avx512", compress_avx512, xof_avx512, lanes_sse41, lanes_avx2, lanes_avx512,
-     parents_avx512, chunk_avx512, 16},
+    {"avx512", compress_avx512, xof_avx512, lanes_sse41, lanes_avx2, lanes_avx512, parents_avx512,
+     chunk_avx512, 16},
 #endif
 #if defined(STEMEDB_B3_NEON)
     {"neon", compress_portable, xof_portable, lanes_neon, nullptr, nullptr, nullptr, chunk_portable,

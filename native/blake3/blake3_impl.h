@@ -100,13 +100,13 @@ struct Lanes {
   const uint8_t* last[kMaxLanes];  // lane i's final block (may be a zero-padded copy)
   uint32_t ctr_lo[kMaxLanes];
   uint32_t ctr_hi[kMaxLanes];
-  uint32_t last_len[kMaxLanes];    // block_len of the final block (earlier blocks: 64)
-  uint32_t flags_end[kMaxLanes];   // added on lane i's final block
-  const uint32_t* key;             // 8 words, the starting chaining value of every lane
-  size_t nblocks;                  // >= 1
-  size_t n;                        // lanes in use; SIMD kernels always compute their full width
-  uint32_t flags;                  // on every block
-  uint32_t flags_start;            // added on block 0
+  uint32_t last_len[kMaxLanes];   // block_len of the final block (earlier blocks: 64)
+  uint32_t flags_end[kMaxLanes];  // added on lane i's final block
+  const uint32_t* key;            // 8 words, the starting chaining value of every lane
+  size_t nblocks;                 // >= 1
+  size_t n;                       // lanes in use; SIMD kernels always compute their full width
+  uint32_t flags;                 // on every block
+  uint32_t flags_start;           // added on block 0
 };
 
 // Compresses one block into cv (the chaining-value form of the output).
@@ -122,8 +122,8 @@ using LanesFn = void (*)(const Lanes& l, uint8_t* out);
 
 // Parents of batches * 16 adjacent chaining-value pairs: batch b reads in + 1024 b and
 // writes 16 chaining values to out + 512 b (out may equal in: a tree level in place).
-using ParentsFn = void (*)(const uint8_t* in, size_t batches, const uint32_t key[8],
-                           uint32_t flags, uint8_t* out);
+using ParentsFn = void (*)(const uint8_t* in, size_t batches, const uint32_t key[8], uint32_t flags,
+                           uint8_t* out);
 
 // One chunk (len <= 1024 bytes, any counter) from key, entirely in registers: `end_flags`
 // goes on its final block (CHUNK_END, plus ROOT for a one-chunk message). Writes the first
@@ -136,12 +136,12 @@ struct Kernels {
   const char* name;
   CompressFn compress;
   XofFn xof;
-  LanesFn lanes4;   // nullptr when the CPU (or a forced level) lacks the width
+  LanesFn lanes4;  // nullptr when the CPU (or a forced level) lacks the width
   LanesFn lanes8;
   LanesFn lanes16;
   ParentsFn parents16;  // nullptr: parents go through lanes16 like any other batch
   ChunkFn chunk;        // nullptr: compress() block by block
-  size_t width;     // widest lanes kernel available (1 = portable)
+  size_t width;         // widest lanes kernel available (1 = portable)
 };
 
 // Size classes of the one-shot hash(). Each has its own kernels, picked at first use by
@@ -175,16 +175,16 @@ void xof_portable(const uint32_t cv[8], const uint8_t block[64], uint32_t block_
 void chunk_portable(const uint32_t key[8], const uint8_t* in, size_t len, uint64_t counter,
                     uint32_t flags, uint32_t end_flags, uint8_t* out, size_t out_len);
 #if defined(STEMEDB_B3_X86)
-void compress_sse41(uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
-                    uint64_t counter, uint32_t flags);
-void xof_sse41(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
-               uint64_t counter, uint32_t flags, uint8_t out[64]);
+void compress_sse41(uint32_t cv[8], const uint8_t block[64], uint32_t block_len, uint64_t counter,
+                    uint32_t flags);
+void xof_sse41(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len, uint64_t counter,
+               uint32_t flags, uint8_t out[64]);
 void lanes_sse41(const Lanes& l, uint8_t* out);
 void lanes_avx2(const Lanes& l, uint8_t* out);
-void compress_avx512(uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
-                     uint64_t counter, uint32_t flags);
-void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len,
-                uint64_t counter, uint32_t flags, uint8_t out[64]);
+void compress_avx512(uint32_t cv[8], const uint8_t block[64], uint32_t block_len, uint64_t counter,
+                     uint32_t flags);
+void xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint32_t block_len, uint64_t counter,
+                uint32_t flags, uint8_t out[64]);
 void lanes_avx512(const Lanes& l, uint8_t* out);
 void parents_avx512(const uint8_t* in, size_t batches, const uint32_t key[8], uint32_t flags,
                     uint8_t* out);

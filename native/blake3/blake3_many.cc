@@ -189,7 +189,7 @@ class Batcher {
   const Kernels& k_;
   const size_t width_;
   Bucket buckets_[kBuckets];
-  size_t used_ = 0;   // window slots taken
+  size_t used_ = 0;  // window slots taken
   size_t ntrees_ = 0;
   Tree trees_[kWindowChunks / 2];  // every tree has at least two chunks
   uint8_t cvs_[kWindowChunks * kOutLen];

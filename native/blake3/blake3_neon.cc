@@ -16,12 +16,15 @@ inline uint32x4_t add(uint32x4_t a, uint32x4_t b) { return vaddq_u32(a, b); }
 inline uint32x4_t xor_(uint32x4_t a, uint32x4_t b) { return veorq_u32(a, b); }
 // Right rotations: 16 swaps the halfwords of each word; the others shift left, then
 // shift-right-and-insert (SRI) the remaining bits.
-inline uint32x4_t rot16(uint32x4_t x) { return vreinterpretq_u32_u16(vrev32q_u16(vreinterpretq_u16_u32(x))); }
+inline uint32x4_t rot16(uint32x4_t x) {
+  return vreinterpretq_u32_u16(vrev32q_u16(vreinterpretq_u16_u32(x)));
+}
 inline uint32x4_t rot12(uint32x4_t x) { return vsriq_n_u32(vshlq_n_u32(x, 20), x, 12); }
 inline uint32x4_t rot8(uint32x4_t x) { return vsriq_n_u32(vshlq_n_u32(x, 24), x, 8); }
 inline uint32x4_t rot7(uint32x4_t x) { return vsriq_n_u32(vshlq_n_u32(x, 25), x, 7); }
 
-inline void g(uint32x4_t& a, uint32x4_t& b, uint32x4_t& c, uint32x4_t& d, uint32x4_t mx, uint32x4_t my) {
+inline void g(uint32x4_t& a, uint32x4_t& b, uint32x4_t& c, uint32x4_t& d, uint32x4_t mx,
+              uint32x4_t my) {
   a = add(add(a, mx), b);
   d = rot16(xor_(d, a));
   c = add(c, d);
@@ -47,7 +50,8 @@ inline void round_lanes(uint32x4_t* v, const uint32x4_t* m) {
 
 // 4x4 transpose of 32-bit words: row i -> lane i of every output.
 inline void transpose4(uint32x4_t& r0, uint32x4_t& r1, uint32x4_t& r2, uint32x4_t& r3) {
-  const uint32x4x2_t t01 = vtrnq_u32(r0, r1);  // {r0[0] r1[0] r0[2] r1[2]}, {r0[1] r1[1] r0[3] r1[3]}
+  const uint32x4x2_t t01 =
+      vtrnq_u32(r0, r1);  // {r0[0] r1[0] r0[2] r1[2]}, {r0[1] r1[1] r0[3] r1[3]}
   const uint32x4x2_t t23 = vtrnq_u32(r2, r3);
   r0 = vcombine_u32(vget_low_u32(t01.val[0]), vget_low_u32(t23.val[0]));
   r1 = vcombine_u32(vget_low_u32(t01.val[1]), vget_low_u32(t23.val[1]));
@@ -78,9 +82,22 @@ void lanes_neon(const Lanes& l, uint8_t* out) {
     const uint32_t flags = l.flags | (blk == 0 ? l.flags_start : 0);
     uint32x4_t flags_v = vdupq_n_u32(flags);
     if (last) flags_v = vorrq_u32(flags_v, vld1q_u32(l.flags_end));  // CHUNK_END, ROOT per lane
-    uint32x4_t v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
-                        vdupq_n_u32(kIV[0]), vdupq_n_u32(kIV[1]), vdupq_n_u32(kIV[2]), vdupq_n_u32(kIV[3]),
-                        ctr_lo, ctr_hi, last ? last_len : vdupq_n_u32(64), flags_v};
+    uint32x4_t v[16] = {cv[0],
+                        cv[1],
+                        cv[2],
+                        cv[3],
+                        cv[4],
+                        cv[5],
+                        cv[6],
+                        cv[7],
+                        vdupq_n_u32(kIV[0]),
+                        vdupq_n_u32(kIV[1]),
+                        vdupq_n_u32(kIV[2]),
+                        vdupq_n_u32(kIV[3]),
+                        ctr_lo,
+                        ctr_hi,
+                        last ? last_len : vdupq_n_u32(64),
+                        flags_v};
     round_lanes<0>(v, m);
     round_lanes<1>(v, m);
     round_lanes<2>(v, m);

@@ -46,9 +46,22 @@ inline State run(const uint32_t cv[8], const uint8_t block[64], uint32_t block_l
                  uint64_t counter, uint32_t flags) {
   uint32_t m[16];
   words_from_bytes(block, m, 16);
-  State x{cv[0],  cv[1],  cv[2],  cv[3],  cv[4],  cv[5],
-          cv[6],  cv[7],  kIV[0], kIV[1], kIV[2], kIV[3],
-          static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), block_len, flags};
+  State x{cv[0],
+          cv[1],
+          cv[2],
+          cv[3],
+          cv[4],
+          cv[5],
+          cv[6],
+          cv[7],
+          kIV[0],
+          kIV[1],
+          kIV[2],
+          kIV[3],
+          static_cast<uint32_t>(counter),
+          static_cast<uint32_t>(counter >> 32),
+          block_len,
+          flags};
   round_fn<0>(x, m);
   round_fn<1>(x, m);
   round_fn<2>(x, m);

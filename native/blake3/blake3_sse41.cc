@@ -28,8 +28,7 @@ B3_SSE41 B3_INLINE __m128i rot7(__m128i x) {
   return _mm_or_si128(_mm_srli_epi32(x, 7), _mm_slli_epi32(x, 25));
 }
 
-B3_SSE41 B3_INLINE void g(__m128i& a, __m128i& b, __m128i& c, __m128i& d, __m128i mx,
-                          __m128i my) {
+B3_SSE41 B3_INLINE void g(__m128i& a, __m128i& b, __m128i& c, __m128i& d, __m128i mx, __m128i my) {
   a = add(add(a, mx), b);  // a + mx does not wait for b: shorter dependency chain
   d = rot16(xor_(d, a));
   c = add(c, d);
@@ -149,10 +148,22 @@ B3_SSE41 void lanes_sse41(const Lanes& l, uint8_t* out) {
     // The last block adds each lane's own end flags (CHUNK_END, ROOT).
     __m128i flags_v = _mm_set1_epi32(int(flags));
     if (last) flags_v = _mm_or_si128(flags_v, loadu(l.flags_end));
-    __m128i v[16] = {cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
-                     _mm_set1_epi32(int(kIV[0])), _mm_set1_epi32(int(kIV[1])),
-                     _mm_set1_epi32(int(kIV[2])), _mm_set1_epi32(int(kIV[3])),
-                     ctr_lo, ctr_hi, last ? last_len : _mm_set1_epi32(64), flags_v};
+    __m128i v[16] = {cv[0],
+                     cv[1],
+                     cv[2],
+                     cv[3],
+                     cv[4],
+                     cv[5],
+                     cv[6],
+                     cv[7],
+                     _mm_set1_epi32(int(kIV[0])),
+                     _mm_set1_epi32(int(kIV[1])),
+                     _mm_set1_epi32(int(kIV[2])),
+                     _mm_set1_epi32(int(kIV[3])),
+                     ctr_lo,
+                     ctr_hi,
+                     last ? last_len : _mm_set1_epi32(64),
+                     flags_v};
     round_lanes<0>(v, m);
     round_lanes<1>(v, m);
     round_lanes<2>(v, m);

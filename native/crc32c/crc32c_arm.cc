@@ -8,9 +8,9 @@
 
 #if defined(STEMEDB_CRC_ARM64)
 
-#include <cstring>
-
 #include <arm_neon.h>
+
+#include <cstring>
 // The builtins are used rather than <arm_acle.h>'s __crc32cd because older
 // compilers' arm_acle.h hides those unless -march already has +crc.
 #if defined(__clang__)
@@ -64,8 +64,7 @@ STEMEDB_ARM_CRC STEMEDB_INLINE uint32_t arm_chain(uint32_t c, const uint8_t* p, 
 
 // 3*m words from p: A continues `c`, B and C start at 0; A and B are moved
 // past the later stretches by PMULL and merged into C's last word.
-STEMEDB_ARM_CRC_PMULL STEMEDB_INLINE uint32_t arm_chunk3(uint32_t c, const uint8_t* p,
-                                                         size_t m) {
+STEMEDB_ARM_CRC_PMULL STEMEDB_INLINE uint32_t arm_chunk3(uint32_t c, const uint8_t* p, size_t m) {
   const uint8_t* a = p;
   const uint8_t* b = p + 8 * m;
   const uint8_t* d = p + 16 * m;

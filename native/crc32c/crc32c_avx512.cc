@@ -99,8 +99,8 @@ STEMEDB_TARGET_AVX512 uint32_t avx512_raw(uint32_t raw, const uint8_t* p, size_t
   const AvxConsts& K = avx_consts();
 
   // The register state is XORed into the first 32 message bits.
-  const __m512i init = _mm512_inserti32x4(_mm512_setzero_si512(),
-                                          _mm_cvtsi32_si128(static_cast<int>(raw)), 0);
+  const __m512i init =
+      _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi32_si128(static_cast<int>(raw)), 0);
   __m512i acc = _mm512_setzero_si512();
   size_t left;  // whole blocks still to merge after `acc`
   if (blocks >= 4) {

@@ -14,7 +14,8 @@ Napi::Value Crc32c(const FastArgs<2>& info) {
   if (info.Length() < 2) return ThrowTypeError(env, "crc32c(data, seed) needs two arguments");
   Bytes data;
   uint32_t seed;
-  if (!ArgBytes(env, info[0], "data", &data) || !ArgU32(env, info[1], "seed", &seed)) return Napi::Value();
+  if (!ArgBytes(env, info[0], "data", &data) || !ArgU32(env, info[1], "seed", &seed))
+    return Napi::Value();
   return U32Value(env, crc32c_extend(seed, data.data, data.len));
 }
 

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "crc32c.h"
 #include "../isa_target.h"
+#include "crc32c.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define STEMEDB_CRC_X86 1
@@ -18,8 +18,7 @@
 // words with memcpy is only right on little-endian (aarch64_be uses slice8).
 // GCC/Clang only: cpu_features() detects the extension on Linux and macOS,
 // so MSVC arm64 builds take slice8.
-#if defined(__aarch64__) && !defined(__ARM_BIG_ENDIAN) && \
-    (defined(__GNUC__) || defined(__clang__))
+#if defined(__aarch64__) && !defined(__ARM_BIG_ENDIAN) && (defined(__GNUC__) || defined(__clang__))
 #define STEMEDB_CRC_ARM64 1
 #endif
 
@@ -34,7 +33,8 @@
 #endif
 #define STEMEDB_TARGET_SSE42 STEMEDB_TARGET("sse4.2" STEMEDB_ISA_CRC32 ",pclmul")
 #define STEMEDB_TARGET_AVX512 \
-  STEMEDB_TARGET("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2" STEMEDB_ISA_CRC32 STEMEDB_ISA_EVEX512)
+  STEMEDB_TARGET(             \
+      "avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2" STEMEDB_ISA_CRC32 STEMEDB_ISA_EVEX512)
 
 namespace stemedb {
 namespace crc32c_detail {
@@ -50,8 +50,8 @@ uint32_t crc32c_sse42_3way(uint32_t crc, const uint8_t* data, size_t len);  // +
 uint32_t crc32c_avx512(uint32_t crc, const uint8_t* data, size_t len);      // + avx512/vpclmulqdq
 #endif
 #if defined(STEMEDB_CRC_ARM64)
-uint32_t crc32c_arm(uint32_t crc, const uint8_t* data, size_t len);        // CRC32 extension
-uint32_t crc32c_arm_3way(uint32_t crc, const uint8_t* data, size_t len);   // + PMULL
+uint32_t crc32c_arm(uint32_t crc, const uint8_t* data, size_t len);       // CRC32 extension
+uint32_t crc32c_arm_3way(uint32_t crc, const uint8_t* data, size_t len);  // + PMULL
 #endif
 
 // Lengths (bytes) at which the faster-but-costlier-to-start paths take over,
@@ -68,9 +68,7 @@ constexpr size_t kAvx512Min = 128;   // below: the 3-way crc32 path
 // would appear, i.e. when bit 0 falls off).
 constexpr uint32_t kPoly = 0x82F63B78u;  // P(x) without x^32, reflected
 
-constexpr uint32_t gf_mulx(uint32_t r) {
-  return (r >> 1) ^ ((r & 1u) ? kPoly : 0u);
-}
+constexpr uint32_t gf_mulx(uint32_t r) { return (r >> 1) ^ ((r & 1u) ? kPoly : 0u); }
 
 // Inverse of gf_mulx: bit 31 of the result of gf_mulx is set exactly when
 // P was XORed in (the shift alone leaves bit 31 clear).
@@ -96,7 +94,7 @@ constexpr uint32_t gf_xpow(long long n) {
     return result;
   }
   uint32_t base = 0x40000000u;  // x^1
-  while (n > 0) {  // square and multiply
+  while (n > 0) {               // square and multiply
     if (n & 1) result = gf_mul(result, base);
     base = gf_mul(base, base);
     n >>= 1;

@@ -21,8 +21,7 @@ struct Slice8Tables {
       t[0][b] = r;
     }
     for (int k = 1; k < 8; k++)
-      for (uint32_t b = 0; b < 256; b++)
-        t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFFu];
+      for (uint32_t b = 0; b < 256; b++) t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFFu];
   }
 };
 
@@ -50,9 +49,8 @@ uint32_t crc32c_portable(uint32_t crc, const uint8_t* p, size_t n) {
   while (n >= 8) {
     uint32_t lo = load_le32(p) ^ c;
     uint32_t hi = load_le32(p + 4);
-    c = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^
-        t[4][lo >> 24] ^ t[3][hi & 0xFFu] ^ t[2][(hi >> 8) & 0xFFu] ^
-        t[1][(hi >> 16) & 0xFFu] ^ t[0][hi >> 24];
+    c = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
+        t[3][hi & 0xFFu] ^ t[2][(hi >> 8) & 0xFFu] ^ t[1][(hi >> 16) & 0xFFu] ^ t[0][hi >> 24];
     p += 8;
     n -= 8;
   }

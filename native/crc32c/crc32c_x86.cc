@@ -26,8 +26,7 @@ STEMEDB_INLINE uint64_t load64(const uint8_t* p) {
 // Result = A*x^(128m) + B*x^(64m) + C. The last word of C is held back so
 // the shifted A and B (computed as 64-bit clmul products, which the crc32
 // instruction then multiplies by x^32 and reduces) fold into it for free.
-STEMEDB_TARGET_SSE42 STEMEDB_INLINE uint32_t chunk3(uint32_t raw, const uint8_t* p,
-                                                    size_t m) {
+STEMEDB_TARGET_SSE42 STEMEDB_INLINE uint32_t chunk3(uint32_t raw, const uint8_t* p, size_t m) {
   const uint8_t* a = p;
   const uint8_t* b = p + 8 * m;
   const uint8_t* c = p + 16 * m;
@@ -73,7 +72,8 @@ STEMEDB_TARGET_SSE42 uint32_t crc32c_sse42_3way(uint32_t crc, const uint8_t* p, 
 }
 
 // For the rare CPU with SSE4.2 but no PCLMULQDQ: one chain throughout.
-STEMEDB_TARGET("sse4.2" STEMEDB_ISA_CRC32) uint32_t crc32c_sse42_1way(uint32_t crc, const uint8_t* p, size_t n) {
+STEMEDB_TARGET("sse4.2" STEMEDB_ISA_CRC32)
+uint32_t crc32c_sse42_1way(uint32_t crc, const uint8_t* p, size_t n) {
   return ~sse42_chain(~crc, p, n);
 }
 

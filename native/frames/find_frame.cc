@@ -32,8 +32,10 @@ struct ShiftTables {
       return v;
     });
     for (int k = 0; k < 8; k++) {
-      if (k > 0) build(t[k][0], [&](uint32_t v) { return apply(t[k - 1][0], apply(t[k - 1][14], v)); });
-      for (int d = 1; d < 15; d++) build(t[k][d], [&](uint32_t v) { return apply(t[k][0], apply(t[k][d - 1], v)); });
+      if (k > 0)
+        build(t[k][0], [&](uint32_t v) { return apply(t[k - 1][0], apply(t[k - 1][14], v)); });
+      for (int d = 1; d < 15; d++)
+        build(t[k][d], [&](uint32_t v) { return apply(t[k][0], apply(t[k][d - 1], v)); });
     }
   }
 };
@@ -66,8 +68,8 @@ uint32_t crc32c_shift(uint32_t crc, uint64_t n) {
   return crc;
 }
 
-int64_t find_frame(const uint8_t* buf, size_t len, size_t from, const uint32_t* checkpoints, size_t step,
-                   FrameBinding binding) {
+int64_t find_frame(const uint8_t* buf, size_t len, size_t from, const uint32_t* checkpoints,
+                   size_t step, FrameBinding binding) {
   auto crc_to = [&](size_t i) {
     size_t k = i / step;
     size_t at = k * step;

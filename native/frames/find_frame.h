@@ -17,7 +17,7 @@ uint32_t crc32c_shift(uint32_t crc, uint64_t n);
 // The first position p >= from with p + 40 <= len where a whole frame verifies (its
 // length within buf, CRC32C bound to binding.offset + p when bound, BLAKE3), or -1.
 // `checkpoints` are crc32c_checkpoints(buf, len, step); a candidate costs O(step).
-int64_t find_frame(const uint8_t* buf, size_t len, size_t from, const uint32_t* checkpoints, size_t step,
-                   FrameBinding binding);
+int64_t find_frame(const uint8_t* buf, size_t len, size_t from, const uint32_t* checkpoints,
+                   size_t step, FrameBinding binding);
 
 }  // namespace stemedb

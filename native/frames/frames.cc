@@ -28,7 +28,8 @@ bool all_zero(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload, bool bound, uint64_t offset) {
+uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload, bool bound,
+                   uint64_t offset) {
   // One 12-byte extend for the prefix: the binding costs no extra call.
   uint8_t prefix[12];
   size_t n = 0;
@@ -98,7 +99,8 @@ VerifyResult verify_frames(const uint8_t* buf, size_t start, size_t end, uint64_
       stop = kFrameTruncatedPayload;
       break;
     }
-    if (frame_crc(len, h + kFrameHashAt, h + kFrameHeader, binding.bound, binding.offset + (pos - start)) != stored_crc) {
+    if (frame_crc(len, h + kFrameHashAt, h + kFrameHeader, binding.bound,
+                  binding.offset + (pos - start)) != stored_crc) {
       stop = kFrameCrcMismatch;
       break;
     }
@@ -128,8 +130,9 @@ size_t seal_frames(uint8_t* buf, size_t size, size_t count, FrameBinding binding
     for (size_t i = 0; i < group_n; i++) {
       uint8_t* f = group_frame[i];
       std::memcpy(f + kFrameHashAt, digests + i * blake3::kOutLen, blake3::kOutLen);
-      store_u32le(f + kFrameCrcAt, frame_crc(static_cast<uint32_t>(group_len[i]), f + kFrameHashAt, f + kFrameHeader, binding.bound,
-                                   binding.offset + static_cast<uint64_t>(f - buf)));
+      store_u32le(f + kFrameCrcAt,
+                  frame_crc(static_cast<uint32_t>(group_len[i]), f + kFrameHashAt, f + kFrameHeader,
+                            binding.bound, binding.offset + static_cast<uint64_t>(f - buf)));
     }
     group_n = 0;
   };
@@ -148,8 +151,8 @@ size_t seal_frames(uint8_t* buf, size_t size, size_t count, FrameBinding binding
   return pos;
 }
 
-void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes, uint32_t* crcs,
-                 FrameBinding binding) {
+void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes,
+                 uint32_t* crcs, FrameBinding binding) {
   const uint8_t* ptrs[kGroup];
   size_t group_len[kGroup];
   size_t off = 0;
@@ -164,7 +167,8 @@ void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* h
     uint8_t* out = hashes + base * blake3::kOutLen;
     blake3::hash_many_inputs(ptrs, group_len, g, out);
     for (size_t i = 0; i < g; i++) {
-      crcs[base + i] = frame_crc(lens[base + i], out + i * blake3::kOutLen, ptrs[i], binding.bound, offset);
+      crcs[base + i] =
+          frame_crc(lens[base + i], out + i * blake3::kOutLen, ptrs[i], binding.bound, offset);
       offset += kFrameHeader + lens[base + i];
     }
   }

@@ -16,13 +16,15 @@ constexpr size_t kFrameCrcSize = 4;
 constexpr size_t kFrameHashAt = kFrameCrcAt + kFrameCrcSize;
 constexpr size_t kFrameHashSize = 32;  // BLAKE3's default output (checked in frames.cc)
 constexpr size_t kFrameHeader = kFrameHashAt + kFrameHashSize;
-static_assert(kFrameLenAt == 0 && kFrameCrcAt == 4 && kFrameHashAt == 8, "frame header fields moved");
-static_assert(kFrameHeader == 4 + 4 + 32, "the frame header is 40 bytes (FRAME_HEADER in TypeScript)");
+static_assert(kFrameLenAt == 0 && kFrameCrcAt == 4 && kFrameHashAt == 8,
+              "frame header fields moved");
+static_assert(kFrameHeader == 4 + 4 + 32,
+              "the frame header is 40 bytes (FRAME_HEADER in TypeScript)");
 
 // Header fields are little-endian whatever the CPU.
 inline uint32_t load_u32le(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
-         (static_cast<uint32_t>(p[3]) << 24);
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
 // The payload length stored in a frame header.
@@ -36,18 +38,18 @@ struct FrameBinding {
 };
 
 enum FrameStatus : uint32_t {
-  kFrameOk = 0,               // walked to `end` (or max_count) without a failure
-  kFrameTruncatedHeader = 1,  // fewer than 40 bytes left before `end`
-  kFrameTruncatedPayload = 2, // header claims more payload than is left before `end`
-  kFrameTooLarge = 3,         // len > max_len
+  kFrameOk = 0,                // walked to `end` (or max_count) without a failure
+  kFrameTruncatedHeader = 1,   // fewer than 40 bytes left before `end`
+  kFrameTruncatedPayload = 2,  // header claims more payload than is left before `end`
+  kFrameTooLarge = 3,          // len > max_len
   kFrameCrcMismatch = 4,
   kFrameHashMismatch = 5,
-  kFrameZeros = 6,            // an all-zero header: the end of written data
+  kFrameZeros = 6,  // an all-zero header: the end of written data
 };
 
 struct VerifyResult {
-  uint64_t count = 0;     // valid frames before the stop
-  uint64_t pos = 0;       // position after the last valid frame
+  uint64_t count = 0;  // valid frames before the stop
+  uint64_t pos = 0;    // position after the last valid frame
   uint32_t status = kFrameOk;
 };
 
@@ -64,11 +66,12 @@ size_t seal_frames(uint8_t* buf, size_t size, size_t count, FrameBinding binding
 // For `n` payloads stored back to back in `data` with the given lengths: each
 // payload's BLAKE3 into hashes[i*32] and its frame CRC32C into crcs[i] (bound: as
 // frames laid out back to back from binding.offset).
-void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes, uint32_t* crcs,
-                 FrameBinding binding);
+void frame_batch(const uint8_t* data, const uint32_t* lens, size_t n, uint8_t* hashes,
+                 uint32_t* crcs, FrameBinding binding);
 
 // Frame CRC from its parts (len field value, the 32-byte hash, the payload); bound
 // to `offset` when `bound`.
-uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload, bool bound, uint64_t offset);
+uint32_t frame_crc(uint32_t len, const uint8_t* hash, const uint8_t* payload, bool bound,
+                   uint64_t offset);
 
 }  // namespace stemedb

@@ -32,13 +32,14 @@ Napi::Value FrameBatch(const Napi::CallbackInfo& info) {
   size_t n, ncrc;
   FrameBinding binding;
   if (!ArgBytes(env, info[0], "data", &data) || !ArgU32Array(env, info[1], "lengths", &lens, &n) ||
-      !ArgBytes(env, info[2], "hashes", &hashes) || !ArgU32Array(env, info[3], "crcs", &crcs, &ncrc) ||
-      !ArgBinding(info, 4, &binding))
+      !ArgBytes(env, info[2], "hashes", &hashes) ||
+      !ArgU32Array(env, info[3], "crcs", &crcs, &ncrc) || !ArgBinding(info, 4, &binding))
     return Napi::Value();
   uint64_t total = 0;
   for (size_t i = 0; i < n; i++) total += lens[i];
   if (total > data.len) return ThrowRangeError(env, "lengths add up to more than data holds");
-  if (hashes.len < n * blake3::kOutLen || ncrc < n) return ThrowRangeError(env, "output arrays are too small");
+  if (hashes.len < n * blake3::kOutLen || ncrc < n)
+    return ThrowRangeError(env, "output arrays are too small");
   frame_batch(data.data, lens, n, hashes.data, crcs, binding);
   return Napi::Value();
 }
@@ -50,7 +51,8 @@ Napi::Value SealFrames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Bytes buf, hashes;
   uint64_t count;
-  if (!ArgBytes(env, info[0], "buf", &buf) || !ArgIndex(env, info[1], "count", &count)) return Napi::Value();
+  if (!ArgBytes(env, info[0], "buf", &buf) || !ArgIndex(env, info[1], "count", &count))
+    return Napi::Value();
   bool want_hashes = info.Length() >= 3 && !info[2].IsUndefined();
   if (want_hashes) {
     if (!ArgBytes(env, info[2], "hashes", &hashes)) return Napi::Value();
@@ -82,7 +84,8 @@ Napi::Value VerifyFrames(const Napi::CallbackInfo& info) {
   size_t nout;
   if (!ArgBytes(env, info[0], "buf", &buf) || !ArgIndex(env, info[1], "start", &start) ||
       !ArgIndex(env, info[2], "end", &end) || !ArgIndex(env, info[3], "maxLen", &max_len) ||
-      !ArgIndex(env, info[4], "maxCount", &max_count) || !ArgF64Array(env, info[5], "out", &out, &nout))
+      !ArgIndex(env, info[4], "maxCount", &max_count) ||
+      !ArgF64Array(env, info[5], "out", &out, &nout))
     return Napi::Value();
   if (start > end || end > buf.len) return ThrowRangeError(env, "start/end out of the buffer");
   if (nout < 3) return ThrowRangeError(env, "out must hold 3 numbers");
@@ -120,7 +123,8 @@ Napi::Value FindFrame(const Napi::CallbackInfo& info) {
   uint32_t* cps;
   size_t ncps;
   if (!ArgBytes(env, info[0], "buf", &buf) || !ArgIndex(env, info[1], "from", &from) ||
-      !ArgU32Array(env, info[2], "checkpoints", &cps, &ncps) || !ArgIndex(env, info[3], "step", &step))
+      !ArgU32Array(env, info[2], "checkpoints", &cps, &ncps) ||
+      !ArgIndex(env, info[3], "step", &step))
     return Napi::Value();
   if (step == 0) return ThrowRangeError(env, "step must be positive");
   if (ncps < buf.len / step + 1) return ThrowRangeError(env, "checkpoints is too small");
@@ -136,7 +140,8 @@ void InitFrames(Napi::Env env, Napi::Object exports) {
   exports.Set("frameBatch", Napi::Function::New<FrameBatch>(env, "frameBatch"));
   exports.Set("sealFrames", Napi::Function::New<SealFrames>(env, "sealFrames"));
   exports.Set("verifyFrames", Napi::Function::New<VerifyFrames>(env, "verifyFrames"));
-  exports.Set("crc32cCheckpoints", Napi::Function::New<Crc32cCheckpoints>(env, "crc32cCheckpoints"));
+  exports.Set("crc32cCheckpoints",
+              Napi::Function::New<Crc32cCheckpoints>(env, "crc32cCheckpoints"));
   exports.Set("findFrame", Napi::Function::New<FindFrame>(env, "findFrame"));
 }
 

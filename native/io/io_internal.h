@@ -61,7 +61,8 @@ uint64_t MaxFileOffset();
 // Writes all slices contiguously at `position` (pwritev chunked by IOV_MAX,
 // looping on partial writes and EINTR). `*written` = bytes written, also on
 // failure (what reached the file before the error).
-SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t position, uint64_t* written);
+SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t position,
+                     uint64_t* written);
 
 // fdatasync (F_FULLFSYNC on macOS, FlushFileBuffers on Windows). Never retried.
 SysResult DataSync(int fd);

@@ -8,10 +8,10 @@
 // file inside this process even where the OS lock would grant it (flock
 // emulated with per-process POSIX locks on NFS). A lock left by a worker
 // thread that exits is released by an environment cleanup hook.
-#include "io/io_internal.h"
-
 #include <map>
 #include <mutex>
+
+#include "io/io_internal.h"
 
 namespace stemedb {
 namespace io {
@@ -24,7 +24,7 @@ struct Entry {
   int32_t handle;
 };
 
-std::mutex g_mutex;                // guards everything below
+std::mutex g_mutex;                 // guards everything below
 std::map<int32_t, Entry*> g_locks;  // handle -> entry
 int32_t g_next_handle = 1;
 

@@ -49,12 +49,15 @@ class IoWorker : public Napi::AsyncWorker {
 
 class WritevWorker : public IoWorker {
  public:
-  WritevWorker(Napi::Env env, WriteArgs args) : IoWorker(env, "stemedb:writev"), args_(std::move(args)) {}
+  WritevWorker(Napi::Env env, WriteArgs args)
+      : IoWorker(env, "stemedb:writev"), args_(std::move(args)) {}
 
  protected:
   void Execute() override { result_ = ExecuteWrite(args_, &written_); }
 
-  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(written_)); }
+  Napi::Value Result(Napi::Env env) override {
+    return Napi::Number::New(env, static_cast<double>(written_));
+  }
 
  private:
   WriteArgs args_;
@@ -74,7 +77,8 @@ class FsyncWorker : public IoWorker {
 
 class FsyncDirWorker : public IoWorker {
  public:
-  FsyncDirWorker(Napi::Env env, std::string path) : IoWorker(env, "stemedb:fsyncDir"), path_(std::move(path)) {}
+  FsyncDirWorker(Napi::Env env, std::string path)
+      : IoWorker(env, "stemedb:fsyncDir"), path_(std::move(path)) {}
 
  protected:
   void Execute() override { result_ = SyncDirectory(path_); }

@@ -3,8 +3,6 @@
 // libuv-style error code; nothing here touches N-API.
 #ifndef _WIN32
 
-#include "io/io_internal.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +11,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "io/io_internal.h"
 
 #ifdef __APPLE__
 #include <AvailabilityMacros.h>
@@ -83,16 +83,15 @@ int FlushDirFd(int fd) {
 
 }  // namespace
 
-uint64_t MaxFileOffset() {
-  return static_cast<uint64_t>(std::numeric_limits<off_t>::max());
-}
+uint64_t MaxFileOffset() { return static_cast<uint64_t>(std::numeric_limits<off_t>::max()); }
 
-SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t position, uint64_t* written) {
+SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t position,
+                     uint64_t* written) {
   *written = 0;
   std::vector<struct iovec> iov;
   iov.reserve(std::min<size_t>(count, IOV_MAX));
-  size_t idx = 0;     // current slice
-  size_t inner = 0;   // bytes of slices[idx] already written
+  size_t idx = 0;    // current slice
+  size_t inner = 0;  // bytes of slices[idx] already written
   uint64_t pos = position;
 
   for (;;) {
@@ -106,7 +105,8 @@ SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t positio
     // Gather up to IOV_MAX pieces, at most kMaxBytesPerCall bytes.
     iov.clear();
     size_t bytes = 0;
-    for (size_t j = idx; j < count && iov.size() < static_cast<size_t>(IOV_MAX) && bytes < kMaxBytesPerCall; ++j) {
+    for (size_t j = idx;
+         j < count && iov.size() < static_cast<size_t>(IOV_MAX) && bytes < kMaxBytesPerCall; ++j) {
       size_t off = (j == idx) ? inner : 0;
       size_t len = std::min(slices[j].len - off, kMaxBytesPerCall - bytes);
       if (len == 0) continue;
@@ -150,7 +150,8 @@ SysResult StartWriteback(int fd, uint64_t position, uint64_t length) {
   if (length == 0) return SysResult{};
   int rc;
   do {
-    rc = sync_file_range(fd, static_cast<off_t>(position), static_cast<off_t>(length), SYNC_FILE_RANGE_WRITE);
+    rc = sync_file_range(fd, static_cast<off_t>(position), static_cast<off_t>(length),
+                         SYNC_FILE_RANGE_WRITE);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) return Fail("sync_file_range");
 #else

@@ -51,7 +51,8 @@ std::wstring Widen(const std::string& s) {
 
 uint64_t MaxFileOffset() { return static_cast<uint64_t>(INT64_MAX); }
 
-SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t position, uint64_t* written) {
+SysResult WriteAllAt(int fd, const Slice* slices, size_t count, uint64_t position,
+                     uint64_t* written) {
   *written = 0;
   HANDLE h = HandleOf(fd);
   if (h == INVALID_HANDLE_VALUE || h == nullptr) return SysResult{UV_EBADF, "pwritev"};
@@ -85,7 +86,9 @@ SysResult DataSync(int fd) {
   return SysResult{};
 }
 
-SysResult StartWriteback(int, uint64_t, uint64_t) { return SysResult{}; }  // no such hint on Windows
+SysResult StartWriteback(int, uint64_t, uint64_t) {
+  return SysResult{};
+}  // no such hint on Windows
 
 SysResult SyncDirectory(const std::string& path) {
   // NTFS journals its metadata, so a create/rename/delete is durable once the call
@@ -108,9 +111,9 @@ SysResult OpenLockFile(const std::string& path, LockFile* out) {
   // held the file cannot be deleted, renamed or replaced, so nobody can "clear a
   // stale lock" under a live writer. The default security attributes make the
   // handle non-inheritable (children never keep the lock).
-  HANDLE h = CreateFileW(w.c_str(), GENERIC_READ | GENERIC_WRITE,
-                         FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
-                         OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  HANDLE h =
+      CreateFileW(w.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                  nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
   if (h == INVALID_HANDLE_VALUE) return Fail("open");
   BY_HANDLE_FILE_INFORMATION info;
   if (!GetFileInformationByHandle(h, &info)) {
@@ -129,8 +132,8 @@ SysResult TryLockFile(LockFile* lock, bool* busy) {
   // Locks belong to the handle: another handle conflicts, in this process
   // too; the OS releases them when the process ends.
   OVERLAPPED ov = At(kLockOffsetLow);
-  if (LockFileEx(static_cast<HANDLE>(lock->handle), LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY,
-                 0, 1, 0, &ov)) {
+  if (LockFileEx(static_cast<HANDLE>(lock->handle),
+                 LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {
     return SysResult{};
   }
   DWORD e = GetLastError();
@@ -166,8 +169,9 @@ void CloseLockFile(LockFile* lock, bool clear) {
 std::string ReadLockHolder(const std::string& path) {
   std::wstring w = Widen(path);
   if (w.empty()) return "";
-  HANDLE h = CreateFileW(w.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                         nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  HANDLE h =
+      CreateFileW(w.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                  nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
   if (h == INVALID_HANDLE_VALUE) return "";
   char buf[32];
   DWORD n = 0;

@@ -19,7 +19,8 @@ constexpr size_t kWatermarkValueAt = 0;
 constexpr size_t kWatermarkCrcAt = kWatermarkValueAt + 8;
 constexpr size_t kWatermarkTagAt = kWatermarkCrcAt + 4;
 constexpr size_t kWatermarkBytes = kWatermarkTagAt + 4;
-static_assert(kWatermarkBytes == 8 + 4 + 4, "the watermark record is 16 bytes (WATERMARK_BYTES in TypeScript)");
+static_assert(kWatermarkBytes == 8 + 4 + 4,
+              "the watermark record is 16 bytes (WATERMARK_BYTES in TypeScript)");
 constexpr uint64_t kWritebackMinBytes = 64 * 1024;
 constexpr uint64_t kPageBytes = 4096;
 
@@ -33,12 +34,13 @@ void EncodeWatermark(uint64_t value, uint8_t out[kWatermarkBytes]) {
 // Collects the buffers argument: copies the elements into `keep` first (the
 // only step that may run JS, e.g. getters), then reads each typed array's
 // data pointer and byte length, with no JS running in between.
-bool ArgBuffers(const Napi::CallbackInfo& info, size_t i, Napi::Array* keep, std::vector<Slice>* out,
-                uint64_t* total) {
+bool ArgBuffers(const Napi::CallbackInfo& info, size_t i, Napi::Array* keep,
+                std::vector<Slice>* out, uint64_t* total) {
   Napi::Env env = info.Env();
   Napi::Value v = info[i];
   if (!v.IsArray()) {
-    ThrowTypeError(env, "argument " + std::to_string(i + 1) + " (buffers) must be an array of Uint8Array");
+    ThrowTypeError(
+        env, "argument " + std::to_string(i + 1) + " (buffers) must be an array of Uint8Array");
     return false;
   }
   Napi::Array arr = v.As<Napi::Array>();
@@ -48,8 +50,8 @@ bool ArgBuffers(const Napi::CallbackInfo& info, size_t i, Napi::Array* keep, std
     Napi::Value el = arr.Get(k);
     if (env.IsExceptionPending()) return false;
     if (!el.IsTypedArray()) {
-      ThrowTypeError(env, "argument " + std::to_string(i + 1) + " (buffers): element " + std::to_string(k) +
-                              " is not a Uint8Array");
+      ThrowTypeError(env, "argument " + std::to_string(i + 1) + " (buffers): element " +
+                              std::to_string(k) + " is not a Uint8Array");
       return false;
     }
     keep->Set(k, el);
@@ -64,8 +66,8 @@ bool ArgBuffers(const Napi::CallbackInfo& info, size_t i, Napi::Array* keep, std
     napi_value ab;
     size_t offset = 0;
     if (napi_get_typedarray_info(env, el, &type, &length, &data, &ab, &offset) != napi_ok) {
-      ThrowTypeError(env, "argument " + std::to_string(i + 1) + " (buffers): element " + std::to_string(k) +
-                              " is not a Uint8Array");
+      ThrowTypeError(env, "argument " + std::to_string(i + 1) + " (buffers): element " +
+                              std::to_string(k) + " is not a Uint8Array");
       return false;
     }
     size_t bytes = Napi::Value(env, el).As<Napi::TypedArray>().ByteLength();

@@ -61,9 +61,10 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
 
   bool Start(napi_env env, napi_value handle) {
     napi_value name;
-    if (napi_create_string_utf8(env, "stemedb:writer", NAPI_AUTO_LENGTH, &name) != napi_ok) return false;
-    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this, CallJs, &tsfn_) !=
-        napi_ok) {
+    if (napi_create_string_utf8(env, "stemedb:writer", NAPI_AUTO_LENGTH, &name) != napi_ok)
+      return false;
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this,
+                                        CallJs, &tsfn_) != napi_ok) {
       return false;
     }
     // An idle writer must not keep the process alive; Submit refs while jobs are in flight.
@@ -137,7 +138,8 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
     run->writer = this;
     napi_value name;
     if (napi_create_string_utf8(env_, "stemedb:writer", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_async_work(env_, nullptr, name, Execute, Complete, run.get(), &run->work) != napi_ok) {
+        napi_create_async_work(env_, nullptr, name, Execute, Complete, run.get(), &run->work) !=
+            napi_ok) {
       return false;
     }
     if (napi_queue_async_work(env_, run->work) != napi_ok) {
@@ -167,7 +169,8 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
   Job* Take() {
     const auto deadline = std::chrono::steady_clock::now() + spin_;
     unsigned polls = 0;
-    while (queued_.load(std::memory_order_acquire) == 0 && !stop_flag_.load(std::memory_order_acquire)) {
+    while (queued_.load(std::memory_order_acquire) == 0 &&
+           !stop_flag_.load(std::memory_order_acquire)) {
       CpuRelax();
       // The clock is read every 64 polls: cheap, and still fine-grained (~µs).
       if ((++polls & 63) == 0 && std::chrono::steady_clock::now() >= deadline) break;
@@ -224,7 +227,8 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
     if (--w->in_flight_ == 0) {
       if (w->tsfn_ != nullptr) napi_unref_threadsafe_function(env, w->tsfn_);
       uint32_t refs;
-      napi_reference_unref(env, w->handle_ref_, &refs);  // last use of w here: it may be collected now
+      napi_reference_unref(env, w->handle_ref_,
+                           &refs);  // last use of w here: it may be collected now
     }
     napi_close_handle_scope(env, scope);
   }
@@ -297,7 +301,10 @@ Napi::Value JsWriterWritev(const Napi::CallbackInfo& info) {
   napi_value promise;
   if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) return env.Undefined();
   if (!w->Submit(job.get())) {
-    napi_reject_deferred(env, job->deferred, Napi::Error::New(env, "writerWritev: could not queue work on the libuv thread pool").Value());
+    napi_reject_deferred(
+        env, job->deferred,
+        Napi::Error::New(env, "writerWritev: could not queue work on the libuv thread pool")
+            .Value());
     return Napi::Value(env, promise);
   }
   job.release();  // the loop owns it now; CallJs frees it

@@ -4,10 +4,11 @@ namespace stemedb {
 
 namespace {
 
-bool ArgTyped(Napi::Env env, Napi::Value v, const ArgName& what, napi_typedarray_type want, const char* type_name,
-              void** data, size_t* count) {
+bool ArgTyped(Napi::Env env, Napi::Value v, const ArgName& what, napi_typedarray_type want,
+              const char* type_name, void** data, size_t* count) {
   napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, v, &type, count, data, nullptr, nullptr) != napi_ok || type != want) {
+  if (napi_get_typedarray_info(env, v, &type, count, data, nullptr, nullptr) != napi_ok ||
+      type != want) {
     ThrowTypeError(env, what.Text() + " must be a " + type_name);
     return false;
   }
@@ -49,7 +50,8 @@ std::string ArgName::Text() const {
   return "argument " + std::to_string(position_) + " (" + name_ + ")";
 }
 
-bool ArgU32Array(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t** data, size_t* count) {
+bool ArgU32Array(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t** data,
+                 size_t* count) {
   void* p = nullptr;
   if (!ArgTyped(env, v, what, napi_uint32_array, "Uint32Array", &p, count)) return false;
   *data = static_cast<uint32_t*>(p);
@@ -65,7 +67,8 @@ bool ArgF64Array(Napi::Env env, Napi::Value v, const ArgName& what, double** dat
 
 bool ArgInt32(Napi::Env env, Napi::Value v, const ArgName& what, int32_t* out) {
   double d;
-  if (!ArgInteger(env, v, what, -2147483648.0, 2147483647.0, "an integer in int32 range", &d)) return false;
+  if (!ArgInteger(env, v, what, -2147483648.0, 2147483647.0, "an integer in int32 range", &d))
+    return false;
   *out = static_cast<int32_t>(d);
   return true;
 }

@@ -4,9 +4,9 @@
 // binding then returns an empty Napi::Value (undefined) at once.
 //
 // The bindings speak node-addon-api; the checks on the hashing hot path (ArgBytes,
-// ArgU32, ArgIndex; inline, their throws out of line) make the one raw N-API call that answers both "is it the right
-// type" and "what is it", where the wrapper classes would make two or three (a call
-// costs a few ns, and hashing 64 bytes ~70 ns).
+// ArgU32, ArgIndex; inline, their throws out of line) make the one raw N-API call that answers both
+// "is it the right type" and "what is it", where the wrapper classes would make two or three (a
+// call costs a few ns, and hashing 64 bytes ~70 ns).
 #pragma once
 #include <napi.h>
 
@@ -24,7 +24,8 @@ namespace stemedb {
 // number", the IO functions). The text is built only when an error is thrown.
 class ArgName {
  public:
-  ArgName(const char* name) : name_(name) {}  // NOLINT: implicit, so a string literal names an argument
+  ArgName(const char* name)
+      : name_(name) {}  // NOLINT: implicit, so a string literal names an argument
   ArgName(size_t index, const char* name) : name_(name), position_(index + 1) {}
   std::string Text() const;
 
@@ -69,8 +70,8 @@ bool ArgU32Array(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t** d
 bool ArgF64Array(Napi::Env env, Napi::Value v, const ArgName& what, double** data, size_t* count);
 // A number that is an integer in [lo, hi]. One call: napi_get_value_double refuses a
 // non-number itself; NaN and infinities fail the comparisons. `range` words [lo, hi].
-inline bool ArgInteger(Napi::Env env, Napi::Value v, const ArgName& what, double lo, double hi, const char* range,
-                       double* out) {
+inline bool ArgInteger(Napi::Env env, Napi::Value v, const ArgName& what, double lo, double hi,
+                       const char* range, double* out) {
   if (napi_get_value_double(env, v, out) != napi_ok) {
     arg_failure::NotNumber(env, what);
     return false;
@@ -84,7 +85,8 @@ inline bool ArgInteger(Napi::Env env, Napi::Value v, const ArgName& what, double
 // A non-negative safe integer (offsets, lengths, counts): <= 2^53 - 1.
 inline bool ArgIndex(Napi::Env env, Napi::Value v, const ArgName& what, uint64_t* out) {
   double d;
-  if (!ArgInteger(env, v, what, 0, 9007199254740991.0, "a non-negative safe integer", &d)) return false;
+  if (!ArgInteger(env, v, what, 0, 9007199254740991.0, "a non-negative safe integer", &d))
+    return false;
   *out = static_cast<uint64_t>(d);
   return true;
 }

@@ -32,9 +32,12 @@ class FastArgs {
 // Registers `Fn` as exports[name], called through FastArgs<N>.
 template <size_t N, Napi::Value (*Fn)(const FastArgs<N>&)>
 void ExportFast(Napi::Env env, Napi::Object exports, const char* name) {
-  napi_callback cb = [](napi_env e, napi_callback_info info) -> napi_value { return Fn(FastArgs<N>(e, info)); };
+  napi_callback cb = [](napi_env e, napi_callback_info info) -> napi_value {
+    return Fn(FastArgs<N>(e, info));
+  };
   napi_value fn;
-  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) == napi_ok) exports.Set(name, fn);
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) == napi_ok)
+    exports.Set(name, fn);
 }
 
 // A uint32 result as a JS number (a small integer where it fits, as N-API makes it).

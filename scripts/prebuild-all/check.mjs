@@ -24,7 +24,8 @@ function checkElf(file, buf, t) {
   if (machine !== want) problems.push(`ELF machine ${machine}, expected ${want}`);
   const needed = [...readelf(file, '-d').matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
   for (const n of needed) if (CXX_RUNTIME.test(n)) problems.push(`needs ${n}`);
-  if (t.libc === 'musl' && !needed.some((n) => n.startsWith('libc.'))) problems.push(`musl build without libc in NEEDED (${needed.join(', ') || 'none'}): libc linked statically?`);
+  if (t.libc === 'musl' && !needed.some((n) => n.startsWith('libc.')))
+    problems.push(`musl build without libc in NEEDED (${needed.join(', ') || 'none'}): libc linked statically?`);
   const versions = [...readelf(file, '-V').matchAll(/Name: (GLIBC_[0-9.]+)/g)].map((m) => m[1]);
   if (t.libc === 'musl' && versions.length) problems.push(`musl build references ${versions.join(', ')}`);
   for (const v of new Set(versions)) {
@@ -35,10 +36,12 @@ function checkElf(file, buf, t) {
   for (const line of readelf(file, '--dyn-syms').split('\n')) {
     const f = line.trim().split(/\s+/);
     // Num: Value Size Type Bind Vis Ndx Name
-    if (f.length >= 8 && /^\d+:$/.test(f[0]) && f[6] !== 'UND' && (f[4] === 'GLOBAL' || f[4] === 'WEAK') && f[3] !== 'SECTION') exported.push(f[7].replace(/@.*/, ''));
+    if (f.length >= 8 && /^\d+:$/.test(f[0]) && f[6] !== 'UND' && (f[4] === 'GLOBAL' || f[4] === 'WEAK') && f[3] !== 'SECTION')
+      exported.push(f[7].replace(/@.*/, ''));
   }
   const extra = exported.filter((s) => !NAPI_ENTRY_POINTS.includes(s));
-  if (extra.length) problems.push(`exports more than the N-API entry points: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ` (+${extra.length - 8})` : ''}`);
+  if (extra.length)
+    problems.push(`exports more than the N-API entry points: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ` (+${extra.length - 8})` : ''}`);
   if (!exported.includes('napi_register_module_v1')) problems.push('does not export napi_register_module_v1');
   if (/\.symtab/.test(readelf(file, '-S'))) problems.push('not stripped (.symtab present)');
   return problems;
@@ -93,7 +96,8 @@ function checkMachO(buf, t) {
   for (let i = 0, at = 32; i < ncmds; i++) {
     const cmd = buf.readUInt32LE(at);
     const size = buf.readUInt32LE(at + 4);
-    if (cmd === 0xc || cmd === 0x80000018) { // LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB
+    if (cmd === 0xc || cmd === 0x80000018) {
+      // LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB
       const nameAt = at + buf.readUInt32LE(at + 8);
       const name = buf.toString('latin1', nameAt, buf.indexOf(0, nameAt));
       if (!/^\/(usr\/lib|System)\//.test(name)) problems.push(`links ${name}`);

@@ -26,9 +26,18 @@ export function selectTargets(filters) {
 /** The same defines binding.gyp gives node-gyp (plus what node-gyp adds itself). */
 export function compileFlags(target) {
   const flags = [
-    '-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden', '-fno-exceptions', '-fno-rtti', '-Wall',
-    '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
-    '-DBUILDING_NODE_EXTENSION', '-DNODE_GYP_MODULE_NAME=stemedb',
+    '-std=c++17',
+    '-O3',
+    '-fPIC',
+    '-fvisibility=hidden',
+    '-fno-exceptions',
+    '-fno-rtti',
+    '-Wall',
+    '-DNAPI_VERSION=8',
+    '-DNAPI_DISABLE_CPP_EXCEPTIONS',
+    '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    '-DBUILDING_NODE_EXTENSION',
+    '-DNODE_GYP_MODULE_NAME=stemedb',
   ];
   if (target.os === 'win32') flags.push('-DNOMINMAX', '-DWIN32_LEAN_AND_MEAN');
   if (target.os === 'linux') flags.push('-D_LARGEFILE_SOURCE', '-D_FILE_OFFSET_BITS=64');

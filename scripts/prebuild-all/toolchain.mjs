@@ -44,7 +44,8 @@ export function installCached(dirName, spec, extraArgs = []) {
 
 /** Path of the zig binary and the env that points zig's caches into cacheDir(). */
 export function zig() {
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`${ZIG_PACKAGE} runs on linux-x64 only (this is ${process.platform}-${process.arch})`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(`${ZIG_PACKAGE} runs on linux-x64 only (this is ${process.platform}-${process.arch})`);
   const dir = installCached(`zig-${ZIG_VERSION}`, `${ZIG_PACKAGE}@${ZIG_VERSION}`);
   const env = { ...process.env, ZIG_GLOBAL_CACHE_DIR: join(cacheDir(), 'zig-cache'), ZIG_LOCAL_CACHE_DIR: join(cacheDir(), 'zig-cache') };
   return { bin: join(dir, 'zig'), env };

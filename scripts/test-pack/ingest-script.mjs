@@ -10,13 +10,23 @@ import { join } from 'node:path';
 const fail = (m) => {
   throw new Error(m);
 };
-const runtime = process.versions.bun ? `bun ${process.versions.bun}` : process.versions.deno ? `deno ${process.versions.deno}` : `node ${process.versions.node}`;
+const runtime = process.versions.bun
+  ? `bun ${process.versions.bun}`
+  : process.versions.deno
+    ? `deno ${process.versions.deno}`
+    : `node ${process.versions.node}`;
 const dir = mkdtempSync(join(tmpdir(), 'stemedb-rt-ingest-'));
 const wal = join(dir, 'wal');
 const T0 = 1_732_400_000_000;
 const epochId = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 const assertionOf = (i, subject = `entity:${i % 5}`) => ({
-  subject, predicate: 'knows', object: i % 3 === 0 ? i : `entity:${i + 1}`, epoch: epochId, author: 'did:key:z6MkAuthor', confidence: 0.5, createdAt: T0 + i,
+  subject,
+  predicate: 'knows',
+  object: i % 3 === 0 ? i : `entity:${i + 1}`,
+  epoch: epochId,
+  author: 'did:key:z6MkAuthor',
+  confidence: 0.5,
+  createdAt: T0 + i,
 });
 try {
   let j = await Journal.open(wal, { segmentBytes: 64 * 1024 });
@@ -33,7 +43,8 @@ try {
   let reader = await Journal.openReader(wal);
   const first = await new Ingestor(reader, store, { batchSize: 50 }).catchUp();
   const c = store.counts();
-  if (c.assertions !== 200 || c.votes !== 4 || c.epochs !== 1 || c.deadLetters !== 1 || first.duplicates !== 1) fail(`counts after ingest: ${JSON.stringify(c)}, duplicates ${first.duplicates}`);
+  if (c.assertions !== 200 || c.votes !== 4 || c.epochs !== 1 || c.deadLetters !== 1 || first.duplicates !== 1)
+    fail(`counts after ingest: ${JSON.stringify(c)}, duplicates ${first.duplicates}`);
   const again = await new Ingestor(reader, store).catchUp();
   if (again.records !== 0) fail(`a second run read ${again.records} records`);
   const cursor = store.cursor();
@@ -62,15 +73,18 @@ try {
   if (rest.assertions !== 20 || rest.duplicates !== 0 || store.counts().assertions !== 230) fail(`rerun: ${JSON.stringify(rest)}`);
 
   const bySubject = store.assertionsBySubject('entity:3', { limit: 1000 });
-  if (bySubject.length !== 40 || !Buffer.isBuffer(bySubject[0].hash) || bySubject[0].object !== 3) fail(`assertionsBySubject: ${bySubject.length}, ${typeof bySubject[0]?.object}`);
+  if (bySubject.length !== 40 || !Buffer.isBuffer(bySubject[0].hash) || bySubject[0].object !== 3)
+    fail(`assertionsBySubject: ${bySubject.length}, ${typeof bySubject[0]?.object}`);
   const page2 = store.assertionsBySubject('entity:3', { limit: 10, after: bySubject[9].hash });
   if (page2[0].hash.toString('hex') !== bySubject[10].hash.toString('hex')) fail('keyset pagination');
   const tally = store.tally(target);
   if (tally.support !== 6 || tally.oppose !== 4 || tally.votes !== 4) fail(`tally ${JSON.stringify(tally)}`);
   if (store.getEpoch(epochId)?.name !== 'test') fail('getEpoch');
-  if (Buffer.from(store.getAssertion(target).hash).toString('hex') !== Buffer.from(blake3(encodeAssertion(assertionOf(0)))).toString('hex')) fail('getAssertion by hash');
+  if (Buffer.from(store.getAssertion(target).hash).toString('hex') !== Buffer.from(blake3(encodeAssertion(assertionOf(0)))).toString('hex'))
+    fail('getAssertion by hash');
   const dead = store.deadLetters();
-  if (dead.length !== 1 || dead[0].code !== 'TRUNCATED' && dead[0].code !== 'UNKNOWN_TYPE' && dead[0].code !== 'BAD_PADDING') fail(`dead letters ${JSON.stringify(dead.map((d) => d.code))}`);
+  if (dead.length !== 1 || (dead[0].code !== 'TRUNCATED' && dead[0].code !== 'UNKNOWN_TYPE' && dead[0].code !== 'BAD_PADDING'))
+    fail(`dead letters ${JSON.stringify(dead.map((d) => d.code))}`);
   store.close();
   await reader.close();
   console.log(JSON.stringify({ ok: true, runtime, backend, driver, assertions: 230 }));

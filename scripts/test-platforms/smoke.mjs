@@ -34,7 +34,10 @@ export function buildSmokeHost(z, zigTarget, nodeInclude, nativeDir, dir) {
   const out = join(dir, `napi-smoke-${zigTarget}`);
   const src = new URL('./napi-smoke.c', import.meta.url).pathname;
   const objects = [];
-  for (const [file, name] of [[src, 'napi-smoke'], [stubs, 'napi-stubs']]) {
+  for (const [file, name] of [
+    [src, 'napi-smoke'],
+    [stubs, 'napi-stubs'],
+  ]) {
     const obj = join(dir, `${name}-${zigTarget}.o`);
     const r = spawnSync(z.bin, ['cc', '-target', zigTarget, '-O1', '-w', '-fno-pie', '-c', file, '-o', obj], { env: z.env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`compiling ${name} for ${zigTarget} failed:\n${r.stdout}${r.stderr}`);
@@ -42,7 +45,25 @@ export function buildSmokeHost(z, zigTarget, nodeInclude, nativeDir, dir) {
   }
   const crt = (f) => join(musl.lib, f);
   if (!existsSync(crt('crt1.o'))) throw new Error(`${crt('crt1.o')} is missing: install Debian's musl-dev for this architecture`);
-  const r = spawnSync(z.bin, ['ld.lld', '-m', musl.emulation, '--export-dynamic', '-dynamic-linker', musl.loader, crt('crt1.o'), crt('crti.o'), ...objects, crt('libc.so'), crt('crtn.o'), '-o', out], { env: z.env, encoding: 'utf8' });
+  const r = spawnSync(
+    z.bin,
+    [
+      'ld.lld',
+      '-m',
+      musl.emulation,
+      '--export-dynamic',
+      '-dynamic-linker',
+      musl.loader,
+      crt('crt1.o'),
+      crt('crti.o'),
+      ...objects,
+      crt('libc.so'),
+      crt('crtn.o'),
+      '-o',
+      out,
+    ],
+    { env: z.env, encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`linking the smoke host for ${zigTarget} failed:\n${r.stdout}${r.stderr}`);
   return out;
 }

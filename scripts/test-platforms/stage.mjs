@@ -17,7 +17,8 @@ function tsFiles(dir) {
 
 export async function makeStage(root, dir) {
   mkdirSync(dir, { recursive: true });
-  for (const p of ['package.json', 'tsconfig.json', 'README.md', 'docs', 'native', 'src', 'test', 'benches', 'prebuilds']) cpSync(join(root, p), join(dir, p), { recursive: true });
+  for (const p of ['package.json', 'tsconfig.json', 'README.md', 'docs', 'native', 'src', 'test', 'benches', 'prebuilds'])
+    cpSync(join(root, p), join(dir, p), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const require = createRequire(join(root, 'package.json'));
   const esbuild = require(require.resolve('esbuild', { paths: [require.resolve('tsx')] }));

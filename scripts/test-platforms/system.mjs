@@ -11,7 +11,17 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { installCached } from '../prebuild-all/toolchain.mjs';
 
-const DEBIAN = ['qemu-user', 'wine64', 'musl:amd64', 'musl-dev:amd64', 'binutils', 'libc6-arm64-cross', 'libstdc++6-arm64-cross', 'musl:arm64', 'musl-dev:arm64'];
+const DEBIAN = [
+  'qemu-user',
+  'wine64',
+  'musl:amd64',
+  'musl-dev:amd64',
+  'binutils',
+  'libc6-arm64-cross',
+  'libstdc++6-arm64-cross',
+  'musl:arm64',
+  'musl-dev:arm64',
+];
 export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 /** What an arm64 Node under qemu-user needs (arm64NodeCommand). */
 const ARM64_PACKAGES = ['qemu-user', 'libc6-arm64-cross', 'libstdc++6-arm64-cross'];

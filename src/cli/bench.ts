@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../native/binding.js';
 import { EXIT, UsageError, type Io } from './common.js';
 
-export const USAGE = 'usage: stemedb bench [--quick] [--only hash,journal,durable,recovery,ingest]\n  Runs the benches against their peers; writes bench-results/report.md and report.svg. Needs a repository checkout.';
+export const USAGE =
+  'usage: stemedb bench [--quick] [--only hash,journal,durable,recovery,ingest]\n  Runs the benches against their peers; writes bench-results/report.md and report.svg. Needs a repository checkout.';
 
 export async function bench(args: string[], io: Io): Promise<number> {
   const { parseArgs } = await import('node:util');
@@ -19,7 +20,7 @@ export async function bench(args: string[], io: Io): Promise<number> {
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
   }
-  if (parsed.values.help) return io.out(USAGE), EXIT.ok;
+  if (parsed.values.help) return (io.out(USAGE), EXIT.ok);
   const candidates = ['report.ts', 'report.js'].map((f) => join(packageRoot, 'benches', f));
   const script = candidates.find((p) => existsSync(p));
   if (!script) {
@@ -28,11 +29,20 @@ export async function bench(args: string[], io: Io): Promise<number> {
   }
   if (script.endsWith('.ts') && !process.execArgv.join(' ').includes('tsx') && !process.env.NODE_OPTIONS?.includes('tsx')) {
     // A clone with dist/ built: the benches are TypeScript and need tsx, which `npm run bench` brings.
-    io.err(`stemedb bench: the benches in ${join(packageRoot, 'benches')} are TypeScript; run them with: npm run bench${parsed.values.quick ? ' -- --quick' : ''}`);
+    io.err(
+      `stemedb bench: the benches in ${join(packageRoot, 'benches')} are TypeScript; run them with: npm run bench${parsed.values.quick ? ' -- --quick' : ''}`,
+    );
     return EXIT.failure;
   }
-  const mod = (await import(pathToFileURL(script).href)) as { runReport(opts: { quick: boolean; only?: string[]; log(line: string): void }): Promise<{ reportPath: string }> };
-  const only = parsed.values.only ? String(parsed.values.only).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const mod = (await import(pathToFileURL(script).href)) as {
+    runReport(opts: { quick: boolean; only?: string[]; log(line: string): void }): Promise<{ reportPath: string }>;
+  };
+  const only = parsed.values.only
+    ? String(parsed.values.only)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
   const { reportPath } = await mod.runReport({ quick: Boolean(parsed.values.quick), ...(only ? { only } : {}), log: io.out });
   io.out(`report: ${reportPath}`);
   return EXIT.ok;

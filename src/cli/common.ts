@@ -49,7 +49,7 @@ export function needDir(positionals: string[], usage: string): string {
 }
 
 /** A directory that holds no journal, said the same way by every command that reads one. */
-export class NoJournalError extends StemeError {
+class NoJournalError extends StemeError {
   constructor(dir: string, why: string) {
     super('NO_JOURNAL', `no journal in ${dir}: ${why}`);
   }
@@ -60,18 +60,15 @@ export function needJournal(positionals: string[], usage: string): string {
   const dir = needDir(positionals, usage);
   if (!existsSync(dir)) throw new NoJournalError(dir, 'the directory does not exist');
   if (!statSync(dir).isDirectory()) throw new NoJournalError(dir, 'it is not a directory');
-  if (!readdirSync(dir).some((f) => f.endsWith('.wal'))) throw new NoJournalError(dir, 'the directory holds no segment files (*.wal); create one with `stemedb append`');
+  if (!readdirSync(dir).some((f) => f.endsWith('.wal')))
+    throw new NoJournalError(dir, 'the directory holds no segment files (*.wal); create one with `stemedb append`');
   return dir;
-}
-
-export function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 const MIB = 1024 * 1024;
 
 /** "12.5/40.0 MiB | 31.2 MiB/s | ETA 0:01": progress over `total` bytes after `elapsedMs`. */
-export function progressText(done: number, total: number, elapsedMs: number): string {
+function progressText(done: number, total: number, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
   const left = rate > 0 ? Math.ceil((total - done) / rate) : null;
   const eta = left === null ? '--:--' : `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
@@ -83,19 +80,23 @@ export async function progressBar(io: Io, total: number, label: string): Promise
   if (!io.isTTY || total <= 0) return { update() {}, stop() {} };
   const { default: cliProgress } = await import('cli-progress');
   const started = Date.now();
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: (options, params) => {
-      const barText = cliProgress.Format.BarFormat(params.progress, options);
-      return `${label} [${barText}] ${Math.floor(params.progress * 100)}% | ${progressText(params.value, params.total, Date.now() - started)}`;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: (options, params) => {
+        const barText = cliProgress.Format.BarFormat(params.progress, options);
+        return `${label} [${barText}] ${Math.floor(params.progress * 100)}% | ${progressText(params.value, params.total, Date.now() - started)}`;
+      },
     },
-  }, cliProgress.Presets.shades_classic);
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0);
   return { update: (n) => bar.update(Math.min(n, total)), stop: () => bar.stop() };
 }
 
 const CLI_REMEDY: Record<CorruptionRemedy | 'read', (dir: string) => string> = {
-  'choose-policy': (dir) => `see what each policy would keep: stemedb recover ${dir} --policy truncate --dry-run (or --policy salvage --dry-run), then run the one you choose without --dry-run`,
+  'choose-policy': (dir) =>
+    `see what each policy would keep: stemedb recover ${dir} --policy truncate --dry-run (or --policy salvage --dry-run), then run the one you choose without --dry-run`,
   'accept-loss': (dir) => `to accept the loss: stemedb recover ${dir} --policy truncate (add --dry-run to see it first)`,
   read: (dir) => `check the whole journal: stemedb verify ${dir}; see what recovery would keep: stemedb recover ${dir} --policy salvage --dry-run`,
 };
@@ -120,7 +121,7 @@ function shellWord(dir: string): string {
   return /^[\w@%+=:,./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`;
 }
 
-export interface ParsedArgs {
+interface ParsedArgs {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }

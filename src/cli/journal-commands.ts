@@ -9,26 +9,35 @@ import { backendInfo } from '../hash/index.js';
 import { CorruptionError, SegmentFormatError } from '../errors.js';
 import { LOCK_FILE } from '../journal/lock.js';
 import { dataEnd } from '../format/segment.js';
-import { EXIT, UsageError, hex, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
+import { EXIT, UsageError, intFlag, needDir, needJournal, oneOf, progressBar, type Io, parseCommand as parse } from './common.js';
+import { toHex } from '../bytes.js';
 
 export const USAGE = {
-  append: 'usage: stemedb append <dir> [--file <path>]... [--durability group|each|none] [--json]\n  Appends one record per stdin line (without the newline), or one per --file.',
+  append:
+    'usage: stemedb append <dir> [--file <path>]... [--durability group|each|none] [--json]\n  Appends one record per stdin line (without the newline), or one per --file.',
   dump: 'usage: stemedb dump <dir> [--from <offset>] [--to <offset>] [--limit <n>] [--encoding hex|base64|utf8] [--json]\n  Prints records as JSON lines {offset,next,length,hash,payload} (with or without --json). Takes no lock.',
   inspect: 'usage: stemedb inspect <dir> [--json]\n  Segments, offsets, sizes, durable watermark and lock holder.',
   verify: 'usage: stemedb verify <dir> [--json]\n  Verifies every record of every segment. Exit 0 clean, 1 corrupt.',
   recover: `usage: stemedb recover <dir> --policy ${RECOVERY_POLICIES.join('|')} [--dry-run] [--json]\n  Runs recovery with a policy (see docs/durability.md).`,
 };
 
-
 export async function append(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { file: { type: 'string', multiple: true }, durability: { type: 'string' }, json: { type: 'boolean' } }, USAGE.append);
-  if (values.help) return io.out(USAGE.append), EXIT.ok;
+  const { values, positionals } = parse(
+    args,
+    { file: { type: 'string', multiple: true }, durability: { type: 'string' }, json: { type: 'boolean' } },
+    USAGE.append,
+  );
+  if (values.help) return (io.out(USAGE.append), EXIT.ok);
   const dir = needDir(positionals, USAGE.append);
   const durability = oneOf(values.durability as string | undefined, 'durability', ['group', 'each', 'none'] as const, 'group');
   const j = await Journal.open(dir, { durability });
   try {
     const show = (r: { offset: number; next: number; hash: Uint8Array }, length: number, source: string) =>
-      io.out(values.json ? JSON.stringify({ offset: r.offset, next: r.next, length, hash: hex(r.hash), source }) : `${r.offset}\t${length}\t${hex(r.hash)}\t${source}`);
+      io.out(
+        values.json
+          ? JSON.stringify({ offset: r.offset, next: r.next, length, hash: toHex(r.hash), source })
+          : `${r.offset}\t${length}\t${toHex(r.hash)}\t${source}`,
+      );
     const files = (values.file as string[] | undefined) ?? [];
     if (files.length > 0) {
       const payloads = files.map((f) => new Uint8Array(readFileSync(f)));
@@ -56,8 +65,12 @@ export async function append(args: string[], io: Io): Promise<number> {
 }
 
 export async function dump(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, { from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' } }, USAGE.dump);
-  if (values.help) return io.out(USAGE.dump), EXIT.ok;
+  const { values, positionals } = parse(
+    args,
+    { from: { type: 'string' }, to: { type: 'string' }, limit: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' } },
+    USAGE.dump,
+  );
+  if (values.help) return (io.out(USAGE.dump), EXIT.ok);
   const dir = needJournal(positionals, USAGE.dump);
   const encoding = oneOf(values.encoding as string | undefined, 'encoding', ['hex', 'base64', 'utf8'] as const, 'hex');
   const from = intFlag(values.from as string | undefined, 'from');
@@ -68,7 +81,9 @@ export async function dump(args: string[], io: Io): Promise<number> {
     let n = 0;
     for await (const r of reader.iterate({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) {
       if (n++ >= limit) break;
-      io.out(JSON.stringify({ offset: r.offset, next: r.next, length: r.payload.length, hash: hex(r.hash), payload: Buffer.from(r.payload).toString(encoding) }));
+      io.out(
+        JSON.stringify({ offset: r.offset, next: r.next, length: r.payload.length, hash: toHex(r.hash), payload: Buffer.from(r.payload).toString(encoding) }),
+      );
     }
   } finally {
     await reader.close();
@@ -91,7 +106,7 @@ function lockHolder(dir: string): { pid: number | null; alive: boolean } {
 
 export async function inspect(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } }, USAGE.inspect);
-  if (values.help) return io.out(USAGE.inspect), EXIT.ok;
+  if (values.help) return (io.out(USAGE.inspect), EXIT.ok);
   const dir = needJournal(positionals, USAGE.inspect);
   const reader = await Journal.openReader(dir);
   try {
@@ -101,8 +116,13 @@ export async function inspect(args: string[], io: Io): Promise<number> {
     const last = segments[segments.length - 1];
     const holder = lockHolder(dir);
     const info = {
-      dir, backend: backendInfo.backend, firstOffset: first, endOffset: last ? dataEnd(last.base, last.bytes) : 0, durableOffset: durable,
-      segments: segments.map(({ records: _r, ...s }) => s), totalBytes: segments.reduce((a, s) => a + s.bytes, 0),
+      dir,
+      backend: backendInfo.backend,
+      firstOffset: first,
+      endOffset: last ? dataEnd(last.base, last.bytes) : 0,
+      durableOffset: durable,
+      segments: segments.map(({ records: _r, ...s }) => s),
+      totalBytes: segments.reduce((a, s) => a + s.bytes, 0),
       lockHolder: holder.pid !== null && holder.alive ? holder.pid : null,
     };
     if (values.json) io.out(JSON.stringify(info));
@@ -121,9 +141,12 @@ export async function inspect(args: string[], io: Io): Promise<number> {
 
 export async function verify(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } }, USAGE.verify);
-  if (values.help) return io.out(USAGE.verify), EXIT.ok;
+  if (values.help) return (io.out(USAGE.verify), EXIT.ok);
   const dir = needJournal(positionals, USAGE.verify);
-  const total = (await import('node:fs')).readdirSync(dir).filter((f) => f.endsWith('.wal')).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+  const total = (await import('node:fs'))
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .reduce((a, f) => a + statSync(join(dir, f)).size, 0);
   const bar = await progressBar(io, total, 'verify');
   try {
     const report = await recover(dir, { verifyAll: true, dryRun: true, onProgress: (n) => bar.update(n) });
@@ -149,7 +172,7 @@ export async function verify(args: string[], io: Io): Promise<number> {
 
 export async function recoverCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, { policy: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, USAGE.recover);
-  if (values.help) return io.out(USAGE.recover), EXIT.ok;
+  if (values.help) return (io.out(USAGE.recover), EXIT.ok);
   const dir = needJournal(positionals, USAGE.recover);
   if (values.policy === undefined) throw new UsageError(`--policy is required\n${USAGE.recover}`);
   const policy = oneOf(values.policy as string, 'policy', RECOVERY_POLICIES, 'tolerate-tail');
@@ -158,11 +181,13 @@ export async function recoverCommand(args: string[], io: Io): Promise<number> {
   else {
     const verb = report.dryRun ? 'would' : 'did';
     io.out(`${policy}${report.dryRun ? ' (dry run)' : ''}: ${report.recordsValid} valid records, end offset ${report.end}`);
-    if (report.truncatedAt !== null) io.out(`  ${verb} truncate at offset ${report.truncatedAt}: ${report.bytesTruncated} bytes, ${report.recordsDropped} valid records dropped`);
+    if (report.truncatedAt !== null)
+      io.out(`  ${verb} truncate at offset ${report.truncatedAt}: ${report.bytesTruncated} bytes, ${report.recordsDropped} valid records dropped`);
     for (const c of report.corruption) io.out(`  bad bytes: ${c.segment} at byte ${c.position} (offset ${c.offset}): ${c.reason}`);
     for (const g of report.gaps) io.out(`  skipped: ${g.segment} offsets ${g.from}..${g.to}`);
     for (const f of report.brokenFiles) io.out(`  kept cut bytes in ${f}`);
-    if (report.zeroTailBytes > 0) io.out(`  ${report.zeroTailBytes} zero bytes after the last record (preallocated, unwritten): ${report.dryRun ? 'would be cut off' : 'cut off'}`);
+    if (report.zeroTailBytes > 0)
+      io.out(`  ${report.zeroTailBytes} zero bytes after the last record (preallocated, unwritten): ${report.dryRun ? 'would be cut off' : 'cut off'}`);
   }
   return EXIT.ok;
 }

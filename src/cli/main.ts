@@ -71,7 +71,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 
 export { BENCH_USAGE };
 
-const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/stemedb') || process.argv[1]?.endsWith('cli/main.js') || process.argv[1]?.endsWith('cli/main.ts');
+const isMain =
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith('/stemedb') ||
+  process.argv[1]?.endsWith('cli/main.js') ||
+  process.argv[1]?.endsWith('cli/main.ts');
 if (isMain) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

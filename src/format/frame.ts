@@ -36,7 +36,7 @@ export function frameBinding(version: number, offset: number): number | null {
 }
 
 /**
- * Why a frame walk stopped (native/frames.h uses the same codes; the wasm backend too).
+ * Why a frame walk stopped (native/frames/frames.h uses the same codes; the wasm backend too).
  * Its words are FRAME_STOP_REASONS[status].
  */
 export const enum FrameStatus {
@@ -72,6 +72,14 @@ assert.equal(FRAME_HASH_AT, FRAME_CRC_AT + 4);
 assert.equal(FRAME_HEADER, 4 + 4 + HASH_BYTES);
 assert.equal(FRAME_HEADER, FRAME_HASH_AT + HASH_BYTES);
 assert.deepEqual(
-  [FrameStatus.Ok, FrameStatus.TruncatedHeader, FrameStatus.TruncatedPayload, FrameStatus.TooLarge, FrameStatus.CrcMismatch, FrameStatus.HashMismatch, FrameStatus.Zeros].map((s) => FRAME_STOP_REASONS[s]),
+  [
+    FrameStatus.Ok,
+    FrameStatus.TruncatedHeader,
+    FrameStatus.TruncatedPayload,
+    FrameStatus.TooLarge,
+    FrameStatus.CrcMismatch,
+    FrameStatus.HashMismatch,
+    FrameStatus.Zeros,
+  ].map((s) => FRAME_STOP_REASONS[s]),
   FRAME_STOP_REASONS,
 );

@@ -31,7 +31,7 @@ export const SEGMENT_HEADER = 32;
 /** The version new segments get: v3 frames, each CRC bound to the record's global offset. */
 export const FORMAT_VERSION = 3;
 /** v2 segments (frames not bound to their offsets) are still read, and appended to when one is the tail. */
-export const OLDEST_READABLE_VERSION = 2;
+const OLDEST_READABLE_VERSION = 2;
 export const MAGIC = new TextEncoder().encode('STEMEWAL');
 export const SEGMENT_SUFFIX = '.wal';
 /** A segment being created: header written and synced under this suffix, then renamed (rule 1). */

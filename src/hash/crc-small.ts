@@ -39,15 +39,25 @@ export function crc32cRangeJs(b: Uint8Array, from: number, to: number, seed: num
   let i = from;
   const n = to;
   for (; i + 16 <= n; i += 16) {
-    const x = T[2816 + b[i + 4]!]! ^ T[2560 + b[i + 5]!]! ^ T[2304 + b[i + 6]!]! ^ T[2048 + b[i + 7]!]! ^
-      T[1792 + b[i + 8]!]! ^ T[1536 + b[i + 9]!]! ^ T[1280 + b[i + 10]!]! ^ T[1024 + b[i + 11]!]! ^
-      T[768 + b[i + 12]!]! ^ T[512 + b[i + 13]!]! ^ T[256 + b[i + 14]!]! ^ T[b[i + 15]!]!;
+    const x =
+      T[2816 + b[i + 4]!]! ^
+      T[2560 + b[i + 5]!]! ^
+      T[2304 + b[i + 6]!]! ^
+      T[2048 + b[i + 7]!]! ^
+      T[1792 + b[i + 8]!]! ^
+      T[1536 + b[i + 9]!]! ^
+      T[1280 + b[i + 10]!]! ^
+      T[1024 + b[i + 11]!]! ^
+      T[768 + b[i + 12]!]! ^
+      T[512 + b[i + 13]!]! ^
+      T[256 + b[i + 14]!]! ^
+      T[b[i + 15]!]!;
     const w = c ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
     c = x ^ (T[3840 + (w & 0xff)]! ^ T[3584 + ((w >>> 8) & 0xff)]!) ^ (T[3328 + ((w >>> 16) & 0xff)]! ^ T[3072 + (w >>> 24)]!);
   }
   for (; i + 4 <= n; i += 4) {
     const w = c ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-    c = (T[768 + (w & 0xff)]! ^ T[512 + ((w >>> 8) & 0xff)]!) ^ (T[256 + ((w >>> 16) & 0xff)]! ^ T[w >>> 24]!);
+    c = T[768 + (w & 0xff)]! ^ T[512 + ((w >>> 8) & 0xff)]! ^ (T[256 + ((w >>> 16) & 0xff)]! ^ T[w >>> 24]!);
   }
   for (; i < n; i++) c = T[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
@@ -73,7 +83,11 @@ function wasmModule(): number[] {
   const [ifThen, loop, brIf0, end] = [[0x04, 0x40], [0x03, 0x40], [0x0d, 0], [0x0b]];
   const [LEN, SEED, P, C, X] = [0, 1, 2, 3, 4]; // params, then i32 locals
   const lookup = (table: number, j: number) => [
-    ...get(X), ...(j === 0 ? [...i32(2), ...shl] : [...i32(8 * j - 2), ...shrU]), ...i32(0x3fc), ...and, ...load(TABLES + table * 1024),
+    ...get(X),
+    ...(j === 0 ? [...i32(2), ...shl] : [...i32(8 * j - 2), ...shrU]),
+    ...i32(0x3fc),
+    ...and,
+    ...load(TABLES + table * 1024),
   ];
   // C = CRC register after `words` more 4-byte words at P (words = 4, 2 or 1); P += 4 * words.
   const step = (words: number) => {
@@ -89,25 +103,65 @@ function wasmModule(): number[] {
     return [...r, ...set(C), ...get(P), ...i32(4 * words), ...add, ...set(P)];
   };
   const whileLess = (limit: number[], body: number[]) => [
-    ...get(P), ...limit, ...ltS, ...ifThen, ...loop, ...body, ...get(P), ...limit, ...ltS, ...brIf0, ...end, ...end,
+    ...get(P),
+    ...limit,
+    ...ltS,
+    ...ifThen,
+    ...loop,
+    ...body,
+    ...get(P),
+    ...limit,
+    ...ltS,
+    ...brIf0,
+    ...end,
+    ...end,
   ];
   const ifLeft = (bytes: number, body: number[]) => [...get(LEN), ...get(P), ...sub, ...i32(bytes), ...geS, ...ifThen, ...body, ...end];
   const byteStep = [
-    ...get(C), ...get(P), ...load8(0), ...xor, ...i32(0xff), ...and, ...i32(2), ...shl, ...load(TABLES),
-    ...get(C), ...i32(8), ...shrU, ...xor, ...set(C), ...get(P), ...i32(1), ...add, ...set(P),
+    ...get(C),
+    ...get(P),
+    ...load8(0),
+    ...xor,
+    ...i32(0xff),
+    ...and,
+    ...i32(2),
+    ...shl,
+    ...load(TABLES),
+    ...get(C),
+    ...i32(8),
+    ...shrU,
+    ...xor,
+    ...set(C),
+    ...get(P),
+    ...i32(1),
+    ...add,
+    ...set(P),
   ];
   const body = [
-    ...get(SEED), ...i32(-1), ...xor, ...set(C),
+    ...get(SEED),
+    ...i32(-1),
+    ...xor,
+    ...set(C),
     ...whileLess([...get(LEN), ...i32(15), ...sub], step(4)),
     ...ifLeft(8, step(2)),
     ...ifLeft(4, step(1)),
     ...whileLess(get(LEN), byteStep),
-    ...get(C), ...i32(-1), ...xor, ...end,
+    ...get(C),
+    ...i32(-1),
+    ...xor,
+    ...end,
   ];
   const code = [1, 3, 0x7f, ...body]; // 3 i32 locals
   const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
   return [
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
     ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 1, 0x7f]), // type: (i32, i32) -> i32
     ...section(3, [1, 0]), // function 0 has type 0
     ...section(5, [1, 0, 1]), // memory: 1 page, no maximum
@@ -142,6 +196,4 @@ const wasm = createWasm();
  * module, whose input space ends where its tables start).
  */
 export const crc32cSmall: (b: Uint8Array, seed: number) => number =
-  wasm === undefined
-    ? crc32cSmallJs
-    : (b, seed) => (b.length < WASM_FROM || b.length > SMALL_CRC_BYTES ? crc32cSmallJs(b, seed) : wasm(b, seed));
+  wasm === undefined ? crc32cSmallJs : (b, seed) => (b.length < WASM_FROM || b.length > SMALL_CRC_BYTES ? crc32cSmallJs(b, seed) : wasm(b, seed));

@@ -5,10 +5,10 @@
  */
 import { installedByPnpm } from '../package-manager.js';
 
-export const WASM_FALLBACK_WARNING = { type: 'StemedbWarning', code: 'STEMEDB_WASM_FALLBACK' } as const;
+const WASM_FALLBACK_WARNING = { type: 'StemedbWarning', code: 'STEMEDB_WASM_FALLBACK' } as const;
 
 /** The command that builds the addon for this install. */
-export function nativeFixCommand(): string {
+function nativeFixCommand(): string {
   return installedByPnpm() ? 'pnpm rebuild stemedb' : 'npm rebuild stemedb --foreground-scripts';
 }
 

@@ -1,6 +1,6 @@
 /**
  * The search for the next frame that verifies, in TypeScript: the wasm backend's
- * version of native/find_frame.cc (same method, same results).
+ * version of native/frames/find_frame.cc (same method, same results).
  *
  * Testing each position by computing its frame's CRC from scratch costs the frame's
  * length, so garbage holding many plausible length fields made a byte-by-byte search

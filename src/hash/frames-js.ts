@@ -1,10 +1,10 @@
 /**
  * Frame seal/verify in TypeScript over any crc32c + blake3 pair: the wasm
- * backend's version of native/frames.cc, with the same stop codes.
+ * backend's version of native/frames/frames.cc, with the same stop codes.
  */
 import { FRAME_CRC_AT, FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT, FrameStatus, HASH_BYTES } from '../format/frame.js';
 import type { FrameOffset, FrameWalk } from './backend.js';
-import { argRangeError } from './validate.js';
+import { argRangeError } from '../validate.js';
 
 type Hash32 = (data: Uint8Array) => Uint8Array;
 /**

@@ -12,12 +12,21 @@ import { Blake3Mode, type FrameWalk, type HashBackend, type RawHasher } from './
 import { createNativeHash } from './native.js';
 import { FRAME_STOP_REASONS, FrameStatus, type FrameStopReason } from '../format/frame.js';
 import { SMALL_CRC_BYTES, crc32cSmall } from './crc-small.js';
-import { argRangeError, argTypeError, checkBytes, checkContext, checkOptions, checkKey, checkNonNegativeInteger, checkOutLength, checkSeed, describe } from './validate.js';
+import {
+  argRangeError,
+  argTypeError,
+  checkBytes,
+  checkContext,
+  checkOptions,
+  checkKey,
+  checkNonNegativeInteger,
+  checkOutLength,
+  checkSeed,
+  describe,
+} from '../validate.js';
 
 const loaded = loadBindingWithReason();
-const impl: HashBackend = loaded.binding
-  ? createNativeHash(loaded.binding)
-  : createWasmHash(() => warnWasmFallback(loaded.reason));
+const impl: HashBackend = loaded.binding ? createNativeHash(loaded.binding) : createWasmHash(() => warnWasmFallback(loaded.reason));
 
 /** 'native' when the C++ addon runs, 'wasm' on the fallback. */
 export const backend: 'native' | 'wasm' = impl.name;
@@ -166,7 +175,8 @@ export function hashFrames(payloads: readonly Uint8Array[] | { data: Uint8Array;
     let total = 0;
     for (let i = 0; i < payloads.length; i++) {
       const p = payloads[i];
-      if (!(p instanceof Uint8Array)) checkBytes(p, `payloads[${i}]`); // names the item only on failure
+      if (!(p instanceof Uint8Array))
+        checkBytes(p, `payloads[${i}]`); // names the item only on failure
       else if (p.byteLength === 0) checkBytes(p, `payloads[${i}]`);
       lengths[i] = p.byteLength;
       total += p.byteLength;
@@ -222,7 +232,10 @@ export interface FrameCheck {
  * `offset` (the global offset of the frame at `start`) the frames are v3 (CRC bound
  * to their offsets); without, v2.
  */
-export function verifyFrames(buf: Uint8Array, options: { start?: number; end?: number; maxRecordBytes?: number; maxCount?: number; offset?: number } = {}): FrameCheck {
+export function verifyFrames(
+  buf: Uint8Array,
+  options: { start?: number; end?: number; maxRecordBytes?: number; maxCount?: number; offset?: number } = {},
+): FrameCheck {
   checkBytes(buf, 'buf');
   const offset = frameOffsetOption(options, ['start', 'end', 'maxRecordBytes', 'maxCount', 'offset']);
   const start = options.start === undefined ? 0 : checkNonNegativeInteger(options.start, 'start');

@@ -14,8 +14,7 @@ export function createNativeHash(b: NativeBinding): HashBackend {
     impl: b.hashInfo(),
     ready: () => Promise.resolve(),
     crc32c: (data, seed) => b.crc32c(data, seed),
-    blake3: (data, out, mode, keyOrContext) =>
-      mode === Blake3Mode.Plain ? b.blake3(data, out, 0) : b.blake3(data, out, mode, keyOrContext),
+    blake3: (data, out, mode, keyOrContext) => (mode === Blake3Mode.Plain ? b.blake3(data, out, 0) : b.blake3(data, out, mode, keyOrContext)),
     blake3Async: (data, outLen) => b.blake3Async(data, outLen),
     createHasher: (mode, keyOrContext) => wrapHasher(b.hasherCreate(mode, keyOrContext)),
     frameBatch: (data, lengths, hashes, crcs, offset) => b.frameBatch(data, lengths, hashes, crcs, offset ?? undefined),

@@ -56,7 +56,8 @@ async function hashWasmHotPaths(): Promise<HotPaths> {
     return ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
   };
   const crc32c = (data: Uint8Array, seed: number): number => {
-    if (seed === 0) crc.init(); // load() costs ~350 ns; only a real seed needs it
+    if (seed === 0)
+      crc.init(); // load() costs ~350 ns; only a real seed needs it
     else {
       crcSeed.setUint32(0, seed, true);
       crc.load(crcState);
@@ -95,11 +96,7 @@ export function createWasmHash(onFirstUse?: () => void): HashBackend {
   const frameCrc: FrameCrc = (offset, len, hash, payload) => hot.frameCrc(offset, len, hash, payload);
 
   const nobleOpts = (mode: Blake3Mode, keyOrContext?: Uint8Array | string) =>
-    mode === Blake3Mode.Keyed
-      ? { key: keyOrContext as Uint8Array }
-      : mode === Blake3Mode.DeriveKey
-        ? { context: encoder.encode(keyOrContext as string) }
-        : {};
+    mode === Blake3Mode.Keyed ? { key: keyOrContext as Uint8Array } : mode === Blake3Mode.DeriveKey ? { context: encoder.encode(keyOrContext as string) } : {};
 
   const wrapNoble = (h: ReturnType<typeof nobleBlake3.create>): RawHasher => ({
     update: (data) => {
@@ -155,7 +152,8 @@ export function createWasmHash(onFirstUse?: () => void): HashBackend {
     sealFrames: (buf, count, hashes, offset) => (use(), sealFramesJs(frameCrc, hash32, buf, count, hashes, offset)),
     crc32cCheckpoints: crc32cCheckpointsJs,
     findFrame: (buf, from, checkpoints, step, offset) => (
-      use(), findFrameJs((b, start, end, at) => verifyFramesJs(frameCrc, hash32, b, start, end, 0xffffffff, 1, at), buf, from, checkpoints, step, offset)
+      use(),
+      findFrameJs((b, start, end, at) => verifyFramesJs(frameCrc, hash32, b, start, end, 0xffffffff, 1, at), buf, from, checkpoints, step, offset)
     ),
     verifyFrames: (buf, start, end, maxLen, maxCount, offset) => (use(), verifyFramesJs(frameCrc, hash32, buf, start, end, maxLen, maxCount, offset)),
   };

@@ -14,7 +14,7 @@
  */
 import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { DecodeError } from './errors.js';
-import { argRangeError, argTypeError } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkSizedBytes } from '../validate.js';
 import { checkMessagePack } from './msgpack-check.js';
 import {
   type Assertion,
@@ -24,7 +24,6 @@ import {
   EPOCH_ID_BYTES,
   HASH_BYTES,
   RecordType,
-  checkBytes,
   checkConfidence,
   checkEvidence,
   checkObject,
@@ -57,7 +56,13 @@ function frame(type: RecordType, fields: unknown[]): Uint8Array {
   // they may hold stale bytes, so all eight are written.
   const out = packr.pack(fields, RESERVE_HEADER) as Uint8Array;
   out[0] = type;
-  out[1] = 0; out[2] = 0; out[3] = 0; out[4] = 0; out[5] = 0; out[6] = 0; out[7] = 0;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  out[4] = 0;
+  out[5] = 0;
+  out[6] = 0;
+  out[7] = 0;
   return out;
 }
 
@@ -68,16 +73,7 @@ function frame(type: RecordType, fields: unknown[]): Uint8Array {
  */
 export function encodeAssertion(a: Assertion): Uint8Array {
   validateAssertion(a);
-  return frame(RecordType.Assertion, [
-    a.subject,
-    a.predicate,
-    a.object,
-    a.epoch,
-    a.author,
-    a.confidence,
-    a.createdAt,
-    a.evidence ?? NO_EVIDENCE,
-  ]);
+  return frame(RecordType.Assertion, [a.subject, a.predicate, a.object, a.epoch, a.author, a.confidence, a.createdAt, a.evidence ?? NO_EVIDENCE]);
 }
 
 /** Encodes a vote payload. Throws TypeError / RangeError naming the bad field. */
@@ -183,7 +179,7 @@ function assertionFromFields(f: unknown[]): Assertion {
     subject: checkString(f[0], 'assertion.subject', false),
     predicate: checkString(f[1], 'assertion.predicate', false),
     object: checkObject(f[2], 'assertion.object'),
-    epoch: checkBytes(f[3], 'assertion.epoch', EPOCH_ID_BYTES),
+    epoch: checkSizedBytes(f[3], 'assertion.epoch', EPOCH_ID_BYTES),
     author: checkString(f[4], 'assertion.author', false),
     confidence: checkConfidence(f[5], 'assertion.confidence'),
     createdAt: checkTime(f[6], 'assertion.createdAt'),
@@ -197,7 +193,7 @@ function assertionFromFields(f: unknown[]): Assertion {
 function voteFromFields(f: unknown[]): Vote {
   arity(f, VOTE_FIELDS, 'vote');
   return {
-    assertion: checkBytes(f[0], 'vote.assertion', HASH_BYTES),
+    assertion: checkSizedBytes(f[0], 'vote.assertion', HASH_BYTES),
     voter: checkString(f[1], 'vote.voter', false),
     stance: checkStance(f[2], 'vote.stance'),
     weight: checkWeight(f[3], 'vote.weight'),
@@ -208,11 +204,11 @@ function voteFromFields(f: unknown[]): Vote {
 function epochFromFields(f: unknown[]): Epoch {
   arity(f, EPOCH_FIELDS, 'epoch');
   const e: Epoch = {
-    id: checkBytes(f[0], 'epoch.id', EPOCH_ID_BYTES),
+    id: checkSizedBytes(f[0], 'epoch.id', EPOCH_ID_BYTES),
     name: checkString(f[1], 'epoch.name', false),
     description: checkString(f[2], 'epoch.description', true),
     startedAt: checkTime(f[3], 'epoch.startedAt'),
   };
-  if (f[4] !== null && f[4] !== undefined) e.parent = checkBytes(f[4], 'epoch.parent', EPOCH_ID_BYTES);
+  if (f[4] !== null && f[4] !== undefined) e.parent = checkSizedBytes(f[4], 'epoch.parent', EPOCH_ID_BYTES);
   return e;
 }

@@ -8,7 +8,7 @@
  * flight, the latest value next), may be rewound to it (allowBackward), and a failed
  * mirror commit is reported (onError, not fatal) without stopping ingestion.
  */
-import { argTypeError } from '../hash/validate.js';
+import { argTypeError } from '../validate.js';
 import { checkCursorName } from '../journal/cursors.js';
 import type { IngestSource } from './source.js';
 

@@ -2,7 +2,7 @@
  * The Ingestor's options, its stats and their argument checks (the class is in
  * ingestor.ts).
  */
-import { argRangeError, keysOf } from '../hash/validate.js';
+import { argRangeError, keysOf } from '../validate.js';
 import type { IngestSource } from './source.js';
 import type { BatchResult, CleanupFloor } from './store-write.js';
 
@@ -83,7 +83,16 @@ export interface IngestorOptions {
 }
 
 export const INGESTOR_OPTION_KEYS = keysOf<IngestorOptions>({
-  consumer: true, journal: true, batchSize: true, maxLatencyMs: true, from: true, cleanup: true, onBatch: true, onCleanup: true, onError: true, journalCursor: true,
+  consumer: true,
+  journal: true,
+  batchSize: true,
+  maxLatencyMs: true,
+  from: true,
+  cleanup: true,
+  onBatch: true,
+  onCleanup: true,
+  onError: true,
+  journalCursor: true,
 });
 
 /** Totals since the ingestor was created: every committed batch's counts summed, and the cursor after the last commit. */

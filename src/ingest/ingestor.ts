@@ -18,12 +18,21 @@
 import { CursorMirror } from './cursor-mirror.js';
 import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
-import { argTypeError, checkOptions, checkSignal } from '../hash/validate.js';
+import { argTypeError, checkOptions, checkSignal } from '../validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
 import type { IngestSink } from './sink.js';
 import { type BatchResult, DEFAULT_JOURNAL } from './store-write.js';
 import {
-  CLEANUP_OPTION_KEYS, DEFAULT_BATCH_SIZE, INGESTOR_OPTION_KEYS, type CleanupOptions, type IngestStats, type IngestorOptions, checkFrom, diff, nonNegative, positiveInt,
+  CLEANUP_OPTION_KEYS,
+  DEFAULT_BATCH_SIZE,
+  INGESTOR_OPTION_KEYS,
+  type CleanupOptions,
+  type IngestStats,
+  type IngestorOptions,
+  checkFrom,
+  diff,
+  nonNegative,
+  positiveInt,
 } from './ingestor-options.js';
 
 export { DEFAULT_BATCH_SIZE, type CleanupInfo, type CleanupOptions, type IngestStats, type IngestorOptions } from './ingestor-options.js';
@@ -81,7 +90,8 @@ export class Ingestor {
     const c = options.cleanup === true ? {} : options.cleanup || null;
     if (c) {
       checkOptions(c, CLEANUP_OPTION_KEYS, 'options.cleanup');
-      if (typeof source.cleanup !== 'function') throw argTypeError('Ingestor: cleanup needs a source with cleanup() (a writer journal)', 'ERR_INVALID_ARG_VALUE');
+      if (typeof source.cleanup !== 'function')
+        throw argTypeError('Ingestor: cleanup needs a source with cleanup() (a writer journal)', 'ERR_INVALID_ARG_VALUE');
       const retainSegments = nonNegative(c.retainSegments ?? 0, 'cleanup.retainSegments');
       if (retainSegments > 0 && typeof source.segmentBases !== 'function') {
         throw argTypeError('Ingestor: cleanup.retainSegments needs a source with segmentBases()', 'ERR_INVALID_ARG_VALUE');
@@ -94,15 +104,26 @@ export class Ingestor {
     } else {
       this.cleanupOpts = null;
     }
-    this.mirror = options.journalCursor === undefined ? null : new CursorMirror(source, options.journalCursor, () => store.syncCleanupFloor(this.consumer), (err) => this.options.onError?.(err, false));
+    this.mirror =
+      options.journalCursor === undefined
+        ? null
+        : new CursorMirror(
+            source,
+            options.journalCursor,
+            () => store.syncCleanupFloor(this.consumer),
+            (err) => this.options.onError?.(err, false),
+          );
     this.totals = { records: 0, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped: 0, batches: 0, cursor: 0 };
     const stored = store.cursor(this.consumer);
     if (stored instanceof Promise) {
       // An async sink: `cursor` is known once this resolves or catchUp()/start() read it.
       // A failed read surfaces there, not here.
-      stored.then((c) => {
-        if (!this.cursorRead) this.setCursor(c);
-      }, () => {});
+      stored.then(
+        (c) => {
+          if (!this.cursorRead) this.setCursor(c);
+        },
+        () => {},
+      );
     } else {
       this.setCursor(stored);
     }
@@ -225,8 +246,14 @@ export class Ingestor {
           reject(new AbortError(undefined, { cause: signal.reason }));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        w.resolve = () => { signal.removeEventListener('abort', onAbort); resolve(); };
-        w.reject = (e) => { signal.removeEventListener('abort', onAbort); reject(e); };
+        w.resolve = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        w.reject = (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        };
       }
       this.waiters.push(w);
     });

@@ -12,7 +12,7 @@
 import { DecodeError } from './errors.js';
 
 /** Deeper than any record (body array -> evidence array) by far; deeper is refused. */
-export const MAX_NESTING = 32;
+const MAX_NESTING = 32;
 
 // fatal: throws on invalid UTF-8 (overlongs, surrogates, > U+10FFFF, cut-off sequences).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -42,24 +42,57 @@ export function checkMessagePack(p: Uint8Array, start: number): void {
     const b = p[pos++]!;
     let children = 0;
     if (b <= 0x7f || b >= 0xe0) continue; // fixint
-    if (b <= 0x8f) children = (b & 0x0f) * 2; // fixmap
-    else if (b <= 0x9f) children = b & 0x0f; // fixarray
-    else if (b <= 0xbf) pos = text(p, pos, b & 0x1f, at); // fixstr
+    if (b <= 0x8f)
+      children = (b & 0x0f) * 2; // fixmap
+    else if (b <= 0x9f)
+      children = b & 0x0f; // fixarray
+    else if (b <= 0xbf)
+      pos = text(p, pos, b & 0x1f, at); // fixstr
     else {
       switch (b) {
-        case 0xc0: case 0xc2: case 0xc3: break; // nil, false, true
-        case 0xc1: throw new DecodeError('MALFORMED', `payload byte ${at} is 0xc1, which MessagePack never uses`);
-        case 0xc4: pos = skip(end, pos + 1, length(p, view, pos, 1)); break; // bin 8
-        case 0xc5: pos = skip(end, pos + 2, length(p, view, pos, 2)); break;
-        case 0xc6: pos = skip(end, pos + 4, length(p, view, pos, 4)); break;
-        case 0xc7: pos = skip(end, pos + 2, length(p, view, pos, 1)); break; // ext 8: length, type, data
-        case 0xc8: pos = skip(end, pos + 3, length(p, view, pos, 2)); break;
-        case 0xc9: pos = skip(end, pos + 5, length(p, view, pos, 4)); break;
-        case 0xca: case 0xce: case 0xd2: pos = skip(end, pos, 4); break; // float 32, uint 32, int 32
-        case 0xcb: pos = skip(end, pos, 8); break; // float 64: any double is exact
-        case 0xcc: case 0xd0: pos = skip(end, pos, 1); break;
-        case 0xcd: case 0xd1: pos = skip(end, pos, 2); break;
-        case 0xcf: case 0xd3: { // uint 64, int 64
+        case 0xc0:
+        case 0xc2:
+        case 0xc3:
+          break; // nil, false, true
+        case 0xc1:
+          throw new DecodeError('MALFORMED', `payload byte ${at} is 0xc1, which MessagePack never uses`);
+        case 0xc4:
+          pos = skip(end, pos + 1, length(p, view, pos, 1));
+          break; // bin 8
+        case 0xc5:
+          pos = skip(end, pos + 2, length(p, view, pos, 2));
+          break;
+        case 0xc6:
+          pos = skip(end, pos + 4, length(p, view, pos, 4));
+          break;
+        case 0xc7:
+          pos = skip(end, pos + 2, length(p, view, pos, 1));
+          break; // ext 8: length, type, data
+        case 0xc8:
+          pos = skip(end, pos + 3, length(p, view, pos, 2));
+          break;
+        case 0xc9:
+          pos = skip(end, pos + 5, length(p, view, pos, 4));
+          break;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          pos = skip(end, pos, 4);
+          break; // float 32, uint 32, int 32
+        case 0xcb:
+          pos = skip(end, pos, 8);
+          break; // float 64: any double is exact
+        case 0xcc:
+        case 0xd0:
+          pos = skip(end, pos, 1);
+          break;
+        case 0xcd:
+        case 0xd1:
+          pos = skip(end, pos, 2);
+          break;
+        case 0xcf:
+        case 0xd3: {
+          // uint 64, int 64
           skip(end, pos, 8);
           const hi = b === 0xcf ? view.getUint32(pos) : view.getInt32(pos);
           // Exact for safe values; an unsafe one cannot round into the safe range.
@@ -70,18 +103,46 @@ export function checkMessagePack(p: Uint8Array, start: number): void {
           pos += 8;
           break;
         }
-        case 0xd4: pos = skip(end, pos, 2); break; // fixext 1..16: type, data
-        case 0xd5: pos = skip(end, pos, 3); break;
-        case 0xd6: pos = skip(end, pos, 5); break;
-        case 0xd7: pos = skip(end, pos, 9); break;
-        case 0xd8: pos = skip(end, pos, 17); break;
-        case 0xd9: pos = text(p, pos + 1, length(p, view, pos, 1), at); break; // str 8
-        case 0xda: pos = text(p, pos + 2, length(p, view, pos, 2), at); break;
-        case 0xdb: pos = text(p, pos + 4, length(p, view, pos, 4), at); break;
-        case 0xdc: children = length(p, view, pos, 2); pos += 2; break; // array 16
-        case 0xdd: children = length(p, view, pos, 4); pos += 4; break;
-        case 0xde: children = length(p, view, pos, 2) * 2; pos += 2; break; // map 16
-        default: children = length(p, view, pos, 4) * 2; pos += 4; break; // 0xdf map 32
+        case 0xd4:
+          pos = skip(end, pos, 2);
+          break; // fixext 1..16: type, data
+        case 0xd5:
+          pos = skip(end, pos, 3);
+          break;
+        case 0xd6:
+          pos = skip(end, pos, 5);
+          break;
+        case 0xd7:
+          pos = skip(end, pos, 9);
+          break;
+        case 0xd8:
+          pos = skip(end, pos, 17);
+          break;
+        case 0xd9:
+          pos = text(p, pos + 1, length(p, view, pos, 1), at);
+          break; // str 8
+        case 0xda:
+          pos = text(p, pos + 2, length(p, view, pos, 2), at);
+          break;
+        case 0xdb:
+          pos = text(p, pos + 4, length(p, view, pos, 4), at);
+          break;
+        case 0xdc:
+          children = length(p, view, pos, 2);
+          pos += 2;
+          break; // array 16
+        case 0xdd:
+          children = length(p, view, pos, 4);
+          pos += 4;
+          break;
+        case 0xde:
+          children = length(p, view, pos, 2) * 2;
+          pos += 2;
+          break; // map 16
+        default:
+          children = length(p, view, pos, 4) * 2;
+          pos += 4;
+          break; // 0xdf map 32
       }
     }
     if (children > 0) {

@@ -5,7 +5,7 @@
  * decode (where the codec rethrows them as DecodeError 'BAD_FIELD'), so a
  * record that encodes always decodes and vice versa.
  */
-import { argRangeError, argTypeError } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkSizedBytes, describe } from '../validate.js';
 
 /** Payload type byte (the first byte of every payload). Values from the seed. */
 export const RecordType = {
@@ -104,12 +104,6 @@ export function checkString(value: unknown, where: string, allowEmpty: boolean):
   return value;
 }
 
-export function checkBytes(value: unknown, where: string, size: number): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw argTypeError(`${where} must be a Uint8Array, got ${describe(value)}`);
-  if (value.length !== size) throw argRangeError(`${where} must be ${size} bytes, got ${value.length}`, 'ERR_INVALID_ARG_VALUE');
-  return value;
-}
-
 export function checkTime(value: unknown, where: string): number {
   if (typeof value !== 'number') throw argTypeError(`${where} must be a number, got ${describe(value)}`);
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -158,7 +152,7 @@ export function checkEvidence(value: unknown, where: string): string[] | undefin
   return value.length === 0 ? undefined : (value as string[]);
 }
 
-export function checkRecordObject(value: unknown, what: string): Record<string, unknown> {
+function checkRecordObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null) throw argTypeError(`${what} must be an object, got ${describe(value)}`);
   return value as Record<string, unknown>;
 }
@@ -169,7 +163,7 @@ export function validateAssertion(a: unknown): asserts a is Assertion {
   checkString(r.subject, 'assertion.subject', false);
   checkString(r.predicate, 'assertion.predicate', false);
   checkObject(r.object, 'assertion.object');
-  checkBytes(r.epoch, 'assertion.epoch', EPOCH_ID_BYTES);
+  checkSizedBytes(r.epoch, 'assertion.epoch', EPOCH_ID_BYTES);
   checkString(r.author, 'assertion.author', false);
   checkConfidence(r.confidence, 'assertion.confidence');
   checkTime(r.createdAt, 'assertion.createdAt');
@@ -178,7 +172,7 @@ export function validateAssertion(a: unknown): asserts a is Assertion {
 
 export function validateVote(v: unknown): asserts v is Vote {
   const r = checkRecordObject(v, 'vote');
-  checkBytes(r.assertion, 'vote.assertion', HASH_BYTES);
+  checkSizedBytes(r.assertion, 'vote.assertion', HASH_BYTES);
   checkString(r.voter, 'vote.voter', false);
   checkStance(r.stance, 'vote.stance');
   checkWeight(r.weight, 'vote.weight');
@@ -187,19 +181,9 @@ export function validateVote(v: unknown): asserts v is Vote {
 
 export function validateEpoch(e: unknown): asserts e is Epoch {
   const r = checkRecordObject(e, 'epoch');
-  checkBytes(r.id, 'epoch.id', EPOCH_ID_BYTES);
+  checkSizedBytes(r.id, 'epoch.id', EPOCH_ID_BYTES);
   checkString(r.name, 'epoch.name', false);
   checkString(r.description, 'epoch.description', true);
   checkTime(r.startedAt, 'epoch.startedAt');
-  if (r.parent !== undefined && r.parent !== null) checkBytes(r.parent, 'epoch.parent', EPOCH_ID_BYTES);
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  const t = typeof value;
-  if (t === 'object') return (value as object).constructor?.name ?? 'an object';
-  if (t === 'string') return `a string`;
-  return `${t} ${String(value)}`;
+  if (r.parent !== undefined && r.parent !== null) checkSizedBytes(r.parent, 'epoch.parent', EPOCH_ID_BYTES);
 }

@@ -17,7 +17,7 @@
  *   across journals, so never a key).
  */
 import type { SqliteDatabase as Database } from './sqlite/types.js';
-import { argRangeError } from '../hash/validate.js';
+import { argRangeError } from '../validate.js';
 import { StoreError } from './errors.js';
 
 export interface Migration {

@@ -52,8 +52,7 @@ export interface DeadLetterRow {
 }
 
 export function prepareQueries(db: SqliteDatabase) {
-  const page = (where: string) =>
-    db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE ${where} ORDER BY created_at, hash LIMIT ?`);
+  const page = (where: string) => db.prepare(`SELECT ${ASSERTION_COLUMNS} FROM assertions WHERE ${where} ORDER BY created_at, hash LIMIT ?`);
   return {
     cursor: db.prepare('SELECT next_offset FROM ingest_cursors WHERE consumer = ?').pluck(),
     cursors: db.prepare('SELECT consumer, journal, next_offset, synced_offset, updated_at FROM ingest_cursors ORDER BY consumer'),
@@ -65,9 +64,7 @@ export function prepareQueries(db: SqliteDatabase) {
     byEpoch: page('epoch = ?'),
     byEpochAfter: page('epoch = ? AND (created_at, hash) > (?, ?)'),
     epochAt: db.prepare('SELECT created_at FROM assertions WHERE hash = ? AND epoch = ?').pluck(),
-    votes: db.prepare(
-      'SELECT assertion, hash, voter, stance, weight, created_at, offset FROM votes WHERE assertion = ? ORDER BY created_at, hash',
-    ),
+    votes: db.prepare('SELECT assertion, hash, voter, stance, weight, created_at, offset FROM votes WHERE assertion = ? ORDER BY created_at, hash'),
     tallyAll: db.prepare(
       `SELECT coalesce(sum(CASE WHEN stance > 0 THEN weight END), 0.0) AS support,
               coalesce(sum(CASE WHEN stance < 0 THEN weight END), 0.0) AS oppose,

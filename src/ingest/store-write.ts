@@ -98,9 +98,7 @@ export class BatchWriter {
       `INSERT INTO ingest_cursors (consumer, next_offset, updated_at, journal) VALUES (?, ?, ?, ?)
        ON CONFLICT (consumer) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at, journal = excluded.journal`,
     );
-    this.markSynced = db.prepare(
-      `UPDATE ingest_cursors SET synced_offset = next_offset, updated_at = ? WHERE consumer = ?`,
-    );
+    this.markSynced = db.prepare(`UPDATE ingest_cursors SET synced_offset = next_offset, updated_at = ? WHERE consumer = ?`);
     // Only cursors of the asking consumer's journal: offsets of different journals are not comparable.
     this.slowest = db.prepare(
       `SELECT consumer, next_offset AS next, journal FROM ingest_cursors
@@ -283,7 +281,14 @@ export class BatchWriter {
       return;
     }
     // First definition wins; a different record reusing the id is kept aside, not lost.
-    this.deadLetter(consumer, rec, 'EPOCH_CONFLICT', `epoch id ${Buffer.from(e.id).toString('hex')} is already defined by another record (hash ${existing.toString('hex')})`, now, result);
+    this.deadLetter(
+      consumer,
+      rec,
+      'EPOCH_CONFLICT',
+      `epoch id ${Buffer.from(e.id).toString('hex')} is already defined by another record (hash ${existing.toString('hex')})`,
+      now,
+      result,
+    );
   }
 
   private deadLetter(consumer: string, rec: JournalRecord, code: DeadLetterCode, reason: string, now: number, result: BatchResult): void {

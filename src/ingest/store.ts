@@ -8,8 +8,8 @@
  * (`readonly: true`).
  */
 import { asyncDispose } from '../async-dispose.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
-import { type BytesLike, toKey } from './bytes.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../validate.js';
+import { type BytesLike, toKey } from '../bytes.js';
 import { type Assertion, type Epoch, type Vote, EPOCH_ID_BYTES, HASH_BYTES } from './records.js';
 import { StoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
@@ -134,7 +134,15 @@ export interface StoreCounts {
 }
 
 const DEFAULT_LIMIT = 100;
-const STORE_OPTION_KEYS = keysOf<StoreOptions>({ readonly: true, synchronous: true, timeout: true, cacheSizeKiB: true, walAutocheckpointPages: true, pageSize: true, driver: true });
+const STORE_OPTION_KEYS = keysOf<StoreOptions>({
+  readonly: true,
+  synchronous: true,
+  timeout: true,
+  cacheSizeKiB: true,
+  walAutocheckpointPages: true,
+  pageSize: true,
+  driver: true,
+});
 const PAGE_OPTION_KEYS = keysOf<PageOptions>({ limit: true, after: true });
 /** Larger pages: shallower b-trees and fewer page writes per random-key batch (measured ~1.3-1.6x over 4096 with 1 M assertions). */
 const DEFAULT_PAGE_SIZE = 16384;
@@ -184,7 +192,10 @@ export class Store {
       throw argRangeError('Store.open: pageSize must be a power of two in [512, 65536]');
     }
     if (options.driver !== undefined && !SQLITE_DRIVERS.includes(options.driver)) {
-      throw argRangeError(`Store.open: driver must be one of ${SQLITE_DRIVERS.map((d) => `'${d}'`).join(', ')}, got ${describe(options.driver)}`, 'ERR_INVALID_ARG_VALUE');
+      throw argRangeError(
+        `Store.open: driver must be one of ${SQLITE_DRIVERS.map((d) => `'${d}'`).join(', ')}, got ${describe(options.driver)}`,
+        'ERR_INVALID_ARG_VALUE',
+      );
     }
     const { db, driver } = openSqlite(path, { readonly, timeout, driver: options.driver });
     try {
@@ -201,12 +212,16 @@ export class Store {
         if ((db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${pageSize}`);
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${synchronous}`);
-        const autocheckpoint = autocheckpointOption ?? Math.max(1000, Math.round(DEFAULT_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number)));
+        const autocheckpoint =
+          autocheckpointOption ?? Math.max(1000, Math.round(DEFAULT_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number)));
         db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
         db.pragma('foreign_keys = OFF');
         migrate(db);
       } else if (v < SCHEMA_VERSION) {
-        throw new StoreError('SCHEMA_TOO_OLD', `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`);
+        throw new StoreError(
+          'SCHEMA_TOO_OLD',
+          `store ${path} has schema version ${v}, this stemedb needs ${SCHEMA_VERSION}: open it once without readonly to migrate`,
+        );
       }
       return new Store(path, db, readonly, driver);
     } catch (err) {
@@ -285,9 +300,13 @@ export class Store {
   }
 
   cursors(): CursorInfo[] {
-    return (this.stmts.cursors.all() as { consumer: string; journal: string; next_offset: number; synced_offset: number; updated_at: number }[]).map(
-      (r) => ({ consumer: r.consumer, journal: r.journal, next: r.next_offset, synced: r.synced_offset, updatedAt: r.updated_at }),
-    );
+    return (this.stmts.cursors.all() as { consumer: string; journal: string; next_offset: number; synced_offset: number; updated_at: number }[]).map((r) => ({
+      consumer: r.consumer,
+      journal: r.journal,
+      next: r.next_offset,
+      synced: r.synced_offset,
+      updatedAt: r.updated_at,
+    }));
   }
 
   getAssertion(hash: BytesLike): StoredAssertion | null {

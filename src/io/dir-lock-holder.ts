@@ -49,7 +49,7 @@ $| = 1; print "locked\\n"; my $x = <STDIN>;`;
 export type HolderKind = 'flock' | 'perl';
 
 /** The holder this machine can run: flock(1) on Linux, else perl; null when neither. */
-export function holderKind(): HolderKind | null {
+function holderKind(): HolderKind | null {
   if (flockBinary()) return 'flock';
   if (perlBinary()) return 'perl';
   return null;
@@ -68,9 +68,10 @@ export function holdDirLock(dir: string, kind: HolderKind | null = holderKind())
   // it and killing flock releases it at once. --wait: a writer SIGKILLed just now leaves
   // its holder a few milliseconds to see EOF and exit; a live holder is ELOCKED after it.
   // perl holds the descriptor itself, so killing it releases the lock too.
-  const args = kind === 'flock'
-    ? ['--wait', String(CONFLICT_WAIT_S), '--conflict-exit-code', String(CONFLICT), '--close', dir, 'sh', '-c', 'echo locked; read _']
-    : ['-e', PERL_HOLDER, dir];
+  const args =
+    kind === 'flock'
+      ? ['--wait', String(CONFLICT_WAIT_S), '--conflict-exit-code', String(CONFLICT), '--close', dir, 'sh', '-c', 'echo locked; read _']
+      : ['-e', PERL_HOLDER, dir];
   const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';

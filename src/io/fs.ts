@@ -6,12 +6,12 @@
  */
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { encodeWatermarkBytes } from './watermark-bytes.js';
+import { encodeWatermark as encodeWatermarkBytes } from '../format/watermark.js';
 import type { JournalIO, WatermarkWrite } from './types.js';
 import { holdDirLock, type DirLockHolder } from './dir-lock-holder.js';
 import { processAlive } from './process-alive.js';
 import { StemeError } from '../errors.js';
-import { argTypeError } from '../hash/validate.js';
+import { argTypeError } from '../validate.js';
 
 const FLAGS = {
   r: fs.constants.O_RDONLY,
@@ -57,8 +57,7 @@ function writevAll(fd: number, buffers: readonly Uint8Array[], position: number)
   });
 }
 
-const datasync = (fd: number) =>
-  new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+const datasync = (fd: number) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 
 export function createFsIO(): JournalIO {
   const locks = new Map<number, string>();

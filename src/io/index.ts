@@ -19,7 +19,7 @@ export function defaultIO(): JournalIO {
  * thread back (see NativeIOOptions): enough for an appender that awaits each append to
  * submit the next one (~10 µs here), short enough to cost little CPU when writes stop.
  */
-export const WRITER_SPIN_MICROS = 100;
+const WRITER_SPIN_MICROS = 100;
 
 /**
  * The IO of one writing journal: defaultIO()'s, but (with the addon) its writes run in

@@ -27,14 +27,7 @@ export interface NativeIoBinding {
    * of `wmFd`. Resolves with the bytes written. Bad arguments throw
    * synchronously (TypeError/RangeError).
    */
-  writev(
-    fd: number,
-    buffers: readonly Uint8Array[],
-    position: number,
-    sync: boolean,
-    wmFd: number,
-    wmValue: number,
-  ): Promise<number>;
+  writev(fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmValue: number): Promise<number>;
   /** fdatasync (F_FULLFSYNC on macOS, FlushFileBuffers on Windows). */
   fsync(fd: number): Promise<void>;
   /** fsync of a directory (a no-op on Windows). */
@@ -107,15 +100,17 @@ export function createNativeIO(binding: NativeIoBinding, options: NativeIOOption
     // flock on a read-only descriptor of the directory (native/io/sys_posix.cc). Windows
     // cannot lock a directory; there the LOCK file is opened without FILE_SHARE_DELETE,
     // so it cannot be deleted or replaced while held.
-    ...(process.platform === 'win32' ? { lockDir: undefined } : {
-      lockDir(dir: string): number {
-        try {
-          return binding.lock(dir);
-        } catch (err) {
-          throw withCode(err);
-        }
-      },
-    }),
+    ...(process.platform === 'win32'
+      ? { lockDir: undefined }
+      : {
+          lockDir(dir: string): number {
+            try {
+              return binding.lock(dir);
+            } catch (err) {
+              throw withCode(err);
+            }
+          },
+        }),
     unlock(handle: number): void {
       try {
         binding.unlock(handle);

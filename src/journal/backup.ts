@@ -24,14 +24,14 @@ import { closeSync, readdirSync, readSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultIO } from '../io/index.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../validate.js';
 import { CorruptionError, StemeError } from '../errors.js';
 import { hashBackend } from '../hash/index.js';
 import { SEGMENT_HEADER, dataEnd, decodeSegmentHeader, filePos, parseSegmentName } from '../format/segment.js';
 import { readWatermark, watermarkPath } from './watermark.js';
 import { CopyPace, abandonDest, copyPrefix, finishDest, openForCopy, startDest, writeDurable, writeWatermarkFile } from './copy-dir.js';
 
-export const MANIFEST_FILE = 'BACKUP.json';
+const MANIFEST_FILE = 'BACKUP.json';
 
 export interface BackupOptions {
   /** Hard-link sealed segments where the filesystem allows (default true); false copies every byte. */
@@ -127,7 +127,12 @@ export function planBackup(source: readonly SourceSegment[], end: number): Plann
       const { base } = decodeSegmentHeader(header.subarray(0, n), s.name);
       if (base !== s.base) throw new CorruptionError(s.name, 0, 'bad segment header', `header says base ${base}`);
       if (file.size < filePos(s, segEnd)) {
-        throw new CorruptionError(s.name, file.size, 'missing data', `the file ends at offset ${dataEnd(s.base, file.size)}, below ${segEnd} (${sealed ? 'the next segment\'s base' : 'the durable end'})`);
+        throw new CorruptionError(
+          s.name,
+          file.size,
+          'missing data',
+          `the file ends at offset ${dataEnd(s.base, file.size)}, below ${segEnd} (${sealed ? "the next segment's base" : 'the durable end'})`,
+        );
       }
     }
   } catch (err) {
@@ -162,15 +167,26 @@ export async function writeBackup(sourceDir: string, plan: PlannedSegment[], end
           linked++;
           continue;
         }
-        await copyPrefix(s.fd, s.path, target, length, (n) => {
-          bytesCopied += n;
-          opts.onProgress?.(bytesCopied);
-        }, pace);
+        await copyPrefix(
+          s.fd,
+          s.path,
+          target,
+          length,
+          (n) => {
+            bytesCopied += n;
+            opts.onProgress?.(bytesCopied);
+          },
+          pace,
+        );
       }
       await writeWatermarkFile(d.work, end, pace);
       const manifest = {
-        format: 'stemedb-backup', version: 1, source: resolve(sourceDir), createdAt: new Date().toISOString(),
-        firstOffset: plan[0]!.base, endOffset: end,
+        format: 'stemedb-backup',
+        version: 1,
+        source: resolve(sourceDir),
+        createdAt: new Date().toISOString(),
+        firstOffset: plan[0]!.base,
+        endOffset: end,
         segments: plan.map((s) => ({ name: s.name, base: s.base, end: s.end })),
       };
       await writeDurable(join(d.work, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n', pace);
@@ -215,7 +231,11 @@ export async function backup(dir: string, dest: string, options: BackupOptions =
     const end = publishedWatermark(dir);
     const source = listSegments(dir);
     try {
-      if (end === null) throw new StemeError('NO_WATERMARK', `${dir}: the durable watermark file is unreadable; open the journal once (it runs recovery and rewrites it), then back up`);
+      if (end === null)
+        throw new StemeError(
+          'NO_WATERMARK',
+          `${dir}: the durable watermark file is unreadable; open the journal once (it runs recovery and rewrites it), then back up`,
+        );
       return await writeBackup(dir, planBackup(source, end), end, dest, opts);
     } catch (err) {
       // The writer rewrote the watermark or cleaned up a segment between the two looks: look again.
@@ -233,7 +253,8 @@ function publishedWatermark(dir: string): number | null {
   try {
     fd = io.open(watermarkPath(dir), 'r');
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'ENOENT') throw new StemeError('NO_JOURNAL', `${dir} holds no journal (no durable watermark file)`, { cause: err });
+    if ((err as { code?: unknown }).code === 'ENOENT')
+      throw new StemeError('NO_JOURNAL', `${dir} holds no journal (no durable watermark file)`, { cause: err });
     throw err;
   }
   try {

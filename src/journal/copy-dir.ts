@@ -45,7 +45,7 @@ export class CopyPace {
 }
 
 /** A destination being built: `work` is renamed to `dest` by finish(). */
-export interface DestDir {
+interface DestDir {
   dest: string;
   work: string;
   /** Paces the directory syncs of finishDest() (and, passed on, the files' syncs). */
@@ -72,7 +72,8 @@ export async function startDest(dest: string, pace?: CopyPace): Promise<DestDir>
   try {
     await fsp.mkdir(work);
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'EEXIST') throw new StemeError('DEST_BUSY', `${work} exists: this process is already writing ${abs}`, { cause: err });
+    if ((err as { code?: unknown }).code === 'EEXIST')
+      throw new StemeError('DEST_BUSY', `${work} exists: this process is already writing ${abs}`, { cause: err });
     throw err;
   }
   return { dest: abs, work, pace };
@@ -92,7 +93,8 @@ export async function finishDest(d: DestDir): Promise<void> {
     await fsp.rename(d.work, d.dest);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') throw new StemeError('DEST_NOT_EMPTY', `${d.dest} was filled while it was being written`, { cause: err });
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR')
+      throw new StemeError('DEST_NOT_EMPTY', `${d.dest} was filled while it was being written`, { cause: err });
     throw err;
   }
   await syncDir(dirname(d.dest), d.pace);
@@ -131,7 +133,7 @@ export async function copyPrefix(fd: number, source: string, target: string, len
       const want = Math.min(buf.length, length - pos);
       const { bytesRead } = await readAt(fd, buf, 0, want, pos);
       if (bytesRead <= 0) throw new StemeError('SOURCE_SHORT', `${source} ends at byte ${pos}, expected ${length} bytes (the durable data is not all there)`);
-      for (let w = 0; w < bytesRead;) w += (await out.write(buf, w, bytesRead - w, pos + w)).bytesWritten;
+      for (let w = 0; w < bytesRead; ) w += (await out.write(buf, w, bytesRead - w, pos + w)).bytesWritten;
       pos += bytesRead;
       await out.datasync();
       onBytes?.(bytesRead);

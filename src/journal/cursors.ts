@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../validate.js';
 import { crc32c } from '../hash/index.js';
 import { OffsetError, StemeError } from '../errors.js';
 import { isDirSyncFailure, readSmallFile, unlinkDurableFile, writeDurableFile } from './durable-file.js';
@@ -36,7 +36,7 @@ export interface CommitOptions {
 const COMMIT_OPTION_KEYS = keysOf<CommitOptions>({ allowBackward: true });
 
 /** What a cursor store needs from its journal (the writer or a reader). */
-export interface CursorBounds {
+interface CursorBounds {
   /** The durable end: no cursor may pass it. */
   durableOffset(): number;
   /** The lowest offset still in the journal. */
@@ -50,12 +50,15 @@ export interface CursorBounds {
 export function checkCursorName(name: unknown): string {
   if (typeof name !== 'string') throw argTypeError(`cursor name must be a string, got ${describe(name)}`);
   if (!NAME.test(name)) {
-    throw argRangeError(`cursor name ${JSON.stringify(name.slice(0, 80))} is not valid: 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`, 'ERR_INVALID_ARG_VALUE');
+    throw argRangeError(
+      `cursor name ${JSON.stringify(name.slice(0, 80))} is not valid: 1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit`,
+      'ERR_INVALID_ARG_VALUE',
+    );
   }
   return name;
 }
 
-export function encodeCursor(offset: number, committedAt: number): Uint8Array {
+function encodeCursor(offset: number, committedAt: number): Uint8Array {
   const b = new Uint8Array(FILE_BYTES);
   const v = new DataView(b.buffer);
   b.set(MAGIC, 0);
@@ -116,12 +119,15 @@ export class Cursors {
       checkCursorName(name);
       checkNonNegativeInteger(offset, 'offset');
       const o = checkOptions(options, COMMIT_OPTION_KEYS);
-      if (o.allowBackward !== undefined && typeof o.allowBackward !== 'boolean') throw argTypeError(`options.allowBackward must be a boolean, got ${describe(o.allowBackward)}`);
+      if (o.allowBackward !== undefined && typeof o.allowBackward !== 'boolean')
+        throw argTypeError(`options.allowBackward must be a boolean, got ${describe(o.allowBackward)}`);
       const run = (this.#chains.get(name) ?? Promise.resolve()).catch(() => {}).then(() => this.#commit(name, offset, o.allowBackward === true));
       this.#chains.set(name, run);
-      void run.finally(() => {
-        if (this.#chains.get(name) === run) this.#chains.delete(name);
-      }).catch(() => {});
+      void run
+        .finally(() => {
+          if (this.#chains.get(name) === run) this.#chains.delete(name);
+        })
+        .catch(() => {});
       return run;
     } catch (err) {
       return Promise.reject(err);
@@ -133,7 +139,10 @@ export class Cursors {
     this.#checkOffset(offset);
     const current = this.get(name);
     if (current && offset < current.offset && !allowBackward) {
-      throw new StemeError('CURSOR_BACKWARD', `cursor ${name} is at ${current.offset}; ${offset} would move it backward (pass { allowBackward: true } to rewind on purpose)`);
+      throw new StemeError(
+        'CURSOR_BACKWARD',
+        `cursor ${name} is at ${current.offset}; ${offset} would move it backward (pass { allowBackward: true } to rewind on purpose)`,
+      );
     }
     const committedAt = this.bounds.now();
     await this.#ensureDir();
@@ -205,7 +214,8 @@ export class Cursors {
    */
   #checkOffset(offset: number): void {
     const end = this.bounds.durableOffset();
-    if (offset > end) throw Object.assign(argRangeError(`cursor offset ${offset} is beyond the durable end of the journal (${end})`), { code: 'CURSOR_PAST_END' });
+    if (offset > end)
+      throw Object.assign(argRangeError(`cursor offset ${offset} is beyond the durable end of the journal (${end})`), { code: 'CURSOR_PAST_END' });
     if (offset === end) return;
     const first = this.bounds.firstOffset();
     if (offset < first) throw new OffsetError('OFFSET_CLEANED', `cursor offset ${offset} is below the first offset still in the journal (${first})`);

@@ -4,7 +4,7 @@
  */
 import { writerIO } from '../io/index.js';
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkBytes, checkNonNegativeInteger, checkOptions, checkSignal, describe } from '../validate.js';
 import { asyncDispose } from '../async-dispose.js';
 import { ClosedError, StemeError } from '../errors.js';
 import { unlockJournal } from './lock.js';
@@ -65,7 +65,13 @@ export class Journal {
       now: options.clock,
     });
     this.maintenance = new Maintenance({
-      io, dir, segments, cursors: this.cursors, retention: options.retain, onSegmentSealed: options.onSegmentSealed, now: options.clock,
+      io,
+      dir,
+      segments,
+      cursors: this.cursors,
+      retention: options.retain,
+      onSegmentSealed: options.onSegmentSealed,
+      now: options.clock,
       durableOffset: () => this.commit.durableOffset,
       cleanup: (bound) => {
         if (this.commit.failed) return Promise.reject(this.commit.failed); // a failed journal deletes nothing
@@ -86,7 +92,11 @@ export class Journal {
     const opts = resolveOptions(options);
     const io = options?.io ?? writerIO();
     const opened = await openWriter(io, dir, {
-      policy: opts.recovery, verifyAll: opts.verifyAll, maxOpenSegments: opts.maxOpenSegments, retain: opts.retain, now: opts.clock,
+      policy: opts.recovery,
+      verifyAll: opts.verifyAll,
+      maxOpenSegments: opts.maxOpenSegments,
+      retain: opts.retain,
+      now: opts.clock,
     });
     try {
       const { segments, wmFd, end } = opened;
@@ -181,11 +191,16 @@ export class Journal {
     const signal = checkSignal(o.signal);
     this.#checkOpen();
     const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
-    return followRecords({
-      visibleEnd: () => this.commit.durableOffset,
-      iterateRange: (f, e) => this.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
-      waitForMore: (_pos, wake) => this.durableWaiters.wait(wake),
-    }, from, signal, this.#closeController.signal);
+    return followRecords(
+      {
+        visibleEnd: () => this.commit.durableOffset,
+        iterateRange: (f, e) => this.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
+        waitForMore: (_pos, wake) => this.durableWaiters.wait(wake),
+      },
+      from,
+      signal,
+      this.#closeController.signal,
+    );
   }
   readonly #closeController = new AbortController();
 
@@ -357,7 +372,9 @@ export class Journal {
     this.#checkOpen();
     checkBytes(payload, name);
     if (payload.byteLength > this.options.maxRecordBytes) {
-      throw Object.assign(new RangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`), { code: 'RECORD_TOO_LARGE' });
+      throw Object.assign(new RangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`), {
+        code: 'RECORD_TOO_LARGE',
+      });
     }
   }
 }
@@ -368,7 +385,7 @@ export class Journal {
  * out). Larger ones are not copied (that would cost a second pass over the bytes):
  * like fs.write's buffer, they must not change until the promise settles.
  */
-export const COPY_BELOW_BYTES = 64 * 1024;
+const COPY_BELOW_BYTES = 64 * 1024;
 
 /** A copy in an unzeroed allocation (small ones come from Node's shared pool). */
 function copyOf(payload: Uint8Array): Uint8Array {

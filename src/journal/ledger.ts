@@ -18,7 +18,7 @@ import { readSmallFile, writeDurableFile } from './durable-file.js';
 import { readFrameBlock } from './read/segment-frames.js';
 import type { Segment } from './segments.js';
 
-export const LEDGER_FILE = 'sealed.ledger';
+const LEDGER_FILE = 'sealed.ledger';
 const MAX_LEDGER_BYTES = 64 << 20;
 const BLOCK = 1 << 20;
 
@@ -72,11 +72,13 @@ export class Ledger {
 
   /** Writes the ledger durably; saves run one after another, each with the entries as they are then. */
   save(): Promise<void> {
-    const run = this.#saving.catch(() => {}).then(() => {
-      const body = JSON.stringify({ version: 1, segments: [...this.entries.values()].sort((a, b) => a.base - b.base) });
-      const sum = crc32c(Buffer.from(body, 'utf8')).toString(16).padStart(8, '0');
-      return writeDurableFile(this.io, this.dir, LEDGER_FILE, Buffer.from(`${body}\n${sum}\n`, 'utf8'));
-    });
+    const run = this.#saving
+      .catch(() => {})
+      .then(() => {
+        const body = JSON.stringify({ version: 1, segments: [...this.entries.values()].sort((a, b) => a.base - b.base) });
+        const sum = crc32c(Buffer.from(body, 'utf8')).toString(16).padStart(8, '0');
+        return writeDurableFile(this.io, this.dir, LEDGER_FILE, Buffer.from(`${body}\n${sum}\n`, 'utf8'));
+      });
     this.#saving = run;
     return run;
   }
@@ -120,9 +122,9 @@ export async function scanSealed(io: JournalIO, seg: Segment): Promise<{ records
 }
 
 /** Verified records of `seg` in [from, to) (`from` a record boundary), a turn of the event loop between blocks. */
-export async function countRecords(io: JournalIO, seg: Segment, from: number, to: number): Promise<number> {
+async function countRecords(io: JournalIO, seg: Segment, from: number, to: number): Promise<number> {
   let count = 0;
-  for (let pos = from; pos < to;) {
+  for (let pos = from; pos < to; ) {
     const step = countBlock(io, seg, pos, to);
     if (step.count === 0) break;
     count += step.count;

@@ -6,7 +6,7 @@
  * yield between 1 MiB blocks). An I/O error fail-stops the journal (rule 8).
  */
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, checkNonNegativeInteger } from '../hash/validate.js';
+import { argRangeError, checkNonNegativeInteger } from '../validate.js';
 import { StemeError } from '../errors.js';
 import { filePos } from '../format/segment.js';
 import { isDirSyncFailure } from './durable-file.js';
@@ -39,7 +39,7 @@ export interface RetentionResult {
   bytes: number;
 }
 
-export interface MaintenanceDeps {
+interface MaintenanceDeps {
   io: JournalIO;
   dir: string;
   segments: SegmentManager;
@@ -85,10 +85,12 @@ export class Maintenance {
   schedule(): void {
     if (this.#scheduled || this.#stopped) return;
     this.#scheduled = true;
-    this.#pass = this.#pass.catch(() => null).then(() => {
-      this.#scheduled = false;
-      return this.#stopped ? null : this.#run();
-    });
+    this.#pass = this.#pass
+      .catch(() => null)
+      .then(() => {
+        this.#scheduled = false;
+        return this.#stopped ? null : this.#run();
+      });
     this.#pass.catch(() => {});
   }
 
@@ -107,7 +109,8 @@ export class Maintenance {
     const e = this.ledger.entries.get(base);
     if (!e) {
       const seg = this.d.segments.segments.find((s) => s.base === base);
-      if (seg && seg === this.d.segments.last) throw new StemeError('NOT_SEALED', `segment ${seg.name} is the active segment; only sealed segments are shipped`);
+      if (seg && seg === this.d.segments.last)
+        throw new StemeError('NOT_SEALED', `segment ${seg.name} is the active segment; only sealed segments are shipped`);
       throw argRangeError(`no sealed segment starts at offset ${base}`, 'ERR_INVALID_ARG_VALUE');
     }
     if (!e.shipped) {
@@ -205,9 +208,12 @@ export class Maintenance {
     const overAge = r.maxAgeMs !== null && oldest !== undefined && this.d.now() - oldest.sealedAt >= 2 * Math.max(1, r.maxAgeMs);
     if (!overBytes && !overAge) return;
     this.#warned.add(held.name);
-    const what = overBytes ? `${plan.bytesAfter} bytes of segments, at least twice retain.maxBytes (${r.maxBytes})` : `segments older than twice retain.maxAgeMs (${r.maxAgeMs} ms)`;
+    const what = overBytes
+      ? `${plan.bytesAfter} bytes of segments, at least twice retain.maxBytes (${r.maxBytes})`
+      : `segments older than twice retain.maxAgeMs (${r.maxAgeMs} ms)`;
     process.emitWarning(`stemedb: cursor "${held.name}" at offset ${held.offset} holds retention back in ${this.d.dir}: ${what} are kept for it`, {
-      code: 'STEMEDB_RETENTION_HELD', detail: 'Advance or delete the cursor (journal.cursors.delete), or set retain.overrideCursors.',
+      code: 'STEMEDB_RETENTION_HELD',
+      detail: 'Advance or delete the cursor (journal.cursors.delete), or set retain.overrideCursors.',
     });
   }
 
@@ -216,7 +222,8 @@ export class Maintenance {
     if (!hook) return;
     const report = (err: unknown) => {
       process.emitWarning(`stemedb: onSegmentSealed threw for ${info.name}: ${err instanceof Error ? err.message : String(err)}`, {
-        code: 'STEMEDB_SEGMENT_HOOK_FAILED', detail: 'The journal goes on; the segment stays unshipped until markShipped() is called.',
+        code: 'STEMEDB_SEGMENT_HOOK_FAILED',
+        detail: 'The journal goes on; the segment stays unshipped until markShipped() is called.',
       });
     };
     try {
@@ -241,7 +248,8 @@ export class Maintenance {
       this.ledger.damaged = true;
       if (isDirSyncFailure(err)) throw this.d.failStop(err); // the journal directory's own fsync: rule 8
       process.emitWarning(`stemedb: could not write the sealed-segment ledger of ${this.d.dir}: ${err instanceof Error ? err.message : String(err)}`, {
-        code: 'STEMEDB_LEDGER_WRITE_FAILED', detail: 'Retention goes on; the write is retried after the next seal or applyRetention().',
+        code: 'STEMEDB_LEDGER_WRITE_FAILED',
+        detail: 'Retention goes on; the write is retried after the next seal or applyRetention().',
       });
     }
   }

@@ -1,6 +1,6 @@
 /** Journal options: defaults and readable checks. */
 import type { JournalIO } from '../io/types.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../validate.js';
 import { MAX_RECORD_LIMIT } from '../format/frame.js';
 import type { Durability } from './write/commit.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from './segment-files.js';
@@ -8,7 +8,7 @@ import { resolveRetention, type ResolvedRetention, type RetentionOptions } from 
 import type { SegmentSealedHook } from './maintenance.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy } from './recovery/types.js';
 
-export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 export interface JournalOptions {
@@ -69,14 +69,27 @@ function intOption(o: Record<string, unknown>, name: string, dflt: number, min: 
 function enumOption<T extends string>(o: Record<string, unknown>, name: string, allowed: readonly T[], dflt: T): T {
   const v = o[name];
   if (v === undefined) return dflt;
-  if (!allowed.includes(v as T)) throw argRangeError(`options.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`, 'ERR_INVALID_ARG_VALUE');
+  if (!allowed.includes(v as T))
+    throw argRangeError(`options.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`, 'ERR_INVALID_ARG_VALUE');
   return v as T;
 }
 
 /** Every key JournalOptions has: anything else is a misspelling (TypeError, ERR_INVALID_ARG_VALUE). */
 const JOURNAL_OPTION_KEYS = keysOf<JournalOptions>({
-  segmentBytes: true, maxRecordBytes: true, durability: true, recovery: true, verifyAll: true, syncIntervalMs: true, maxBatchBytes: true, maxDelayMicros: true, io: true,
-  watermarkSyncMs: true, maxOpenSegments: true, retain: true, onSegmentSealed: true, clock: true,
+  segmentBytes: true,
+  maxRecordBytes: true,
+  durability: true,
+  recovery: true,
+  verifyAll: true,
+  syncIntervalMs: true,
+  maxBatchBytes: true,
+  maxDelayMicros: true,
+  io: true,
+  watermarkSyncMs: true,
+  maxOpenSegments: true,
+  retain: true,
+  onSegmentSealed: true,
+  clock: true,
 });
 
 function fnOption<T>(o: Record<string, unknown>, name: string): T | null {

@@ -13,7 +13,7 @@
 import { closeSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultIO } from '../io/index.js';
-import { argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../hash/validate.js';
+import { argTypeError, checkNonNegativeInteger, checkOptions, describe, keysOf } from '../validate.js';
 import { OffsetError, StemeError } from '../errors.js';
 import { FrameStatus } from '../format/frame.js';
 import { filePos } from '../format/segment.js';

@@ -6,7 +6,7 @@
  */
 import { statfsSync } from 'node:fs';
 import type { JournalIO } from '../io/types.js';
-import { argTypeError, checkOptions, describe, keysOf, argRangeError } from '../hash/validate.js';
+import { argTypeError, checkOptions, describe, keysOf, argRangeError } from '../validate.js';
 import { Ledger, type SealedSegmentInfo } from './ledger.js';
 import { Cursors } from './cursors.js';
 import { filePos } from '../format/segment.js';
@@ -50,11 +50,17 @@ export function resolveRetention(value: unknown): ResolvedRetention | null {
     if (typeof v !== 'boolean') throw argTypeError(`options.retain.${name} must be a boolean, got ${describe(v)}`);
     return v;
   };
-  return { maxBytes: limit('maxBytes'), maxAgeMs: limit('maxAgeMs'), minFreeDiskBytes: limit('minFreeDiskBytes'), overrideCursors: flag('overrideCursors'), keepUnshipped: flag('keepUnshipped') };
+  return {
+    maxBytes: limit('maxBytes'),
+    maxAgeMs: limit('maxAgeMs'),
+    minFreeDiskBytes: limit('minFreeDiskBytes'),
+    overrideCursors: flag('overrideCursors'),
+    keepUnshipped: flag('keepUnshipped'),
+  };
 }
 
 /** One segment as retention sees it. */
-export interface RetainedSegment {
+interface RetainedSegment {
   base: number;
   end: number;
   /** File size on disk. */
@@ -147,7 +153,13 @@ export async function retainBeforeRecovery(io: JournalIO, dir: string, mgr: Segm
   // Only the listing is used: the bounds serve commits, which this never makes.
   const cursors = new Cursors(io, dir, { durableOffset: () => 0, firstOffset: () => 0, checkRecordStart: () => {}, now: () => now });
   const free = r.minFreeDiskBytes === null ? null : freeDiskBytes(io, dir);
-  const plan = planRetention(r, view, cursors.listChecked().map((c) => c.info), now, free);
+  const plan = planRetention(
+    r,
+    view,
+    cursors.listChecked().map((c) => c.info),
+    now,
+    free,
+  );
   if (plan.bound <= (mgr.segments[0]?.base ?? 0)) return [];
   return [...(await mgr.cleanup(plan.bound))];
 }

@@ -12,7 +12,7 @@ import { OffsetError } from '../errors.js';
 export const DEFAULT_MAX_OPEN_SEGMENTS = 64;
 
 /** What SegmentFiles needs to know about a segment. */
-export interface SegmentFileRef {
+interface SegmentFileRef {
   readonly name: string;
   readonly path: string;
   readonly pins: number;

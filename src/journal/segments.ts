@@ -86,7 +86,12 @@ export class SegmentManager {
     maxOpenSegments = DEFAULT_MAX_OPEN_SEGMENTS,
   ) {
     // Only the active (last) segment of a writer is written; only it must stay open.
-    this.files = new SegmentFiles<Segment>(io, maxOpenSegments, (seg) => (this.writable && seg === this.last ? 'rw' : 'r'), (seg) => seg === this.last);
+    this.files = new SegmentFiles<Segment>(
+      io,
+      maxOpenSegments,
+      (seg) => (this.writable && seg === this.last ? 'rw' : 'r'),
+      (seg) => seg === this.last,
+    );
   }
 
   get first(): Segment | undefined {
@@ -113,7 +118,10 @@ export class SegmentManager {
    * contiguous (rule 6). The last one is opened read-write for a writer.
    */
   load(): void {
-    const names = this.io.readdir(this.dir).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
+    const names = this.io
+      .readdir(this.dir)
+      .filter((n) => n.endsWith(SEGMENT_SUFFIX))
+      .sort();
     const found: Segment[] = [];
     try {
       for (const [i, name] of names.entries()) {
@@ -139,8 +147,12 @@ export class SegmentManager {
         const prev = found[i - 1]!;
         const cur = found[i]!;
         if (prev.end !== cur.base) {
-          throw new CorruptionError(prev.name, filePos(prev, prev.end), prev.end < cur.base ? 'segment gap' : 'segment overlap',
-            `${prev.name} ends at offset ${prev.end} but ${cur.name} starts at ${cur.base}`);
+          throw new CorruptionError(
+            prev.name,
+            filePos(prev, prev.end),
+            prev.end < cur.base ? 'segment gap' : 'segment overlap',
+            `${prev.name} ends at offset ${prev.end} but ${cur.name} starts at ${cur.base}`,
+          );
         }
       }
     } catch (err) {

@@ -19,7 +19,7 @@ export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '
 let cached: { binding: NativeBinding | null; reason: string } | undefined;
 
 /** The BLAKE3 path per size class of the input (see `hashInfo()`). */
-export interface Blake3Paths {
+interface Blake3Paths {
   block: string;
   chunk: string;
   tree: string;
@@ -83,7 +83,7 @@ interface NodeGypBuild {
   compareTags(runtime: string): (a: unknown, b: unknown) => number;
 }
 
-const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err));
+const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
 
 function listDir(dir: string): string[] {
   try {
@@ -103,7 +103,9 @@ function candidates(root: string, ngb: NodeGypBuild): string[] {
   // The prebuild node-gyp-build would take if there were no build/ (its own tag
   // matching, so the libc and N-API tags are judged exactly as it judges them).
   const dir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-  const tags = listDir(dir).map((f) => ngb.parseTags(f)).filter(ngb.matchTags('node', process.versions.modules));
+  const tags = listDir(dir)
+    .map((f) => ngb.parseTags(f))
+    .filter(ngb.matchTags('node', process.versions.modules));
   const best = tags.sort(ngb.compareTags('node'))[0] as { file: string } | undefined;
   if (best) out.push(join(dir, best.file));
   return out;

@@ -13,7 +13,8 @@ export async function rejects(promise: Promise<unknown> | (() => Promise<unknown
   if (error === undefined) assert.unreachable(msg ?? 'expected a rejection');
   const e = error as Error & { code?: string };
   if (matcher instanceof RegExp) assert.match(e.message, matcher, msg);
-  else if (typeof matcher === 'function' && matcher.prototype instanceof Error) assert.instance(e, matcher, msg ?? `expected ${matcher.name}, got ${e?.name}: ${e?.message}`);
+  else if (typeof matcher === 'function' && matcher.prototype instanceof Error)
+    assert.instance(e, matcher, msg ?? `expected ${matcher.name}, got ${e?.name}: ${e?.message}`);
   else if (typeof matcher === 'function') assert.ok((matcher as (e: Error) => boolean)(e), msg ?? `rejection did not match: ${e?.name}: ${e?.message}`);
   return e;
 }

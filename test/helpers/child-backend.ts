@@ -16,10 +16,17 @@ const rec = await j.read(r.offset);
 await j.close();
 hashFrames([new Uint8Array(300)]);
 await new Promise((resolve) => setImmediate(resolve)); // warnings are delivered on a later tick
-console.log(JSON.stringify({
-  backend, reason: backendInfo.reason, io: j.io.name, impl: { crc32c: backendInfo.crc32c, blake3: backendInfo.blake3 },
-  ok: new TextDecoder().decode(rec!.payload) === 'round trip',
-  crc: crc32c(new TextEncoder().encode('123456789')).toString(16),
-  hash: Buffer.from(blake3(new Uint8Array(0))).toString('hex').slice(0, 16),
-  warnings,
-}));
+console.log(
+  JSON.stringify({
+    backend,
+    reason: backendInfo.reason,
+    io: j.io.name,
+    impl: { crc32c: backendInfo.crc32c, blake3: backendInfo.blake3 },
+    ok: new TextDecoder().decode(rec!.payload) === 'round trip',
+    crc: crc32c(new TextEncoder().encode('123456789')).toString(16),
+    hash: Buffer.from(blake3(new Uint8Array(0)))
+      .toString('hex')
+      .slice(0, 16),
+    warnings,
+  }),
+);

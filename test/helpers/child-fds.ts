@@ -22,4 +22,16 @@ for await (const r of reader.iterate()) readerRecords += r.payload.length > 0 ? 
 const last = await reader.read(end - 640);
 const fdsReader = openFds();
 reader.close();
-console.log(JSON.stringify({ first: first?.payload.length, mid: mid?.payload.length, records, before, segments, readerRecords, last: last?.payload.length, fdsWriter, fdsReader }));
+console.log(
+  JSON.stringify({
+    first: first?.payload.length,
+    mid: mid?.payload.length,
+    records,
+    before,
+    segments,
+    readerRecords,
+    last: last?.payload.length,
+    fdsWriter,
+    fdsReader,
+  }),
+);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Journal, Store, StemeError, StoreError } from '../../src/index.js';
 
 const dir = process.argv[2]!;
-const driver = process.argv[3] as Parameters<typeof Store.open>[1] extends infer O ? O extends { driver?: infer D } ? D : never : never;
+const driver = process.argv[3] as Parameters<typeof Store.open>[1] extends infer O ? (O extends { driver?: infer D } ? D : never) : never;
 const j = await Journal.open(join(dir, 'wal'));
 await j.append(new TextEncoder().encode('journal works without a driver'));
 await j.close();
@@ -13,5 +13,14 @@ try {
   store.close();
 } catch (err) {
   const e = err as Error & { code?: string };
-  console.log(JSON.stringify({ opened: false, steme: err instanceof StemeError && err instanceof StoreError, name: e.name, code: e.code, message: e.message, journal: true }));
+  console.log(
+    JSON.stringify({
+      opened: false,
+      steme: err instanceof StemeError && err instanceof StoreError,
+      name: e.name,
+      code: e.code,
+      message: e.message,
+      journal: true,
+    }),
+  );
 }

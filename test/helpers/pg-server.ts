@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const SKIP_HINT = 'PostgreSQL server binaries (initdb, pg_ctl) not found; install them to run these tests (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql), or put their bin directory on PATH / in STEMEDB_PG_BIN';
+export const SKIP_HINT =
+  'PostgreSQL server binaries (initdb, pg_ctl) not found; install them to run these tests (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql), or put their bin directory on PATH / in STEMEDB_PG_BIN';
 
 export interface PgBinaries {
   initdb: string;

@@ -58,4 +58,3 @@ export class CheckError extends Error {}
 export function check(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new CheckError(msg);
 }
-

@@ -49,7 +49,30 @@
  */
 import { posix } from 'node:path';
 import { SimDiskOps } from './sim-disk/ops.js';
-import { SimOp, CrashMode, PagesAfterSyncError, FaultSpec, SimDiskOptions, SimStats, CrashReport, SimCrashError, ERRNO, SYSCALL, errnoError, Image, FileOp, Inode, DirChange, Dir, OpenFile, SimProcess, IO_METHODS, ArmedFault, replay, SimSnapshot } from './sim-disk/types.js';
+import {
+  SimOp,
+  CrashMode,
+  PagesAfterSyncError,
+  FaultSpec,
+  SimDiskOptions,
+  SimStats,
+  CrashReport,
+  SimCrashError,
+  ERRNO,
+  SYSCALL,
+  errnoError,
+  Image,
+  FileOp,
+  Inode,
+  DirChange,
+  Dir,
+  OpenFile,
+  SimProcess,
+  IO_METHODS,
+  ArmedFault,
+  replay,
+  SimSnapshot,
+} from './sim-disk/types.js';
 
 export * from './sim-disk/types.js';
 
@@ -68,7 +91,7 @@ export class SimDisk extends SimDiskOps {
     const proc = { name: 'sim', pid } as { -readonly [K in keyof SimProcess]: SimProcess[K] };
     Object.defineProperty(proc, 'alive', { get: () => disk._alive.has(pid) });
     for (const m of IO_METHODS) {
-      const fn = (SimDisk.prototype[m] as (...args: unknown[]) => unknown);
+      const fn = SimDisk.prototype[m] as (...args: unknown[]) => unknown;
       (proc as Record<string, unknown>)[m] = (...args: unknown[]) => {
         const prev = disk._caller;
         disk._caller = pid;
@@ -193,7 +216,6 @@ export class SimDisk extends SimDiskOps {
     return this._faults.length;
   }
 
-
   // ------------------------------------------------------------- inspection
 
   /** What a read sees now (page cache), or null if there is no such file. */
@@ -275,5 +297,4 @@ export class SimDisk extends SimDiskOps {
   get openFds(): number {
     return this._fds.size;
   }
-
 }

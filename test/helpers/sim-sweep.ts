@@ -132,8 +132,16 @@ export function expected(layout: Layout, damage: Damage, policy: RecoveryPolicy,
     }
     const torn = wm !== null ? b >= wm : true;
     const cutOpen = (): Expected => ({
-      kind: 'open', end: b, cut: b, cutSeg: seg.name, cutBytes: onDisk.subarray(HEADER + b - seg.base, HEADER + t - seg.base),
-      dropped: 0, gap: null, keep: keepTo(b), unreadable: null, setAside: [],
+      kind: 'open',
+      end: b,
+      cut: b,
+      cutSeg: seg.name,
+      cutBytes: onDisk.subarray(HEADER + b - seg.base, HEADER + t - seg.base),
+      dropped: 0,
+      gap: null,
+      keep: keepTo(b),
+      unreadable: null,
+      setAside: [],
     });
     if (torn) return policy === 'strict' ? { kind: 'refuse', segment: seg.name, position: HEADER + b - seg.base } : cutOpen();
     if (policy === 'tolerate-tail' || policy === 'strict') return { kind: 'refuse', segment: seg.name, position: HEADER + b - seg.base };
@@ -153,7 +161,18 @@ export function expected(layout: Layout, damage: Damage, policy: RecoveryPolicy,
   const segBytesFrom = (from: number) => onDisk.subarray(HEADER + from - seg.base, HEADER + seg.end - seg.base);
   if (torn) {
     if (policy === 'strict') return { kind: 'refuse', segment: seg.name, position };
-    return { kind: 'open', end: bad, cut: bad, cutSeg: seg.name, cutBytes: segBytesFrom(bad), dropped: 0, gap: null, keep: before(bad), unreadable: null, setAside: [] };
+    return {
+      kind: 'open',
+      end: bad,
+      cut: bad,
+      cutSeg: seg.name,
+      cutBytes: segBytesFrom(bad),
+      dropped: 0,
+      gap: null,
+      keep: before(bad),
+      unreadable: null,
+      setAside: [],
+    };
   }
   if (policy === 'tolerate-tail' || policy === 'strict') return { kind: 'refuse', segment: seg.name, position };
   if (policy === 'truncate') {
@@ -163,11 +182,33 @@ export function expected(layout: Layout, damage: Damage, policy: RecoveryPolicy,
       dropped += s.records.length;
       setAside.push(s.name);
     }
-    return { kind: 'open', end: bad, cut: bad, cutSeg: seg.name, cutBytes: segBytesFrom(bad), dropped, gap: null, keep: before(bad), unreadable: null, setAside };
+    return {
+      kind: 'open',
+      end: bad,
+      cut: bad,
+      cutSeg: seg.name,
+      cutBytes: segBytesFrom(bad),
+      dropped,
+      gap: null,
+      keep: before(bad),
+      unreadable: null,
+      setAside,
+    };
   }
   // salvage
   if (!hasNext && isTail) {
-    return { kind: 'open', end: bad, cut: bad, cutSeg: seg.name, cutBytes: segBytesFrom(bad), dropped: 0, gap: null, keep: before(bad), unreadable: null, setAside: [] };
+    return {
+      kind: 'open',
+      end: bad,
+      cut: bad,
+      cutSeg: seg.name,
+      cutBytes: segBytesFrom(bad),
+      dropped: 0,
+      gap: null,
+      keep: before(bad),
+      unreadable: null,
+      setAside: [],
+    };
   }
   const gap = { from: bad, to: hasNext ? r.next : seg.end };
   return { kind: 'open', end: layout.end, cut: null, dropped: 0, gap, keep: all.filter((x) => x !== r), unreadable: null, setAside: [] };
@@ -218,7 +259,15 @@ export interface Outcome {
  * checks everything the oracle says; also a dryRun recover() first that must
  * agree and change nothing. `deep` adds an append and a clean reopen.
  */
-export async function runAndCheck(layout: Layout, exp: Expected, policy: RecoveryPolicy, scanAll: boolean, label: string, deep: boolean, dry: boolean): Promise<Outcome> {
+export async function runAndCheck(
+  layout: Layout,
+  exp: Expected,
+  policy: RecoveryPolicy,
+  scanAll: boolean,
+  label: string,
+  deep: boolean,
+  dry: boolean,
+): Promise<Outcome> {
   const disk = layout.disk;
   const before = disk.dump(DIR);
   const ctx = `${label} policy=${policy} verifyAll=${scanAll}`;
@@ -233,14 +282,21 @@ export async function runAndCheck(layout: Layout, exp: Expected, policy: Recover
     const diff = sameDump(before, disk.dump(DIR));
     check(diff === null, `${ctx}: recover({ dryRun: true }) changed the disk: ${diff}`);
     if (exp.kind === 'bad-segment') check(err instanceof SegmentFormatError, `${ctx}: dryRun: expected BAD_SEGMENT, got ${err ? err.message : 'a report'}`);
-    else if (exp.kind === 'refuse') check(err instanceof CorruptionError && err.position === exp.position, `${ctx}: dryRun: expected CorruptionError at ${exp.position}, got ${err ? err.message : JSON.stringify(rep)}`);
+    else if (exp.kind === 'refuse')
+      check(
+        err instanceof CorruptionError && err.position === exp.position,
+        `${ctx}: dryRun: expected CorruptionError at ${exp.position}, got ${err ? err.message : JSON.stringify(rep)}`,
+      );
     else if (exp.silentLoss && err instanceof CorruptionError) {
       // Refusing the missing durable data is what the separate test asks for.
     } else {
       check(rep, `${ctx}: dryRun threw ${err?.message}`);
       check(rep.truncatedAt === exp.cut, `${ctx}: dryRun truncatedAt ${rep.truncatedAt}, expected ${exp.cut}`);
       check(rep.recordsDropped === exp.dropped, `${ctx}: dryRun recordsDropped ${rep.recordsDropped}, expected ${exp.dropped}`);
-      check(JSON.stringify(rep.gaps.map((g) => [g.from, g.to])) === JSON.stringify(exp.gap ? [[exp.gap.from, exp.gap.to]] : []), `${ctx}: dryRun gaps ${JSON.stringify(rep.gaps)}, expected ${JSON.stringify(exp.gap)}`);
+      check(
+        JSON.stringify(rep.gaps.map((g) => [g.from, g.to])) === JSON.stringify(exp.gap ? [[exp.gap.from, exp.gap.to]] : []),
+        `${ctx}: dryRun gaps ${JSON.stringify(rep.gaps)}, expected ${JSON.stringify(exp.gap)}`,
+      );
     }
   }
   let j: Journal | null = null;
@@ -253,10 +309,16 @@ export async function runAndCheck(layout: Layout, exp: Expected, policy: Recover
   if (exp.kind === 'bad-segment' || exp.kind === 'refuse') {
     check(err, `${ctx}: expected open to be refused (${exp.kind}), it opened with end ${j?.nextOffset} report ${JSON.stringify(j?.recovery)}`);
     if (exp.kind === 'bad-segment') {
-      check(err instanceof SegmentFormatError && err.code === 'BAD_SEGMENT' && err.message.includes(exp.file), `${ctx}: expected BAD_SEGMENT naming ${exp.file}, got ${err.name}: ${err.message}`);
+      check(
+        err instanceof SegmentFormatError && err.code === 'BAD_SEGMENT' && err.message.includes(exp.file),
+        `${ctx}: expected BAD_SEGMENT naming ${exp.file}, got ${err.name}: ${err.message}`,
+      );
     } else {
       check(err instanceof CorruptionError && err.code === 'CORRUPTION', `${ctx}: expected CorruptionError, got ${err.name}: ${err.message}`);
-      check(err.segment === exp.segment && err.position === exp.position && err.message.includes(exp.segment), `${ctx}: CorruptionError names ${err.segment}@${err.position}, expected ${exp.segment}@${exp.position}: ${err.message}`);
+      check(
+        err.segment === exp.segment && err.position === exp.position && err.message.includes(exp.segment),
+        `${ctx}: CorruptionError names ${err.segment}@${err.position}, expected ${exp.segment}@${exp.position}: ${err.message}`,
+      );
     }
     const now = disk.dump(DIR);
     // Journal.open creates a missing watermark file (empty) before recovery decides: no data changes.
@@ -267,7 +329,13 @@ export async function runAndCheck(layout: Layout, exp: Expected, policy: Recover
     return { silentLoss: false, gapStartError: null };
   }
   let gapStartError: string | null = null;
-  if (exp.silentLoss && err instanceof CorruptionError && err.segment === layout.segs[layout.segs.length - 1]!.name && policy !== 'truncate' && policy !== 'salvage') {
+  if (
+    exp.silentLoss &&
+    err instanceof CorruptionError &&
+    err.segment === layout.segs[layout.segs.length - 1]!.name &&
+    policy !== 'truncate' &&
+    policy !== 'salvage'
+  ) {
     // The behaviour the separate test asks for: the missing durable data is reported, not ignored.
     return { silentLoss: false, gapStartError: null };
   }
@@ -277,9 +345,13 @@ export async function runAndCheck(layout: Layout, exp: Expected, policy: Recover
     check(j.nextOffset === exp.end, `${ctx}: end ${j.nextOffset}, expected ${exp.end} (report ${JSON.stringify(rep)})`);
     check(rep.truncatedAt === exp.cut, `${ctx}: truncatedAt ${rep.truncatedAt}, expected ${exp.cut}`);
     check(rep.recordsDropped === exp.dropped, `${ctx}: recordsDropped ${rep.recordsDropped}, expected ${exp.dropped}`);
-    check(JSON.stringify(rep.gaps.map((g) => [g.from, g.to])) === JSON.stringify(exp.gap ? [[exp.gap.from, exp.gap.to]] : []), `${ctx}: gaps ${JSON.stringify(rep.gaps)}, expected ${JSON.stringify(exp.gap)}`);
+    check(
+      JSON.stringify(rep.gaps.map((g) => [g.from, g.to])) === JSON.stringify(exp.gap ? [[exp.gap.from, exp.gap.to]] : []),
+      `${ctx}: gaps ${JSON.stringify(rep.gaps)}, expected ${JSON.stringify(exp.gap)}`,
+    );
     const names = disk.list(DIR);
-    for (const s of exp.setAside) check(names.includes(`${s}.broken`) && !names.includes(s), `${ctx}: ${s} was not set aside as ${s}.broken: ${names.join(',')}`);
+    for (const s of exp.setAside)
+      check(names.includes(`${s}.broken`) && !names.includes(s), `${ctx}: ${s} was not set aside as ${s}.broken: ${names.join(',')}`);
     if (exp.cut !== null && exp.cutBytes && exp.cutBytes.length > 0) {
       const copy = disk.readFile(`${DIR}/${exp.cutSeg}.broken-${exp.cut}`);
       check(copy && equalBytes(copy, exp.cutBytes), `${ctx}: the cut bytes were not kept in ${exp.cutSeg}.broken-${exp.cut}`);
@@ -296,7 +368,11 @@ export async function runAndCheck(layout: Layout, exp: Expected, policy: Recover
     } catch (e) {
       iterErr = e as Error;
     }
-    if (exp.unreadable) check(iterErr instanceof CorruptionError, `${ctx}: iterate over the damaged record at ${exp.unreadable.offset} did not fail with CorruptionError (${iterErr?.message ?? 'no error'})`);
+    if (exp.unreadable)
+      check(
+        iterErr instanceof CorruptionError,
+        `${ctx}: iterate over the damaged record at ${exp.unreadable.offset} did not fail with CorruptionError (${iterErr?.message ?? 'no error'})`,
+      );
     else check(iterErr === null, `${ctx}: iterate failed: ${iterErr?.message}`);
     const want = exp.unreadable ? exp.keep.filter((x) => x.offset < exp.unreadable!.offset) : exp.keep;
     check(got.length === want.length, `${ctx}: iterate yielded ${got.length} records, expected ${want.length}`);
@@ -317,7 +393,10 @@ export async function runAndCheck(layout: Layout, exp: Expected, policy: Recover
       } catch (x) {
         e = x;
       }
-      check(e instanceof CorruptionError, `${ctx}: read of the damaged record ${exp.unreadable.offset} did not fail with CorruptionError: ${e ? (e as Error).message : 'it returned'}`);
+      check(
+        e instanceof CorruptionError,
+        `${ctx}: read of the damaged record ${exp.unreadable.offset} did not fail with CorruptionError: ${e ? (e as Error).message : 'it returned'}`,
+      );
     }
     if (exp.gap) {
       for (const at of [exp.gap.from, exp.gap.from + 1, exp.gap.to - 1]) {

@@ -45,8 +45,14 @@ export async function runCrashCase(seed: number, options: CrashCaseOptions = {})
     return await Promise.race([runCase(seed, options, note), watchdog]);
   } catch (err) {
     const e = err as Error;
-    const tail = events.slice(-60).map((l) => `    ${l}`).join('\n');
-    throw new CaseFailure(seed, `seed ${seed}: ${e.message}\n  rerun: CRASH_SEED=${seed} npx tsx test/crash-sim.test.ts  (CRASH_TRACE=1 for every disk op)\n  last events:\n${tail}${e.stack && !(e instanceof CheckError) ? `\n  ${e.stack}` : ''}`);
+    const tail = events
+      .slice(-60)
+      .map((l) => `    ${l}`)
+      .join('\n');
+    throw new CaseFailure(
+      seed,
+      `seed ${seed}: ${e.message}\n  rerun: CRASH_SEED=${seed} npx tsx test/crash-sim.test.ts  (CRASH_TRACE=1 for every disk op)\n  last events:\n${tail}${e.stack && !(e instanceof CheckError) ? `\n  ${e.stack}` : ''}`,
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -63,12 +69,20 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
   const faults = options.faults ?? true;
   const segmentBytes = 1024 + int(3072);
   const maxRecordBytes = 3 * segmentBytes;
-  const disk = new SimDisk({ seed: (seed * 2654435761 + 12345) >>> 0, sector: r() < 0.8 ? 512 : 4096, maxExtraTicks: int(3), dirOrder: options.dirOrder ?? 'prefix' });
+  const disk = new SimDisk({
+    seed: (seed * 2654435761 + 12345) >>> 0,
+    sector: r() < 0.8 ? 512 : 4096,
+    maxExtraTicks: int(3),
+    dirOrder: options.dirOrder ?? 'prefix',
+  });
   disk.trace = (line) => note(`  disk: ${line}`);
   const dir = '/wal';
   disk.mkdirp(dir);
   const openOpts = {
-    segmentBytes, maxRecordBytes, durability, syncIntervalMs: 0,
+    segmentBytes,
+    maxRecordBytes,
+    durability,
+    syncIntervalMs: 0,
     ...(r() < 0.3 ? { maxBatchBytes: 256 + int(4096) } : {}),
     ...(r() < 0.2 ? { maxDelayMicros: 1 + int(900) } : {}),
   };
@@ -159,7 +173,10 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
           // Only a cleaned-up segment coming back can hold records the last open did not see.
           check(rec.offset < truthFirst, `record at ${rec.offset} (in [${truthFirst}, ${truthEnd}) of the previous open) was not there before`);
           const old = everWritten.get(rec.offset) ?? [];
-          check(old.some((k) => k.next === rec.next && equalBytes(k.payload, rec.payload)), `record at ${rec.offset} (below the previous first offset ${truthFirst}) was never written there`);
+          check(
+            old.some((k) => k.next === rec.next && equalBytes(k.payload, rec.payload)),
+            `record at ${rec.offset} (below the previous first offset ${truthFirst}) was never written there`,
+          );
         }
       } else {
         const c = cands.get(rec.offset);
@@ -175,7 +192,9 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
       const got = present.get(q.offset);
       if (!got) {
         if (q.offset < j.firstOffset && q.next <= maxCursor) continue; // cleaned up
-        throw new CheckError(`record [${q.offset}, ${q.next}) (${q.why}) is missing after reopen #${g}; journal is [${j.firstOffset}, ${j.nextOffset}), recovery ${JSON.stringify({ ...rep, corruption: rep.corruption.slice(0, 3) })}`);
+        throw new CheckError(
+          `record [${q.offset}, ${q.next}) (${q.why}) is missing after reopen #${g}; journal is [${j.firstOffset}, ${j.nextOffset}), recovery ${JSON.stringify({ ...rep, corruption: rep.corruption.slice(0, 3) })}`,
+        );
       }
       check(got.next === q.next && equalBytes(got.payload, q.payload), `record at ${q.offset} (${q.why}) is not byte-identical after reopen #${g}`);
     }
@@ -230,7 +249,10 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
     };
     const track = (p: Promise<unknown>) => {
       pending.add(p);
-      void p.then(() => pending.delete(p), () => pending.delete(p));
+      void p.then(
+        () => pending.delete(p),
+        () => pending.delete(p),
+      );
     };
     const submit = (payloads: Uint8Array[]) => {
       let offset = j.nextOffset;
@@ -256,7 +278,10 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
             if (!alive()) return;
             check(!wasFailed, `an append submitted after the journal failed resolved (offset ${batch[0]!.offset})`);
             res.forEach((x, i) => {
-              check(x.offset === batch[i]!.offset && x.next === batch[i]!.next, `append resolved with [${x.offset}, ${x.next}), expected [${batch[i]!.offset}, ${batch[i]!.next})`);
+              check(
+                x.offset === batch[i]!.offset && x.next === batch[i]!.next,
+                `append resolved with [${x.offset}, ${x.next}), expected [${batch[i]!.offset}, ${batch[i]!.next})`,
+              );
               batch[i]!.state = 'resolved';
             });
             summary.acked += batch.length;
@@ -312,15 +337,12 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
         } else if (x < 0.8) {
           const upTo = j.nextOffset;
           note(`  sync() up to ${upTo}`);
-          const p = j.sync().then(
-            () => {
-              if (!alive()) return;
-              check(j.durableOffset >= upTo, `sync() resolved but durableOffset ${j.durableOffset} < ${upTo}`);
-              syncCovered = Math.max(syncCovered, upTo);
-              sample();
-            },
-            onRejected('sync()'),
-          );
+          const p = j.sync().then(() => {
+            if (!alive()) return;
+            check(j.durableOffset >= upTo, `sync() resolved but durableOffset ${j.durableOffset} < ${upTo}`);
+            syncCovered = Math.max(syncCovered, upTo);
+            sample();
+          }, onRejected('sync()'));
           track(p);
           if (r() < 0.5) await wait(p);
         } else if (x < 0.86) {
@@ -350,7 +372,8 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
               // read() reads ahead up to the written end and fails on the short file even for a
               // durable record before them (read/segment-frames.ts preadFull of the read-ahead): tolerated here.
               const lostToFault = disk.stats.faultsFired > faultsBefore && (err as { code?: string }).code === 'CORRUPTION';
-              if (alive() && !lostToFault && (err as { code?: string }).code !== 'OFFSET_CLEANED') throw new CheckError(`read(${s.offset}) of an acknowledged record failed: ${(err as Error).message}`);
+              if (alive() && !lostToFault && (err as { code?: string }).code !== 'OFFSET_CLEANED')
+                throw new CheckError(`read(${s.offset}) of an acknowledged record failed: ${(err as Error).message}`);
             }
             if (got && alive()) check(equalBytes(got.payload, s.payload), `read(${s.offset}) returned different bytes than were appended`);
           }
@@ -431,7 +454,8 @@ async function runCase(seed: number, options: CrashCaseOptions, note: (s: string
           } else {
             await turn();
             sample();
-            if (closeErr) check(faultArmed && disk.stats.faultsFired > faultsBefore, `close() failed without an injected fault: ${(closeErr as Error).message}`);
+            if (closeErr)
+              check(faultArmed && disk.stats.faultsFired > faultsBefore, `close() failed without an injected fault: ${(closeErr as Error).message}`);
             check(pending.size === 0 || !alive(), `close() resolved with ${pending.size} operations still pending`);
             check(disk.openFds === 0, `close() left ${disk.openFds} fds open`);
             if (!closeErr && !firstFailure) for (const s of subs) check(s.state === 'resolved', `close() resolved but the append at ${s.offset} did not`);

@@ -70,7 +70,10 @@ export function storeContract(name: string, hooks: ContractHooks): void {
     const all = await s.assertionsBySubject('hot', { limit: 10_000 });
     assert.is(all.length, total);
     const sorted = [...all].sort((x, y) => x.createdAt - y.createdAt || Buffer.compare(x.hash, y.hash));
-    assert.equal(all.map((a) => hex(a.hash)), sorted.map((a) => hex(a.hash)));
+    assert.equal(
+      all.map((a) => hex(a.hash)),
+      sorted.map((a) => hex(a.hash)),
+    );
     for (const limit of [1, 7, 100, 256, 257, 1000]) {
       const seen: string[] = [];
       let after: Uint8Array | undefined;
@@ -81,7 +84,11 @@ export function storeContract(name: string, hooks: ContractHooks): void {
         if (page.length < limit) break;
         after = page[page.length - 1]!.hash;
       }
-      assert.equal(seen, all.map((a) => hex(a.hash)), `limit ${limit}`);
+      assert.equal(
+        seen,
+        all.map((a) => hex(a.hash)),
+        `limit ${limit}`,
+      );
     }
     assert.is((await s.assertionsBySubject('hot')).length, 100, 'default limit');
     assert.equal(await s.assertionsBySubject('nobody'), []);
@@ -118,7 +125,15 @@ export function storeContract(name: string, hooks: ContractHooks): void {
       encodeVote(vote(h, 4, { voter: 'ann', stance: -1, weight: 3 })), // ann changes her mind
     ]);
     const votes = await s.votesFor(h);
-    assert.equal(votes.map((v) => [v.voter, v.stance, v.weight]), [['ann', 1, 2], ['bob', -1, 0.5], ['cy', 1, 1.25], ['ann', -1, 3]]);
+    assert.equal(
+      votes.map((v) => [v.voter, v.stance, v.weight]),
+      [
+        ['ann', 1, 2],
+        ['bob', -1, 0.5],
+        ['cy', 1, 1.25],
+        ['ann', -1, 3],
+      ],
+    );
     assert.equal(await s.tally(h), { support: 3.25, oppose: 3.5, score: -0.25, votes: 4 });
     assert.equal(await s.tally(hex(h), { perVoter: 'latest' }), { support: 1.25, oppose: 3.5, score: -2.25, votes: 3 });
     const [lonely] = await ingest(s, [encodeAssertion(assertion(2))]);
@@ -147,17 +162,32 @@ export function storeContract(name: string, hooks: ContractHooks): void {
     const s = await hooks.newStore();
     assert.is(await s.cursor('default'), undefined);
     const good = encodeAssertion(assertion(1));
-    const recs = src.appendAll([good, good, Uint8Array.from([9, 0, 0, 0, 0, 0, 0, 0, 0x90]), encodeEpoch(epoch()), encodeEpoch(epoch(EPOCH_A, { name: 'other' }))]);
+    const recs = src.appendAll([
+      good,
+      good,
+      Uint8Array.from([9, 0, 0, 0, 0, 0, 0, 0, 0x90]),
+      encodeEpoch(epoch()),
+      encodeEpoch(epoch(EPOCH_A, { name: 'other' })),
+    ]);
     const r = await s.applyBatch('default', recs);
     assert.equal({ ...r }, { records: 5, assertions: 1, votes: 0, epochs: 1, duplicates: 1, deadLetters: 2, skipped: 0, cursor: recs[4]!.next });
     assert.is(await s.cursor('default'), recs[4]!.next);
     const dead = await s.deadLetters();
-    assert.equal(dead.map((d) => [d.offset, d.code]), [[recs[2]!.offset, 'UNKNOWN_TYPE'], [recs[4]!.offset, 'EPOCH_CONFLICT']]);
+    assert.equal(
+      dead.map((d) => [d.offset, d.code]),
+      [
+        [recs[2]!.offset, 'UNKNOWN_TYPE'],
+        [recs[4]!.offset, 'EPOCH_CONFLICT'],
+      ],
+    );
     assert.is(hex(dead[0]!.payload), hex(recs[2]!.payload));
     assert.is(hex(dead[0]!.hash), hex(recs[2]!.hash));
     assert.match(dead[1]!.reason, /already defined/);
     assert.is((await s.getEpoch(EPOCH_A))!.name, 'modern physics', 'first definition wins');
-    assert.equal((await s.deadLetters({ after: recs[2]!.offset })).map((d) => d.code), ['EPOCH_CONFLICT']);
+    assert.equal(
+      (await s.deadLetters({ after: recs[2]!.offset })).map((d) => d.code),
+      ['EPOCH_CONFLICT'],
+    );
     assert.equal(await s.counts(), { assertions: 1, votes: 0, epochs: 1, deadLetters: 2 });
 
     // Re-applying the same batch (a replay) changes nothing.
@@ -169,7 +199,10 @@ export function storeContract(name: string, hooks: ContractHooks): void {
     const other = await s.applyBatch('mirror', recs);
     assert.is(other.duplicates, 3);
     assert.is(await s.cursor('mirror'), recs[4]!.next);
-    assert.equal((await s.cursors()).map((c) => c.consumer), ['default', 'mirror']);
+    assert.equal(
+      (await s.cursors()).map((c) => c.consumer),
+      ['default', 'mirror'],
+    );
     assert.is((await s.deadLetters({ consumer: 'mirror' })).length, 2);
   });
 
@@ -196,7 +229,10 @@ export function storeContract(name: string, hooks: ContractHooks): void {
     assert.is(r.deadLetters, 2);
     assert.equal(await s.counts(), { assertions: 0, votes: 0, epochs: 0, deadLetters: 2 });
     const dead = await s.deadLetters();
-    assert.equal(dead.map((d) => d.code), ['MALFORMED', 'MALFORMED']);
+    assert.equal(
+      dead.map((d) => d.code),
+      ['MALFORMED', 'MALFORMED'],
+    );
     assert.match(dead[0]!.reason, /UTF-8/);
     assert.match(dead[1]!.reason, /integer/);
     for (let i = 0; i < 2; i++) assert.is(hex(dead[i]!.payload), hex(recs[i]!.payload), 'kept byte for byte');
@@ -246,7 +282,16 @@ export function storeContract(name: string, hooks: ContractHooks): void {
     assert.equal(await s.syncCleanupFloor('a-main'), { consumer: 'a-mirror', next: a[1]!.next, journal: 'A' }, "A's floor: A's slowest, not B's");
     assert.equal(await s.syncCleanupFloor('b-main'), { consumer: 'b-stopped', next: a[0]!.next, journal: 'B' }, "B's stopped consumer still holds B");
     assert.equal(await s.syncCleanupFloor('unnamed'), { consumer: 'unnamed', next: a[0]!.next, journal: 'default' });
-    assert.equal((await s.cursors()).map((c) => [c.consumer, c.journal]), [['a-main', 'A'], ['a-mirror', 'A'], ['b-main', 'B'], ['b-stopped', 'B'], ['unnamed', 'default']]);
+    assert.equal(
+      (await s.cursors()).map((c) => [c.consumer, c.journal]),
+      [
+        ['a-main', 'A'],
+        ['a-mirror', 'A'],
+        ['b-main', 'B'],
+        ['b-stopped', 'B'],
+        ['unnamed', 'default'],
+      ],
+    );
   });
 
   test("a consumer's journal: 'default' adopts a name; another name is JOURNAL_MISMATCH, atomically", async () => {
@@ -256,12 +301,24 @@ export function storeContract(name: string, hooks: ContractHooks): void {
     assert.is((await s.cursors())[0]!.journal, 'default');
     // A replay of applied records only (no cursor move) still records the adopted name.
     await s.applyBatch('c', recs.slice(0, 1), { journal: 'X' });
-    assert.equal((await s.cursors()).map((c) => [c.journal, c.next]), [['X', recs[0]!.next]]);
-    const err = await rejects(async () => s.applyBatch('c', recs.slice(1), { journal: 'Y' }), (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH');
+    assert.equal(
+      (await s.cursors()).map((c) => [c.journal, c.next]),
+      [['X', recs[0]!.next]],
+    );
+    const err = await rejects(
+      async () => s.applyBatch('c', recs.slice(1), { journal: 'Y' }),
+      (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH',
+    );
     assert.match(err.message, /"c" reads journal "X", not "Y"/);
-    await rejects(async () => s.applyBatch('c', recs.slice(1)), (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH');
+    await rejects(
+      async () => s.applyBatch('c', recs.slice(1)),
+      (e: Error & { code?: string }) => e.code === 'JOURNAL_MISMATCH',
+    );
     assert.equal((await s.counts()).assertions, 1, 'nothing of a refused batch stays');
-    assert.equal((await s.cursors()).map((c) => [c.journal, c.next]), [['X', recs[0]!.next]]);
+    assert.equal(
+      (await s.cursors()).map((c) => [c.journal, c.next]),
+      [['X', recs[0]!.next]],
+    );
     await rejects(async () => s.applyBatch('c', recs.slice(1), { journal: '' }), TypeError);
     await rejects(async () => s.applyBatch('c', recs.slice(1), { journal: 7 as unknown as string }), TypeError);
     await rejects(async () => s.applyBatch('c', recs.slice(1), { jornal: 'X' } as never), TypeError);

@@ -4,8 +4,17 @@ import { fileURLToPath } from 'node:url';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
 
-export interface Crc32cCase { name: string; input_hex: string; crc32c: string }
-export interface Blake3Case { input_len: number; hash: string; keyed_hash: string; derive_key: string }
+export interface Crc32cCase {
+  name: string;
+  input_hex: string;
+  crc32c: string;
+}
+export interface Blake3Case {
+  input_len: number;
+  hash: string;
+  keyed_hash: string;
+  derive_key: string;
+}
 
 export const crcVectors = JSON.parse(readFileSync(join(dir, 'crc32c_vectors.json'), 'utf8')) as { cases: Crc32cCase[] };
 export const blake3Vectors = JSON.parse(readFileSync(join(dir, 'blake3_test_vectors.json'), 'utf8')) as {

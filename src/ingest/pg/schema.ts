@@ -16,7 +16,7 @@
  * exactly once and a crash mid-migration leaves the old version.
  */
 import type { PoolClient } from 'pg';
-import { argRangeError } from '../../hash/validate.js';
+import { argRangeError } from '../../validate.js';
 import { StoreError } from '../errors.js';
 
 export interface PgMigration {

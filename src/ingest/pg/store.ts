@@ -12,14 +12,29 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type { PgPool, PgPoolConfig } from './types.js';
 import { createRequire } from 'node:module';
 import { asyncDispose } from '../../async-dispose.js';
-import { argRangeError, argTypeError, checkOptions, describe as describeValue, keysOf } from '../../hash/validate.js';
-import { type BytesLike, toKey } from '../bytes.js';
+import { argRangeError, argTypeError, checkOptions, describe as describeValue, keysOf } from '../../validate.js';
+import { type BytesLike, toKey } from '../../bytes.js';
 import { EPOCH_ID_BYTES, HASH_BYTES } from '../records.js';
 import { StoreError } from '../errors.js';
 import type { IngestSink } from '../sink.js';
 import type { JournalRecord } from '../source.js';
 import type { BatchResult, CleanupFloor } from '../store-write.js';
-import { APPLY_BATCH_OPTION_KEYS, type ApplyBatchOptions, checkJournalId, type CursorInfo, type DeadLetter, type PageOptions, type StoreCounts, type StoredAssertion, type StoredEpoch, type StoredVote, type Tally, type TallyOptions, checkConsumer, checkLimit } from '../store.js';
+import {
+  APPLY_BATCH_OPTION_KEYS,
+  type ApplyBatchOptions,
+  checkJournalId,
+  type CursorInfo,
+  type DeadLetter,
+  type PageOptions,
+  type StoreCounts,
+  type StoredAssertion,
+  type StoredEpoch,
+  type StoredVote,
+  type Tally,
+  type TallyOptions,
+  checkConsumer,
+  checkLimit,
+} from '../store.js';
 import { type AssertionRow, type VoteRow, assertionFromRow, voteFromRow } from '../store-queries.js';
 import { PG_SCHEMA_VERSION, migratePg, pgSchemaVersion, tooNew } from './schema.js';
 import { applyInTransaction, checkRecords, type PgDeadLetterCode } from './write.js';
@@ -31,7 +46,11 @@ function loadPg(): PgModule {
   try {
     return requireFromHere('pg') as PgModule;
   } catch (cause) {
-    throw new StoreError('PG_UNAVAILABLE', `PgStore needs the pg package (an optional peer dependency of stemedb), which could not be loaded (${(cause as Error).message.split('\n')[0]}). Fix: npm install pg`, { cause });
+    throw new StoreError(
+      'PG_UNAVAILABLE',
+      `PgStore needs the pg package (an optional peer dependency of stemedb), which could not be loaded (${(cause as Error).message.split('\n')[0]}). Fix: npm install pg`,
+      { cause },
+    );
   }
 }
 
@@ -54,7 +73,20 @@ export interface PgDeadLetter extends Omit<DeadLetter, 'code'> {
 const RETRIES = 5;
 const RETRYABLE = new Set(['40P01', '40001']);
 /** Error codes meaning the connection, not the statement, failed. */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOENT',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 /** SQLSTATE classes of failed connects: 08 connection exception, 28 invalid authorization, 3D000 no such database. */
 const CONNECT_CLASSES = ['08', '28', '3D'];
 
@@ -116,7 +148,10 @@ export class PgStore implements IngestSink {
         if (schema > PG_SCHEMA_VERSION) throw tooNew(target, schema);
         if (!readonly) await migratePg(client);
         else if (schema < PG_SCHEMA_VERSION) {
-          throw new StoreError('SCHEMA_TOO_OLD', `${target} has schema version ${schema}, this stemedb needs ${PG_SCHEMA_VERSION}: open it once without readonly to migrate`);
+          throw new StoreError(
+            'SCHEMA_TOO_OLD',
+            `${target} has schema version ${schema}, this stemedb needs ${PG_SCHEMA_VERSION}: open it once without readonly to migrate`,
+          );
         }
       } catch (err) {
         throw wrap(err, 'CONNECTION_LOST', `opening ${target}`);
@@ -259,10 +294,12 @@ export class PgStore implements IngestSink {
   async tally(hash: BytesLike, options: TallyOptions = {}): Promise<Tally | null> {
     const key = toKey(hash, HASH_BYTES, 'hash');
     const perVoter = options.perVoter ?? 'all';
-    if (perVoter !== 'all' && perVoter !== 'latest') throw argRangeError(`perVoter must be 'all' or 'latest', got ${describeValue(perVoter)}`, 'ERR_INVALID_ARG_VALUE');
-    const from = perVoter === 'all'
-      ? 'votes WHERE assertion = $1'
-      : `(SELECT stance, weight, row_number() OVER (PARTITION BY voter ORDER BY created_at DESC, hash DESC) AS rn
+    if (perVoter !== 'all' && perVoter !== 'latest')
+      throw argRangeError(`perVoter must be 'all' or 'latest', got ${describeValue(perVoter)}`, 'ERR_INVALID_ARG_VALUE');
+    const from =
+      perVoter === 'all'
+        ? 'votes WHERE assertion = $1'
+        : `(SELECT stance, weight, row_number() OVER (PARTITION BY voter ORDER BY created_at DESC, hash DESC) AS rn
             FROM votes WHERE assertion = $1) v WHERE rn = 1`;
     const r = await this.query<{ present: boolean; support: number; oppose: number; votes: number }>(
       `SELECT EXISTS (SELECT 1 FROM assertions WHERE hash = $1) AS present,
@@ -300,7 +337,15 @@ export class PgStore implements IngestSink {
         WHERE consumer = $1 AND "offset" > $2 ORDER BY "offset" LIMIT $3`,
       [consumer, after, limit],
     );
-    return r.map((d) => ({ consumer: d.consumer, offset: d.offset, code: d.code, reason: d.reason, payload: d.payload, hash: d.hash, createdAt: d.created_at }));
+    return r.map((d) => ({
+      consumer: d.consumer,
+      offset: d.offset,
+      code: d.code,
+      reason: d.reason,
+      payload: d.payload,
+      hash: d.hash,
+      createdAt: d.created_at,
+    }));
   }
 
   /** Row counts (full counts: for tests and tools). */
@@ -372,7 +417,8 @@ interface PgAssertionRow extends Omit<AssertionRow, 'object'> {
   object_bytes: Buffer | null;
 }
 
-const ASSERTION_COLUMNS = 'hash, subject, predicate, object_kind, object_text, object_number, object_bytes, epoch, author, confidence, created_at, evidence, "offset"';
+const ASSERTION_COLUMNS =
+  'hash, subject, predicate, object_kind, object_text, object_number, object_bytes, epoch, author, confidence, created_at, evidence, "offset"';
 
 /** Through the SQLite row shape (one `object` column, read by object_kind): one mapping for both stores. */
 function assertionFromPgRow(r: PgAssertionRow): StoredAssertion {
@@ -383,7 +429,8 @@ function poolConfig(url: string | PgPoolConfig, options: PgStoreOptions): PoolCo
   const max = options.poolSize ?? 4;
   if (!Number.isSafeInteger(max) || max <= 0) throw argRangeError(`PgStore.open: poolSize must be a positive integer, got ${describeValue(max)}`);
   const connectionTimeoutMillis = options.connectTimeoutMs ?? 10_000;
-  if (!Number.isSafeInteger(connectionTimeoutMillis) || connectionTimeoutMillis <= 0) throw argRangeError(`PgStore.open: connectTimeoutMs must be a positive integer, got ${describeValue(connectionTimeoutMillis)}`);
+  if (!Number.isSafeInteger(connectionTimeoutMillis) || connectionTimeoutMillis <= 0)
+    throw argRangeError(`PgStore.open: connectTimeoutMs must be a positive integer, got ${describeValue(connectionTimeoutMillis)}`);
   if (typeof url === 'string') {
     let parsed: URL;
     try {

@@ -147,7 +147,14 @@ const ROWS_PER_STATEMENT = 8192;
  * thread encodes the next. Same transaction, same key order; if one fails,
  * the transaction is aborted and the error is thrown once all have answered.
  */
-async function insertRows(client: PoolClient, table: string, columns: Array<[name: string, type: string]>, rows: unknown[][], conflict: string, returning?: string): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
+async function insertRows(
+  client: PoolClient,
+  table: string,
+  columns: Array<[name: string, type: string]>,
+  rows: unknown[][],
+  conflict: string,
+  returning?: string,
+): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
   if (rows.length === 0) return { inserted: 0, rows: [] };
   const sql = `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
@@ -156,7 +163,12 @@ async function insertRows(client: PoolClient, table: string, columns: Array<[nam
   for (let lo = 0; lo < rows.length; lo += ROWS_PER_STATEMENT) {
     const hi = Math.min(rows.length, lo + ROWS_PER_STATEMENT);
     // query() writes the first statement to the socket at once and queues the rest.
-    sent.push(client.query(sql, columns.map((_, c) => arrayLiteral(rows, c, lo, hi))));
+    sent.push(
+      client.query(
+        sql,
+        columns.map((_, c) => arrayLiteral(rows, c, lo, hi)),
+      ),
+    );
   }
   const settled = await Promise.allSettled(sent);
   const failed = settled.find((r) => r.status === 'rejected');
@@ -171,37 +183,80 @@ async function insertRows(client: PoolClient, table: string, columns: Array<[nam
 
 function assertionRow(a: Assertion, rec: JournalRecord): unknown[] {
   const o = a.object;
-  const kind = typeof o === 'string' ? ObjectKind.String : typeof o === 'number' ? ObjectKind.Number : typeof o === 'boolean' ? ObjectKind.Boolean : ObjectKind.Bytes;
+  const kind =
+    typeof o === 'string' ? ObjectKind.String : typeof o === 'number' ? ObjectKind.Number : typeof o === 'boolean' ? ObjectKind.Boolean : ObjectKind.Bytes;
   return [
-    buf(rec.hash), a.subject, a.predicate, kind,
+    buf(rec.hash),
+    a.subject,
+    a.predicate,
+    kind,
     typeof o === 'string' ? o : null,
     typeof o === 'number' ? num(o) : typeof o === 'boolean' ? (o ? '1' : '0') : null,
     o instanceof Uint8Array ? buf(o) : null,
-    buf(a.epoch), a.author, num(a.confidence), String(a.createdAt),
-    a.evidence === undefined ? null : JSON.stringify(a.evidence), String(rec.offset),
+    buf(a.epoch),
+    a.author,
+    num(a.confidence),
+    String(a.createdAt),
+    a.evidence === undefined ? null : JSON.stringify(a.evidence),
+    String(rec.offset),
   ];
 }
 
 const ASSERTION_COLS: Array<[string, string]> = [
-  ['hash', 'bytea'], ['subject', 'text'], ['predicate', 'text'], ['object_kind', 'smallint'], ['object_text', 'text'],
-  ['object_number', 'float8'], ['object_bytes', 'bytea'], ['epoch', 'bytea'], ['author', 'text'], ['confidence', 'float8'],
-  ['created_at', 'bigint'], ['evidence', 'text'], ['"offset"', 'bigint'],
+  ['hash', 'bytea'],
+  ['subject', 'text'],
+  ['predicate', 'text'],
+  ['object_kind', 'smallint'],
+  ['object_text', 'text'],
+  ['object_number', 'float8'],
+  ['object_bytes', 'bytea'],
+  ['epoch', 'bytea'],
+  ['author', 'text'],
+  ['confidence', 'float8'],
+  ['created_at', 'bigint'],
+  ['evidence', 'text'],
+  ['"offset"', 'bigint'],
 ];
 const VOTE_COLS: Array<[string, string]> = [
-  ['assertion', 'bytea'], ['hash', 'bytea'], ['voter', 'text'], ['stance', 'smallint'], ['weight', 'float8'], ['created_at', 'bigint'], ['"offset"', 'bigint'],
+  ['assertion', 'bytea'],
+  ['hash', 'bytea'],
+  ['voter', 'text'],
+  ['stance', 'smallint'],
+  ['weight', 'float8'],
+  ['created_at', 'bigint'],
+  ['"offset"', 'bigint'],
 ];
 const EPOCH_COLS: Array<[string, string]> = [
-  ['id', 'bytea'], ['hash', 'bytea'], ['name', 'text'], ['description', 'text'], ['started_at', 'bigint'], ['parent', 'bytea'], ['"offset"', 'bigint'],
+  ['id', 'bytea'],
+  ['hash', 'bytea'],
+  ['name', 'text'],
+  ['description', 'text'],
+  ['started_at', 'bigint'],
+  ['parent', 'bytea'],
+  ['"offset"', 'bigint'],
 ];
 const DEAD_COLS: Array<[string, string]> = [
-  ['consumer', 'text'], ['"offset"', 'bigint'], ['code', 'text'], ['reason', 'text'], ['payload', 'bytea'], ['hash', 'bytea'], ['created_at', 'bigint'],
+  ['consumer', 'text'],
+  ['"offset"', 'bigint'],
+  ['code', 'text'],
+  ['reason', 'text'],
+  ['payload', 'bytea'],
+  ['hash', 'bytea'],
+  ['created_at', 'bigint'],
 ];
 
 /** @internal
  * Applies `records` for `consumer` inside the caller's open transaction
  * (BEGIN already sent; the caller commits or rolls back).
  */
-export async function applyInTransaction(client: PoolClient, consumer: string, records: readonly JournalRecord[], durable: boolean, now: number, journal: string): Promise<BatchResult> {
+export async function applyInTransaction(
+  client: PoolClient,
+  consumer: string,
+  records: readonly JournalRecord[],
+  durable: boolean,
+  now: number,
+  journal: string,
+): Promise<BatchResult> {
   // One writer per consumer at a time: the cursor read below and its update are one critical section.
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [consumer]);
   if (durable) await client.query('SET LOCAL synchronous_commit = on');
@@ -216,32 +271,69 @@ export async function applyInTransaction(client: PoolClient, consumer: string, r
   // Every transaction takes row locks table by table in this order, keys ascending.
   const epochs = [...d.epochs].sort((x, y) => cmp(x.e.id, y.e.id) || x.rec.offset - y.rec.offset);
   const inserted = new Set(
-    (await insertRows(client, 'epochs', EPOCH_COLS, epochs.map(({ e, rec }) => [buf(e.id), buf(rec.hash), e.name, e.description, String(e.startedAt), e.parent ? buf(e.parent) : null, String(rec.offset)]), 'id', '"offset"')).rows
-      .map((r) => Number(r.offset)),
+    (
+      await insertRows(
+        client,
+        'epochs',
+        EPOCH_COLS,
+        epochs.map(({ e, rec }) => [buf(e.id), buf(rec.hash), e.name, e.description, String(e.startedAt), e.parent ? buf(e.parent) : null, String(rec.offset)]),
+        'id',
+        '"offset"',
+      )
+    ).rows.map((r) => Number(r.offset)),
   );
   result.epochs = inserted.size;
   const others = epochs.filter(({ rec }) => !inserted.has(rec.offset));
   if (others.length > 0) {
-    const existing = await client.query<{ id: Buffer; hash: Buffer }>('SELECT id, hash FROM epochs WHERE id = ANY($1::bytea[])', [others.map(({ e }) => buf(e.id))]);
+    const existing = await client.query<{ id: Buffer; hash: Buffer }>('SELECT id, hash FROM epochs WHERE id = ANY($1::bytea[])', [
+      others.map(({ e }) => buf(e.id)),
+    ]);
     const byId = new Map(existing.rows.map((r) => [r.id.toString('hex'), r.hash]));
     for (const { e, rec } of others) {
       const first = byId.get(buf(e.id).toString('hex'))!;
       if (cmp(first, rec.hash) === 0) result.duplicates++;
       // First definition wins; a different record reusing the id is kept aside, not lost.
-      else d.dead.push({ rec, code: 'EPOCH_CONFLICT', reason: `epoch id ${buf(e.id).toString('hex')} is already defined by another record (hash ${first.toString('hex')})` });
+      else
+        d.dead.push({
+          rec,
+          code: 'EPOCH_CONFLICT',
+          reason: `epoch id ${buf(e.id).toString('hex')} is already defined by another record (hash ${first.toString('hex')})`,
+        });
     }
   }
 
   const assertions = [...d.assertions].sort((x, y) => cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  result.assertions = (await insertRows(client, 'assertions', ASSERTION_COLS, assertions.map(({ a, rec }) => assertionRow(a, rec)), 'hash')).inserted;
+  result.assertions = (
+    await insertRows(
+      client,
+      'assertions',
+      ASSERTION_COLS,
+      assertions.map(({ a, rec }) => assertionRow(a, rec)),
+      'hash',
+    )
+  ).inserted;
   result.duplicates += assertions.length - result.assertions;
 
   const votes = [...d.votes].sort((x, y) => cmp(x.v.assertion, y.v.assertion) || cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  result.votes = (await insertRows(client, 'votes', VOTE_COLS, votes.map(({ v, rec }) => [buf(v.assertion), buf(rec.hash), v.voter, v.stance, num(v.weight), String(v.createdAt), String(rec.offset)]), 'assertion, hash')).inserted;
+  result.votes = (
+    await insertRows(
+      client,
+      'votes',
+      VOTE_COLS,
+      votes.map(({ v, rec }) => [buf(v.assertion), buf(rec.hash), v.voter, v.stance, num(v.weight), String(v.createdAt), String(rec.offset)]),
+      'assertion, hash',
+    )
+  ).inserted;
   result.duplicates += votes.length - result.votes;
 
   const dead = [...d.dead].sort((x, y) => x.rec.offset - y.rec.offset);
-  await insertRows(client, 'dead_letters', DEAD_COLS, dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]), 'consumer, "offset"');
+  await insertRows(
+    client,
+    'dead_letters',
+    DEAD_COLS,
+    dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]),
+    'consumer, "offset"',
+  );
   result.deadLetters = dead.length;
 
   const advance = last > (stored ?? -1);

@@ -6,7 +6,7 @@
 import type { SqliteDatabase, SqliteRunResult, SqliteStatement, SqliteTransaction, SqliteTransactionBody } from './types.js';
 
 /** What both runtimes' own drivers provide. */
-export interface RawStatement {
+interface RawStatement {
   run(...params: unknown[]): SqliteRunResult | unknown;
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];

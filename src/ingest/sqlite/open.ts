@@ -21,7 +21,7 @@ const requireFromHere = createRequire(import.meta.url);
 
 export const SQLITE_DRIVERS: readonly SqliteDriverName[] = ['better-sqlite3', 'node:sqlite', 'bun:sqlite'];
 
-export interface OpenSqliteOptions {
+interface OpenSqliteOptions {
   readonly: boolean;
   /** Busy timeout in ms. */
   timeout: number;
@@ -45,7 +45,10 @@ function probeBetterSqlite(): Probe {
   try {
     resolved = requireFromHere.resolve('better-sqlite3');
   } catch {
-    return { why: 'better-sqlite3 is not installed (an optional peer dependency of stemedb)', fix: installedByPnpm() ? 'pnpm add better-sqlite3' : 'npm install better-sqlite3' };
+    return {
+      why: 'better-sqlite3 is not installed (an optional peer dependency of stemedb)',
+      fix: installedByPnpm() ? 'pnpm add better-sqlite3' : 'npm install better-sqlite3',
+    };
   }
   const pnpm = installedByPnpm(resolved);
   try {
@@ -127,6 +130,8 @@ export function openSqlite(path: string, options: OpenSqliteOptions): { db: Sqli
     'SQLITE_UNAVAILABLE',
     `Store.open: no usable SQLite driver on ${runtime}: ${failures.map((f) => f.why).join('; ')}.` +
       (fixes.length ? ` Fix: ${fixes.join(', or ')}` : '') +
-      (options.driver === undefined && !isBun && !isDeno ? ' (or run on Node >= 22.13, whose built-in node:sqlite stemedb uses when better-sqlite3 is absent).' : '.'),
+      (options.driver === undefined && !isBun && !isDeno
+        ? ' (or run on Node >= 22.13, whose built-in node:sqlite stemedb uses when better-sqlite3 is absent).'
+        : '.'),
   );
 }

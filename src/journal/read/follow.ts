@@ -1,6 +1,6 @@
 /** follow(): yields records as they become durable, then waits for more until aborted or closed; the iterate()/follow() options shared by writer and reader. */
 import { throwIfAborted } from '../../errors.js';
-import { keysOf } from '../../hash/validate.js';
+import { keysOf } from '../../validate.js';
 import type { JournalRecord } from './record-reader.js';
 
 export interface IterateOptions {
@@ -21,7 +21,7 @@ export interface FollowOptions {
 export const ITERATE_OPTION_KEYS = keysOf<IterateOptions>({ from: true, to: true, signal: true });
 export const FOLLOW_OPTION_KEYS = keysOf<FollowOptions>({ from: true, signal: true });
 
-export interface FollowSource {
+interface FollowSource {
   /** The end up to which records may be yielded (the durable watermark). */
   visibleEnd(): number;
   iterateRange(from: number, end: number): AsyncGenerator<JournalRecord>;

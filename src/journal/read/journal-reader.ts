@@ -7,7 +7,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultIO } from '../../io/index.js';
 import type { JournalIO } from '../../io/types.js';
-import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../../hash/validate.js';
+import { argRangeError, argTypeError, checkNonNegativeInteger, checkOptions, checkSignal, describe, keysOf } from '../../validate.js';
 import { asyncDispose } from '../../async-dispose.js';
 import { ClosedError, StemeError } from '../../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
@@ -79,7 +79,8 @@ export class JournalReader {
     if (!Number.isInteger(pollMs) || pollMs < 1 || pollMs > 2 ** 31 - 1) throw argRangeError(`options.pollMs must be an integer in [1, 2^31-1], got ${pollMs}`);
     const maxOpen = o.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS;
     if (typeof maxOpen !== 'number') throw argTypeError(`options.maxOpenSegments must be a number, got ${describe(maxOpen)}`);
-    if (!Number.isInteger(maxOpen) || maxOpen < 2 || maxOpen > 1 << 20) throw argRangeError(`options.maxOpenSegments must be an integer in [2, 2^20], got ${maxOpen}`);
+    if (!Number.isInteger(maxOpen) || maxOpen < 2 || maxOpen > 1 << 20)
+      throw argRangeError(`options.maxOpenSegments must be an integer in [2, 2^20], got ${maxOpen}`);
     const io = (o.io as JournalIO | undefined) ?? defaultIO();
     let wmFd: number;
     try {
@@ -169,15 +170,20 @@ export class JournalReader {
     return (async function* () {
       self.#startWatching();
       try {
-        yield* followRecords({
-          visibleEnd: () => {
-            const end = self.durableOffset;
-            self.#refreshIfNeeded(end);
-            return end;
+        yield* followRecords(
+          {
+            visibleEnd: () => {
+              const end = self.durableOffset;
+              self.#refreshIfNeeded(end);
+              return end;
+            },
+            iterateRange: (f, e) => self.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
+            waitForMore: (_pos, wake) => self.#waiters.wait(wake),
           },
-          iterateRange: (f, e) => self.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
-          waitForMore: (_pos, wake) => self.#waiters.wait(wake),
-        }, from, signal, closed);
+          from,
+          signal,
+          closed,
+        );
       } finally {
         self.#stopWatching();
       }

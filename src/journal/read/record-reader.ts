@@ -64,7 +64,12 @@ export class RecordReader {
     }
     const walk = verifySegmentFrames(seg, buf, 0, FRAME_HEADER + len, 1, offset);
     if (walk.count !== 1) return this.classify(seg, offset, end);
-    return { offset, next: offset + FRAME_HEADER + len, payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len), hash: buf.subarray(FRAME_HASH_AT, FRAME_HEADER) };
+    return {
+      offset,
+      next: offset + FRAME_HEADER + len,
+      payload: buf.subarray(FRAME_HEADER, FRAME_HEADER + len),
+      hash: buf.subarray(FRAME_HASH_AT, FRAME_HEADER),
+    };
   }
 
   /**
@@ -101,15 +106,21 @@ export class RecordReader {
           const { bytes: block, walk } = readFrameBlock(this.io, seg, Buffer.allocUnsafeSlow(blockLen), pos, segEnd, true);
           // The verified frames of block[0, walk.pos), sliced into records in place.
           const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
-          for (let p = 0; p < walk.pos;) {
+          for (let p = 0; p < walk.pos; ) {
             const next = p + FRAME_HEADER + view.getUint32(p + FRAME_LEN_AT, true);
             if (pos + p >= to) return;
-            yield { offset: pos + p, next: pos + next, payload: block.subarray(p + FRAME_HEADER, next), hash: block.subarray(p + FRAME_HASH_AT, p + FRAME_HEADER) };
+            yield {
+              offset: pos + p,
+              next: pos + next,
+              payload: block.subarray(p + FRAME_HEADER, next),
+              hash: block.subarray(p + FRAME_HASH_AT, p + FRAME_HEADER),
+            };
             p = next;
           }
           pos += walk.pos;
           if (walk.status !== FrameStatus.Ok) {
-            const partialAtBlockEnd = (walk.status === FrameStatus.TruncatedPayload || walk.status === FrameStatus.TruncatedHeader) && walk.count > 0 && pos < segEnd;
+            const partialAtBlockEnd =
+              (walk.status === FrameStatus.TruncatedPayload || walk.status === FrameStatus.TruncatedHeader) && walk.count > 0 && pos < segEnd;
             if (!partialAtBlockEnd) this.classify(seg, pos, segEnd);
           }
         }
@@ -161,11 +172,19 @@ export class RecordReader {
       }
       pos += walk.pos;
       if (walk.status !== FrameStatus.Ok && walk.count === 0) {
-        throw new CorruptionError(seg.name, filePos(seg, pos), frameDamage(walk.status),
-          pos < offset ? `the record chain breaks before offset ${offset}` : `record at offset ${pos}`);
+        throw new CorruptionError(
+          seg.name,
+          filePos(seg, pos),
+          frameDamage(walk.status),
+          pos < offset ? `the record chain breaks before offset ${offset}` : `record at offset ${pos}`,
+        );
       }
     }
-    if (pos !== offset) throw new OffsetError('NOT_RECORD_START', `offset ${offset} is not the start of a record (the record before it ends at ${pos > offset ? 'a later offset' : pos})`);
+    if (pos !== offset)
+      throw new OffsetError(
+        'NOT_RECORD_START',
+        `offset ${offset} is not the start of a record (the record before it ends at ${pos > offset ? 'a later offset' : pos})`,
+      );
     const head = new Uint8Array(Math.min(end - offset, FRAME_HEADER));
     this.preadFull(seg, head, offset);
     const len = head.length === FRAME_HEADER ? new DataView(head.buffer).getUint32(FRAME_LEN_AT, true) : 0;

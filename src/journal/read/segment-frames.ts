@@ -32,7 +32,7 @@ export function preadFull(io: JournalIO, seg: Segment, buf: Uint8Array, offset: 
 }
 
 /** What readFrameBlock() read and verified. */
-export interface FrameBlock {
+interface FrameBlock {
   /** The bytes read, from the block's first frame: `block`, or a buffer of its own for one record larger than it. */
   bytes: Uint8Array;
   /** How many of them the last read returned (fewer than asked only at the end of the file). */

@@ -65,7 +65,11 @@ export async function cutTail(io: JournalIO, mgr: SegmentManager, seg: Segment, 
       }
     }
     const code = ioCode(err);
-    throw new StemeError(code, `recovery must cut ${bytes} bytes (a torn tail) at offset ${at} of ${seg.name} and first keeps a copy of them, but writing the copy failed (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); nothing was cut. Free space and open again; Journal.openReader() reads the durable records meanwhile`, { cause: err });
+    throw new StemeError(
+      code,
+      `recovery must cut ${bytes} bytes (a torn tail) at offset ${at} of ${seg.name} and first keeps a copy of them, but writing the copy failed (${code}${code === 'ENOSPC' ? ': the disk is full' : ''}); nothing was cut. Free space and open again; Journal.openReader() reads the durable records meanwhile`,
+      { cause: err },
+    );
   }
   io.close(kept.fd);
   const brokenName = kept.name;
@@ -115,7 +119,7 @@ async function unshareSegment(io: JournalIO, mgr: SegmentManager, seg: Segment):
   const fd = io.open(tmp, 'create-new');
   try {
     const buf = new Uint8Array(Math.max(1, Math.min(size, 4 << 20)));
-    for (let pos = 0; pos < size;) {
+    for (let pos = 0; pos < size; ) {
       const n = io.pread(seg.fd, buf.subarray(0, Math.min(buf.length, size - pos)), pos);
       if (n <= 0) throw new StemeError('EIO', `${seg.name}: short read while copying it`);
       await io.writev(fd, [buf.subarray(0, n)], pos, false);

@@ -4,7 +4,7 @@
  * The region is read once and its prefix CRCs kept every CHECKPOINT bytes, for any
  * number of searches in it ('salvage' hops over many bad regions); each candidate
  * position then costs O(CHECKPOINT), whatever its length field says (the method:
- * src/hash/find-frame-js.ts; native/find_frame.cc on the addon). Candidates are bound
+ * src/hash/find-frame-js.ts; native/frames/find_frame.cc on the addon). Candidates are bound
  * like real frames: a v3 frame's CRC covers its own global offset, so a frame image
  * inside a payload does not verify there.
  */

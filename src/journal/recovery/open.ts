@@ -18,7 +18,7 @@ import { makeTailDurable } from './actions.js';
 import { recoverSegments } from './policy.js';
 import type { RecoveryPolicy, RecoveryReport } from './types.js';
 
-export interface OpenRecoverOptions {
+interface OpenRecoverOptions {
   /**
    * 'writer': Journal.open. Creates what is missing (directory, watermark file, first
    * segment), also removes stale ledger and cursor temporaries, and keeps everything open.
@@ -36,7 +36,7 @@ export interface OpenRecoverOptions {
 }
 
 /** A directory opened and recovered by a writer: what it holds until close. */
-export interface OpenedJournal {
+interface OpenedJournal {
   lock: number[];
   segments: SegmentManager;
   /** The watermark file, open read-write. */
@@ -100,10 +100,15 @@ async function openAndRecover(io: JournalIO, dir: string, o: OpenRecoverOptions)
     const publish = async (value: number): Promise<void> => {
       if (wmFd >= 0) await io.writev(wmFd, [encodeWatermark(value)], 0, true);
     };
-    const recover = () => recoverSegments(io, segments, {
-      policy: o.policy, dryRun, verifyAll: o.verifyAll, watermark, lowerWatermark: publish,
-      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    });
+    const recover = () =>
+      recoverSegments(io, segments, {
+        policy: o.policy,
+        dryRun,
+        verifyAll: o.verifyAll,
+        watermark,
+        lowerWatermark: publish,
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      });
     let report: RecoveryReport;
     try {
       report = await recover();

@@ -51,10 +51,12 @@ export type RecoveryCase = 'zero-tail' | 'torn-tail' | 'frames-after' | 'sealed'
  *   refuse     throw a CorruptionError saying where, why and what can be done; nothing changes
  *   accept     lower the watermark to the end found; the report lists the loss
  */
-export type RecoveryAction = 'cut-zeros' | 'cut' | 'truncate' | 'skip' | 'refuse' | 'accept';
+type RecoveryAction = 'cut-zeros' | 'cut' | 'truncate' | 'skip' | 'refuse' | 'accept';
 
 /** One policy's row: a bad spot found in a scan, and the journal's end found after it. */
-type PolicyRow = { 'zero-tail': 'cut-zeros' } & Record<'torn-tail' | 'frames-after' | 'sealed' | 'below-watermark', 'cut' | 'truncate' | 'skip' | 'refuse'> & { 'missing-data': 'refuse' | 'accept' };
+type PolicyRow = { 'zero-tail': 'cut-zeros' } & Record<'torn-tail' | 'frames-after' | 'sealed' | 'below-watermark', 'cut' | 'truncate' | 'skip' | 'refuse'> & {
+    'missing-data': 'refuse' | 'accept';
+  };
 
 /** policy × case → action. */
 // prettier-ignore
@@ -90,8 +92,20 @@ function classify(isTail: boolean, bad: number, finder: FrameFinder, watermark: 
 /** Runs recovery over loaded segments (the last one open read-write unless dryRun). */
 export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: RecoveryOptions): Promise<RecoveryReport> {
   const report: RecoveryReport = {
-    policy: opts.policy, dryRun: opts.dryRun, segments: mgr.segments.length, segmentsScanned: 0, recordsValid: 0,
-    bytesScanned: 0, truncatedAt: null, bytesTruncated: 0, recordsDropped: 0, corruption: [], gaps: [], brokenFiles: [], zeroTailBytes: 0, end: 0,
+    policy: opts.policy,
+    dryRun: opts.dryRun,
+    segments: mgr.segments.length,
+    segmentsScanned: 0,
+    recordsValid: 0,
+    bytesScanned: 0,
+    truncatedAt: null,
+    bytesTruncated: 0,
+    recordsDropped: 0,
+    corruption: [],
+    gaps: [],
+    brokenFiles: [],
+    zeroTailBytes: 0,
+    end: 0,
   };
   const table = RECOVERY_TABLE[opts.policy];
   const segs = mgr.segments;
@@ -132,7 +146,13 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
       report.corruption.push(entry);
       switch (action) {
         case 'refuse':
-          throw new CorruptionError(seg.name, entry.position, reason, `offset ${bad}; ${REFUSED_BECAUSE[kind as keyof typeof REFUSED_BECAUSE](next, opts.watermark)}`, 'choose-policy');
+          throw new CorruptionError(
+            seg.name,
+            entry.position,
+            reason,
+            `offset ${bad}; ${REFUSED_BECAUSE[kind as keyof typeof REFUSED_BECAUSE](next, opts.watermark)}`,
+            'choose-policy',
+          );
         case 'cut':
           await lower(bad);
           await cutTail(io, mgr, seg, bad, opts, report);
@@ -162,8 +182,13 @@ export async function recoverSegments(io: JournalIO, mgr: SegmentManager, opts: 
     const entry: CorruptionEntry = { segment: tail?.name ?? '(none)', position: tail ? filePos(tail, lastEnd) : 0, offset: lastEnd, reason: 'missing data' };
     report.corruption.push(entry);
     if (table['missing-data'] === 'refuse') {
-      throw new CorruptionError(entry.segment, entry.position, 'missing data',
-        `the journal ends at offset ${lastEnd} but the durable watermark says ${opts.watermark}: acknowledged records are missing`, 'accept-loss');
+      throw new CorruptionError(
+        entry.segment,
+        entry.position,
+        'missing data',
+        `the journal ends at offset ${lastEnd} but the durable watermark says ${opts.watermark}: acknowledged records are missing`,
+        'accept-loss',
+      );
     }
     await lower(lastEnd);
   }

@@ -5,7 +5,7 @@
  */
 import { defaultIO } from '../../io/index.js';
 import type { JournalIO } from '../../io/types.js';
-import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../hash/validate.js';
+import { argRangeError, argTypeError, checkOptions, describe, keysOf } from '../../validate.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
 import { MAX_RECORD_LIMIT } from '../../format/frame.js';
 import { RECOVERY_POLICIES, type RecoveryPolicy, type RecoveryReport } from './types.js';
@@ -47,7 +47,9 @@ export async function recover(dir: string, options: RecoverOptions = {}): Promis
   if (o.io !== undefined && (typeof o.io !== 'object' || o.io === null)) throw argTypeError(`options.io must be a JournalIO object, got ${describe(o.io)}`);
   const io = (o.io as JournalIO | undefined) ?? defaultIO();
   return recoverDir(io, dir, {
-    mode: dryRun ? 'dry-run' : 'recover', policy: policy as RecoveryPolicy, verifyAll,
+    mode: dryRun ? 'dry-run' : 'recover',
+    policy: policy as RecoveryPolicy,
+    verifyAll,
     ...(onProgress ? { onProgress: onProgress as (bytesScanned: number) => void } : {}),
   });
 }

@@ -7,7 +7,7 @@ import { FrameFinder } from './find-frame.js';
 
 const BLOCK = 4 << 20;
 
-export interface ChainEnd {
+interface ChainEnd {
   /** Verified records from `from` on. */
   records: number;
   /** Global offset where the chain stopped (end of the last verified record). */
@@ -35,7 +35,8 @@ export function walkChain(io: JournalIO, seg: Segment, from: number, end: number
     scanned += len; // verified: only what was actually read
     records += walk.count;
     pos += walk.pos;
-    const partial = (walk.status === FrameStatus.TruncatedHeader || walk.status === FrameStatus.TruncatedPayload) && walk.count > 0 && pos < end && len === want;
+    const partial =
+      (walk.status === FrameStatus.TruncatedHeader || walk.status === FrameStatus.TruncatedPayload) && walk.count > 0 && pos < end && len === want;
     if (walk.status !== FrameStatus.Ok && !partial) return { records, stop: pos, status: walk.status, bytesScanned: scanned };
     if (walk.status === FrameStatus.Ok && len < want) return { records, stop: pos, status: FrameStatus.TruncatedHeader, bytesScanned: scanned };
   }

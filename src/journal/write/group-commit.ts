@@ -55,7 +55,7 @@ interface LaidOut {
   hashes: Uint8Array;
 }
 
-export interface GroupCommitOptions {
+interface GroupCommitOptions {
   durability: Durability;
   segmentBytes: number;
   /** A batch stops growing past this many frame bytes (at least one call goes out). */
@@ -70,7 +70,6 @@ export class GroupCommit implements Commit {
   #queue: Entry[] = [];
   #running = false;
   #idle: Array<() => void> = [];
-  #assignBase: number;
   #assignSize: number;
   failed: JournalFailedError | null = null;
   #closed = false;
@@ -93,7 +92,6 @@ export class GroupCommit implements Commit {
     this.#hooks = hooks;
     const active = segments.last!;
     this.nextOffset = this.writtenOffset = this.durableOffset = end;
-    this.#assignBase = active.base;
     this.#assignSize = end - active.base;
     this.#prealloc = options.durability === 'none' ? null : new Preallocator(options.segmentBytes);
   }
@@ -120,7 +118,6 @@ export class GroupCommit implements Commit {
       // that still goes whole into a segment of its own (rule: never span).
       if (this.#assignSize > 0 && this.#assignSize + frame > this.options.segmentBytes) {
         breaks.push(i);
-        this.#assignBase = offset;
         this.#assignSize = 0;
       }
       this.#assignSize += frame;

@@ -1,13 +1,46 @@
 /** The simulated disk's state and internal helpers (see ../sim-disk.ts); split out to keep files small. */
 import { posix } from 'node:path';
 import { rng } from '../vectors.js';
-import { SimOp, CrashMode, PagesAfterSyncError, FaultSpec, SimDiskOptions, SimStats, CrashReport, SimCrashError, ERRNO, SYSCALL, errnoError, Image, FileOp, Inode, DirChange, Dir, OpenFile, SimProcess, IO_METHODS, ArmedFault, replay, SimSnapshot } from './types.js';
+import {
+  SimOp,
+  CrashMode,
+  PagesAfterSyncError,
+  FaultSpec,
+  SimDiskOptions,
+  SimStats,
+  CrashReport,
+  SimCrashError,
+  ERRNO,
+  SYSCALL,
+  errnoError,
+  Image,
+  FileOp,
+  Inode,
+  DirChange,
+  Dir,
+  OpenFile,
+  SimProcess,
+  IO_METHODS,
+  ArmedFault,
+  replay,
+  SimSnapshot,
+} from './types.js';
 
 export abstract class SimDiskBase {
   readonly name = 'sim';
   readonly stats: SimStats = {
-    ops: 0, writes: 0, bytesWritten: 0, syncs: 0, dirSyncs: 0, preads: 0, maxPreadBytes: 0, maxPreadOvershoot: 0,
-    faultsFired: 0, crashes: 0, kills: 0, syncsByPath: new Map(),
+    ops: 0,
+    writes: 0,
+    bytesWritten: 0,
+    syncs: 0,
+    dirSyncs: 0,
+    preads: 0,
+    maxPreadBytes: 0,
+    maxPreadOvershoot: 0,
+    faultsFired: 0,
+    crashes: 0,
+    kills: 0,
+    syncsByPath: new Map(),
   };
   /** Every crash() and kill(), most recent last. */
   readonly history: CrashReport[] = [];
@@ -32,7 +65,6 @@ export abstract class SimDiskBase {
   _faults: ArmedFault[] = [];
   _crashIn: { left: number; kind: 'crash' | 'kill'; match: RegExp | undefined } | null = null;
   _crashWaiters: Array<(kind: 'crash' | 'kill') => void> = [];
-
 
   constructor(options: SimDiskOptions = {}) {
     this._opts = {

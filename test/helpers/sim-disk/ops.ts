@@ -2,7 +2,30 @@
 import type { JournalIO, WatermarkWrite } from '../../../src/io/types.js';
 import { encodeWatermark } from '../../../src/format/watermark.js';
 import { posix } from 'node:path';
-import { SimOp, CrashMode, PagesAfterSyncError, FaultSpec, SimDiskOptions, SimStats, CrashReport, SimCrashError, ERRNO, SYSCALL, errnoError, Image, FileOp, Inode, DirChange, Dir, OpenFile, SimProcess, IO_METHODS, ArmedFault, replay, SimSnapshot } from './types.js';
+import {
+  SimOp,
+  CrashMode,
+  PagesAfterSyncError,
+  FaultSpec,
+  SimDiskOptions,
+  SimStats,
+  CrashReport,
+  SimCrashError,
+  ERRNO,
+  SYSCALL,
+  errnoError,
+  Image,
+  FileOp,
+  Inode,
+  DirChange,
+  Dir,
+  OpenFile,
+  SimProcess,
+  IO_METHODS,
+  ArmedFault,
+  replay,
+  SimSnapshot,
+} from './types.js';
 import { SimDiskBase } from './base.js';
 
 export abstract class SimDiskOps extends SimDiskBase implements JournalIO {
@@ -54,7 +77,8 @@ export abstract class SimDiskOps extends SimDiskBase implements JournalIO {
     if (id !== undefined && mode === 'create-new') throw errnoError('EEXIST', 'open', p);
     if (id === undefined) {
       if (mode === 'r' || mode === 'rw') throw errnoError('ENOENT', 'open', p);
-      if (mode !== 'create' && mode !== 'create-new') throw Object.assign(new TypeError(`open: unknown mode ${JSON.stringify(mode)}`), { code: 'ERR_INVALID_ARG_VALUE' });
+      if (mode !== 'create' && mode !== 'create-new')
+        throw Object.assign(new TypeError(`open: unknown mode ${JSON.stringify(mode)}`), { code: 'ERR_INVALID_ARG_VALUE' });
       id = this._newInode();
       dir.live.set(name, id);
       dir.log.push([[name, id]]);
@@ -164,7 +188,10 @@ export abstract class SimDiskOps extends SimDiskBase implements JournalIO {
     da.live.delete(posix.basename(a));
     db.live.set(posix.basename(b), id);
     if (da === db) {
-      da.log.push([[posix.basename(b), id], [posix.basename(a), null]]);
+      da.log.push([
+        [posix.basename(b), id],
+        [posix.basename(a), null],
+      ]);
     } else {
       db.log.push([[posix.basename(b), id]]);
       da.log.push([[posix.basename(a), null]]);
@@ -208,5 +235,4 @@ export abstract class SimDiskOps extends SimDiskBase implements JournalIO {
     this._lockHandles.delete(handle);
     this._locks.delete(p);
   }
-
 }

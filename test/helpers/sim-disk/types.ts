@@ -63,13 +63,23 @@ export class SimCrashError extends Error {
 
 export const ERRNO: Record<string, number> = { EIO: 5, ENOSPC: 28, EBADF: 9, ENOENT: 2, EEXIST: 17, ELOCKED: 11, EDQUOT: 122, EROFS: 30 };
 export const SYSCALL: Record<SimOp, string> = {
-  write: 'pwritev', sync: 'fdatasync', fsyncDir: 'fsync', truncate: 'ftruncate', rename: 'rename', unlink: 'unlink', open: 'open', read: 'pread',
+  write: 'pwritev',
+  sync: 'fdatasync',
+  fsyncDir: 'fsync',
+  truncate: 'ftruncate',
+  rename: 'rename',
+  unlink: 'unlink',
+  open: 'open',
+  read: 'pread',
 };
 
 export function errnoError(code: string, syscall: string, path: string, what = ''): Error & { code: string } {
   const msg = code === 'ENOSPC' ? 'no space left on device' : code === 'EIO' ? 'i/o error' : code.toLowerCase();
   return Object.assign(new Error(`${code}: ${msg}, ${syscall} '${path}'${what ? ` (${what})` : ''}`), {
-    code, errno: -(ERRNO[code] ?? 5), syscall, path,
+    code,
+    errno: -(ERRNO[code] ?? 5),
+    syscall,
+    path,
   });
 }
 
@@ -148,7 +158,23 @@ export interface SimProcess extends JournalIO {
   readonly alive: boolean;
 }
 
-export const IO_METHODS = ['mkdirp', 'readdir', 'exists', 'open', 'close', 'size', 'pread', 'writev', 'fsync', 'truncate', 'fsyncDir', 'rename', 'unlink', 'lock', 'unlock'] as const;
+export const IO_METHODS = [
+  'mkdirp',
+  'readdir',
+  'exists',
+  'open',
+  'close',
+  'size',
+  'pread',
+  'writev',
+  'fsync',
+  'truncate',
+  'fsyncDir',
+  'rename',
+  'unlink',
+  'lock',
+  'unlock',
+] as const;
 
 export interface ArmedFault extends FaultSpec {
   left: number;
@@ -162,7 +188,6 @@ export function replay(base: Image, ops: readonly FileOp[]): Image {
   }
   return img;
 }
-
 
 export interface SimSnapshot {
   inodes: Map<number, { cur: Image; dur: Image; log: FileOp[] }>;

@@ -4,7 +4,7 @@
  * callers can branch on `code` as they do for Node's own APIs.
  */
 
-export type ArgErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
+type ArgErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
 
 /** A wrong type: TypeError, code ERR_INVALID_ARG_TYPE (or ERR_INVALID_ARG_VALUE for a bad value of the right type). */
 export function argTypeError(message: string, code: ArgErrorCode = 'ERR_INVALID_ARG_TYPE'): TypeError {
@@ -56,6 +56,13 @@ export function checkBytes(value: unknown, name: string): asserts value is Uint8
   }
 }
 
+/** checkBytes, and exactly `size` bytes long (ERR_INVALID_ARG_VALUE otherwise); returns the bytes. */
+export function checkSizedBytes(value: unknown, name: string, size: number): Uint8Array {
+  checkBytes(value, name);
+  if (value.length !== size) throw argRangeError(`${name} must be ${size} bytes, got ${value.length}`, 'ERR_INVALID_ARG_VALUE');
+  return value;
+}
+
 function isDetached(view: Uint8Array): boolean {
   try {
     // Constructing a view on a detached buffer throws; on a live empty one it does not.
@@ -104,8 +111,13 @@ export function checkNonNegativeInteger(value: unknown, name: string): number {
   return value;
 }
 
+/** A short description of a bad argument for error messages: its type, and its value where short. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  const t = typeof value;
+  if (t === 'object') return (value as object).constructor?.name ?? 'an object';
+  if (t === 'string') return 'a string';
+  return `${t} ${String(value)}`;
 }

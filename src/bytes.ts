@@ -1,5 +1,5 @@
 /** Hashes and ids as given by callers: bytes, or lowercase/uppercase hex. */
-import { argRangeError, argTypeError, describe } from '../hash/validate.js';
+import { argRangeError, argTypeError, describe } from './validate.js';
 
 export type BytesLike = Uint8Array | string;
 
