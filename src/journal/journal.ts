@@ -372,9 +372,7 @@ export class Journal {
     this.#checkOpen();
     checkBytes(payload, name);
     if (payload.byteLength > this.options.maxRecordBytes) {
-      throw Object.assign(new RangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`), {
-        code: 'RECORD_TOO_LARGE',
-      });
+      throw argRangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`, 'RECORD_TOO_LARGE');
     }
   }
 }
