@@ -4,7 +4,7 @@
  * callers can branch on `code` as they do for Node's own APIs.
  */
 
-type ArgErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE' | 'RECORD_TOO_LARGE';
+export type ArgErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE' | 'RECORD_TOO_LARGE';
 
 /** A wrong type: TypeError, code ERR_INVALID_ARG_TYPE (or ERR_INVALID_ARG_VALUE for a bad value of the right type). */
 export function argTypeError(message: string, code: ArgErrorCode = 'ERR_INVALID_ARG_TYPE'): TypeError {
