@@ -20,11 +20,11 @@ void InitFrames(Napi::Env env, Napi::Object exports);
 // io/io_binding.cc:
 //   lock(path: string): number
 //   unlock(handle: number): void
-//   writev(fd, buffers, position, sync, wmFd, wmValue): Promise<number>
+//   writev(fd, buffers, position, sync, wmFd, wmRecord): Promise<number>
 //   fsync(fd: number): Promise<void>
 //   fsyncDir(path: string): Promise<void>
 //   writerOpen(spinMicros): handle — a journal's write loop (io/write_loop.cc);
-//   writerWritev(handle, fd, buffers, position, sync, wmFd, wmValue): Promise<number>;
+//   writerWritev(handle, fd, buffers, position, sync, wmFd, wmRecord): Promise<number>;
 //   writerClose(handle): void
 void InitIo(Napi::Env env, Napi::Object exports);
 

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { encodeWatermark } from '../src/format/watermark.js';
 import { createNativeIO, type NativeIoBinding } from '../src/io/native.js';
 import type { JournalIO } from '../src/io/types.js';
 import { loadBinding } from '../src/native/binding.js';
@@ -174,7 +175,7 @@ function defineTests(b: NativeIoBinding): void {
     const bufs: Buffer[] = [];
     for (let i = 0; i < 3000; i++) bufs.push(pattern(1 + (i % 37), i));
     const total = bufs.reduce((s, x) => s + x.length, 0);
-    const written = await b.writev(fd, bufs, 0, true, -1, 0);
+    const written = await b.writev(fd, bufs, 0, true, -1, null);
     assert.is(written, total);
     close(fd);
     assert.ok(Buffer.concat(bufs).equals(fs.readFileSync(p)));
@@ -185,7 +186,7 @@ function defineTests(b: NativeIoBinding): void {
     const fd = open(p);
     const bufs = [pattern(16 << 20, 1), pattern(3, 2), pattern((8 << 20) + 12345, 3)];
     const total = bufs.reduce((s, x) => s + x.length, 0);
-    assert.is(await b.writev(fd, bufs, 0, true, -1, 0), total);
+    assert.is(await b.writev(fd, bufs, 0, true, -1, null), total);
     close(fd);
     assert.ok(Buffer.concat(bufs).equals(fs.readFileSync(p)));
   });
@@ -193,14 +194,14 @@ function defineTests(b: NativeIoBinding): void {
   test('writev: position is respected; views with byteOffset; empty pieces', async () => {
     const p = file();
     const fd = open(p);
-    assert.is(await b.writev(fd, [Buffer.from('AAAA')], 0, false, -1, 0), 4);
-    assert.is(await b.writev(fd, [Buffer.from('BB')], 10, false, -1, 0), 2);
+    assert.is(await b.writev(fd, [Buffer.from('AAAA')], 0, false, -1, null), 4);
+    assert.is(await b.writev(fd, [Buffer.from('BB')], 10, false, -1, null), 2);
     const big = Buffer.from('xxxxHELLOxxxx');
     const view = big.subarray(4, 9); // byteOffset 4
     const u16 = new Uint16Array([0x4241]); // bytes 'A','B' (little endian)
     const empty = new Uint8Array(0);
-    assert.is(await b.writev(fd, [empty, view, empty, new Uint8Array(u16.buffer), empty], 1, true, -1, 0), 7);
-    assert.is(await b.writev(fd, [], 0, true, -1, 0), 0);
+    assert.is(await b.writev(fd, [empty, view, empty, new Uint8Array(u16.buffer), empty], 1, true, -1, null), 7);
+    assert.is(await b.writev(fd, [], 0, true, -1, null), 0);
     close(fd);
     const got = fs.readFileSync(p);
     const want = Buffer.concat([Buffer.from('AHELLOAB'), Buffer.alloc(2), Buffer.from('BB')]);
@@ -215,7 +216,7 @@ function defineTests(b: NativeIoBinding): void {
     const parts = [pattern(65536, 7), pattern(65535 + 4096, 8), pattern(3, 9), pattern(200_001, 10), pattern(65536, 11)];
     let pos = 1;
     for (const part of parts) {
-      assert.is(await b.writev(fd, [part.subarray(0, 17), part.subarray(17)], pos, false, -1, 0), part.length);
+      assert.is(await b.writev(fd, [part.subarray(0, 17), part.subarray(17)], pos, false, -1, null), part.length);
       pos += part.length;
     }
     await b.fsync(fd);
@@ -227,7 +228,7 @@ function defineTests(b: NativeIoBinding): void {
     const p = file();
     const fd = open(p);
     const parts = Array.from({ length: 64 }, (_, i) => pattern(4096, 100 + i));
-    const results = await Promise.all(parts.map((x, i) => b.writev(fd, [x.subarray(0, 100), x.subarray(100)], i * 4096, i % 2 === 0, -1, 0)));
+    const results = await Promise.all(parts.map((x, i) => b.writev(fd, [x.subarray(0, 100), x.subarray(100)], i * 4096, i % 2 === 0, -1, null)));
     assert.ok(results.every((r) => r === 4096));
     close(fd);
     assert.ok(Buffer.concat(parts).equals(fs.readFileSync(p)));
@@ -240,13 +241,13 @@ function defineTests(b: NativeIoBinding): void {
     const fd = open(p);
     const wm = open(wmPath, 'r+');
     for (const value of [0, 1, 123456, 2 ** 32 + 7, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER]) {
-      assert.is(await b.writev(fd, [Buffer.from('rec')], 0, true, wm, value), 3);
+      assert.is(await b.writev(fd, [Buffer.from('rec')], 0, true, wm, encodeWatermark(value)), 3);
       const got = fs.readFileSync(wmPath);
       assert.is(got.subarray(0, 16).toString('hex'), expectedWatermark(value).toString('hex'), `value ${value}`);
       assert.ok(got.subarray(16).equals(Buffer.alloc(24, 0xee)));
     }
     // Published without a sync as well (the caller decides).
-    await b.writev(fd, [Buffer.from('x')], 3, false, wm, 99);
+    await b.writev(fd, [Buffer.from('x')], 3, false, wm, encodeWatermark(99));
     assert.ok(fs.readFileSync(wmPath).subarray(0, 16).equals(expectedWatermark(99)));
     close(fd);
     close(wm);
@@ -255,12 +256,12 @@ function defineTests(b: NativeIoBinding): void {
   test('writev/fsync on a closed or invalid fd reject with EBADF', async () => {
     const fd = open(file());
     close(fd);
-    const e1 = await rejection(b.writev(fd, [Buffer.from('x')], 0, true, -1, 0));
+    const e1 = await rejection(b.writev(fd, [Buffer.from('x')], 0, true, -1, null));
     assert.is(e1.code, 'EBADF');
     assert.is(e1.syscall, 'pwritev');
     assert.type(e1.errno, 'number');
     assert.match(e1.message, /EBADF/);
-    const e2 = await rejection(b.writev(-1, [Buffer.from('x')], 0, false, -1, 0));
+    const e2 = await rejection(b.writev(-1, [Buffer.from('x')], 0, false, -1, null));
     assert.is(e2.code, 'EBADF');
     const e3 = await rejection(b.fsync(fd));
     assert.is(e3.code, 'EBADF');
@@ -273,7 +274,7 @@ function defineTests(b: NativeIoBinding): void {
     const p = file();
     fs.writeFileSync(p, 'data');
     const fd = open(p, 'r');
-    const e = await rejection(b.writev(fd, [Buffer.from('x')], 0, true, -1, 0));
+    const e = await rejection(b.writev(fd, [Buffer.from('x')], 0, true, -1, null));
     assert.type(e.code, 'string');
     assert.match(String(e.code), /^E[A-Z]+$/);
     assert.is(e.syscall, 'pwritev');
@@ -284,7 +285,7 @@ function defineTests(b: NativeIoBinding): void {
   test('ENOSPC (via /dev/full where it exists) says the disk is full', async () => {
     if (!fs.existsSync('/dev/full')) return;
     const fd = open('/dev/full', 'w');
-    const e = await rejection(b.writev(fd, [Buffer.from('abc')], 0, true, -1, 0));
+    const e = await rejection(b.writev(fd, [Buffer.from('abc')], 0, true, -1, null));
     assert.is(e.code, 'ENOSPC');
     assert.is(e.syscall, 'pwritev');
     assert.match(e.message, /disk is full/);
@@ -297,7 +298,7 @@ function defineTests(b: NativeIoBinding): void {
     fs.writeFileSync(wmPath, '');
     const fd = open(p);
     const wmRo = open(wmPath, 'r');
-    const e = await rejection(b.writev(fd, [Buffer.from('abc')], 0, true, wmRo, 5));
+    const e = await rejection(b.writev(fd, [Buffer.from('abc')], 0, true, wmRo, encodeWatermark(5)));
     assert.match(String(e.code), /^E[A-Z]+$/);
     assert.is(e.syscall, 'pwrite');
     close(fd);
@@ -308,28 +309,32 @@ function defineTests(b: NativeIoBinding): void {
     const fd = open(file());
     const ok = [Buffer.from('x')];
     const cases: Array<[unknown[], ErrorConstructor]> = [
-      [['3', ok, 0, true, -1, 0], TypeError], // string fd
-      [[null, ok, 0, true, -1, 0], TypeError],
-      [[1.5, ok, 0, true, -1, 0], RangeError], // fractional fd
-      [[fd, 'abc', 0, true, -1, 0], TypeError], // not an array
-      [[fd, Buffer.from('x'), 0, true, -1, 0], TypeError], // a buffer, not an array of them
-      [[fd, { length: 1, 0: ok[0] }, 0, true, -1, 0], TypeError], // array-like
-      [[fd, [ok[0], 'str'], 0, true, -1, 0], TypeError], // array containing a string
-      [[fd, [ok[0], new ArrayBuffer(4)], 0, true, -1, 0], TypeError], // bare ArrayBuffer
-      [[fd, [undefined], 0, true, -1, 0], TypeError],
-      [[fd, ok, -1, true, -1, 0], RangeError], // negative position
-      [[fd, ok, 1.5, true, -1, 0], RangeError], // fractional position
-      [[fd, ok, 2 ** 53, true, -1, 0], RangeError], // not a safe integer
-      [[fd, ok, Number.MAX_SAFE_INTEGER, true, -1, 0], RangeError], // end past the largest offset
-      [[fd, ok, NaN, true, -1, 0], RangeError],
-      [[fd, ok, Infinity, true, -1, 0], RangeError],
-      [[fd, ok, '0', true, -1, 0], TypeError],
-      [[fd, ok, 0n, true, -1, 0], TypeError],
-      [[fd, ok, 0, 'yes', -1, 0], TypeError],
+      [['3', ok, 0, true, -1, null], TypeError], // string fd
+      [[null, ok, 0, true, -1, null], TypeError],
+      [[1.5, ok, 0, true, -1, null], RangeError], // fractional fd
+      [[fd, 'abc', 0, true, -1, null], TypeError], // not an array
+      [[fd, Buffer.from('x'), 0, true, -1, null], TypeError], // a buffer, not an array of them
+      [[fd, { length: 1, 0: ok[0] }, 0, true, -1, null], TypeError], // array-like
+      [[fd, [ok[0], 'str'], 0, true, -1, null], TypeError], // array containing a string
+      [[fd, [ok[0], new ArrayBuffer(4)], 0, true, -1, null], TypeError], // bare ArrayBuffer
+      [[fd, [undefined], 0, true, -1, null], TypeError],
+      [[fd, ok, -1, true, -1, null], RangeError], // negative position
+      [[fd, ok, 1.5, true, -1, null], RangeError], // fractional position
+      [[fd, ok, 2 ** 53, true, -1, null], RangeError], // not a safe integer
+      [[fd, ok, Number.MAX_SAFE_INTEGER, true, -1, null], RangeError], // end past the largest offset
+      [[fd, ok, NaN, true, -1, null], RangeError],
+      [[fd, ok, Infinity, true, -1, null], RangeError],
+      [[fd, ok, '0', true, -1, null], TypeError],
+      [[fd, ok, 0n, true, -1, null], TypeError],
+      [[fd, ok, 0, 'yes', -1, null], TypeError],
       [[fd, ok, 0, true, '-1', 0], TypeError],
       [[fd, ok, 0, true, 0.5, 0], RangeError],
-      [[fd, ok, 0, true, -1, -1], RangeError], // negative watermark value
-      [[fd, ok, 0, true, -1, 0.5], RangeError],
+      [[fd, ok, 0, true, -1, Buffer.alloc(16)], TypeError], // a record without a watermark fd
+      [[fd, ok, 0, true, fd, null], TypeError], // a watermark fd without its record
+      [[fd, ok, 0, true, fd, 5], TypeError], // a value, not the encoded record
+      [[fd, ok, 0, true, fd, new Uint16Array(8)], TypeError],
+      [[fd, ok, 0, true, fd, Buffer.alloc(15)], RangeError], // not 16 bytes
+      [[fd, ok, 0, true, fd, Buffer.alloc(17)], RangeError],
       [[fd, ok], TypeError], // missing arguments
       [[], TypeError],
     ];
@@ -358,13 +363,13 @@ function defineTests(b: NativeIoBinding): void {
     assert.is(thrown(() => unlock(987654)).code, 'EBADF');
     assert.is(thrown(() => unlock(-1)).code, 'EBADF');
     // Still alive and working.
-    assert.is(await b.writev(fd, ok, 0, true, -1, 0), 1);
+    assert.is(await b.writev(fd, ok, 0, true, -1, null), 1);
     close(fd);
   });
 
   test('fsync and fsyncDir', async () => {
     const fd = open(file());
-    await b.writev(fd, [Buffer.from('abc')], 0, false, -1, 0);
+    await b.writev(fd, [Buffer.from('abc')], 0, false, -1, null);
     assert.is(await b.fsync(fd), undefined);
     assert.is(await io.fsync(fd), undefined);
     close(fd);
@@ -461,7 +466,7 @@ function defineTests(b: NativeIoBinding): void {
     const wmPath = file('durable');
     const wm = io.open(wmPath, 'create');
     openFds.add(wm);
-    assert.is(await io.writev(seg, [Buffer.from('hello')], 0, true, { fd: wm, value: 5 }), 5);
+    assert.is(await io.writev(seg, [Buffer.from('hello')], 0, true, { fd: wm, record: encodeWatermark(5) }), 5);
     assert.ok(fs.readFileSync(wmPath).equals(expectedWatermark(5)));
     io.close(seg);
     io.close(wm);

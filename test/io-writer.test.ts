@@ -38,8 +38,8 @@ if (!b) {
       const jobs: Array<Promise<number>> = [];
       for (let k = 0; k < 300; k++) {
         // Every job rewrites byte 0 and appends its own byte: order decides what is left.
-        jobs.push(binding.writerWritev(w, fd, [Uint8Array.of(k & 0xff)], 0, k % 50 === 0, -1, 0));
-        jobs.push(binding.writerWritev(w, fd, [Uint8Array.of(k & 0xff)], 1 + k, false, -1, 0));
+        jobs.push(binding.writerWritev(w, fd, [Uint8Array.of(k & 0xff)], 0, k % 50 === 0, -1, null));
+        jobs.push(binding.writerWritev(w, fd, [Uint8Array.of(k & 0xff)], 1 + k, false, -1, null));
       }
       const sizes = await Promise.all(jobs);
       assert.ok(sizes.every((n) => n === 1));
@@ -53,13 +53,13 @@ if (!b) {
   test('a failing job rejects with its errno; the loop keeps serving later jobs', async () => {
     await withFile(async (fd) => {
       const w = binding.writerOpen(0);
-      const bad = binding.writerWritev(w, 987654, [Uint8Array.of(1)], 0, true, -1, 0);
-      const good = binding.writerWritev(w, fd, [Uint8Array.of(2, 3)], 0, true, -1, 0);
+      const bad = binding.writerWritev(w, 987654, [Uint8Array.of(1)], 0, true, -1, null);
+      const good = binding.writerWritev(w, fd, [Uint8Array.of(2, 3)], 0, true, -1, null);
       await rejects(bad, (e: Error & { code?: string; syscall?: string }) => e.code === 'EBADF' && e.syscall === 'pwritev');
       assert.is(await good, 2);
       // After a pause longer than the polling window the loop starts again on demand.
       await new Promise((r) => setTimeout(r, 20));
-      assert.is(await binding.writerWritev(w, fd, [Uint8Array.of(4)], 2, true, -1, 0), 1);
+      assert.is(await binding.writerWritev(w, fd, [Uint8Array.of(4)], 2, true, -1, null), 1);
       binding.writerClose(w);
     });
   });
@@ -70,7 +70,7 @@ if (!b) {
     try {
       const w = binding.writerOpen(100);
       await rejects(
-        binding.writerWritev(w, fd, [new Uint8Array(4096)], 0, true, -1, 0),
+        binding.writerWritev(w, fd, [new Uint8Array(4096)], 0, true, -1, null),
         (e: Error & { code?: string }) => e.code === 'ENOSPC' && /disk is full/i.test(e.message),
       );
       binding.writerClose(w);
@@ -82,12 +82,12 @@ if (!b) {
   test('writerClose: queued jobs still settle; later calls throw ERR_CLOSED; closing twice is fine', async () => {
     await withFile(async (fd, file) => {
       const w = binding.writerOpen(100);
-      const queued = [0, 1, 2, 3].map((i) => binding.writerWritev(w, fd, [Uint8Array.of(10 + i)], i, i === 3, -1, 0));
+      const queued = [0, 1, 2, 3].map((i) => binding.writerWritev(w, fd, [Uint8Array.of(10 + i)], i, i === 3, -1, null));
       binding.writerClose(w);
       assert.equal(await Promise.all(queued), [1, 1, 1, 1]);
       assert.equal([...fs.readFileSync(file)], [10, 11, 12, 13]);
       assert.throws(
-        () => binding.writerWritev(w, fd, [Uint8Array.of(1)], 0, true, -1, 0),
+        () => binding.writerWritev(w, fd, [Uint8Array.of(1)], 0, true, -1, null),
         (e: Error & { code?: string }) => e.code === 'ERR_CLOSED',
       );
       binding.writerClose(w);
@@ -101,12 +101,12 @@ if (!b) {
     assert.throws(() => binding.writerOpen(-1), isRange);
     assert.throws(() => binding.writerOpen(1.5), isRange);
     assert.throws(() => binding.writerOpen(2_000_000), isRange);
-    assert.throws(() => binding.writerWritev({}, 1, [], 0, true, -1, 0), isType);
+    assert.throws(() => binding.writerWritev({}, 1, [], 0, true, -1, null), isType);
     assert.throws(() => binding.writerClose(42), isType);
     const w = binding.writerOpen(0);
-    assert.throws(() => binding.writerWritev(w, 1, 'x' as unknown as Uint8Array[], 0, true, -1, 0), isType);
-    assert.throws(() => binding.writerWritev(w, 1, [new Uint8Array(1)], -1, true, -1, 0), isRange);
-    assert.throws(() => binding.writerWritev(w, 1, [new Uint8Array(1)], 0, 'yes' as unknown as boolean, -1, 0), isType);
+    assert.throws(() => binding.writerWritev(w, 1, 'x' as unknown as Uint8Array[], 0, true, -1, null), isType);
+    assert.throws(() => binding.writerWritev(w, 1, [new Uint8Array(1)], -1, true, -1, null), isRange);
+    assert.throws(() => binding.writerWritev(w, 1, [new Uint8Array(1)], 0, 'yes' as unknown as boolean, -1, null), isType);
     binding.writerClose(w);
   });
 
@@ -119,7 +119,7 @@ if (!b) {
         const b = require(${JSON.stringify(addon)});
         const fd = require('fs').openSync(${JSON.stringify(path.join(dir, 'f'))}, 'w');
         const w = b.writerOpen(1000);
-        b.writerWritev(w, fd, [Buffer.from('x')], 0, true, -1, 0).then((n) => console.log('wrote', n));`;
+        b.writerWritev(w, fd, [Buffer.from('x')], 0, true, -1, null).then((n) => console.log('wrote', n));`;
       const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (d) => (out += d));

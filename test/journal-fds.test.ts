@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeSync, writevSync } from 'node:fs';
-import { WATERMARK_BYTES, encodeWatermark } from '../src/format/watermark.js';
+import { WATERMARK_BYTES } from '../src/format/watermark.js';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Journal, type JournalIO } from '../src/index.js';
@@ -20,7 +20,7 @@ function unsyncedIO(): JournalIO {
     // Synchronous writes: no thread-pool round trip per segment created.
     writev(fd, bufs, pos, _sync, wm) {
       const n = writevSync(fd, bufs as Uint8Array[], pos);
-      if (wm) writeSync(wm.fd, encodeWatermark(wm.value), 0, WATERMARK_BYTES, 0);
+      if (wm) writeSync(wm.fd, wm.record, 0, WATERMARK_BYTES, 0);
       return Promise.resolve(n);
     },
     fsync: async () => {},

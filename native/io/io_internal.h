@@ -34,9 +34,13 @@ struct SysResult {
 };
 
 // One write-and-sync job: pwritev of `slices` at `position`, fdatasync when
-// `sync`, then the watermark record for `wm_value` at offset 0 of `wm_fd`
+// `sync`, then the encoded watermark record `wm_record` at offset 0 of `wm_fd`
 // when wm_fd >= 0. `keep` holds the typed arrays behind `slices` alive until
 // the job is settled (released on the JS thread).
+// The watermark record's size (docs/format.md, "The durable watermark"; encoded by
+// src/format/watermark.ts, which owns its layout: this layer only carries the bytes).
+constexpr size_t kWatermarkBytes = 16;
+
 struct WriteArgs {
   int fd = -1;
   std::vector<Slice> slices;
@@ -44,10 +48,10 @@ struct WriteArgs {
   uint64_t position = 0;
   bool sync = false;
   int wm_fd = -1;
-  uint64_t wm_value = 0;
+  uint8_t wm_record[kWatermarkBytes] = {};
 };
 
-// Reads (fd, buffers, position, sync, wmFd, wmValue) from argument `first` on;
+// Reads (fd, buffers, position, sync, wmFd, wmRecord) from argument `first` on;
 // false after throwing a TypeError/RangeError. JS thread only.
 bool ParseWriteArgs(const Napi::CallbackInfo& info, size_t first, WriteArgs* out);
 // Runs the job's system calls; `*written` = bytes of data written. Any thread.

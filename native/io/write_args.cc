@@ -4,7 +4,6 @@
 #include <cstring>
 #include <utility>
 
-#include "crc32c/crc32c.h"
 #include "io/io_internal.h"
 
 namespace stemedb {
@@ -13,22 +12,29 @@ namespace io {
 namespace {
 
 constexpr uint64_t kMaxSafeInteger = 9007199254740991ull;  // 2^53 - 1
-// The watermark record (docs/format.md, "The durable watermark"): value u64 LE, then the
-// CRC32C of those 8 bytes u32 LE, then the tag "SDWM".
-constexpr size_t kWatermarkValueAt = 0;
-constexpr size_t kWatermarkCrcAt = kWatermarkValueAt + 8;
-constexpr size_t kWatermarkTagAt = kWatermarkCrcAt + 4;
-constexpr size_t kWatermarkBytes = kWatermarkTagAt + 4;
-static_assert(kWatermarkBytes == 8 + 4 + 4,
-              "the watermark record is 16 bytes (WATERMARK_BYTES in TypeScript)");
 constexpr uint64_t kWritebackMinBytes = 64 * 1024;
 constexpr uint64_t kPageBytes = 4096;
 
-void EncodeWatermark(uint64_t value, uint8_t out[kWatermarkBytes]) {
-  for (int i = 0; i < 8; ++i) out[kWatermarkValueAt + i] = static_cast<uint8_t>(value >> (8 * i));
-  uint32_t crc = stemedb::crc32c_extend(0, out + kWatermarkValueAt, 8);
-  for (int i = 0; i < 4; ++i) out[kWatermarkCrcAt + i] = static_cast<uint8_t>(crc >> (8 * i));
-  std::memcpy(out + kWatermarkTagAt, "SDWM", 4);
+// The watermark record, already encoded by TypeScript (src/format/watermark.ts owns the
+// layout): exactly kWatermarkBytes when wmFd >= 0, null when wmFd is -1. Copied, so the
+// job does not keep the caller's array alive.
+bool ArgWatermarkRecord(const Napi::CallbackInfo& info, size_t i, WriteArgs* a) {
+  Napi::Env env = info.Env();
+  const ArgName what(i, "wmRecord");
+  if (a->wm_fd < 0) {
+    if (info[i].IsNull() || info[i].IsUndefined()) return true;
+    ThrowTypeError(env, what.Text() + " must be null when wmFd is -1");
+    return false;
+  }
+  Bytes rec;
+  if (!ArgBytes(env, info[i], what, &rec)) return false;
+  if (rec.len != kWatermarkBytes) {
+    ThrowRangeError(env, what.Text() + " must be " + std::to_string(kWatermarkBytes) +
+                             " bytes, got " + std::to_string(rec.len));
+    return false;
+  }
+  std::memcpy(a->wm_record, rec.data, kWatermarkBytes);
+  return true;
 }
 
 // Collects the buffers argument: copies the elements into `keep` first (the
@@ -89,7 +95,7 @@ bool ParseWriteArgs(const Napi::CallbackInfo& info, size_t first, WriteArgs* a) 
   if (!ArgIndex(env, info[first + 2], ArgName(first + 2, "position"), &a->position)) return false;
   if (!ArgBool(env, info[first + 3], ArgName(first + 3, "sync"), &a->sync)) return false;
   if (!ArgInt32(env, info[first + 4], ArgName(first + 4, "wmFd"), &a->wm_fd)) return false;
-  if (!ArgIndex(env, info[first + 5], ArgName(first + 5, "wmValue"), &a->wm_value)) return false;
+  if (!ArgWatermarkRecord(info, first + 5, a)) return false;
   uint64_t limit = MaxFileOffset() < kMaxSafeInteger ? MaxFileOffset() : kMaxSafeInteger;
   if (total > limit || a->position > limit - total) {
     ThrowRangeError(env, "writev: position + total length exceeds the largest file offset");
@@ -118,9 +124,7 @@ SysResult ExecuteWrite(const WriteArgs& a, uint64_t* written) {
   }
   if (a.wm_fd >= 0) {
     // Published after the data sync: it only tells readers what is durable.
-    uint8_t rec[kWatermarkBytes];
-    EncodeWatermark(a.wm_value, rec);
-    Slice s{rec, sizeof rec};
+    Slice s{a.wm_record, kWatermarkBytes};
     uint64_t n = 0;
     r = WriteAllAt(a.wm_fd, &s, 1, 0, &n);
     if (!r.ok()) r.syscall = "pwrite";

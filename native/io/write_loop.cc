@@ -287,7 +287,7 @@ Napi::Value JsWriterOpen(const Napi::CallbackInfo& info) {
   return Napi::Value(env, handle);
 }
 
-// writerWritev(handle, fd, buffers, position, sync, wmFd, wmValue) -> Promise<number>
+// writerWritev(handle, fd, buffers, position, sync, wmFd, wmRecord) -> Promise<number>
 Napi::Value JsWriterWritev(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Writer* w = GetWriter(info, 0);

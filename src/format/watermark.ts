@@ -1,7 +1,7 @@
 /**
  * The durable watermark file (`durable`, docs/format.md): the end offset of what the
- * writer's last fdatasync covered, rewritten after each sync (natively, in the same pool
- * job: native/io/write_args.cc encodes the same 16 bytes) so readers in other processes
+ * writer's last fdatasync covered, rewritten after each sync (in the same pool job as the
+ * sync; the IO layer below only carries these 16 bytes) so readers in other processes
  * never look past what a crash cannot take back. Byte layout only, no I/O.
  *
  *   0                    8           12          16

@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { encodeWatermark as encodeWatermarkBytes } from '../format/watermark.js';
 import type { JournalIO, WatermarkWrite } from './types.js';
 import { holdDirLock, type DirLockHolder } from './dir-lock-holder.js';
 import { processAlive } from './process-alive.js';
@@ -94,7 +93,7 @@ export function createFsIO(): JournalIO {
       checkLocksKept(locks, holders, writable.get(fd));
       const n = await writevAll(fd, buffers, position);
       if (sync) await datasync(fd);
-      if (watermark) await writevAll(watermark.fd, [encodeWatermarkBytes(watermark.value)], 0);
+      if (watermark) await writevAll(watermark.fd, [watermark.record], 0);
       return n;
     },
     fsync: datasync,

@@ -11,7 +11,7 @@
 import { createFsIO } from './fs.js';
 import type { JournalIO, WatermarkWrite } from './types.js';
 
-/** The IO functions of the native addon (native/io/io.h). */
+/** The IO functions of the native addon (native/addon.h, native/io/). */
 export interface NativeIoBinding {
   /**
    * Opens/creates `path`, takes an exclusive non-blocking OS lock held as long
@@ -23,11 +23,11 @@ export interface NativeIoBinding {
   unlock(handle: number): void;
   /**
    * pwritev of all buffers at `position`, then fdatasync when `sync`, then,
-   * when `wmFd >= 0`, the 16-byte watermark record for `wmValue` at offset 0
-   * of `wmFd`. Resolves with the bytes written. Bad arguments throw
-   * synchronously (TypeError/RangeError).
+   * when `wmFd >= 0`, the encoded 16-byte watermark record `wmRecord` at
+   * offset 0 of `wmFd` (`wmRecord` null when `wmFd` is -1). Resolves with the
+   * bytes written. Bad arguments throw synchronously (TypeError/RangeError).
    */
-  writev(fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmValue: number): Promise<number>;
+  writev(fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmRecord: Uint8Array | null): Promise<number>;
   /** fdatasync (F_FULLFSYNC on macOS, FlushFileBuffers on Windows). */
   fsync(fd: number): Promise<void>;
   /** fsync of a directory (a no-op on Windows). */
@@ -35,7 +35,15 @@ export interface NativeIoBinding {
   /** A write loop: writerWritev() jobs run one after another on a borrowed libuv pool thread. */
   writerOpen(spinMicros: number): unknown;
   /** writev() in that loop; jobs run in submission order. */
-  writerWritev(writer: unknown, fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmValue: number): Promise<number>;
+  writerWritev(
+    writer: unknown,
+    fd: number,
+    buffers: readonly Uint8Array[],
+    position: number,
+    sync: boolean,
+    wmFd: number,
+    wmRecord: Uint8Array | null,
+  ): Promise<number>;
   /** Ends the loop once its queue is empty (queued jobs still run and settle). */
   writerClose(writer: unknown): void;
 }
@@ -80,9 +88,9 @@ export function createNativeIO(binding: NativeIoBinding, options: NativeIOOption
     name: 'native',
     writev(fd: number, buffers: readonly Uint8Array[], position: number, syncData: boolean, watermark?: WatermarkWrite): Promise<number> {
       const wmFd = watermark ? watermark.fd : -1;
-      const wmValue = watermark ? watermark.value : 0;
-      if (spin === undefined) return promised(() => binding.writev(fd, buffers, position, syncData, wmFd, wmValue));
-      return promised(() => binding.writerWritev((writer ??= binding.writerOpen(spin)), fd, buffers, position, syncData, wmFd, wmValue));
+      const wmRecord = watermark ? watermark.record : null;
+      if (spin === undefined) return promised(() => binding.writev(fd, buffers, position, syncData, wmFd, wmRecord));
+      return promised(() => binding.writerWritev((writer ??= binding.writerOpen(spin)), fd, buffers, position, syncData, wmFd, wmRecord));
     },
     release(): void {
       if (writer !== null) binding.writerClose(writer);

@@ -10,8 +10,12 @@
 export interface WatermarkWrite {
   /** fd of the watermark file (opened with `open(path, 'rw')`). */
   fd: number;
-  /** Global offset to publish (the new durable end of the journal). */
-  value: number;
+  /**
+   * The encoded watermark record to publish (`encodeWatermark(end)` from
+   * src/format/watermark.ts, which owns the layout): the IO layer writes these
+   * bytes at offset 0 and knows nothing of what they mean.
+   */
+  record: Uint8Array;
 }
 
 export interface JournalIO {
@@ -38,7 +42,7 @@ export interface JournalIO {
   /**
    * Writes all buffers contiguously at `position` (one pwritev, looping on
    * partial writes), then, when `sync`, fdatasync. Then, if `watermark` is
-   * given, publishes `watermark.value` into the watermark file (not synced:
+   * given, writes `watermark.record` at offset 0 of the watermark file (not synced:
    * it only tells readers what is already durable). Runs off the JS thread.
    * Resolves with the number of bytes written.
    */

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 import { StemeError } from '../errors.js';
+import type { NativeIoBinding } from '../io/native.js';
 
 const require = createRequire(import.meta.url);
 // src/native and dist/native both sit two levels below the package root.
@@ -25,8 +26,8 @@ interface Blake3Paths {
   tree: string;
 }
 
-/** The addon's exports (see native/addon.h). */
-export interface NativeBinding {
+/** The addon's exports (see native/addon.h); its IO functions are declared beside their adapter. */
+export interface NativeBinding extends NativeIoBinding {
   crc32c(data: Uint8Array, seed: number): number;
   blake3(data: Uint8Array, out: Uint8Array, mode: number, keyOrContext?: Uint8Array | string): void;
   blake3Async(data: Uint8Array, outLen: number): Promise<Uint8Array>;
@@ -48,14 +49,6 @@ export interface NativeBinding {
    */
   hashInfo(): { crc32c: string; blake3: string; blake3Paths: Blake3Paths };
   blake3SetImpl(name: string): boolean;
-  lock(path: string): number;
-  unlock(handle: number): void;
-  writev(fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmValue: number): Promise<number>;
-  fsync(fd: number): Promise<void>;
-  fsyncDir(path: string): Promise<void>;
-  writerOpen(spinMicros: number): unknown;
-  writerWritev(writer: unknown, fd: number, buffers: readonly Uint8Array[], position: number, sync: boolean, wmFd: number, wmValue: number): Promise<number>;
-  writerClose(writer: unknown): void;
 }
 
 /** Loads the addon once; null (with the reason) when it is missing, broken or STEMEDB_BACKEND=wasm. */

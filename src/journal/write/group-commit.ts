@@ -284,7 +284,13 @@ export class GroupCommit implements Commit {
     const end = run.offset + (run.end - run.start);
     const data = buf.subarray(run.start, run.end);
     const zeros = (run.zeros = this.#prealloc?.zerosAfter(seg, end) ?? null);
-    return this.io.writev(seg.fd, zeros ? [data, zeros] : [data], filePos(seg, run.offset), sync, sync ? { fd: this.wmFd, value: end } : undefined);
+    return this.io.writev(
+      seg.fd,
+      zeros ? [data, zeros] : [data],
+      filePos(seg, run.offset),
+      sync,
+      sync ? { fd: this.wmFd, record: encodeWatermark(end) } : undefined,
+    );
   }
 
   /** After a run's write returned: the offsets, counters and segment move on. */

@@ -1,6 +1,6 @@
 /** The simulated disk's JournalIO operations (see ../sim-disk.ts). */
 import type { JournalIO, WatermarkWrite } from '../../../src/io/types.js';
-import { encodeWatermark } from '../../../src/format/watermark.js';
+import { decodeWatermark } from '../../../src/format/watermark.js';
 import { posix } from 'node:path';
 import {
   SimOp,
@@ -129,7 +129,7 @@ export abstract class SimDiskOps extends SimDiskBase implements JournalIO {
     return (async () => {
       await this._phase(`write ${f.path} @${position}+${total}`, pid, () => this._write(f, position, data));
       if (sync) await this._phase(`sync ${f.path}`, pid, () => this._sync(f));
-      if (watermark) await this._phase(`publish ${wm!.path}=${watermark.value}`, pid, () => this._write(wm!, 0, encodeWatermark(watermark.value)));
+      if (watermark) await this._phase(`publish ${wm!.path}=${decodeWatermark(watermark.record)}`, pid, () => this._write(wm!, 0, watermark.record));
       return total;
     })();
   }
