@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { Journal, backend } from '../src/index.js';
 import { JournalFailedError } from '../src/errors.js';
 import type { Durability } from '../src/journal/write/commit.js';
-import { SimDisk, type CrashMode, type FaultSpec, type PagesAfterSyncError } from './helpers/sim-disk.js';
+import { SimDisk, type CrashMode, type FaultSpec } from './helpers/sim-disk.js';
 import { rejects } from './helpers/assert.js';
 import { equalBytes, payloadFor } from './helpers/tmp.js';
 import { rng } from './helpers/vectors.js';

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Journal } from '../src/index.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
-import { spawnTs, lines, waitForLine } from './helpers/child.js';
+import { spawnTs, lines } from './helpers/child.js';
 
 test('child-process follower sees each record once, in order, below the durable watermark', async () => {
   const { dir, cleanup } = tempDir();

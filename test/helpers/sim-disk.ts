@@ -49,30 +49,7 @@
  */
 import { posix } from 'node:path';
 import { SimDiskOps } from './sim-disk/ops.js';
-import {
-  SimOp,
-  CrashMode,
-  PagesAfterSyncError,
-  FaultSpec,
-  SimDiskOptions,
-  SimStats,
-  CrashReport,
-  SimCrashError,
-  ERRNO,
-  SYSCALL,
-  errnoError,
-  Image,
-  FileOp,
-  Inode,
-  DirChange,
-  Dir,
-  OpenFile,
-  SimProcess,
-  IO_METHODS,
-  ArmedFault,
-  replay,
-  SimSnapshot,
-} from './sim-disk/types.js';
+import { CrashMode, FaultSpec, CrashReport, Image, FileOp, Dir, SimProcess, IO_METHODS, SimSnapshot } from './sim-disk/types.js';
 
 export * from './sim-disk/types.js';
 

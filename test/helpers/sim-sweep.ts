@@ -159,30 +159,9 @@ export function expected(layout: Layout, damage: Damage, policy: RecoveryPolicy,
   const torn = isTail && (wm !== null ? bad >= wm : !hasNext);
   const position = HEADER + bad - seg.base;
   const segBytesFrom = (from: number) => onDisk.subarray(HEADER + from - seg.base, HEADER + seg.end - seg.base);
-  if (torn) {
-    if (policy === 'strict') return { kind: 'refuse', segment: seg.name, position };
-    return {
-      kind: 'open',
-      end: bad,
-      cut: bad,
-      cutSeg: seg.name,
-      cutBytes: segBytesFrom(bad),
-      dropped: 0,
-      gap: null,
-      keep: before(bad),
-      unreadable: null,
-      setAside: [],
-    };
-  }
-  if (policy === 'tolerate-tail' || policy === 'strict') return { kind: 'refuse', segment: seg.name, position };
-  if (policy === 'truncate') {
-    let dropped = after(bad, seg);
-    const setAside: string[] = [];
-    for (const s of segs.slice(i + 1)) {
-      dropped += s.records.length;
-      setAside.push(s.name);
-    }
-    return {
+  // The journal cut at the bad byte: what a 'cut' (and, with later segments set aside, a 'truncate') leaves.
+  const cutAtBad = (dropped: number, setAside: string[]) =>
+    ({
       kind: 'open',
       end: bad,
       cut: bad,
@@ -193,22 +172,24 @@ export function expected(layout: Layout, damage: Damage, policy: RecoveryPolicy,
       keep: before(bad),
       unreadable: null,
       setAside,
-    };
+    }) as const;
+  if (torn) {
+    if (policy === 'strict') return { kind: 'refuse', segment: seg.name, position };
+    return cutAtBad(0, []);
+  }
+  if (policy === 'tolerate-tail' || policy === 'strict') return { kind: 'refuse', segment: seg.name, position };
+  if (policy === 'truncate') {
+    let dropped = after(bad, seg);
+    const setAside: string[] = [];
+    for (const s of segs.slice(i + 1)) {
+      dropped += s.records.length;
+      setAside.push(s.name);
+    }
+    return cutAtBad(dropped, setAside);
   }
   // salvage
   if (!hasNext && isTail) {
-    return {
-      kind: 'open',
-      end: bad,
-      cut: bad,
-      cutSeg: seg.name,
-      cutBytes: segBytesFrom(bad),
-      dropped: 0,
-      gap: null,
-      keep: before(bad),
-      unreadable: null,
-      setAside: [],
-    };
+    return cutAtBad(0, []);
   }
   const gap = { from: bad, to: hasNext ? r.next : seg.end };
   return { kind: 'open', end: layout.end, cut: null, dropped: 0, gap, keep: all.filter((x) => x !== r), unreadable: null, setAside: [] };

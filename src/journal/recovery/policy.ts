@@ -54,9 +54,10 @@ export type RecoveryCase = 'zero-tail' | 'torn-tail' | 'frames-after' | 'sealed'
 type RecoveryAction = 'cut-zeros' | 'cut' | 'truncate' | 'skip' | 'refuse' | 'accept';
 
 /** One policy's row: a bad spot found in a scan, and the journal's end found after it. */
-type PolicyRow = { 'zero-tail': 'cut-zeros' } & Record<'torn-tail' | 'frames-after' | 'sealed' | 'below-watermark', 'cut' | 'truncate' | 'skip' | 'refuse'> & {
-    'missing-data': 'refuse' | 'accept';
-  };
+type PolicyRow = { 'zero-tail': Extract<RecoveryAction, 'cut-zeros'> } & Record<
+  'torn-tail' | 'frames-after' | 'sealed' | 'below-watermark',
+  Exclude<RecoveryAction, 'cut-zeros' | 'accept'>
+> & { 'missing-data': Extract<RecoveryAction, 'refuse' | 'accept'> };
 
 /** policy × case → action. */
 // prettier-ignore

@@ -2,30 +2,7 @@
 import type { JournalIO, WatermarkWrite } from '../../../src/io/types.js';
 import { decodeWatermark } from '../../../src/format/watermark.js';
 import { posix } from 'node:path';
-import {
-  SimOp,
-  CrashMode,
-  PagesAfterSyncError,
-  FaultSpec,
-  SimDiskOptions,
-  SimStats,
-  CrashReport,
-  SimCrashError,
-  ERRNO,
-  SYSCALL,
-  errnoError,
-  Image,
-  FileOp,
-  Inode,
-  DirChange,
-  Dir,
-  OpenFile,
-  SimProcess,
-  IO_METHODS,
-  ArmedFault,
-  replay,
-  SimSnapshot,
-} from './types.js';
+import { errnoError, OpenFile } from './types.js';
 import { SimDiskBase } from './base.js';
 
 export abstract class SimDiskOps extends SimDiskBase implements JournalIO {
