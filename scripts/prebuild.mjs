@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run prebuild`: builds prebuilds/<platform>-<arch>/stemedb[.glibc|.musl].node
+// `npm run prebuild:host`: builds prebuilds/<platform>-<arch>/stemedb[.glibc|.musl].node
 // with prebuildify (N-API, stripped, tagged by libc on Linux), for the running Node
 // and architecture. node-gyp-build finds it at run time; no install script needed.
 //
@@ -8,8 +8,8 @@
 // build leftovers appear in the package directory.
 //
 // Skips the compile when the prebuild is newer than every native source, binding.gyp
-// and scripts/gyp-sources.cjs (so the `prebuild` hook that npm also runs before
-// `npm run build`, and test:pack, cost nothing when nothing changed); --force rebuilds.
+// and scripts/gyp-sources.cjs (so test:pack costs nothing when nothing changed); --force
+// rebuilds. Not named `prebuild`: npm would run it as a hook before every `npm run build`.
 //
 // Env: PREBUILD_LIBC=musl|glibc overrides the libc tag (prebuildify otherwise
 // detects musl by /etc/alpine-release, like node-gyp-build); npm_config_nodedir is

@@ -51,7 +51,7 @@ const unknown = found.filter((f) => !known.has(f));
 if (unknown.length) refuse(`prebuilds/ holds binaries that are none of the seven targets: ${unknown.join(', ')}`);
 if (!found.length)
   refuse(
-    `no prebuilds in ${relative(root, prebuilds) || prebuilds}: run \`npm run prebuild:all\` (all seven targets, linux-x64 only) or \`npm run prebuild\` (this platform)`,
+    `no prebuilds in ${relative(root, prebuilds) || prebuilds}: run \`npm run prebuild:all\` (all seven targets, linux-x64 only) or \`npm run prebuild:host\` (this platform)`,
   );
 
 const bad = [];
