@@ -25,6 +25,7 @@
  */
 import { closeSync, fdatasyncSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { SEGMENT_HEADER, parseSegmentName } from '../src/format/segment.js';
 import { randomFillSync } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Journal, verifyFrames } from '../src/index.js';
@@ -50,7 +51,6 @@ import {
 } from './lib/index.js';
 
 const BATCH = 1000;
-const SEGMENT_HEADER = 32;
 const SQLITE = 'better-sqlite3 WAL NORMAL, 1000 rows/txn + checkpoint';
 
 interface Case {
@@ -211,6 +211,8 @@ function rawReadJournal(dir: string, verify: boolean): { bytes: number; records:
     .filter((n) => n.endsWith('.wal'))
     .sort()) {
     const fd = openSync(join(dir, name), 'r');
+    // v3 frames are bound to their global offset: the segment's base + the position past its header.
+    const base = parseSegmentName(name)!;
     try {
       let pos = SEGMENT_HEADER;
       for (;;) {
@@ -221,7 +223,7 @@ function rawReadJournal(dir: string, verify: boolean): { bytes: number; records:
           pos += n;
           continue;
         }
-        const walk = verifyFrames(block, { end: n });
+        const walk = verifyFrames(block, { end: n, offset: base + pos - SEGMENT_HEADER });
         records += walk.count;
         if (walk.end === 0) throw new Error(`raw verify: ${walk.reason} at ${name}:${pos}`);
         bytes -= n - walk.end; // re-read the partial frame at the block's end

@@ -27,7 +27,9 @@
  * Run: `npx tsx benches/recovery.ts [--quick] [--garbage-only]`
  */
 import { appendFileSync, closeSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { SEGMENT_HEADER, parseSegmentName } from '../src/format/segment.js';
+import { FRAME_HEADER } from '../src/format/frame.js';
 import { randomFillSync } from 'node:crypto';
 import { Journal, recover, verifyFrames } from '../src/index.js';
 import type { RecoveryReport } from '../src/index.js';
@@ -51,8 +53,7 @@ import {
 
 const REPS = 3;
 const RECORD = 4096;
-const FRAME = 40 + RECORD;
-const SEGMENT_HEADER = 32;
+const FRAME = FRAME_HEADER + RECORD;
 const BATCH = 1000;
 const GARBAGE = 3000; // bytes of torn tail: a partial frame's worth of junk
 
@@ -78,6 +79,8 @@ function rawRead(files: string[], verify: boolean): { bytes: number; records: nu
   let records = 0;
   for (const f of files) {
     const fd = openSync(f, 'r');
+    // v3 frames are bound to their global offset: the segment's base + the position past its header.
+    const base = parseSegmentName(basename(f))!;
     try {
       let pos = SEGMENT_HEADER;
       for (;;) {
@@ -88,7 +91,7 @@ function rawRead(files: string[], verify: boolean): { bytes: number; records: nu
           pos += n;
           continue;
         }
-        const walk = verifyFrames(block, { end: n });
+        const walk = verifyFrames(block, { end: n, offset: base + pos - SEGMENT_HEADER });
         records += walk.count;
         bytes += walk.end;
         pos += walk.end;
