@@ -453,7 +453,8 @@ function copySmall(payloads: readonly Uint8Array[]): Uint8Array[] {
       continue;
     }
     copy.set(p, at);
-    out[i] = copy.subarray(at, at + p.byteLength);
+    // The Uint8Array constructor, not copy.subarray(): Buffer.subarray goes through a species lookup (~5-10 ns more per call).
+    out[i] = new Uint8Array(copy.buffer, copy.byteOffset + at, p.byteLength);
     at += p.byteLength;
   }
   return out;
