@@ -1,7 +1,14 @@
 /** stemedb: a crash-safe write-ahead log for Node.js, and an ingestor into SQLite. */
 export { crc32c, blake3, blake3Async, createHasher, Blake3Hasher, hashFrames, verifyFrames, backend, backendInfo } from './hash/index.js';
 export type { Blake3Options, FrameHashes, FrameCheck, FrameStopReason } from './hash/index.js';
-export { Journal, type JournalStats, type IterateOptions, type FollowOptions } from './journal/journal.js';
+export {
+  Journal,
+  type JournalStats,
+  type IterateOptions,
+  type FollowOptions,
+  type IterateBatchesOptions,
+  type FollowBatchesOptions,
+} from './journal/journal.js';
 export { JournalReader, type ReaderOptions } from './journal/read/journal-reader.js';
 export type { JournalOptions } from './journal/options.js';
 export type { Cursors, CursorInfo, CommitOptions } from './journal/cursors.js';

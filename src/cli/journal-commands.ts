@@ -79,11 +79,12 @@ export async function dump(args: string[], io: Io): Promise<number> {
   const reader = await Journal.openReader(dir);
   try {
     let n = 0;
-    for await (const r of reader.iterate({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) {
-      if (n++ >= limit) break;
-      io.out(
-        JSON.stringify({ offset: r.offset, next: r.next, length: r.payload.length, hash: toHex(r.hash), payload: Buffer.from(r.payload).toString(encoding) }),
-      );
+    dumping: for await (const batch of reader.iterateBatches({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) {
+      for (const r of batch) {
+        if (n++ >= limit) break dumping;
+        const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength).toString(encoding);
+        io.out(JSON.stringify({ offset: r.offset, next: r.next, length: r.payload.length, hash: toHex(r.hash), payload }));
+      }
     }
   } finally {
     await reader.close();

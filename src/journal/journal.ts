@@ -10,9 +10,23 @@ import { ClosedError, StemeError } from '../errors.js';
 import { unlockJournal } from './lock.js';
 import { GroupCommit } from './write/group-commit.js';
 import type { AppendResult, Commit, Durability } from './write/commit.js';
-import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './read/follow.js';
+import {
+  abortable,
+  checkMaxBytes,
+  followBatches,
+  followRecords,
+  Waiters,
+  FOLLOW_BATCHES_OPTION_KEYS,
+  FOLLOW_OPTION_KEYS,
+  ITERATE_BATCHES_OPTION_KEYS,
+  ITERATE_OPTION_KEYS,
+  type FollowBatchesOptions,
+  type FollowOptions,
+  type IterateBatchesOptions,
+  type IterateOptions,
+} from './read/follow.js';
 import { resolveOptions, type JournalOptions, type ResolvedOptions } from './options.js';
-import { RecordReader, type JournalRecord } from './read/record-reader.js';
+import { BLOCK_BYTES, RecordReader, type JournalRecord } from './read/record-reader.js';
 import type { RecoveryReport } from './recovery/types.js';
 import { openWriter } from './recovery/open.js';
 import type { CleanupResult, SegmentManager } from './segments.js';
@@ -24,7 +38,7 @@ import { Maintenance, type CursorLag, type RetentionResult } from './maintenance
 import type { SealedSegmentInfo } from './ledger.js';
 import { checkDest, planBackup, resolveBackupOptions, writeBackup, type BackupOptions, type BackupResult } from './backup.js';
 
-export type { FollowOptions, IterateOptions };
+export type { FollowOptions, IterateOptions, FollowBatchesOptions, IterateBatchesOptions };
 
 export interface JournalStats extends SyncStats {
   durability: Durability;
@@ -172,14 +186,36 @@ export class Journal {
     try {
       const o = checkOptions(options, ITERATE_OPTION_KEYS);
       const signal = checkSignal(o.signal);
-      this.#checkOpen();
-      const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
-      const to = o.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(o.to, 'to');
+      const { from, to } = this.#range(o);
       const records = this.reader.iterate(from, to, this.commit.writtenOffset);
       return signal ? abortable(records, signal) : records;
     } catch (err) {
       return failing(err);
     }
+  }
+
+  /**
+   * The records of iterate(), one array per block read (at most `maxBytes`, default 1 MiB;
+   * a larger record alone): one async step per block. Payloads and hashes are views of the block.
+   */
+  iterateBatches(options: IterateBatchesOptions = {}): AsyncGenerator<JournalRecord[]> {
+    try {
+      const o = checkOptions(options, ITERATE_BATCHES_OPTION_KEYS);
+      const signal = checkSignal(o.signal);
+      const maxBytes = checkMaxBytes(o.maxBytes);
+      const { from, to } = this.#range(o);
+      const batches = this.reader.iterateBatches(from, to, this.commit.writtenOffset, maxBytes);
+      return signal ? abortable(batches, signal) : batches;
+    } catch (err) {
+      return failing(err);
+    }
+  }
+
+  #range(o: { from?: unknown; to?: unknown }): { from: number; to: number } {
+    this.#checkOpen();
+    const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
+    const to = o.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(o.to, 'to');
+    return { from, to };
   }
 
   /**
@@ -189,18 +225,28 @@ export class Journal {
   follow(options: FollowOptions = {}): AsyncGenerator<JournalRecord> {
     const o = checkOptions(options, FOLLOW_OPTION_KEYS);
     const signal = checkSignal(o.signal);
+    return followRecords(this.#followSource(BLOCK_BYTES), this.#followFrom(o), signal, this.#closeController.signal);
+  }
+
+  /** follow(), one array of records per block read (as iterateBatches()). */
+  followBatches(options: FollowBatchesOptions = {}): AsyncGenerator<JournalRecord[]> {
+    const o = checkOptions(options, FOLLOW_BATCHES_OPTION_KEYS);
+    const signal = checkSignal(o.signal);
+    const maxBytes = checkMaxBytes(o.maxBytes);
+    return followBatches(this.#followSource(maxBytes), this.#followFrom(o), signal, this.#closeController.signal);
+  }
+
+  #followFrom(o: { from?: unknown }): number {
     this.#checkOpen();
-    const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
-    return followRecords(
-      {
-        visibleEnd: () => this.commit.durableOffset,
-        iterateRange: (f, e) => this.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
-        waitForMore: (_pos, wake) => this.durableWaiters.wait(wake),
-      },
-      from,
-      signal,
-      this.#closeController.signal,
-    );
+    return o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
+  }
+
+  #followSource(maxBytes: number): Parameters<typeof followBatches>[0] {
+    return {
+      visibleEnd: () => this.commit.durableOffset,
+      iterateRange: (f, e) => this.reader.iterateBatches(f, Number.MAX_SAFE_INTEGER, e, maxBytes),
+      waitForMore: (_pos, wake) => this.durableWaiters.wait(wake),
+    };
   }
   readonly #closeController = new AbortController();
 
@@ -407,14 +453,15 @@ function copySmall(payloads: readonly Uint8Array[]): Uint8Array[] {
       continue;
     }
     copy.set(p, at);
-    out[i] = copy.subarray(at, at + p.byteLength);
+    // The Uint8Array constructor, not copy.subarray(): Buffer.subarray goes through a species lookup (~5-10 ns more per call).
+    out[i] = new Uint8Array(copy.buffer, copy.byteOffset + at, p.byteLength);
     at += p.byteLength;
   }
   return out;
 }
 
 /** An iterator whose first next() rejects with `err`. */
-async function* failing(err: unknown): AsyncGenerator<JournalRecord> {
+async function* failing(err: unknown): AsyncGenerator<never> {
   throw err;
 }
 

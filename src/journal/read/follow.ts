@@ -1,7 +1,7 @@
 /** follow(): yields records as they become durable, then waits for more until aborted or closed; the iterate()/follow() options shared by writer and reader. */
 import { throwIfAborted } from '../../errors.js';
-import { keysOf } from '../../validate.js';
-import type { JournalRecord } from './record-reader.js';
+import { argRangeError, argTypeError, describe, keysOf } from '../../validate.js';
+import { BLOCK_BYTES, type JournalRecord } from './record-reader.js';
 
 export interface IterateOptions {
   /** First offset (a record start; default: the first still present). */
@@ -18,31 +18,59 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
+/** iterateBatches() and followBatches() take one more option. */
+export interface BatchOptions {
+  /**
+   * Bytes read per block, so per batch (default 1 MiB; an integer in [4096, 2^30]). A record
+   * larger than this comes alone, in a batch of its own.
+   */
+  maxBytes?: number;
+}
+export interface IterateBatchesOptions extends IterateOptions, BatchOptions {}
+export interface FollowBatchesOptions extends FollowOptions, BatchOptions {}
+
 export const ITERATE_OPTION_KEYS = keysOf<IterateOptions>({ from: true, to: true, signal: true });
 export const FOLLOW_OPTION_KEYS = keysOf<FollowOptions>({ from: true, signal: true });
+export const ITERATE_BATCHES_OPTION_KEYS = keysOf<IterateBatchesOptions>({ from: true, to: true, signal: true, maxBytes: true });
+export const FOLLOW_BATCHES_OPTION_KEYS = keysOf<FollowBatchesOptions>({ from: true, signal: true, maxBytes: true });
+
+const MIN_BATCH_BYTES = 4096;
+const MAX_BATCH_BYTES = 2 ** 30;
+
+/** options.maxBytes of iterateBatches()/followBatches(), checked; the default when undefined. */
+export function checkMaxBytes(value: unknown): number {
+  if (value === undefined) return BLOCK_BYTES;
+  if (typeof value !== 'number') throw argTypeError(`options.maxBytes must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < MIN_BATCH_BYTES || value > MAX_BATCH_BYTES) {
+    throw argRangeError(`options.maxBytes must be an integer in [${MIN_BATCH_BYTES}, 2^30], got ${value}`);
+  }
+  return value;
+}
 
 interface FollowSource {
   /** The end up to which records may be yielded (the durable watermark). */
   visibleEnd(): number;
-  iterateRange(from: number, end: number): AsyncGenerator<JournalRecord>;
+  /** The records of [from, end), a batch per block read. */
+  iterateRange(from: number, end: number): AsyncGenerator<JournalRecord[]>;
   /** Resolves when the visible end may have moved past `pos`, or on abort. */
   waitForMore(pos: number, signal: AbortSignal): Promise<void>;
 }
 
 /**
- * The caller's `signal` aborting rejects with an AbortError (as events.on does);
- * `closed` aborting (the journal or reader closed) ends the iteration quietly.
+ * Batches of records as they become visible, waiting for more. The caller's `signal`
+ * aborting rejects with an AbortError (as events.on does); `closed` aborting (the
+ * journal or reader closed) ends the iteration quietly.
  */
-export async function* followRecords(src: FollowSource, from: number, signal: AbortSignal | undefined, closed: AbortSignal): AsyncGenerator<JournalRecord> {
+export async function* followBatches(src: FollowSource, from: number, signal: AbortSignal | undefined, closed: AbortSignal): AsyncGenerator<JournalRecord[]> {
   const wake = signal ? AbortSignal.any([signal, closed]) : closed;
   let pos = from;
   throwIfAborted(signal);
   while (!closed.aborted) {
     const end = src.visibleEnd();
     if (pos < end) {
-      for await (const rec of src.iterateRange(pos, end)) {
-        yield rec;
-        pos = rec.next;
+      for await (const batch of src.iterateRange(pos, end)) {
+        yield batch;
+        pos = batch[batch.length - 1]!.next;
         throwIfAborted(signal);
         if (closed.aborted) return;
       }
@@ -50,6 +78,17 @@ export async function* followRecords(src: FollowSource, from: number, signal: Ab
     }
     await src.waitForMore(pos, wake);
     throwIfAborted(signal);
+  }
+}
+
+/** followBatches() one record per step; `signal` and `closed` are checked after every record. */
+export async function* followRecords(src: FollowSource, from: number, signal: AbortSignal | undefined, closed: AbortSignal): AsyncGenerator<JournalRecord> {
+  for await (const batch of followBatches(src, from, signal, closed)) {
+    for (const rec of batch) {
+      yield rec;
+      throwIfAborted(signal);
+      if (closed.aborted) return;
+    }
   }
 }
 

@@ -13,8 +13,22 @@ import { ClosedError, StemeError } from '../../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../options.js';
 import { MAX_RECORD_LIMIT } from '../../format/frame.js';
 import { dataEnd } from '../../format/segment.js';
-import { abortable, followRecords, Waiters, FOLLOW_OPTION_KEYS, ITERATE_OPTION_KEYS, type FollowOptions, type IterateOptions } from './follow.js';
-import { RecordReader, type JournalRecord } from './record-reader.js';
+import {
+  abortable,
+  checkMaxBytes,
+  followBatches,
+  followRecords,
+  Waiters,
+  FOLLOW_BATCHES_OPTION_KEYS,
+  FOLLOW_OPTION_KEYS,
+  ITERATE_BATCHES_OPTION_KEYS,
+  ITERATE_OPTION_KEYS,
+  type FollowBatchesOptions,
+  type FollowOptions,
+  type IterateBatchesOptions,
+  type IterateOptions,
+} from './follow.js';
+import { BLOCK_BYTES, RecordReader, type JournalRecord } from './record-reader.js';
 import { SegmentManager } from '../segments.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from '../segment-files.js';
 import { readWatermark, watermarkPath } from '../watermark.js';
@@ -147,13 +161,28 @@ export class JournalReader {
   async *iterate(options: IterateOptions = {}): AsyncGenerator<JournalRecord> {
     const o = checkOptions(options, ITERATE_OPTION_KEYS);
     const signal = checkSignal(o.signal);
+    const { from, to, end } = this.#range(o);
+    const records = this.reader.iterate(from, to, end);
+    yield* signal ? abortable(records, signal) : records;
+  }
+
+  /** The records of iterate(), one array per block read (at most `maxBytes`; a larger record alone). */
+  async *iterateBatches(options: IterateBatchesOptions = {}): AsyncGenerator<JournalRecord[]> {
+    const o = checkOptions(options, ITERATE_BATCHES_OPTION_KEYS);
+    const signal = checkSignal(o.signal);
+    const maxBytes = checkMaxBytes(o.maxBytes);
+    const { from, to, end } = this.#range(o);
+    const batches = this.reader.iterateBatches(from, to, end, maxBytes);
+    yield* signal ? abortable(batches, signal) : batches;
+  }
+
+  #range(o: { from?: unknown; to?: unknown }): { from: number; to: number; end: number } {
     this.#checkOpen();
     const end = this.durableOffset;
     this.segments.refresh();
     const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
     const to = o.to === undefined ? Number.MAX_SAFE_INTEGER : checkNonNegativeInteger(o.to, 'to');
-    const records = this.reader.iterate(from, to, end);
-    yield* signal ? abortable(records, signal) : records;
+    return { from, to, end };
   }
 
   /**
@@ -163,27 +192,41 @@ export class JournalReader {
   follow(options: FollowOptions = {}): AsyncGenerator<JournalRecord> {
     const o = checkOptions(options, FOLLOW_OPTION_KEYS);
     const signal = checkSignal(o.signal);
+    return this.#watching(followRecords(this.#followSource(BLOCK_BYTES), this.#followFrom(o), signal, this.#closeController.signal));
+  }
+
+  /** follow(), one array of records per block read (as iterateBatches()). */
+  followBatches(options: FollowBatchesOptions = {}): AsyncGenerator<JournalRecord[]> {
+    const o = checkOptions(options, FOLLOW_BATCHES_OPTION_KEYS);
+    const signal = checkSignal(o.signal);
+    const maxBytes = checkMaxBytes(o.maxBytes);
+    return this.#watching(followBatches(this.#followSource(maxBytes), this.#followFrom(o), signal, this.#closeController.signal));
+  }
+
+  #followFrom(o: { from?: unknown }): number {
     this.#checkOpen();
-    const from = o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
-    const closed = this.#closeController.signal;
+    return o.from === undefined ? this.firstOffset : checkNonNegativeInteger(o.from, 'from');
+  }
+
+  #followSource(maxBytes: number): Parameters<typeof followBatches>[0] {
+    return {
+      visibleEnd: () => {
+        const end = this.durableOffset;
+        this.#refreshIfNeeded(end);
+        return end;
+      },
+      iterateRange: (f, e) => this.reader.iterateBatches(f, Number.MAX_SAFE_INTEGER, e, maxBytes),
+      waitForMore: (_pos, wake) => this.#waiters.wait(wake),
+    };
+  }
+
+  /** `items`, with fs.watch and the poll timer running while it is iterated. */
+  #watching<T>(items: AsyncGenerator<T>): AsyncGenerator<T> {
     const self = this;
     return (async function* () {
       self.#startWatching();
       try {
-        yield* followRecords(
-          {
-            visibleEnd: () => {
-              const end = self.durableOffset;
-              self.#refreshIfNeeded(end);
-              return end;
-            },
-            iterateRange: (f, e) => self.reader.iterate(f, Number.MAX_SAFE_INTEGER, e),
-            waitForMore: (_pos, wake) => self.#waiters.wait(wake),
-          },
-          from,
-          signal,
-          closed,
-        );
+        yield* items;
       } finally {
         self.#stopWatching();
       }

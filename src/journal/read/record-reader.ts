@@ -7,7 +7,7 @@
  */
 import type { JournalIO } from '../../io/types.js';
 import { CorruptionError, OffsetError } from '../../errors.js';
-import { FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT, FrameStatus, frameDamage } from '../../format/frame.js';
+import { FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT, FrameStatus, HASH_BYTES, frameDamage } from '../../format/frame.js';
 import { filePos } from '../../format/segment.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
 import { preadFull, readFrameBlock, verifySegmentFrames } from './segment-frames.js';
@@ -31,7 +31,8 @@ const abandonedPins = new FinalizationRegistry<Pin>((pin) => {
   pin.seg = null;
 });
 
-const BLOCK_BYTES = 1 << 20;
+/** Block size of iterate() and the default of iterateBatches()' maxBytes. */
+export const BLOCK_BYTES = 1 << 20;
 const FIRST_READ = 4096;
 
 /** An offset in a region 'salvage' recovery skipped. */
@@ -74,18 +75,26 @@ export class RecordReader {
 
   /**
    * Yields verified records starting at `from` whose offsets are below `to`,
-   * reading no further than `end` (the visible end). Segments being read are
-   * pinned so cleanup in this process leaves them alone.
+   * reading no further than `end` (the visible end), one record per step.
    */
   iterate(from: number, to: number, end: number): AsyncGenerator<JournalRecord> {
+    return flatten(this.iterateBatches(from, to, end, BLOCK_BYTES));
+  }
+
+  /**
+   * The same records, one array per block read (blocks of at most `maxBytes`, or one
+   * record larger than that alone). Segments being read are pinned so cleanup in this
+   * process leaves them alone.
+   */
+  iterateBatches(from: number, to: number, end: number, maxBytes: number): AsyncGenerator<JournalRecord[]> {
     const pin: Pin = { seg: null };
-    const gen = this.#iterate(from, to, end, pin);
+    const gen = this.#batches(from, to, end, maxBytes, pin);
     // An iterator dropped mid-way never runs its finally: its pin goes when it is collected.
     abandonedPins.register(gen, pin);
     return gen;
   }
 
-  async *#iterate(from: number, to: number, end: number, pin: Pin): AsyncGenerator<JournalRecord> {
+  async *#batches(from: number, to: number, end: number, maxBytes: number, pin: Pin): AsyncGenerator<JournalRecord[]> {
     let pos = from;
     while (pos < to && pos < end) {
       const seg = this.segmentFor(pos);
@@ -101,22 +110,12 @@ export class RecordReader {
       pin.seg = seg;
       try {
         while (pos < segEnd && pos < to) {
-          const blockLen = Math.min(BLOCK_BYTES, segEnd - pos);
+          const blockLen = Math.min(maxBytes, segEnd - pos);
           // Not zero-filled: a full read fills every byte or throws. Not reused: the records yielded are views of it.
           const { bytes: block, walk } = readFrameBlock(this.io, seg, Buffer.allocUnsafeSlow(blockLen), pos, segEnd, true);
-          // The verified frames of block[0, walk.pos), sliced into records in place.
-          const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
-          for (let p = 0; p < walk.pos; ) {
-            const next = p + FRAME_HEADER + view.getUint32(p + FRAME_LEN_AT, true);
-            if (pos + p >= to) return;
-            yield {
-              offset: pos + p,
-              next: pos + next,
-              payload: block.subarray(p + FRAME_HEADER, next),
-              hash: block.subarray(p + FRAME_HASH_AT, p + FRAME_HEADER),
-            };
-            p = next;
-          }
+          const records = sliceRecords(block, walk.pos, pos, to);
+          if (records.length > 0) yield records;
+          if (records.length < walk.count) return; // reached `to`
           pos += walk.pos;
           if (walk.status !== FrameStatus.Ok) {
             const partialAtBlockEnd =
@@ -193,4 +192,34 @@ export class RecordReader {
     const walk = verifySegmentFrames(seg, probe, 0, probe.length, 1, offset);
     throw new CorruptionError(seg.name, filePos(seg, offset), frameDamage(walk.status), `record at offset ${offset}`);
   }
+}
+
+/**
+ * The verified frames of block[0, verified), the first at global offset `base`, as
+ * records whose offsets are below `to`. Payload and hash are views of the block (made
+ * with the Uint8Array constructor: Buffer's subarray costs a species lookup per call).
+ */
+function sliceRecords(block: Uint8Array, verified: number, base: number, to: number): JournalRecord[] {
+  const records: JournalRecord[] = [];
+  const ab = block.buffer;
+  const at = block.byteOffset;
+  const view = new DataView(ab, at, block.byteLength);
+  for (let p = 0; p < verified && base + p < to; ) {
+    const len = view.getUint32(p + FRAME_LEN_AT, true);
+    const next = p + FRAME_HEADER + len;
+    records.push({
+      offset: base + p,
+      next: base + next,
+      payload: new Uint8Array(ab, at + p + FRAME_HEADER, len),
+      hash: new Uint8Array(ab, at + p + FRAME_HASH_AT, HASH_BYTES),
+    });
+    p = next;
+  }
+  return records;
+}
+
+/** One record per step out of a generator of batches (closing it when the consumer stops early). */
+async function* flatten(batches: AsyncGenerator<JournalRecord[]>): AsyncGenerator<JournalRecord> {
+  // Not yield*: over an array, inside an async generator, that awaits every element.
+  for await (const batch of batches) for (const r of batch) yield r;
 }
