@@ -1,8 +1,8 @@
 /**
  * `npm run bench` / `stemedb bench`: runs every comparative bench in one
  * process, then writes bench-results/report.md (one table per bench, ours vs
- * each peer with ratios, the targets, the machine) and report.svg (a chart of
- * each target's measured value against its threshold).
+ * each peer with ratios, the targets, the machine) and report.svg (for each
+ * compared group: stemedb, its best peer and the physical floor side by side).
  *
  * Run: `npx tsx benches/report.ts [--quick] [--only hash,journal,...]`
  */
@@ -11,15 +11,18 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import {
+  compact,
   describeMachine,
   describeSource,
   formatResult,
   isMain,
   loadLine,
+  renderFloorChart,
   resultsDir,
   writeResult,
   type BenchResult,
   type BenchRun,
+  type Bar,
   type Table,
 } from './lib/index.js';
 
@@ -57,6 +60,28 @@ export function renderSummary(results: readonly BenchResult[], end: readonly num
   return lines;
 }
 
+/** "name 296k" for a bar, or why there is none. */
+function barCell(b: Bar | null, why: string | undefined): string {
+  return b ? `${mdCell(b.name)}: ${compact(b.value, 3)}` : `_${mdCell(why ?? '–')}_`;
+}
+
+/** The compared groups as a table (the chart's figures), then the chart. */
+function floorSection(results: readonly BenchResult[]): string[] {
+  const out = ['## Against the floor', ''];
+  out.push(
+    'Each group: the same work by stemedb, by its fastest peer and by the physical floor on this machine (benches/README.md, "Floors"). Ratios are paired: each run ÷ the floor\'s run of the same repetition, median.',
+    '',
+  );
+  out.push('| bench | work | unit | stemedb | best peer | floor | stemedb ÷ floor | best peer ÷ floor |', '|---|---|---|---|---|---|---|---|');
+  for (const r of results)
+    for (const g of r.groups ?? [])
+      out.push(
+        `| ${r.name} | ${mdCell(g.title)} | ${mdCell(g.unit)} | ${barCell(g.ours, undefined)} | ${barCell(g.peer, g.noPeer)} | ${barCell(g.floor, g.noFloor)} | ${mdCell(g.floor ? g.ours.toFloor : null)} | ${mdCell(g.floor && g.peer ? g.peer.toFloor : null)} |`,
+      );
+  out.push('', '![stemedb, best peer and floor per group](report.svg)');
+  return out;
+}
+
 export function renderMarkdown(results: BenchResult[], command: string): string {
   const first = results[0];
   const out: string[] = ['# stemedb benchmark report', ''];
@@ -76,7 +101,7 @@ export function renderMarkdown(results: BenchResult[], command: string): string 
       '',
       `_${summaryLoad(results)}. Targets that compare two methods are decided on the paired ratio (runs of the same repetition, seconds apart); where the medians disagree with it, the row says so._`,
     );
-  out.push('', '![ratios](report.svg)', '');
+  out.push('', ...floorSection(results), '');
   for (const r of results) {
     out.push(`## ${r.name}`, '', `_${(r.durationMs / 1000).toFixed(1)} s${r.quick ? ', quick run' : ''}_`, '');
     for (const t of r.tables) out.push(mdTable(t), '');
@@ -86,38 +111,9 @@ export function renderMarkdown(results: BenchResult[], command: string): string 
   return out.join('\n');
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** Horizontal bars: each target's value as a multiple of its threshold (for '<=' targets, threshold / value), 1.0 = the target. */
-export function renderSvg(results: BenchResult[]): string {
-  const bars: Array<{ label: string; x: number; pass: boolean }> = [];
-  for (const r of results) {
-    for (const t of r.targets) {
-      if (t.value === undefined || t.limit === undefined || !(t.value > 0) || !(t.limit > 0)) continue;
-      const upIsGood = t.target.trim().startsWith('>=');
-      bars.push({ label: `${r.name}: ${t.what}`, x: upIsGood ? t.value / t.limit : t.limit / t.value, pass: t.pass });
-    }
-  }
-  const rowH = 22;
-  const left = 420;
-  const width = 900;
-  const scaleMax = Math.max(2, ...bars.map((b) => Math.min(b.x, 10)));
-  const px = (x: number) => left + (Math.min(x, scaleMax) / scaleMax) * (width - left - 60);
-  const height = 50 + bars.length * rowH + 20;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">measured ÷ target (1.0 = target met; longer is better)</text>`,
-  ];
-  bars.forEach((b, i) => {
-    const y = 40 + i * rowH;
-    parts.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(b.label.slice(0, 60))}</text>`);
-    parts.push(`<rect x="${left}" y="${y + 3}" width="${Math.max(1, px(b.x) - left)}" height="${rowH - 8}" fill="${b.pass ? '#2f8f4e' : '#c0392b'}"/>`);
-    parts.push(`<text x="${px(b.x) + 4}" y="${y + 14}">${b.x >= 10 ? '≥10' : b.x.toFixed(2)}×</text>`);
-  });
-  const one = px(1);
-  parts.push(`<line x1="${one}" y1="32" x2="${one}" y2="${height - 10}" stroke="#333" stroke-dasharray="4 3"/>`);
-  parts.push('</svg>');
-  return parts.join('\n');
+/** report.svg: each compared group's stemedb, best peer and floor, side by side (lib/chart.ts). */
+export function renderSvg(results: readonly BenchResult[]): string {
+  return renderFloorChart(results);
 }
 
 export async function runReport(opts: { quick: boolean; only?: string[]; log(line: string): void }): Promise<{ reportPath: string; results: BenchResult[] }> {

@@ -3,8 +3,8 @@
 // with the load; the summary and report.md print the load. (Formatting only: nothing is timed.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pairedVerdictText, type BenchResult } from '../benches/lib/index.js';
-import { renderMarkdown, renderSummary } from '../benches/report.js';
+import { floorGroup, pairedVerdictText, type BenchResult, type GroupSpec, type Table } from '../benches/lib/index.js';
+import { renderMarkdown, renderSummary, renderSvg } from '../benches/report.js';
 
 const load = { start: 1.5, now: 7.25, cores: 2 };
 
@@ -73,6 +73,63 @@ test('report.md prints the load under the targets and says verdicts use paired r
   const md = renderMarkdown([result([1.5, 1.2, 0.9])], 'npm run bench -- --quick');
   assert.match(md, /load average \(1, 5, 15 min\) 1\.50 1\.20 0\.90 at the start/);
   assert.match(md, /decided on the paired ratio/);
+});
+
+// The chart's groups come from the cells the tables print: stemedb, the fastest peer, the floor.
+const durable: Table = {
+  title: 'durable',
+  columns: ['method', 'concurrency', 'records/s', '÷ floor'],
+  rows: [
+    ["stemedb 'group'", 64, 296_000, 0.55],
+    ['lmdb', 64, 123_000, 0.23],
+    ['classic-level', 64, 13_700, 0.025],
+    ['classic-level', 1, 5_200, 0.6],
+    ['raw over zeros (floor)', 64, 566_000, 1],
+  ],
+};
+const spec: GroupSpec = {
+  title: "'group' at concurrency 64",
+  unit: 'records/s',
+  name: 'method',
+  value: 'records/s',
+  toFloor: '÷ floor',
+  ours: { method: "stemedb 'group'", concurrency: 64 },
+  peers: [
+    { method: 'classic-level', concurrency: 64 },
+    { method: 'lmdb', concurrency: 64 },
+  ],
+  floor: { method: 'raw over zeros (floor)', concurrency: 64 },
+};
+
+test('a group takes stemedb, the fastest peer and the floor from the table, with their paired ratios', () => {
+  const g = floorGroup(durable, spec)!;
+  assert.equal(g.ours, { name: "stemedb 'group'", value: 296_000, toFloor: 0.55 });
+  assert.equal(g.peer, { name: 'lmdb', value: 123_000, toFloor: 0.23 });
+  assert.equal(g.floor, { name: 'raw over zeros (floor)', value: 566_000, toFloor: 1 });
+  assert.is(g.noPeer, undefined);
+});
+
+test('a group without stemedb is left out; without a floor or a peer it says why; a wrong column throws', () => {
+  assert.is(floorGroup(durable, { ...spec, ours: { method: "stemedb 'each'", concurrency: 64 } }), null);
+  const g = floorGroup(durable, { ...spec, peers: [], floor: undefined, noPeer: 'no peer does this' })!;
+  assert.is(g.floor, null);
+  assert.is(g.noFloor, 'no floor measured');
+  assert.is(g.noPeer, 'no peer does this');
+  assert.throws(() => floorGroup(durable, { ...spec, value: 'GB/s' }), /has no column "GB\/s"/);
+});
+
+test('report.svg: a legend, and per group three rows (bars, or why there is none); report.md lists the groups', () => {
+  const r = { ...result([1, 1, 1]), groups: [floorGroup(durable, spec)!, floorGroup(durable, { ...spec, title: 'no floor here', floor: undefined })!] };
+  const svg = renderSvg([r]);
+  for (const text of ['stemedb', 'best peer', 'floor: the same work']) assert.ok(svg.includes(text), text);
+  assert.is(svg.match(/<rect x="460"/g)?.length, 5); // 3 bars, then 2: the second group has no floor
+  assert.match(svg, /296k · 0\.55× floor/);
+  assert.match(svg, /no floor measured/);
+  const md = renderMarkdown([r], 'npm run bench');
+  assert.match(
+    md,
+    /\| durable \| 'group' at concurrency 64 \| records\/s \| stemedb 'group': 296k \| lmdb: 123k \| raw over zeros \(floor\): 566k \| 0\.55 \| 0\.23 \|/,
+  );
 });
 
 test.run();

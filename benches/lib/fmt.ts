@@ -42,15 +42,17 @@ export function gbps(bytes: number, ns: number): number {
   return bytes / ns;
 }
 
+/** A number with a k / M / G suffix and `digits` significant digits: "296k", "1.9M", "2.79". */
+export function compact(x: number, digits = 2): string {
+  const a = Math.abs(x);
+  if (a >= 1e9) return `${sig(x / 1e9, digits)}G`;
+  if (a >= 1e6) return `${sig(x / 1e6, digits)}M`;
+  if (a >= 1e3) return `${sig(x / 1e3, digits)}k`;
+  return String(sig(x, digits));
+}
+
 /** Compact "min–max" of a set of values, e.g. "1.2M–3.3M" or "560–5.3k". */
 export function spread(xs: readonly number[]): string {
   if (xs.length === 0) return '—';
-  const short = (x: number) => {
-    const a = Math.abs(x);
-    if (a >= 1e9) return `${sig(x / 1e9, 2)}G`;
-    if (a >= 1e6) return `${sig(x / 1e6, 2)}M`;
-    if (a >= 1e3) return `${sig(x / 1e3, 2)}k`;
-    return String(sig(x, 2));
-  };
-  return `${short(Math.min(...xs))}–${short(Math.max(...xs))}`;
+  return `${compact(Math.min(...xs))}–${compact(Math.max(...xs))}`;
 }

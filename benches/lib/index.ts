@@ -23,7 +23,7 @@ import type { BenchResult, BenchRun, RunOptions, Target } from './types.js';
 export * from './types.js';
 export { formatResult, formatTable } from './table.js';
 export { machineInfo, describeMachine, sourceInfo, describeSource } from './machine.js';
-export { sig, median, bytesLabel, show, ratio, gbps, spread } from './fmt.js';
+export { sig, median, bytesLabel, show, ratio, gbps, spread, compact } from './fmt.js';
 export { makeTempDir, removeTempDir, withTempDir } from './tmp.js';
 export { pairedVerdictText, loadLine, DISAGREE_FACTOR, type PairedFigures } from './verdict.js';
 
@@ -118,3 +118,5 @@ export async function main(run: BenchRun): Promise<void> {
 }
 export { buildFrames, FRAME_HEADER, type Frames } from './frames.js';
 export { runFor, runForSync, timeIt, Samples, type Rate } from './timing.js';
+export { addGroup, floorGroup, type GroupSpec, type RowPick } from './floor.js';
+export { renderFloorChart } from './chart.js';

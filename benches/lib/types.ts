@@ -98,6 +98,36 @@ export interface SourceInfo {
   addon: { path: string; builtAt: string } | null;
 }
 
+/** One bar of a compared group: a method's figure (higher is faster) and its paired speed ratio to the floor. */
+export interface Bar {
+  /** The method as its table names it. */
+  name: string;
+  /** Median figure, in the group's unit; higher is faster. */
+  value: number;
+  /** Paired speed ratio to the group's floor (each run ÷ the floor's run of the same repetition, median); null without a floor. */
+  toFloor: number | null;
+}
+
+/**
+ * One compared group of the report's chart: the same work done by stemedb, by its
+ * best peer (the fastest by median) and by the physical floor on this machine (raw
+ * reads, raw read + verify, raw write + sync over zeros, hashing alone). Built from a
+ * table's cells by `floorGroup` (lib/floor.ts), so the chart shows what the tables print.
+ */
+export interface FloorGroup {
+  /** The work compared, e.g. "'group' appends, concurrency 64". */
+  title: string;
+  /** What `value` counts, e.g. "durable records/s" (always higher = faster). */
+  unit: string;
+  ours: Bar;
+  /** null: no peer does this work (the text says why in `noPeer`). */
+  peer: Bar | null;
+  /** null: this work has no physical floor here (the text says why in `noFloor`). */
+  floor: Bar | null;
+  noPeer?: string;
+  noFloor?: string;
+}
+
 export interface BenchResult {
   /** The bench's name; also the JSON file name: bench-results/<name>.json. */
   name: string;
@@ -111,6 +141,8 @@ export interface BenchResult {
   targets: Target[];
   /** Run-wide remarks: peer implementations actually loaded, warm-cache caveats, etc. */
   notes: string[];
+  /** The compared groups the report charts (ours, best peer, floor); absent in results written before there were any. */
+  groups?: FloorGroup[];
 }
 
 /** What a bench module exports. */
