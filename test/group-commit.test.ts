@@ -115,6 +115,32 @@ test('maxBatchBytes bounds a batch; maxDelayMicros gathers more per sync', async
   }
 });
 
+test('pollMicros: checked like every option; 0 (never poll) and the default both commit', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const refused = async (pollMicros: unknown): Promise<unknown> =>
+      Journal.open(dir, { pollMicros: pollMicros as number }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    assert.instance(await refused('5'), TypeError);
+    assert.instance(await refused(-1), RangeError);
+    assert.instance(await refused(1.5), RangeError);
+    assert.instance(await refused(1_000_001), RangeError);
+    for (const [i, pollMicros] of [0, 1000, 1_000_000].entries()) {
+      const j = await Journal.open(`${dir}/${i}`, { pollMicros, durability: i === 1 ? 'none' : 'group' });
+      const rs = await Promise.all(Array.from({ length: 100 }, (_, k) => j.append(payloadFor(k, 50))));
+      await j.close();
+      const j2 = await Journal.open(`${dir}/${i}`);
+      assert.is(j2.recovery.recordsValid, 100);
+      assert.ok(equalBytes((await j2.read(rs[99]!.offset))!.payload, payloadFor(99, 50)));
+      await j2.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test('a batch crossing segment boundaries rotates correctly', async () => {
   const { dir, cleanup } = tempDir();
   try {

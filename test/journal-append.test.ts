@@ -1,4 +1,4 @@
-// @both-backends — append() and appendBatch() take the payload's bytes at the call: a caller may reuse its buffer at once (below 64 KiB).
+// @both-backends — append() and appendBatch() take the payload's bytes at the call (laid out as frames then): a caller may reuse its buffer at once, whatever its size.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Journal } from '../src/index.js';
@@ -47,6 +47,62 @@ test('appendBatch: payloads changed after the call are stored as they were at th
     assert.is(text((await j.read(res[1]!.offset))!.payload), 'bbbb');
     assert.equal(Array.from((await j.read(res[2]!.offset))!.payload), [1, 2, 3]);
     await j.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('payloads of any size (past 64 KiB and past one arena buffer) are taken at the call', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const j = await Journal.open(dir, { maxRecordBytes: 4 << 20 });
+    const blocker = j.append(new Uint8Array(100)); // a batch in flight: what follows waits in the queue
+    const sizes = [100_000, 3 << 20, 70_000, 900_000, 500_000];
+    const bufs = sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
+    const pending = bufs.map((b) => j.append(b));
+    const batch = j.appendBatch(bufs);
+    for (const b of bufs) b.fill(0xee);
+    await blocker;
+    const single = await Promise.all(pending);
+    const batched = await batch;
+    for (const [i, r] of [...single, ...batched].entries()) {
+      const payload = (await j.read(r.offset))!.payload;
+      const k = i % sizes.length;
+      assert.is(payload.length, sizes[k]);
+      assert.ok(
+        payload.every((x) => x === k + 1),
+        `record ${i}`,
+      );
+    }
+    await j.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('many queued appends filling several arena buffers keep their order and bytes across rotations', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const j = await Journal.open(dir, { segmentBytes: 300_000 });
+    const blocker = j.append(new Uint8Array(10));
+    const payload = (i: number) => new Uint8Array(1000 + (i % 7) * 900).fill(i & 0xff);
+    const pending = [];
+    for (let i = 0; i < 1500; i++) pending.push(i % 3 === 0 ? j.appendBatch([payload(i), payload(i + 1)]) : j.append(payload(i)));
+    await blocker;
+    const results = (await Promise.all(pending)).flatMap((r) => (Array.isArray(r) ? r : [r]));
+    for (let k = 1; k < results.length; k++) assert.is(results[k]!.offset, results[k - 1]!.next);
+    assert.ok(j.stats().segments > 5, `segments ${j.stats().segments}`);
+    await j.close();
+    const j2 = await Journal.open(dir, { segmentBytes: 300_000, verifyAll: true });
+    let k = 0;
+    for (let i = 0; i < 1500; i++) {
+      const want = i % 3 === 0 ? [payload(i), payload(i + 1)] : [payload(i)];
+      for (const w of want) {
+        const got = (await j2.read(results[k++]!.offset))!.payload;
+        assert.ok(got.length === w.length && got[0] === w[0] && got[got.length - 1] === w[w.length - 1], `record ${k}`);
+      }
+    }
+    await j2.close();
   } finally {
     cleanup();
   }

@@ -148,7 +148,7 @@ export class Journal {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commit.submitOne(payload.byteLength < COPY_BELOW_BYTES ? copyOf(payload) : payload);
+    return this.commit.submitOne(payload);
   }
 
   /** Appends records in order, as one unit of group commit. */
@@ -162,7 +162,7 @@ export class Journal {
       if (!(p instanceof Uint8Array) || p.byteLength === 0 || p.byteLength > max) this.#checkPayload(p, `payloads[${i}]`);
     }
     if (payloads.length === 0) return [];
-    return this.commit.submit(copySmall(payloads));
+    return this.commit.submit(payloads);
   }
 
   /** The record at `offset`, verified; null at or past the end. */
@@ -421,43 +421,6 @@ export class Journal {
       throw argRangeError(`${name} is ${payload.byteLength} bytes, above maxRecordBytes (${this.options.maxRecordBytes})`, 'RECORD_TOO_LARGE');
     }
   }
-}
-
-/**
- * Payloads below this size are copied when append()/appendBatch() is called, so a
- * caller may reuse its buffer at once (the frames are built only when the batch goes
- * out). Larger ones are not copied (that would cost a second pass over the bytes):
- * like fs.write's buffer, they must not change until the promise settles.
- */
-const COPY_BELOW_BYTES = 64 * 1024;
-
-/** A copy in an unzeroed allocation (small ones come from Node's shared pool). */
-function copyOf(payload: Uint8Array): Uint8Array {
-  const copy = Buffer.allocUnsafe(payload.byteLength);
-  copy.set(payload);
-  return copy;
-}
-
-/** The payloads with every one below COPY_BELOW_BYTES copied into one fresh allocation. */
-function copySmall(payloads: readonly Uint8Array[]): Uint8Array[] {
-  let small = 0;
-  for (const p of payloads) if (p.byteLength < COPY_BELOW_BYTES) small += p.byteLength;
-  // Not zero-filled: every byte is set below.
-  const copy = Buffer.allocUnsafe(small);
-  const out: Uint8Array[] = new Array(payloads.length);
-  let at = 0;
-  for (let i = 0; i < payloads.length; i++) {
-    const p = payloads[i]!;
-    if (p.byteLength >= COPY_BELOW_BYTES) {
-      out[i] = p;
-      continue;
-    }
-    copy.set(p, at);
-    // The Uint8Array constructor, not copy.subarray(): Buffer.subarray goes through a species lookup (~5-10 ns more per call).
-    out[i] = new Uint8Array(copy.buffer, copy.byteOffset + at, p.byteLength);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 /** An iterator whose first next() rejects with `err`. */

@@ -28,6 +28,11 @@ export interface JournalOptions {
   maxBatchBytes?: number;
   /** Wait this long before a batch goes out, to gather more appends (default 0). */
   maxDelayMicros?: number;
+  /**
+   * While a batch's write (and sync) is in flight, keep the event loop turning for about twice
+   * the recent write time, at most this long, so its end is seen without a thread wake-up; 0: never (default 1000).
+   */
+  pollMicros?: number;
   /** Sync the durable-watermark file at most this often, this long after it changed; 0: only at open and close (default 1000). */
   watermarkSyncMs?: number;
   /** At most this many segment files are kept open; others are reopened when read (default 64). */
@@ -51,6 +56,7 @@ export interface ResolvedOptions {
   syncIntervalMs: number;
   maxBatchBytes: number;
   maxDelayMicros: number;
+  pollMicros: number;
   maxOpenSegments: number;
   watermarkSyncMs: number;
   retain: ResolvedRetention | null;
@@ -84,6 +90,7 @@ const JOURNAL_OPTION_KEYS = keysOf<JournalOptions>({
   syncIntervalMs: true,
   maxBatchBytes: true,
   maxDelayMicros: true,
+  pollMicros: true,
   io: true,
   watermarkSyncMs: true,
   maxOpenSegments: true,
@@ -112,6 +119,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     syncIntervalMs: intOption(o, 'syncIntervalMs', 1000, 0, 2 ** 31 - 1),
     maxBatchBytes: intOption(o, 'maxBatchBytes', 8 << 20, 1, Number.MAX_SAFE_INTEGER),
     maxDelayMicros: intOption(o, 'maxDelayMicros', 0, 0, 10_000_000),
+    pollMicros: intOption(o, 'pollMicros', 1000, 0, 1_000_000),
     watermarkSyncMs: intOption(o, 'watermarkSyncMs', 1000, 0, 2 ** 31 - 1),
     maxOpenSegments: intOption(o, 'maxOpenSegments', DEFAULT_MAX_OPEN_SEGMENTS, 2, 1 << 20),
     retain: resolveRetention(o.retain),

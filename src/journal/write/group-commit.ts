@@ -7,22 +7,31 @@
 import type { JournalIO } from '../../io/types.js';
 import { hashBackend } from '../../hash/index.js';
 import { JournalFailedError, ClosedError } from '../../errors.js';
-import { FRAME_HEADER, FRAME_LEN_AT, HASH_BYTES, frameBinding } from '../../format/frame.js';
+import { FRAME_HEADER, HASH_BYTES, frameBinding } from '../../format/frame.js';
 import { FORMAT_VERSION, filePos } from '../../format/segment.js';
 import type { Segment, SegmentManager } from '../segments.js';
 import { encodeWatermark } from '../../format/watermark.js';
 import { SyncCounters } from '../stats.js';
 import { Appended, type AppendResult, type Commit, type CommitHooks, type Durability } from './commit.js';
 import { Preallocator } from './prealloc.js';
+import { FrameArena, frameLength, putFrame } from './frame-arena.js';
+
+/** An entry's breaks when it starts no segment (the common case: no array per call). */
+const NO_BREAKS: readonly number[] = Object.freeze([]);
+const NO_FRAMES = new Uint8Array(0);
+import { CompletionPoll } from './completion-poll.js';
 
 interface Entry {
-  payloads: readonly Uint8Array[];
+  /** The arena buffer its frames were laid out in at the call, from `at` on. */
+  buf: Uint8Array;
+  at: number;
   /** Offset of the first record. */
   first: number;
   /** Frame bytes of all its records. */
   bytes: number;
-  /** Indices of payloads that start a new segment. */
-  breaks: number[];
+  records: number;
+  /** Where a new segment starts: pairs of (record index, byte position in its frames). */
+  breaks: readonly number[];
   /** A sync() barrier rather than records. */
   barrier: boolean;
   /** From submitOne(): resolves with the one result, not an array. */
@@ -42,6 +51,8 @@ interface Run {
   /** It starts a new segment. */
   fresh: boolean;
   records: number;
+  /** Index in the batch of its first record. */
+  firstRecord: number;
   /** Where it was written, and the preallocation zeros written after it. */
   seg: Segment | null;
   zeros: Uint8Array | null;
@@ -64,6 +75,8 @@ interface GroupCommitOptions {
   maxDelayMicros: number;
   /** The watermark file is fsynced at most this often, this long after it changed (0: only at open and close). */
   watermarkSyncMs: number;
+  /** The event loop keeps turning while a batch's write is in flight, for at most this long (completion-poll.ts; 0: never). */
+  pollMicros: number;
 }
 
 export class GroupCommit implements Commit {
@@ -80,6 +93,7 @@ export class GroupCommit implements Commit {
   readonly #hooks: CommitHooks;
   /** Written zeros ahead of the write position, where syncs are the point ('group', 'each'). */
   readonly #prealloc: Preallocator | null;
+  readonly #poll: CompletionPoll;
 
   constructor(
     readonly io: JournalIO,
@@ -94,6 +108,7 @@ export class GroupCommit implements Commit {
     this.nextOffset = this.writtenOffset = this.durableOffset = end;
     this.#assignSize = end - active.base;
     this.#prealloc = options.durability === 'none' ? null : new Preallocator(options.segmentBytes);
+    this.#poll = new CompletionPoll(options.pollMicros);
   }
 
   /** Queues records; resolves after the write (and, unless durability is 'none', the sync) that covers them. */
@@ -106,25 +121,33 @@ export class GroupCommit implements Commit {
     return new Promise<AppendResult>((resolve, reject) => this.#enqueue([payload], true, resolve as (r: unknown) => void, reject));
   }
 
+  /** Assigns the records their offsets and lays them out as frames in the arena, now (the payloads' only copy). */
   #enqueue(payloads: readonly Uint8Array[], one: boolean, resolve: (r: unknown) => void, reject: (e: Error) => void): void {
     if (this.failed) return reject(this.failed);
     if (this.#closed) return reject(new ClosedError());
     const first = this.nextOffset;
-    const breaks: number[] = [];
-    let offset = first;
+    let breaks = NO_BREAKS;
+    let bytes = 0;
     for (let i = 0; i < payloads.length; i++) {
       const frame = FRAME_HEADER + payloads[i]!.length;
       // Rotate when this record would pass segmentBytes; a record larger than
-      // that still goes whole into a segment of its own (rule: never span).
+      // that still goes whole into a segment of its own (never spans two).
       if (this.#assignSize > 0 && this.#assignSize + frame > this.options.segmentBytes) {
-        breaks.push(i);
+        if (breaks === NO_BREAKS) breaks = [];
+        (breaks as number[]).push(i, bytes);
         this.#assignSize = 0;
       }
       this.#assignSize += frame;
-      offset += frame;
+      bytes += frame;
     }
-    this.nextOffset = offset;
-    this.#queue.push({ payloads, first, bytes: offset - first, breaks, barrier: false, one, resolve, reject });
+    const buf = this.#arena.reserve(bytes);
+    const at = this.#arena.at;
+    for (let i = 0, p = at; i < payloads.length; i++) {
+      putFrame(buf, p, payloads[i]!);
+      p += FRAME_HEADER + payloads[i]!.length;
+    }
+    this.nextOffset = first + bytes;
+    this.#queue.push({ buf, at, first, bytes, records: payloads.length, breaks, barrier: false, one, resolve, reject });
     this.#kick();
   }
 
@@ -132,7 +155,18 @@ export class GroupCommit implements Commit {
   sync(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ payloads: [], first: this.nextOffset, bytes: 0, breaks: [], barrier: true, one: false, resolve: () => resolve(), reject });
+      this.#queue.push({
+        buf: NO_FRAMES,
+        at: 0,
+        first: this.nextOffset,
+        bytes: 0,
+        records: 0,
+        breaks: NO_BREAKS,
+        barrier: true,
+        one: false,
+        resolve: () => resolve(),
+        reject,
+      });
       this.#kick();
     });
   }
@@ -194,13 +228,14 @@ export class GroupCommit implements Commit {
     for (const wake of this.#idle.splice(0)) wake();
   }
 
-  /** The next batch: one call in 'each' mode, else as much as maxBatchBytes allows. */
+  /** The next batch: one call in 'each' mode, else as much as maxBatchBytes allows, from one arena buffer (so contiguous). */
   #take(): Entry[] {
     const q = this.#queue;
     if (this.options.durability === 'each' || q[0]!.barrier) return q.splice(0, 1);
+    const buf = q[0]!.buf;
     let n = 0;
     let bytes = 0;
-    while (n < q.length && !q[n]!.barrier && (n === 0 || bytes + q[n]!.bytes <= this.options.maxBatchBytes)) {
+    while (n < q.length && !q[n]!.barrier && q[n]!.buf === buf && (n === 0 || bytes + q[n]!.bytes <= this.options.maxBatchBytes)) {
       bytes += q[n]!.bytes;
       n++;
     }
@@ -220,6 +255,7 @@ export class GroupCommit implements Commit {
       if (run.fresh) await this.#rotate(run.offset);
       // Not an async method: one await per run, as the write itself needs.
       const t0 = performance.now();
+      this.#poll.begin();
       await this.#writeRun(frames.buf, run);
       this.#runWritten(run, t0);
     }
@@ -227,39 +263,34 @@ export class GroupCommit implements Commit {
   }
 
   /**
-   * Step 1: the batch's frames laid out back to back in a reused scratch buffer (a
-   * fresh large buffer per batch costs more in GC than the copying), split into runs
-   * where a segment starts, then sealed: one native call fills every CRC and hash.
+   * Step 1: the batch's frames (laid out at the calls, back to back in one arena buffer),
+   * split into runs where a segment starts, then sealed: one native call fills every CRC and hash.
    */
   #layOut(batch: Entry[]): LaidOut {
+    const head = batch[0]!;
     let total = 0;
     let count = 0;
     for (const e of batch) {
       total += e.bytes;
-      count += e.payloads.length;
+      count += e.records;
     }
-    const buf = this.#scratch(total);
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const base = batch[0]!.first;
-    const runs: Run[] = [{ start: 0, end: total, offset: base, fresh: false, records: 0, seg: null, zeros: null }];
-    let p = 0;
+    const buf = head.buf.subarray(head.at, head.at + total);
+    const base = head.first;
+    const runs: Run[] = [{ start: 0, end: total, offset: base, fresh: false, records: count, firstRecord: 0, seg: null, zeros: null }];
+    let record = 0;
     for (const e of batch) {
-      let bi = 0;
-      for (let i = 0; i < e.payloads.length; i++) {
-        if (e.breaks[bi] === i) {
-          bi++;
-          if (p === 0) runs[0]!.fresh = true;
-          else {
-            runs[runs.length - 1]!.end = p;
-            runs.push({ start: p, end: total, offset: base + p, fresh: true, records: 0, seg: null, zeros: null });
-          }
+      for (let b = 0; b < e.breaks.length; b += 2) {
+        const at = e.first - base + e.breaks[b + 1]!;
+        const index = record + e.breaks[b]!;
+        if (at === 0) runs[0]!.fresh = true;
+        else {
+          const prev = runs[runs.length - 1]!;
+          prev.end = at;
+          prev.records = index - prev.firstRecord;
+          runs.push({ start: at, end: total, offset: base + at, fresh: true, records: count - index, firstRecord: index, seg: null, zeros: null });
         }
-        runs[runs.length - 1]!.records++;
-        const payload = e.payloads[i]!;
-        view.setUint32(p + FRAME_LEN_AT, payload.length, true);
-        buf.set(payload, p + FRAME_HEADER);
-        p += FRAME_HEADER + payload.length;
       }
+      record += e.records;
     }
     return { buf, runs, hashes: this.#seal(buf, count, base, runs) };
   }
@@ -298,8 +329,10 @@ export class GroupCommit implements Commit {
     const sync = this.options.durability !== 'none';
     const seg = run.seg!;
     const end = run.offset + (run.end - run.start);
+    const micros = (performance.now() - t0) * 1000;
+    this.#poll.end(micros);
     if (run.zeros) this.#prealloc!.written(seg, end + run.zeros.length);
-    this.counters.recordBatch(run.records, run.end - run.start, sync, (performance.now() - t0) * 1000);
+    this.counters.recordBatch(run.records, run.end - run.start, sync, micros);
     seg.end = end;
     if (seg.records !== null) seg.records += run.records;
     this.writtenOffset = end;
@@ -314,18 +347,19 @@ export class GroupCommit implements Commit {
         e.resolve(new Appended(e.first, e.first + e.bytes, hashes, k++));
         continue;
       }
-      const results: AppendResult[] = new Array(e.payloads.length);
+      const results: AppendResult[] = new Array(e.records);
       let offset = e.first;
-      for (let i = 0; i < e.payloads.length; i++) {
-        const next = offset + FRAME_HEADER + e.payloads[i]!.length;
-        results[i] = new Appended(offset, next, hashes, k++);
-        offset = next;
+      for (let i = 0, p = e.at; i < e.records; i++) {
+        const frame = FRAME_HEADER + frameLength(e.buf, p);
+        results[i] = new Appended(offset, offset + frame, hashes, k++);
+        offset += frame;
+        p += frame;
       }
       e.resolve(results);
     }
   }
 
-  #buffer = new Uint8Array(0);
+  readonly #arena = new FrameArena();
   /** Off-heap once: a fresh array of <= 64 bytes lives on the V8 heap, and handing it to the addon moves it (measured ~100-270 ns). */
   #smallHashes = new Uint8Array(new ArrayBuffer(64));
 
@@ -345,12 +379,6 @@ export class GroupCommit implements Commit {
       if (count > first.records) hashBackend.sealFrames(buf.subarray(end), count - first.records, hashes.subarray(first.records * HASH_BYTES), base + end);
     }
     return hashes === this.#smallHashes ? hashes.slice(0, count * HASH_BYTES) : hashes;
-  }
-
-  /** A frame buffer of exactly `bytes`, reusing one allocation across batches (one batch is in flight at a time). */
-  #scratch(bytes: number): Uint8Array {
-    if (this.#buffer.length < bytes) this.#buffer = new Uint8Array(Math.max(bytes, Math.min(this.#buffer.length * 2, this.options.maxBatchBytes)));
-    return this.#buffer.subarray(0, bytes);
   }
 
   /**

@@ -1,0 +1,50 @@
+/**
+ * Where appends are laid out as frames the moment they are called: one buffer that
+ * consecutive calls fill back to back, so a batch is a contiguous slice of it and goes
+ * to the disk as is. The payload's copy into its frame is the only copy an append
+ * makes (the caller may reuse its buffer at once), and no per-record object is made.
+ *
+ * A buffer is never reused: a batch in flight keeps its slice, and a full buffer is
+ * simply replaced (the garbage collector frees it once its batches are written).
+ */
+import { FRAME_HEADER, FRAME_LEN_AT } from '../../format/frame.js';
+
+/** Size of a fresh buffer unless one call needs more (a batch never spans two). */
+const ARENA_BYTES = 1 << 20;
+
+export class FrameArena {
+  #buf = new Uint8Array(0);
+  #fill = 0;
+  /** Position in `buf` of the last reserve()'s room. */
+  at = 0;
+
+  /** The buffer holding `bytes` of room from `this.at` on, reserved for the caller. */
+  reserve(bytes: number): Uint8Array {
+    if (this.#fill + bytes > this.#buf.length) {
+      // Not zero-filled: every byte of a reserved range is written (length here, CRC and
+      // hash by the seal), and bytes outside reserved ranges are never written out.
+      this.#buf = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, bytes));
+      this.#fill = 0;
+    }
+    this.at = this.#fill;
+    this.#fill += bytes;
+    return this.#buf;
+  }
+}
+
+/** Writes one frame's length and payload at `at` (CRC and hash come later, from the seal). */
+export function putFrame(buf: Uint8Array, at: number, payload: Uint8Array): void {
+  const n = payload.length;
+  const p = at + FRAME_LEN_AT;
+  buf[p] = n & 0xff;
+  buf[p + 1] = (n >>> 8) & 0xff;
+  buf[p + 2] = (n >>> 16) & 0xff;
+  buf[p + 3] = n >>> 24;
+  buf.set(payload, at + FRAME_HEADER);
+}
+
+/** The payload length in the frame at `at`. */
+export function frameLength(buf: Uint8Array, at: number): number {
+  const p = at + FRAME_LEN_AT;
+  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+}
