@@ -9,12 +9,17 @@
  */
 import { FRAME_HEADER, FRAME_LEN_AT } from '../../format/frame.js';
 
-/** Size of a fresh buffer unless one call needs more (a batch never spans two). */
-const ARENA_BYTES = 1 << 20;
+/**
+ * Sizes of a fresh buffer unless one call needs more (a batch never spans two): the first
+ * is small (a journal that appends little holds little), each next one twice the last.
+ */
+const FIRST_ARENA_BYTES = 64 << 10;
+const MAX_ARENA_BYTES = 1 << 20;
 
 export class FrameArena {
   #buf = new Uint8Array(0);
   #fill = 0;
+  #next = FIRST_ARENA_BYTES;
   /** Position in `buf` of the last reserve()'s room. */
   at = 0;
 
@@ -23,7 +28,8 @@ export class FrameArena {
     if (this.#fill + bytes > this.#buf.length) {
       // Not zero-filled: every byte of a reserved range is written (length here, CRC and
       // hash by the seal), and bytes outside reserved ranges are never written out.
-      this.#buf = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, bytes));
+      this.#buf = Buffer.allocUnsafeSlow(Math.max(this.#next, bytes));
+      this.#next = Math.min(2 * this.#next, MAX_ARENA_BYTES);
       this.#fill = 0;
     }
     this.at = this.#fill;
