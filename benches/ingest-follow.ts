@@ -34,13 +34,20 @@ function percentile(sorted: readonly number[], q: number): number {
 async function writer(dir: string, count: number, rate: number): Promise<void> {
   const j = await Journal.open(dir);
   console.log('ready');
-  await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+  await new Promise<void>((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    rl.once('line', () => {
+      rl.close(); // an open stdin would keep this process alive
+      resolve();
+    });
+  });
   const t0 = performance.now();
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
     const due = t0 + (i * 1000) / rate;
+    // Always yield to the event loop: the group commit writes and syncs only when this loop lets it.
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    await new Promise((r) => (wait >= 1 ? setTimeout(r, wait) : setImmediate(r)));
     const payload = encodeAssertion({
       subject: `follow:${i}`,
       predicate: 'seq',
@@ -142,7 +149,7 @@ async function followOnce(count: number, rate: number): Promise<number[]> {
     r = child(['reader', join(work, 'wal'), join(work, 'db.sqlite'), String(count)]);
     const ro = stdoutLines(r);
     await ro.waitFor(/^ready$/);
-    w.stdin!.write('go\n');
+    w.stdin!.end('go\n');
     const json = await ro.waitFor(/^\[/);
     await wo.waitFor(/^done$/);
     if ((await wo.exited) !== 0 || (await ro.exited) !== 0) throw new Error('a follow bench child failed');

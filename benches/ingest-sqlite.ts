@@ -65,7 +65,7 @@ function presorted(rows: readonly Row[], txn: number): Row[] {
 }
 
 /** `per` rows per INSERT statement (one prepared statement of per x 11 parameters, bound from one reused array). */
-function insertMultiRow(per: number) {
+export function insertMultiRow(per: number) {
   return (db: Database.Database, rows: readonly Row[], txn: number): void => {
     const one = db.prepare(INSERT);
     const many = db.prepare(`INSERT OR IGNORE INTO assertions ${COLUMNS} VALUES ${Array(per).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);

@@ -55,7 +55,7 @@ import {
 } from './lib/index.js';
 import { runPg } from './ingest-pg.js';
 import { type Measured, type Row, benchParts, benchReps, benchSize, fileBytes, fingerprint, insertDirect, measure, rawDb } from './ingest-common.js';
-import { runSqliteVariants } from './ingest-sqlite.js';
+import { insertMultiRow, runSqliteVariants } from './ingest-sqlite.js';
 import { runFollow } from './ingest-follow.js';
 
 export type { Row } from './ingest-common.js';
@@ -93,7 +93,7 @@ function makeAssertion(rand: () => number, i: number, subjects: number): Asserti
 }
 
 /** Appends N assertions (numbers first.., 1000 per appendBatch) and syncs; returns the journal's size in bytes. */
-async function buildJournal(dir: string, n: number, first = 0): Promise<number> {
+export async function buildJournal(dir: string, n: number, first = 0): Promise<number> {
   const j = await Journal.open(dir, { durability: 'none', syncIntervalMs: 0 });
   const rand = prng(42);
   const subjects = Math.max(1, Math.floor(n / 20));
@@ -242,6 +242,21 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
           const m = await measure(
             () => rawDb(store),
             () => insertDirect(rawDb(store), rows, ingestBatch),
+          );
+          const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
+          store.close();
+          return out;
+        },
+      },
+      {
+        name: 'direct, Store pragmas, ingestor-sized txns, 16 rows per INSERT',
+        txn: ingestBatch,
+        kind: 'direct',
+        run: async (path) => {
+          const store = Store.open(path);
+          const m = await measure(
+            () => rawDb(store),
+            () => insertMultiRow(16)(rawDb(store), rows, ingestBatch),
           );
           const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
           store.close();
