@@ -4,7 +4,9 @@
  *
  * Data: N assertion payloads (deterministic: N/20 subjects, 4 predicates,
  * string / number / boolean objects, 4 epochs, 100 authors, evidence on 10%),
- * appended to a journal once (not timed). N = 1 000 000 (--quick: 30 000).
+ * appended to a journal once (not timed). N = 1 000 000 (--quick: 30 000; STEMEDB_INGEST_N sets it
+ * for development, STEMEDB_INGEST_REPS the repetitions, STEMEDB_INGEST_ONLY the parts: see
+ * benches/ingest-common.ts).
  *
  * Methods, each in a fresh database file, interleaved over REPS repetitions:
  *   stemedb Ingestor      Journal.openReader -> Ingestor.catchUp() into Store.open(file) with
@@ -17,17 +19,19 @@
  *                         (not timed): this is SQLite alone.
  *   direct, Store pragmas the same, but in a file opened by Store.open (so with the store's page
  *                         size, cache, WAL checkpoint settings): the inserts alone, same file setup.
- *   direct, Store pragmas, ingestor-sized transactions (floor): the SQLite floor for the ingestor's
- *                         own settings; the gap to the Ingestor is its reading, verifying, decoding
- *                         and cursor bookkeeping.
+ *   direct, Store pragmas, ingestor-sized transactions: the SQLite floor for the ingestor's own
+ *                         settings (the target's comparison, unsorted); the gap to the Ingestor is
+ *                         its reading, verifying, decoding and cursor bookkeeping.
  * Every timing ends with PRAGMA wal_checkpoint(TRUNCATE): "in the database file", for all methods
  * alike (they checkpoint at different points otherwise).
  *
- * Then the same journal into PostgreSQL: see benches/ingest-pg.ts.
+ * Then one row per SQLite variant (benches/ingest-sqlite.ts), follow-mode latency with a writer and
+ * a reader process (benches/ingest-follow.ts), and the same journal into PostgreSQL
+ * (benches/ingest-pg.ts).
  *
- * Run: `npx tsx benches/ingest.ts [--quick]`
+ * Run: `npx tsx benches/ingest.ts [--quick]`; e.g. `STEMEDB_INGEST_N=200000 STEMEDB_INGEST_ONLY=main
+ * npx tsx benches/ingest.ts` while developing.
  */
-import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -37,9 +41,7 @@ import {
   type BenchResult,
   type Cell,
   type RunOptions,
-  type Table,
   Samples,
-  addGroup,
   finishResult,
   isMain,
   log,
@@ -52,17 +54,15 @@ import {
   target,
 } from './lib/index.js';
 import { runPg } from './ingest-pg.js';
+import { type Measured, type Row, benchParts, benchReps, benchSize, fileBytes, fingerprint, insertDirect, measure, rawDb } from './ingest-common.js';
+import { insertMultiRow, runSqliteVariants } from './ingest-sqlite.js';
+import { runFollow } from './ingest-follow.js';
+import { ingestInChild } from './ingest-own-process.js';
 
-const REPS = 3;
+export type { Row } from './ingest-common.js';
+
 const DIRECT_TXN = 1000;
 const T0 = 1_732_400_000_000;
-
-/** One assertions row, in INSERT column order. */
-export type Row = [Uint8Array, string, string, string | number, number, Uint8Array, string, number, number, string | null, number];
-
-const INSERT = `INSERT OR IGNORE INTO assertions
-  (hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -94,7 +94,7 @@ function makeAssertion(rand: () => number, i: number, subjects: number): Asserti
 }
 
 /** Appends N assertions (numbers first.., 1000 per appendBatch) and syncs; returns the journal's size in bytes. */
-async function buildJournal(dir: string, n: number, first = 0): Promise<number> {
+export async function buildJournal(dir: string, n: number, first = 0): Promise<number> {
   const j = await Journal.open(dir, { durability: 'none', syncIntervalMs: 0 });
   const rand = prng(42);
   const subjects = Math.max(1, Math.floor(n / 20));
@@ -145,73 +145,20 @@ async function decodeRows(dir: string): Promise<Row[]> {
   return rows;
 }
 
-interface Measured {
-  seconds: number;
-  cpuSeconds: number;
-  dbBytes: number;
-  /** A cheap fingerprint of the assertions table, to check every method wrote the same rows. */
-  check: string;
-}
-
-/** Times fn plus a final TRUNCATE checkpoint; wall and process CPU seconds. */
-/** The Store's connection as the better-sqlite3 Database it is here (the direct methods are measured on better-sqlite3). */
-function rawDb(store: Store): Database.Database {
-  if (store.driver !== 'better-sqlite3') throw new Error(`the ingest bench needs better-sqlite3, the store runs on ${store.driver}`);
-  return store.db as unknown as Database.Database;
-}
-
-async function measure(db: () => Database.Database, fn: () => Promise<void> | void): Promise<Omit<Measured, 'check' | 'dbBytes'>> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await fn();
-  db().pragma('wal_checkpoint(TRUNCATE)');
-  const seconds = (performance.now() - t0) / 1000;
-  const c = process.cpuUsage(c0);
-  return { seconds, cpuSeconds: (c.user + c.system) / 1e6 };
-}
-
-function fingerprint(db: Database.Database): string {
-  const r = db
-    .prepare(
-      `SELECT count(*) AS n, sum(offset) AS o, sum(created_at) AS t, total(confidence) AS c, sum(length(subject)) AS s,
-    sum(object_kind) AS k, sum(evidence IS NOT NULL) AS e FROM assertions`,
-    )
-    .get() as Record<string, number>;
-  return JSON.stringify(r);
-}
-
-function fileBytes(path: string): number {
-  let n = 0;
-  for (const suffix of ['', '-wal']) {
-    try {
-      n += statSync(path + suffix).size;
-    } catch {
-      // no WAL after a TRUNCATE checkpoint
-    }
-  }
-  return n;
-}
-
-/** Inserts rows with one prepared statement in transactions of `txn` rows. */
-function insertDirect(db: Database.Database, rows: Row[], txn: number): void {
-  const ins = db.prepare(INSERT);
-  const run = db.transaction((lo: number, hi: number) => {
-    for (let i = lo; i < hi; i++) ins.run(rows[i]!);
-  });
-  for (let i = 0; i < rows.length; i += txn) run(i, Math.min(rows.length, i + txn));
-}
-
 interface Method {
   name: string;
   /** Rows per transaction (for the table). */
   txn: number | string;
-  kind: 'ours' | 'direct' | 'floor';
+  /** ours: the Ingestor (the targets' figure); own: the Ingestor in a child process, without the direct methods' rows on its heap; direct: the same rows straight into SQLite, the Ingestor's transaction size; small: 1000-row transactions. */
+  kind: 'ours' | 'own' | 'direct' | 'small';
   run(dbPath: string): Promise<Measured>;
 }
 
 export async function run(opts: RunOptions): Promise<BenchResult> {
   const res = startResult('ingest', opts);
-  const n = opts.quick ? 30_000 : 1_000_000;
+  const n = benchSize(opts.quick);
+  const parts = benchParts();
+  const REPS = benchReps(3);
   const work = makeTempDir('ingest');
   try {
     const walDir = join(work, 'wal');
@@ -255,9 +202,22 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
         },
       },
       {
+        name: 'stemedb Ingestor, in a process of its own (info)',
+        txn: ingestBatch,
+        kind: 'own',
+        run: async (path) => {
+          const t = await ingestInChild(walDir, path);
+          if (t.assertions !== n) throw new Error(`ingested ${t.assertions} assertions, expected ${n}`);
+          const db = new Database(path, { readonly: true });
+          const out = { seconds: t.seconds, cpuSeconds: t.cpuSeconds, dbBytes: fileBytes(path), check: fingerprint(db) };
+          db.close();
+          return out;
+        },
+      },
+      {
         name: 'direct, hand-written (WAL, NORMAL, default pragmas)',
         txn: DIRECT_TXN,
-        kind: 'direct',
+        kind: 'small',
         run: async (path) => {
           const db = new Database(path);
           db.pragma('journal_mode = WAL');
@@ -275,7 +235,7 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       {
         name: 'direct, Store pragmas',
         txn: DIRECT_TXN,
-        kind: 'direct',
+        kind: 'small',
         run: async (path) => {
           const store = Store.open(path);
           const m = await measure(
@@ -290,7 +250,7 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       {
         name: 'direct, Store pragmas, ingestor-sized txns',
         txn: ingestBatch,
-        kind: 'floor',
+        kind: 'direct',
         run: async (path) => {
           const store = Store.open(path);
           const m = await measure(
@@ -302,99 +262,111 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
           return out;
         },
       },
+      {
+        name: 'direct, Store pragmas, ingestor-sized txns, 16 rows per INSERT',
+        txn: ingestBatch,
+        kind: 'direct',
+        run: async (path) => {
+          const store = Store.open(path);
+          const m = await measure(
+            () => rawDb(store),
+            () => insertMultiRow(16)(rawDb(store), rows, ingestBatch),
+          );
+          const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
+          store.close();
+          return out;
+        },
+      },
     ];
 
-    const wall = new Samples();
-    const cpu = new Samples();
-    const size = new Map<string, number>();
-    let reference: string | null = null;
-    for (let rep = 0; rep < REPS; rep++) {
-      for (const m of methods) {
-        const dir = makeTempDir('ingest-db');
-        try {
-          const r = await m.run(join(dir, 'db.sqlite'));
-          if (reference === null) reference = r.check;
-          else if (r.check !== reference) throw new Error(`${m.name} wrote different rows: ${r.check} vs ${reference}`);
-          wall.add(m.name, n / r.seconds);
-          cpu.add(m.name, n / r.cpuSeconds);
-          size.set(m.name, r.dbBytes);
-          log(
-            `  ${rep + 1}/${REPS} ${m.name.padEnd(52)} ${sig(r.seconds, 3)} s  ${sig(n / r.seconds / 1000, 3)} k rows/s  (cpu ${sig(n / r.cpuSeconds / 1000, 3)} k/s)`,
-          );
-        } finally {
-          removeTempDir(dir);
+    async function runMain(res: BenchResult, methods: Method[]): Promise<void> {
+      const wall = new Samples();
+      const cpu = new Samples();
+      const size = new Map<string, number>();
+      let reference: string | null = null;
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const m of methods) {
+          const dir = makeTempDir('ingest-db');
+          try {
+            const r = await m.run(join(dir, 'db.sqlite'));
+            if (reference === null) reference = r.check;
+            else if (r.check !== reference) throw new Error(`${m.name} wrote different rows: ${r.check} vs ${reference}`);
+            wall.add(m.name, n / r.seconds);
+            cpu.add(m.name, n / r.cpuSeconds);
+            size.set(m.name, r.dbBytes);
+            log(
+              `  ${rep + 1}/${REPS} ${m.name.padEnd(52)} ${sig(r.seconds, 3)} s  ${sig(n / r.seconds / 1000, 3)} k rows/s  (cpu ${sig(n / r.cpuSeconds / 1000, 3)} k/s)`,
+            );
+          } finally {
+            removeTempDir(dir);
+          }
         }
       }
+
+      const ours = methods[0]!.name;
+      const directs = methods.filter((m) => m.kind === 'direct');
+      const bestDirect = directs.reduce((a, b) => (wall.median(b.name) > wall.median(a.name) ? b : a));
+      const rowsOut: Cell[][] = methods.map((m) => [
+        m.name,
+        m.txn,
+        sig(wall.median(m.name), 3),
+        sig(Math.min(...wall.all(m.name)), 3),
+        sig(Math.max(...wall.all(m.name)), 3),
+        sig(cpu.median(m.name), 3),
+        sig(wall.pairedRatio(ours, m.name), 3),
+        sig(size.get(m.name)! / 1e6, 3),
+      ]);
+      res.tables.push({
+        title: `${n.toLocaleString('en-US')} assertions into SQLite (file, WAL)`,
+        columns: ['method', 'rows/txn', 'rows/s (median)', 'min', 'max', 'rows per CPU-s', 'Ingestor ÷ this', 'db MB'],
+        rows: rowsOut,
+        notes: [
+          `Median of ${REPS} runs per method, interleaved, each into a fresh file under ${res.machine.tmpDir}; each time ends with PRAGMA wal_checkpoint(TRUNCATE).`,
+          `Journal: ${sig(journalBytes / 1e6, 3)} MB of frames, read with Journal.openReader and verified frame by frame (CRC32C + BLAKE3) inside the Ingestor's time. The direct methods get the rows already decoded.`,
+          `Store pragmas: page_size ${pragmas.pageSize}, cache_size ${pragmas.cacheKiB} KiB, wal_autocheckpoint ${pragmas.autocheckpoint} pages, synchronous ${pragmas.synchronous === 1 ? 'NORMAL' : pragmas.synchronous}; the hand-written direct path uses SQLite's defaults (page_size 4096, cache_size 2000 KiB, wal_autocheckpoint 1000).`,
+          '"Ingestor ÷ this": median over repetitions of the ratio of the two rates measured in the same repetition.',
+          '"rows per CPU-s": rows over the process CPU time (user + system) of the timed part; less sensitive to other load than wall time on a shared machine.',
+          'All methods wrote the same rows (checked: count and column sums of the assertions table).',
+        ],
+      });
+
+      const rate = wall.median(ours);
+      target(
+        res,
+        `Ingestor, ${n.toLocaleString('en-US')} assertions journal -> SQLite`,
+        '>= 150 k assertions/s',
+        rate,
+        '>=',
+        150_000,
+        `${sig(rate / 1000, 3)} k/s (median; ${sig(cpu.median(ours) / 1000, 3)} k per CPU-second)`,
+      );
+      const ratio = wall.pairedRatio(ours, bestDirect.name);
+      target(
+        res,
+        'Ingestor vs direct better-sqlite3 inserts (same transaction size, unsorted)',
+        '>= 1.0x the best direct rate',
+        ratio,
+        '>=',
+        1.0,
+        `Ingestor vs ${bestDirect.name}: ${pairedVerdictText({ a: rate / 1000, b: wall.median(bestDirect.name) / 1000, paired: ratio, unit: 'k/s', op: '>=', limit: 1.0, load: { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores } })}`,
+      );
     }
 
-    const ours = methods[0]!.name;
-    const directs = methods.filter((m) => m.kind === 'direct');
-    const bestDirect = directs.reduce((a, b) => (wall.median(b.name) > wall.median(a.name) ? b : a));
-    const floor = methods.find((m) => m.kind === 'floor')!;
-    const label = (m: Method) => (m.kind === 'floor' ? `${m.name} (floor)` : m.name);
-    const rowsOut: Cell[][] = methods.map((m) => [
-      label(m),
-      m.txn,
-      sig(wall.median(m.name), 3),
-      sig(Math.min(...wall.all(m.name)), 3),
-      sig(Math.max(...wall.all(m.name)), 3),
-      sig(cpu.median(m.name), 3),
-      sig(wall.pairedRatio(ours, m.name), 3),
-      sig(wall.pairedRatio(m.name, floor.name), 3),
-      sig(size.get(m.name)! / 1e6, 3),
-    ]);
-    const table: Table = {
-      title: `${n.toLocaleString('en-US')} assertions into SQLite (file, WAL)`,
-      columns: ['method', 'rows/txn', 'rows/s (median)', 'min', 'max', 'rows per CPU-s', 'Ingestor ÷ this', 'rate ÷ SQLite floor', 'db MB'],
-      rows: rowsOut,
-      notes: [
-        `Median of ${REPS} runs per method, interleaved, each into a fresh file under ${res.machine.tmpDir}; each time ends with PRAGMA wal_checkpoint(TRUNCATE).`,
-        `Journal: ${sig(journalBytes / 1e6, 3)} MB of frames, read with Journal.openReader and verified frame by frame (CRC32C + BLAKE3) inside the Ingestor's time. The direct methods get the rows already decoded.`,
-        `Store pragmas: page_size ${pragmas.pageSize}, cache_size ${pragmas.cacheKiB} KiB, wal_autocheckpoint ${pragmas.autocheckpoint} pages, synchronous ${pragmas.synchronous === 1 ? 'NORMAL' : pragmas.synchronous}; the hand-written direct path uses SQLite's defaults (page_size 4096, cache_size 2000 KiB, wal_autocheckpoint 1000).`,
-        '"Ingestor ÷ this": median over repetitions of the ratio of the two rates measured in the same repetition.',
-        `"rate ÷ SQLite floor": the same, each method ÷ "${floor.name}": the Ingestor's own inserts (same rows, same store settings, same transaction size) with nothing else, the floor of its work here.`,
-        '"rows per CPU-s": rows over the process CPU time (user + system) of the timed part; less sensitive to other load than wall time on a shared machine.',
-        'All methods wrote the same rows (checked: count and column sums of the assertions table).',
-      ],
-    };
-    res.tables.push(table);
-    addGroup(res, table, {
-      title: `Ingestor, ${n.toLocaleString('en-US')} assertions journal -> SQLite`,
-      unit: 'rows/s',
-      name: 'method',
-      value: 'rows/s (median)',
-      toFloor: 'rate ÷ SQLite floor',
-      ours: { method: ours },
-      peers: directs.map((m) => ({ method: m.name })),
-      floor: { method: label(floor) },
-    });
+    if (parts.has('main'))
+      await runMain(
+        res,
+        methods.filter((m) => m.kind !== 'small' || parts.has('small')),
+      );
+    if (parts.has('variants')) await runSqliteVariants(res, rows, ingestBatch, REPS);
+    if (parts.has('follow')) await runFollow(res, REPS, opts.quick);
 
-    const rate = wall.median(ours);
-    target(
-      res,
-      `Ingestor, ${n.toLocaleString('en-US')} assertions journal -> SQLite`,
-      '>= 150 k assertions/s',
-      rate,
-      '>=',
-      150_000,
-      `${sig(rate / 1000, 3)} k/s (median; ${sig(cpu.median(ours) / 1000, 3)} k per CPU-second)`,
-    );
-    const ratio = wall.pairedRatio(ours, bestDirect.name);
-    target(
-      res,
-      'Ingestor vs direct better-sqlite3 inserts (1000-row txns)',
-      '>= 0.7x the direct rate',
-      ratio,
-      '>=',
-      0.7,
-      `Ingestor vs ${bestDirect.name}: ${pairedVerdictText({ a: rate / 1000, b: wall.median(bestDirect.name) / 1000, paired: ratio, unit: 'k/s', op: '>=', limit: 0.7, load: { start: res.machine.loadAvg[0], now: loadavg()[0]!, cores: res.machine.cores } })}`,
-    );
-
-    // PostgreSQL (benches/ingest-pg.ts): the same journal, and three journals of a third each.
-    const thirds = [0, 1, 2].map((k) => join(work, `wal-third-${k}`));
-    const sizes = [0, 1, 2].map((k) => Math.floor((n * (k + 1)) / 3) - Math.floor((n * k) / 3));
-    for (let k = 0; k < 3; k++) await buildJournal(thirds[k]!, sizes[k]!, Math.floor((n * k) / 3));
-    await runPg(res, n, walDir, rows, thirds);
+    if (parts.has('pg')) {
+      // PostgreSQL (benches/ingest-pg.ts): the same journal, and three journals of a third each.
+      const thirds = [0, 1, 2].map((k) => join(work, `wal-third-${k}`));
+      const sizes = [0, 1, 2].map((k) => Math.floor((n * (k + 1)) / 3) - Math.floor((n * k) / 3));
+      for (let k = 0; k < 3; k++) await buildJournal(thirds[k]!, sizes[k]!, Math.floor((n * k) / 3));
+      await runPg(res, n, walDir, rows, thirds);
+    }
     return finishResult(res);
   } finally {
     removeTempDir(work);

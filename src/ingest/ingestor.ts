@@ -163,7 +163,7 @@ export class Ingestor {
     try {
       const from = await this.readFrom();
       const durable = this.source.durableOffset;
-      await this.pump(this.source.iterate(typeof durable === 'number' ? { from, to: durable } : { from }), false);
+      await this.pump(this.read(typeof durable === 'number' ? { from, to: durable } : { from }), false);
       await this.commit();
       await this.cleanupIfDue(true);
     } finally {
@@ -187,7 +187,7 @@ export class Ingestor {
     this.running = (async () => {
       try {
         const from = await this.readFrom();
-        await this.pump(this.source.follow({ from, signal: abort.signal }), true);
+        await this.pump(this.followSource({ from, signal: abort.signal }), true);
       } catch (err) {
         if (!abort.signal.aborted || !isAbortError(err)) throw err;
       }
@@ -295,20 +295,32 @@ export class Ingestor {
     return this.cursorValue;
   }
 
-  private async pump(records: AsyncIterable<JournalRecord>, follow: boolean): Promise<void> {
+  /** The source's records from `opts.from`, a block's worth per step when it can (iterateBatches). */
+  private read(opts: { from: number; to?: number }): AsyncIterable<readonly JournalRecord[]> {
+    const src = this.source;
+    return typeof src.iterateBatches === 'function' ? src.iterateBatches(opts) : singles(src.iterate(opts));
+  }
+
+  private followSource(opts: { from: number; signal: AbortSignal }): AsyncIterable<readonly JournalRecord[]> {
+    const src = this.source;
+    return typeof src.followBatches === 'function' ? src.followBatches(opts) : singles(src.follow(opts));
+  }
+
+  private async pump(blocks: AsyncIterable<readonly JournalRecord[]>, follow: boolean): Promise<void> {
     // While a full batch commits, the next one is read (and verified): for a sink in another
     // process (PostgreSQL) the two really overlap. Never more than one commit waits behind the
     // reading; commits still run one at a time, in order (see commit()).
     let previous: Promise<void> = Promise.resolve();
-    for await (const rec of records) {
-      const n = this.batch.push(rec);
-      if (n >= this.batchSize) {
+    for await (const block of blocks) {
+      for (let i = 0; i < block.length; i++) {
+        if (this.batch.push(block[i]!) < this.batchSize) continue;
         const current = this.commit();
         current.catch(() => {}); // awaited at the next full batch, or by the caller's final commit()
         await previous;
         previous = current;
         if (this.cleanupOpts) await this.cleanupIfDue(false);
-      } else if (follow && n === 1 && this.flushTimer === null) {
+      }
+      if (follow && this.batch.length > 0 && this.flushTimer === null) {
         this.flushTimer = setTimeout(this.onFlushTimer, this.maxLatencyMs);
       }
     }
@@ -447,6 +459,11 @@ export class Ingestor {
       this.options.onError?.(err, false);
     }
   }
+}
+
+/** A record-at-a-time source as blocks of one record (sources without iterateBatches/followBatches). */
+async function* singles(records: AsyncIterable<JournalRecord>): AsyncGenerator<readonly JournalRecord[]> {
+  for await (const rec of records) yield [rec];
 }
 
 function isAbortError(err: unknown): boolean {

@@ -31,6 +31,15 @@ export interface IngestSource {
    */
   follow(opts: { from?: number; signal?: AbortSignal }): AsyncIterable<JournalRecord>;
 
+  /**
+   * Optional: the same records as iterate(), one array per block read (Journal.iterateBatches).
+   * When present the Ingestor uses it: one async step per block instead of per record.
+   */
+  iterateBatches?(opts: { from?: number; to?: number }): AsyncIterable<readonly JournalRecord[]>;
+
+  /** Optional: follow(), one array per block read (Journal.followBatches); used when present. */
+  followBatches?(opts: { from?: number; signal?: AbortSignal }): AsyncIterable<readonly JournalRecord[]>;
+
   /** Lowest offset still present (segments below it have been cleaned up). */
   readonly firstOffset: number;
 

@@ -4,6 +4,7 @@
  */
 import type { SqliteDatabase as Database, SqliteStatement as Statement, SqliteTransaction as Transaction } from './sqlite/types.js';
 import { decodeRecord } from './codec.js';
+import { ROW_HASH, ROW_OFFSET, ROW_VALUES, assertionRow } from './assertion-row.js';
 import { DecodeError, IngestError } from './errors.js';
 import { type Assertion, type Epoch, type Vote, HASH_BYTES, RecordType } from './records.js';
 import type { JournalRecord } from './source.js';
@@ -57,6 +58,12 @@ export function checkJournal(consumer: string, stored: string | undefined, journ
   }
 }
 
+/**
+ * Assertion rows per INSERT statement on the fast path: fewer statement executions per row
+ * (measured 1.14x for 16 rows, 1.11x for 64, benches/ingest-sqlite.ts).
+ */
+const ROWS_PER_INSERT = 16;
+
 /** Kind stored in assertions.object_kind. */
 export const ObjectKind = { String: 0, Number: 1, Boolean: 2, Bytes: 3 } as const;
 
@@ -71,6 +78,11 @@ export class BatchWriter {
   private readonly setCursor: Statement;
   private readonly markSynced: Statement;
   private readonly slowest: Statement;
+  /** ROWS_PER_INSERT assertion rows at once (the fast path's). */
+  private readonly insAssertions: Statement;
+  /** Bind values of the fast path's rows waiting for insAssertions, reused batch after batch. */
+  private readonly rows: unknown[] = new Array<unknown>(ROWS_PER_INSERT * ROW_VALUES).fill(null);
+  private pending = 0;
   private readonly txn: Transaction<(consumer: string, records: readonly JournalRecord[], now: number, durable: boolean, journal: string) => BatchResult>;
 
   constructor(private readonly db: Database) {
@@ -78,6 +90,11 @@ export class BatchWriter {
       `INSERT OR IGNORE INTO assertions
          (hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insAssertions = db.prepare(
+      `INSERT OR IGNORE INTO assertions
+         (hash, subject, predicate, object, object_kind, epoch, author, confidence, created_at, evidence, offset)
+       VALUES ${Array<string>(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     );
     this.insVote = db.prepare(
       `INSERT OR IGNORE INTO votes (assertion, hash, voter, stance, weight, created_at, offset)
@@ -177,6 +194,7 @@ export class BatchWriter {
       cursor: stored ?? 0,
     };
     let last = stored ?? -1;
+    this.pending = 0; // a failed batch may have left rows behind (its transaction rolled back)
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
       const { offset, next, hash, payload } = rec;
@@ -193,6 +211,8 @@ export class BatchWriter {
       last = next;
       this.applyOne(consumer, rec, now, result);
     }
+    this.flushRows(result);
+    this.rows.fill(null); // no hold on the batch's memory after it
     if (last > (stored ?? -1)) {
       this.setCursor.run(consumer, last, now, journal);
       result.cursor = last;
@@ -203,6 +223,13 @@ export class BatchWriter {
   }
 
   private applyOne(consumer: string, rec: JournalRecord, now: number, result: BatchResult): void {
+    const at = this.pending * ROW_VALUES;
+    if (assertionRow(rec.payload, this.rows, at)) {
+      this.rows[at + ROW_HASH] = rec.hash;
+      this.rows[at + ROW_OFFSET] = rec.offset;
+      if (++this.pending === ROWS_PER_INSERT) this.flushRows(result);
+      return;
+    }
     let decoded;
     try {
       decoded = decodeRecord(rec.payload);
@@ -222,6 +249,21 @@ export class BatchWriter {
         this.epoch(decoded.record, consumer, rec, now, result);
         return;
     }
+  }
+
+  /** Inserts the fast path's waiting rows: one statement for a full set, else row by row. */
+  private flushRows(result: BatchResult): void {
+    const n = this.pending;
+    if (n === 0) return;
+    this.pending = 0;
+    let inserted = 0;
+    if (n === ROWS_PER_INSERT) {
+      inserted = Number(this.insAssertions.run(...this.rows).changes);
+    } else {
+      for (let k = 0; k < n; k++) inserted += Number(this.insAssertion.run(...this.rows.slice(k * ROW_VALUES, (k + 1) * ROW_VALUES)).changes);
+    }
+    result.assertions += inserted;
+    result.duplicates += n - inserted; // INSERT OR IGNORE: a row not inserted had its hash there already
   }
 
   private assertion(a: Assertion, rec: JournalRecord, result: BatchResult): void {
