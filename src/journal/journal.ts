@@ -187,8 +187,7 @@ export class Journal {
       const o = checkOptions(options, ITERATE_OPTION_KEYS);
       const signal = checkSignal(o.signal);
       const { from, to } = this.#range(o);
-      const records = this.reader.iterate(from, to, this.commit.writtenOffset);
-      return signal ? abortable(records, signal) : records;
+      return this.reader.iterate(from, to, this.commit.writtenOffset, signal);
     } catch (err) {
       return failing(err);
     }

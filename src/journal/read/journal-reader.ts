@@ -29,6 +29,7 @@ import {
   type IterateOptions,
 } from './follow.js';
 import { BLOCK_BYTES, RecordReader, type JournalRecord } from './record-reader.js';
+import { Records } from './records.js';
 import { SegmentManager } from '../segments.js';
 import { DEFAULT_MAX_OPEN_SEGMENTS } from '../segment-files.js';
 import { readWatermark, watermarkPath } from '../watermark.js';
@@ -158,12 +159,14 @@ export class JournalReader {
   }
 
   /** Durable records from `from` to `to`; `signal` aborting rejects with an AbortError. */
-  async *iterate(options: IterateOptions = {}): AsyncGenerator<JournalRecord> {
-    const o = checkOptions(options, ITERATE_OPTION_KEYS);
-    const signal = checkSignal(o.signal);
-    const { from, to, end } = this.#range(o);
-    const records = this.reader.iterate(from, to, end);
-    yield* signal ? abortable(records, signal) : records;
+  iterate(options: IterateOptions = {}): AsyncGenerator<JournalRecord> {
+    // Options checked and the range taken at the first step, as when this was a generator.
+    return new Records(() => {
+      const o = checkOptions(options, ITERATE_OPTION_KEYS);
+      const signal = checkSignal(o.signal);
+      const { from, to, end } = this.#range(o);
+      return { batches: this.reader.iterateBatches(from, to, end, BLOCK_BYTES), signal };
+    });
   }
 
   /** The records of iterate(), one array per block read (at most `maxBytes`; a larger record alone). */

@@ -11,6 +11,7 @@ import { FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT, FrameStatus, HASH_BYTES, fra
 import { filePos } from '../../format/segment.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
 import { preadFull, readFrameBlock, verifySegmentFrames } from './segment-frames.js';
+import { Records } from './records.js';
 
 export interface JournalRecord {
   /** Global offset of the record. */
@@ -77,8 +78,8 @@ export class RecordReader {
    * Yields verified records starting at `from` whose offsets are below `to`,
    * reading no further than `end` (the visible end), one record per step.
    */
-  iterate(from: number, to: number, end: number): AsyncGenerator<JournalRecord> {
-    return flatten(this.iterateBatches(from, to, end, BLOCK_BYTES));
+  iterate(from: number, to: number, end: number, signal?: AbortSignal): AsyncGenerator<JournalRecord> {
+    return new Records(() => ({ batches: this.iterateBatches(from, to, end, BLOCK_BYTES), signal }));
   }
 
   /**
@@ -216,10 +217,4 @@ function sliceRecords(block: Uint8Array, verified: number, base: number, to: num
     p = next;
   }
   return records;
-}
-
-/** One record per step out of a generator of batches (closing it when the consumer stops early). */
-async function* flatten(batches: AsyncGenerator<JournalRecord[]>): AsyncGenerator<JournalRecord> {
-  // Not yield*: over an array, inside an async generator, that awaits every element.
-  for await (const batch of batches) for (const r of batch) yield r;
 }
