@@ -154,6 +154,25 @@ interface Method {
   run(dbPath: string): Promise<Measured>;
 }
 
+/** A direct method into a file opened by Store.open (the store's pragmas): `insert` runs on its connection. */
+function storeMethod(name: string, txn: number, kind: Method['kind'], insert: (db: Database.Database) => void): Method {
+  return {
+    name,
+    txn,
+    kind,
+    run: async (path) => {
+      const store = Store.open(path);
+      const m = await measure(
+        () => rawDb(store),
+        () => insert(rawDb(store)),
+      );
+      const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
+      store.close();
+      return out;
+    },
+  };
+}
+
 export async function run(opts: RunOptions): Promise<BenchResult> {
   const res = startResult('ingest', opts);
   const n = benchSize(opts.quick);
@@ -232,51 +251,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
           return out;
         },
       },
-      {
-        name: 'direct, Store pragmas',
-        txn: DIRECT_TXN,
-        kind: 'small',
-        run: async (path) => {
-          const store = Store.open(path);
-          const m = await measure(
-            () => rawDb(store),
-            () => insertDirect(rawDb(store), rows, DIRECT_TXN),
-          );
-          const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
-          store.close();
-          return out;
-        },
-      },
-      {
-        name: 'direct, Store pragmas, ingestor-sized txns',
-        txn: ingestBatch,
-        kind: 'direct',
-        run: async (path) => {
-          const store = Store.open(path);
-          const m = await measure(
-            () => rawDb(store),
-            () => insertDirect(rawDb(store), rows, ingestBatch),
-          );
-          const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
-          store.close();
-          return out;
-        },
-      },
-      {
-        name: 'direct, Store pragmas, ingestor-sized txns, 16 rows per INSERT',
-        txn: ingestBatch,
-        kind: 'direct',
-        run: async (path) => {
-          const store = Store.open(path);
-          const m = await measure(
-            () => rawDb(store),
-            () => insertMultiRow(16)(rawDb(store), rows, ingestBatch),
-          );
-          const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
-          store.close();
-          return out;
-        },
-      },
+      storeMethod('direct, Store pragmas', DIRECT_TXN, 'small', (db) => insertDirect(db, rows, DIRECT_TXN)),
+      storeMethod('direct, Store pragmas, ingestor-sized txns', ingestBatch, 'direct', (db) => insertDirect(db, rows, ingestBatch)),
+      storeMethod('direct, Store pragmas, ingestor-sized txns, 16 rows per INSERT', ingestBatch, 'direct', (db) => insertMultiRow(16)(db, rows, ingestBatch)),
     ];
 
     async function runMain(res: BenchResult, methods: Method[]): Promise<void> {
