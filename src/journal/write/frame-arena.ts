@@ -18,6 +18,7 @@ const MAX_ARENA_BYTES = 1 << 20;
 
 export class FrameArena {
   #buf = new Uint8Array(0);
+  #view = new DataView(this.#buf.buffer);
   #fill = 0;
   #next = FIRST_ARENA_BYTES;
   /** Position in `buf` of the last reserve()'s room. */
@@ -29,6 +30,7 @@ export class FrameArena {
       // Not zero-filled: every byte of a reserved range is written (length here, CRC and
       // hash by the seal), and bytes outside reserved ranges are never written out.
       this.#buf = Buffer.allocUnsafeSlow(Math.max(this.#next, bytes));
+      this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
       this.#next = Math.min(2 * this.#next, MAX_ARENA_BYTES);
       this.#fill = 0;
     }
@@ -36,21 +38,10 @@ export class FrameArena {
     this.#fill += bytes;
     return this.#buf;
   }
-}
 
-/** Writes one frame's length and payload at `at` (CRC and hash come later, from the seal). */
-export function putFrame(buf: Uint8Array, at: number, payload: Uint8Array): void {
-  const n = payload.length;
-  const p = at + FRAME_LEN_AT;
-  buf[p] = n & 0xff;
-  buf[p + 1] = (n >>> 8) & 0xff;
-  buf[p + 2] = (n >>> 16) & 0xff;
-  buf[p + 3] = n >>> 24;
-  buf.set(payload, at + FRAME_HEADER);
-}
-
-/** The payload length in the frame at `at`. */
-export function frameLength(buf: Uint8Array, at: number): number {
-  const p = at + FRAME_LEN_AT;
-  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+  /** Writes one frame's length and payload at `at` of the current buffer (CRC and hash come later, from the seal). */
+  putFrame(at: number, payload: Uint8Array): void {
+    this.#view.setUint32(at + FRAME_LEN_AT, payload.length, true);
+    this.#buf.set(payload, at + FRAME_HEADER);
+  }
 }

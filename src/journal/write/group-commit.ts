@@ -7,19 +7,19 @@
 import type { JournalIO } from '../../io/types.js';
 import { hashBackend } from '../../hash/index.js';
 import { JournalFailedError, ClosedError } from '../../errors.js';
-import { FRAME_HEADER, HASH_BYTES, frameBinding } from '../../format/frame.js';
+import { FRAME_HEADER, FRAME_LEN_AT, HASH_BYTES, frameBinding } from '../../format/frame.js';
 import { FORMAT_VERSION, filePos } from '../../format/segment.js';
 import type { Segment, SegmentManager } from '../segments.js';
 import { encodeWatermark } from '../../format/watermark.js';
 import { SyncCounters } from '../stats.js';
 import { Appended, type AppendResult, type Commit, type CommitHooks, type Durability } from './commit.js';
 import { Preallocator } from './prealloc.js';
-import { FrameArena, frameLength, putFrame } from './frame-arena.js';
+import { FrameArena } from './frame-arena.js';
+import { CompletionPoll } from './completion-poll.js';
 
 /** An entry's breaks when it starts no segment (the common case: no array per call). */
 const NO_BREAKS: readonly number[] = Object.freeze([]);
 const NO_FRAMES = new Uint8Array(0);
-import { CompletionPoll } from './completion-poll.js';
 
 interface Entry {
   /** The arena buffer its frames were laid out in at the call, from `at` on. */
@@ -143,7 +143,7 @@ export class GroupCommit implements Commit {
     const buf = this.#arena.reserve(bytes);
     const at = this.#arena.at;
     for (let i = 0, p = at; i < payloads.length; i++) {
-      putFrame(buf, p, payloads[i]!);
+      this.#arena.putFrame(p, payloads[i]!);
       p += FRAME_HEADER + payloads[i]!.length;
     }
     this.nextOffset = first + bytes;
@@ -349,8 +349,9 @@ export class GroupCommit implements Commit {
       }
       const results: AppendResult[] = new Array(e.records);
       let offset = e.first;
+      const view = new DataView(e.buf.buffer, e.buf.byteOffset, e.buf.byteLength);
       for (let i = 0, p = e.at; i < e.records; i++) {
-        const frame = FRAME_HEADER + frameLength(e.buf, p);
+        const frame = FRAME_HEADER + view.getUint32(p + FRAME_LEN_AT, true);
         results[i] = new Appended(offset, offset + frame, hashes, k++);
         offset += frame;
         p += frame;
