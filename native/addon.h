@@ -26,6 +26,10 @@ void InitFrames(Napi::Env env, Napi::Object exports);
 //   writerOpen(spinMicros): handle — a journal's write loop (io/write_loop.cc);
 //   writerWritev(handle, fd, buffers, position, sync, wmFd, wmRecord): Promise<number>;
 //   writerClose(handle): void
+//   readerOpen(spinMicros): handle — a read loop on a borrowed pool thread (io/read_ahead.cc);
+//   readStart(reader, fd, buf, position): handle — a read in that loop;
+//   readWait(handle): number — its result, taken without a turn of the event loop;
+//   readTouch(handle, spare, from): number — faults in `spare`'s pages while that read runs
 void InitIo(Napi::Env env, Napi::Object exports);
 
 }  // namespace stemedb

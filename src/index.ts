@@ -23,7 +23,7 @@ export { backup, type BackupOptions, type BackupResult } from './journal/backup.
 export { restore, type RestoreOptions, type RestoreResult } from './journal/restore.js';
 export type { RecoveryPolicy, RecoveryReport, CorruptionEntry } from './journal/recovery/types.js';
 export { StemeError, CorruptionError, SegmentFormatError, LockedError, ClosedError, JournalFailedError, OffsetError, AbortError } from './errors.js';
-export type { JournalIO, WatermarkWrite } from './io/types.js';
+export type { JournalIO, PendingRead, WatermarkWrite } from './io/types.js';
 export {
   Store,
   PgStore,

@@ -13,6 +13,10 @@ void InitIo(Napi::Env env, Napi::Object exports) {
   exports.Set("writerOpen", Napi::Function::New<io::JsWriterOpen>(env, "writerOpen"));
   exports.Set("writerWritev", Napi::Function::New<io::JsWriterWritev>(env, "writerWritev"));
   exports.Set("writerClose", Napi::Function::New<io::JsWriterClose>(env, "writerClose"));
+  exports.Set("readerOpen", Napi::Function::New<io::JsReaderOpen>(env, "readerOpen"));
+  exports.Set("readStart", Napi::Function::New<io::JsReadStart>(env, "readStart"));
+  exports.Set("readWait", Napi::Function::New<io::JsReadWait>(env, "readWait"));
+  exports.Set("readTouch", Napi::Function::New<io::JsReadTouch>(env, "readTouch"));
 }
 
 }  // namespace stemedb

@@ -130,6 +130,10 @@ Napi::Value JsFsyncDir(const Napi::CallbackInfo& info);
 Napi::Value JsWriterOpen(const Napi::CallbackInfo& info);
 Napi::Value JsWriterWritev(const Napi::CallbackInfo& info);
 Napi::Value JsWriterClose(const Napi::CallbackInfo& info);
+Napi::Value JsReaderOpen(const Napi::CallbackInfo& info);
+Napi::Value JsReadStart(const Napi::CallbackInfo& info);
+Napi::Value JsReadWait(const Napi::CallbackInfo& info);
+Napi::Value JsReadTouch(const Napi::CallbackInfo& info);
 
 }  // namespace io
 }  // namespace stemedb

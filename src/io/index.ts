@@ -30,5 +30,5 @@ export function writerIO(): JournalIO {
   return b ? createNativeIO(b, { writerSpinMicros: WRITER_SPIN_MICROS }) : defaultIO();
 }
 
-export type { JournalIO, WatermarkWrite } from './types.js';
+export type { JournalIO, PendingRead, WatermarkWrite } from './types.js';
 export { createFsIO } from './fs.js';

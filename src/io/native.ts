@@ -9,7 +9,7 @@
  * ('ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE').
  */
 import { createFsIO } from './fs.js';
-import type { JournalIO, WatermarkWrite } from './types.js';
+import type { JournalIO, PendingRead, WatermarkWrite } from './types.js';
 
 /** The IO functions of the native addon (native/addon.h, native/io/). */
 export interface NativeIoBinding {
@@ -46,6 +46,18 @@ export interface NativeIoBinding {
   ): Promise<number>;
   /** Ends the loop once its queue is empty (queued jobs still run and settle). */
   writerClose(writer: unknown): void;
+  /**
+   * A read loop (native/io/read_ahead.cc): reads run one after another on a borrowed libuv pool
+   * thread, which polls `spinMicros` for the next before it is given back. Absent, like the
+   * three below, from addons built before it.
+   */
+  readerOpen?(spinMicros: number): unknown;
+  /** Queues a read of all of `buf` at `position` in that loop. */
+  readStart?(reader: unknown, fd: number, buf: Uint8Array, position: number): unknown;
+  /** That read's byte count (short only at EOF), or its error thrown: waits for a read in progress, does a queued one itself. */
+  readWait?(read: unknown): number;
+  /** While that read is in progress, writes a byte into each page of `spare` from `from` on; returns how far it got. */
+  readTouch?(read: unknown, spare: Uint8Array, from: number): number;
 }
 
 export interface NativeIOOptions {
@@ -96,6 +108,9 @@ export function createNativeIO(binding: NativeIoBinding, options: NativeIOOption
       if (writer !== null) binding.writerClose(writer);
       writer = null;
     },
+    ...(binding.readerOpen && binding.readStart && binding.readWait && binding.readTouch
+      ? { preadStart: nativePreadStart(binding as Required<Pick<NativeIoBinding, 'readerOpen' | 'readStart' | 'readWait' | 'readTouch'>>) }
+      : {}),
     fsync: (fd: number) => promised(() => binding.fsync(fd)),
     fsyncDir: (dir: string) => promised(() => binding.fsyncDir(dir)),
     lock(path: string): number {
@@ -126,5 +141,36 @@ export function createNativeIO(binding: NativeIoBinding, options: NativeIOOption
         throw withCode(err);
       }
     },
+  };
+}
+
+/**
+ * How long the read loop polls for the next read: a reader asks for its next block once it
+ * has verified and handed out the one before (~250 us for 1 MiB here), and the read before
+ * took ~100 us, so the next request comes within this while an iteration runs.
+ */
+const READ_SPIN_MICROS = 300;
+
+/** The read loop, one per addon (so per thread): idle, it holds no thread. */
+const readLoops = new WeakMap<object, unknown>();
+
+/** preadStart() over the addon's read loop; errors carry a string code like every IO error. */
+function nativePreadStart(
+  binding: Required<Pick<NativeIoBinding, 'readerOpen' | 'readStart' | 'readWait' | 'readTouch'>>,
+): (fd: number, buf: Uint8Array, position: number) => PendingRead {
+  return (fd, buf, position) => {
+    let loop = readLoops.get(binding);
+    if (loop === undefined) readLoops.set(binding, (loop = binding.readerOpen(READ_SPIN_MICROS)));
+    const read = binding.readStart(loop, fd, buf, position);
+    return {
+      wait() {
+        try {
+          return binding.readWait(read);
+        } catch (err) {
+          throw withCode(err);
+        }
+      },
+      touch: (spare, from) => binding.readTouch(read, spare, from),
+    };
   };
 }

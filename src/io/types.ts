@@ -18,6 +18,21 @@ export interface WatermarkWrite {
   record: Uint8Array;
 }
 
+/** A read started by JournalIO.preadStart(). */
+export interface PendingRead {
+  /**
+   * The count of bytes read (short only at EOF), or throws the read's error. Synchronous,
+   * without a turn of the event loop: it waits for a read in progress, and does one not yet
+   * started itself. `buf` must not be used before it returns.
+   */
+  wait(): number;
+  /**
+   * Optional: while the read is in progress, writes into the pages of `spare` from byte
+   * `from` on (faulting them in, for the read after this one) and returns how far it got.
+   */
+  touch?(spare: Uint8Array, from: number): number;
+}
+
 export interface JournalIO {
   /** Short name for stats/errors: 'native' or 'sim'. */
   readonly name: string;
@@ -38,6 +53,12 @@ export interface JournalIO {
   size(fd: number): number;
   /** Reads up to buf.length bytes at position; returns the count (short only at EOF). */
   pread(fd: number, buf: Uint8Array, position: number): number;
+  /**
+   * Optional: starts a pread() off the JS thread, for reading ahead while the JS thread
+   * works on the block before; its wait() returns what pread() would have. Without it,
+   * every read is a pread().
+   */
+  preadStart?(fd: number, buf: Uint8Array, position: number): PendingRead;
 
   /**
    * Writes all buffers contiguously at `position` (one pwritev, looping on

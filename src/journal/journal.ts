@@ -401,6 +401,7 @@ export class Journal {
     } finally {
       this.#closed = true;
       this.#closeController.abort();
+      this.reader.stopReadAhead();
       this.segments.closeAll();
       this.io.close(this.wmFd);
       unlockJournal(this.io, this.lockHandles);

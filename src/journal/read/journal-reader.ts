@@ -252,6 +252,7 @@ export class JournalReader {
     this.#closeController.abort();
     this.#followers = 0;
     this.#stopWatching(true);
+    this.reader.stopReadAhead();
     this.segments.closeAll();
     this.io.close(this.wmFd);
   }

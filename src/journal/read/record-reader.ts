@@ -10,7 +10,8 @@ import { CorruptionError, OffsetError } from '../../errors.js';
 import { FRAME_HASH_AT, FRAME_HEADER, FRAME_LEN_AT, FrameStatus, HASH_BYTES, frameDamage } from '../../format/frame.js';
 import { filePos } from '../../format/segment.js';
 import type { Gap, Segment, SegmentManager } from '../segments.js';
-import { preadFull, readFrameBlock, verifySegmentFrames } from './segment-frames.js';
+import { checkFullRead, preadFull, readFrameBlock, verifyFrameBlock, verifySegmentFrames } from './segment-frames.js';
+import { READ_AHEAD_MIN_BYTES, ReadAhead, framesEndByLength, type Spare } from './read-ahead.js';
 import { Records } from './records.js';
 
 export interface JournalRecord {
@@ -23,11 +24,28 @@ export interface JournalRecord {
   hash: Uint8Array;
 }
 
-/** The segment an iterator holds pinned, if any. */
+/** The segment an iterator holds pinned, if any, and the block it reads ahead there. */
 interface Pin {
   seg: Segment | null;
+  /** A read that may be in flight on seg's descriptor (read-ahead.ts). */
+  ahead: ReadAhead | null;
+  /** The buffer of the read ahead after that one. */
+  spare: Spare | null;
+  /** The reader's pins that have one (stopReadAhead() ends them). */
+  readonly reading: Set<Pin>;
 }
+
+/** Ends the pin's read ahead, if any: the pool no longer touches its buffer or descriptor. */
+function dropAhead(pin: Pin): void {
+  const ahead = pin.ahead;
+  if (ahead === null) return;
+  pin.ahead = null;
+  pin.reading.delete(pin);
+  ahead.settle();
+}
+
 const abandonedPins = new FinalizationRegistry<Pin>((pin) => {
+  dropAhead(pin); // before the unpin: a segment unpinned may have its descriptor closed
   if (pin.seg) pin.seg.pins--;
   pin.seg = null;
 });
@@ -42,10 +60,25 @@ function skippedError(offset: number, gap: Gap): OffsetError {
 }
 
 export class RecordReader {
+  /** Iterators with a read ahead that may be in flight: closing ends those reads first. */
+  readonly #reading = new Set<Pin>();
+  #stopped = false;
+
   constructor(
     readonly io: JournalIO,
     readonly segments: SegmentManager,
   ) {}
+
+  /**
+   * Starts no more reads ahead and waits for those in flight (their blocks are read again
+   * if an iterator still needs them). Journal and reader close() call it before closing
+   * the segment files: a descriptor closed, then reused by another open, under a read in
+   * flight would have that read return another file's bytes.
+   */
+  stopReadAhead(): void {
+    this.#stopped = true;
+    for (const pin of [...this.#reading]) dropAhead(pin);
+  }
 
   /** Reads one record; null at or past `visibleEnd`. */
   read(offset: number, visibleEnd: number): JournalRecord | null {
@@ -88,7 +121,7 @@ export class RecordReader {
    * process leaves them alone.
    */
   iterateBatches(from: number, to: number, end: number, maxBytes: number): AsyncGenerator<JournalRecord[]> {
-    const pin: Pin = { seg: null };
+    const pin: Pin = { seg: null, ahead: null, spare: null, reading: this.#reading };
     const gen = this.#batches(from, to, end, maxBytes, pin);
     // An iterator dropped mid-way never runs its finally: its pin goes when it is collected.
     abandonedPins.register(gen, pin);
@@ -111,10 +144,10 @@ export class RecordReader {
       pin.seg = seg;
       try {
         while (pos < segEnd && pos < to) {
-          const blockLen = Math.min(maxBytes, segEnd - pos);
-          // Not zero-filled: a full read fills every byte or throws. Not reused: the records yielded are views of it.
-          const { bytes: block, walk } = readFrameBlock(this.io, seg, Buffer.allocUnsafeSlow(blockLen), pos, segEnd, true);
-          const records = sliceRecords(block, walk.pos, pos, to);
+          const block = this.#block(seg, pos, segEnd, maxBytes, pin);
+          this.#readAhead(seg, pos, pos + framesEndByLength(block, block.length), Math.min(segEnd, to), segEnd, maxBytes, pin);
+          const { bytes, walk } = verifyFrameBlock(this.io, seg, block, block.length, pos, segEnd, true);
+          const records = sliceRecords(bytes, walk.pos, pos, to);
           if (records.length > 0) yield records;
           if (records.length < walk.count) return; // reached `to`
           pos += walk.pos;
@@ -125,10 +158,44 @@ export class RecordReader {
           }
         }
       } finally {
+        dropAhead(pin);
+        pin.spare = null;
         pin.seg = null;
         seg.pins--;
       }
     }
+  }
+
+  /**
+   * Starts reading the block at `next` (where the frames of the block at `pos` seem to end)
+   * on the pool, unless there is none to read before `until` (`to`, or the segment's end),
+   * or it is small, or the IO cannot read off the JS thread.
+   */
+  #readAhead(seg: Segment, pos: number, next: number, until: number, segEnd: number, maxBytes: number, pin: Pin): void {
+    const io = this.io;
+    const len = Math.min(maxBytes, segEnd - next);
+    if (next === pos || next >= until || len < READ_AHEAD_MIN_BYTES || this.#stopped || io.preadStart === undefined) return;
+    const spare = pin.spare;
+    const buf = spare !== null && spare.buf.length === len ? spare.buf : Buffer.allocUnsafeSlow(len);
+    pin.spare = { buf: Buffer.allocUnsafeSlow(maxBytes), touched: 0 };
+    pin.ahead = new ReadAhead(io as typeof io & Required<Pick<JournalIO, 'preadStart'>>, seg, next, buf);
+    this.#reading.add(pin);
+  }
+
+  /** The block at `pos` (at most maxBytes, within segEnd): the one read ahead if it starts there, else read now. */
+  #block(seg: Segment, pos: number, segEnd: number, maxBytes: number, pin: Pin): Uint8Array {
+    const ahead = pin.ahead;
+    if (ahead !== null && ahead.pos === pos) {
+      pin.ahead = null;
+      this.#reading.delete(pin);
+      checkFullRead(seg, ahead.buf, pos, ahead.got(pin.spare));
+      return ahead.buf;
+    }
+    dropAhead(pin); // a guess that missed (the block before was damaged)
+    // Not zero-filled: a full read fills every byte or throws. Not reused: the records yielded are views of it.
+    const block = Buffer.allocUnsafeSlow(Math.min(maxBytes, segEnd - pos));
+    preadFull(this.io, seg, block, pos);
+    return block;
   }
 
   /** The segment holding `offset`; a typed error below the first segment. */

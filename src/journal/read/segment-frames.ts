@@ -25,7 +25,11 @@ export function verifySegmentFrames(seg: Segment, buf: Uint8Array, start: number
 
 /** Reads seg's bytes from global offset `offset` into all of `buf`: a short read is a truncated record (CorruptionError). */
 export function preadFull(io: JournalIO, seg: Segment, buf: Uint8Array, offset: number): void {
-  const n = io.pread(seg.fd, buf, filePos(seg, offset));
+  checkFullRead(seg, buf, offset, io.pread(seg.fd, buf, filePos(seg, offset)));
+}
+
+/** A read of `buf` at global offset `offset` that returned `n` bytes: fewer than asked is a truncated record. */
+export function checkFullRead(seg: Segment, buf: Uint8Array, offset: number, n: number): void {
   if (n !== buf.length) {
     throw new CorruptionError(seg.name, filePos(seg, offset) + n, 'truncated payload', `expected ${buf.length} bytes, file ended after ${n}`);
   }
@@ -49,9 +53,13 @@ interface FrameBlock {
  * `full`: a short read throws (preadFull) instead of ending the bytes early.
  */
 export function readFrameBlock(io: JournalIO, seg: Segment, block: Uint8Array, pos: number, end: number, full: boolean): FrameBlock {
+  return verifyFrameBlock(io, seg, block, readAt(io, seg, block, pos, full), pos, end, full);
+}
+
+/** readFrameBlock() of a `block` already read (`got` bytes of it): verifies it, or reads and verifies the one larger record there. */
+export function verifyFrameBlock(io: JournalIO, seg: Segment, block: Uint8Array, got: number, pos: number, end: number, full: boolean): FrameBlock {
   const want = block.length;
   let bytes = block;
-  let got = readAt(io, seg, bytes, pos, full);
   let walk = verifySegmentFrames(seg, bytes, 0, got, Number.MAX_SAFE_INTEGER, pos);
   if (walk.count === 0 && walk.status === FrameStatus.TruncatedPayload && got === want && want < end - pos) {
     const size = FRAME_HEADER + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(FRAME_LEN_AT, true);
