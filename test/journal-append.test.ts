@@ -108,4 +108,47 @@ test('many queued appends filling several arena buffers keep their order and byt
   }
 });
 
+test('arena bytes reused after their batches are written never reach the disk in place of queued frames', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    for (const durability of ['none', 'group'] as const) {
+      const sub = `${dir}/${durability}`;
+      const j = await Journal.open(sub, { durability, maxBatchBytes: 48 << 10 });
+      const payload = (i: number) => new Uint8Array(50 + ((i * 7919) % 30_000)).fill(i & 0xff);
+      const offsets: number[] = [];
+      const wants: number[] = [];
+      let i = 0;
+      for (let round = 0; round < 40; round++) {
+        // Bursts that cross buffer boundaries while batches are in flight (retired buffers with
+        // bytes outstanding), then awaited calls alone (the current buffer starts over).
+        const burst = [];
+        for (let k = 0; k < 1 + (round % 9) * 12; k++) burst.push(k % 4 === 0 ? j.appendBatch([payload(i++), payload(i++)]) : j.append(payload(i++)));
+        for (const r of await Promise.all(burst)) for (const x of Array.isArray(r) ? r : [r]) offsets.push(x.offset);
+        offsets.push((await j.append(payload(i++))).offset);
+        for (const r of await j.appendBatch([payload(i++), payload(i++), payload(i++)])) offsets.push(r.offset);
+      }
+      // Appenders that append again as soon as their record is written, in batches capped
+      // small, so calls sit queued behind a batch in flight when its bytes are released.
+      const loops = Array.from({ length: 16 }, async (_, w) => {
+        for (let n = 0; n < 60; n++) {
+          const k = i++;
+          offsets[k] = (await j.append(payload(k + w))).offset;
+          wants[k] = k + w;
+        }
+      });
+      await Promise.all(loops);
+      await j.close();
+      const j2 = await Journal.open(sub, { verifyAll: true });
+      for (const [k, offset] of offsets.entries()) {
+        const got = (await j2.read(offset))!.payload;
+        const want = payload(wants[k] ?? k);
+        assert.ok(got.length === want.length && got.every((x) => x === want[0]), `${durability} record ${k}`);
+      }
+      await j2.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test.run();

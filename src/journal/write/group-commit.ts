@@ -218,6 +218,7 @@ export class GroupCommit implements Commit {
       } catch (err) {
         this.#fail(err, batch);
       }
+      this.#release(batch);
       // The callers just resolved re-queue only after a few promise hops; taking
       // the next batch at once would send 1 record, then the other N-1 (twice
       // the syncs). One macrotask lets them all arrive. A lone caller (c=1)
@@ -226,6 +227,13 @@ export class GroupCommit implements Commit {
     }
     this.#running = false;
     for (const wake of this.#idle.splice(0)) wake();
+  }
+
+  /** The batch's frames were written (or failed) and its calls settled: their arena bytes may be reused. */
+  #release(batch: Entry[]): void {
+    let bytes = 0;
+    for (const e of batch) bytes += e.bytes;
+    if (bytes > 0) this.#arena.release(batch[0]!.buf, bytes);
   }
 
   /** The next batch: one call in 'each' mode, else as much as maxBatchBytes allows, from one arena buffer (so contiguous). */
