@@ -156,13 +156,15 @@ export class Journal {
     if (!Array.isArray(payloads)) throw argTypeError(`payloads must be an array of Uint8Array, got ${describe(payloads)}`);
     this.#checkOpen();
     const max = this.options.maxRecordBytes;
+    let bytes = 0;
     for (let i = 0; i < payloads.length; i++) {
       const p: unknown = payloads[i];
       // The full check (and its message) only for a payload that is not plainly fine.
-      if (!(p instanceof Uint8Array) || p.byteLength === 0 || p.byteLength > max) this.#checkPayload(p, `payloads[${i}]`);
+      if (!(p instanceof Uint8Array) || p.length === 0 || p.length > max) this.#checkPayload(p, `payloads[${i}]`);
+      bytes += (p as Uint8Array).length;
     }
     if (payloads.length === 0) return [];
-    return this.commit.submit(payloads);
+    return this.commit.submit(payloads, bytes);
   }
 
   /** The record at `offset`, verified; null at or past the end. */

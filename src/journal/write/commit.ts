@@ -60,7 +60,8 @@ export interface Commit {
   /** Calls queued, not yet written. */
   readonly pending: number;
   readonly counters: SyncCounters;
-  submit(payloads: readonly Uint8Array[]): Promise<AppendResult[]>;
+  /** `payloadBytes`: the payloads' total length (the caller summed it while checking them). */
+  submit(payloads: readonly Uint8Array[], payloadBytes: number): Promise<AppendResult[]>;
   submitOne(payload: Uint8Array): Promise<AppendResult>;
   sync(): Promise<void>;
   failStop(err: unknown): JournalFailedError;

@@ -112,34 +112,24 @@ export class GroupCommit implements Commit {
   }
 
   /** Queues records; resolves after the write (and, unless durability is 'none', the sync) that covers them. */
-  submit(payloads: readonly Uint8Array[]): Promise<AppendResult[]> {
-    return new Promise<AppendResult[]>((resolve, reject) => this.#enqueue(payloads, false, resolve as (r: unknown) => void, reject));
+  submit(payloads: readonly Uint8Array[], payloadBytes: number): Promise<AppendResult[]> {
+    return new Promise<AppendResult[]>((resolve, reject) => this.#enqueue(payloads, payloadBytes, false, resolve as (r: unknown) => void, reject));
   }
 
   /** submit() of one record, resolving with its result alone (the hot path of append()). */
   submitOne(payload: Uint8Array): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => this.#enqueue([payload], true, resolve as (r: unknown) => void, reject));
+    return new Promise<AppendResult>((resolve, reject) => this.#enqueue([payload], payload.length, true, resolve as (r: unknown) => void, reject));
   }
 
   /** Assigns the records their offsets and lays them out as frames in the arena, now (the payloads' only copy). */
-  #enqueue(payloads: readonly Uint8Array[], one: boolean, resolve: (r: unknown) => void, reject: (e: Error) => void): void {
+  #enqueue(payloads: readonly Uint8Array[], payloadBytes: number, one: boolean, resolve: (r: unknown) => void, reject: (e: Error) => void): void {
     if (this.failed) return reject(this.failed);
     if (this.#closed) return reject(new ClosedError());
     const first = this.nextOffset;
+    const bytes = payloads.length * FRAME_HEADER + payloadBytes;
     let breaks = NO_BREAKS;
-    let bytes = 0;
-    for (let i = 0; i < payloads.length; i++) {
-      const frame = FRAME_HEADER + payloads[i]!.length;
-      // Rotate when this record would pass segmentBytes; a record larger than
-      // that still goes whole into a segment of its own (never spans two).
-      if (this.#assignSize > 0 && this.#assignSize + frame > this.options.segmentBytes) {
-        if (breaks === NO_BREAKS) breaks = [];
-        (breaks as number[]).push(i, bytes);
-        this.#assignSize = 0;
-      }
-      this.#assignSize += frame;
-      bytes += frame;
-    }
+    if (this.#assignSize + bytes <= this.options.segmentBytes) this.#assignSize += bytes;
+    else breaks = this.#segmentBreaks(payloads);
     const buf = this.#arena.reserve(bytes);
     const at = this.#arena.at;
     for (let i = 0, p = at; i < payloads.length; i++) {
@@ -149,6 +139,26 @@ export class GroupCommit implements Commit {
     this.nextOffset = first + bytes;
     this.#queue.push({ buf, at, first, bytes, records: payloads.length, breaks, barrier: false, one, resolve, reject });
     this.#kick();
+  }
+
+  /**
+   * Where the call's records start new segments, as (record index, byte position) pairs: a
+   * segment rotates when a record would pass segmentBytes; a record larger than that still
+   * goes whole into a segment of its own (never spans two).
+   */
+  #segmentBreaks(payloads: readonly Uint8Array[]): readonly number[] {
+    const breaks: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < payloads.length; i++) {
+      const frame = FRAME_HEADER + payloads[i]!.length;
+      if (this.#assignSize > 0 && this.#assignSize + frame > this.options.segmentBytes) {
+        breaks.push(i, bytes);
+        this.#assignSize = 0;
+      }
+      this.#assignSize += frame;
+      bytes += frame;
+    }
+    return breaks.length > 0 ? breaks : NO_BREAKS;
   }
 
   /** Makes everything written so far durable (for 'none'); in other modes waits for in-flight work. */
