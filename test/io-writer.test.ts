@@ -50,6 +50,30 @@ if (!b) {
     });
   });
 
+  test('an adaptive poll (spinMicros < maxSpinMicros): jobs after short gaps, long pauses and at once all run, in order', async () => {
+    await withFile(async (fd, file) => {
+      const w = binding.writerOpen(20, 800);
+      const busy = (micros: number) => {
+        const until = performance.now() + micros / 1000;
+        while (performance.now() < until);
+      };
+      let at = 0;
+      for (let k = 0; k < 120; k++) {
+        // Gaps the loop catches while polling, ones that outlast it, and jobs already queued.
+        if (k % 10 === 9) await new Promise((r) => setTimeout(r, 3));
+        else busy((k % 4) * 150);
+        const burst = 1 + (k % 3);
+        const jobs = [];
+        for (let b = 0; b < burst; b++, at++) jobs.push(binding.writerWritev(w, fd, [Uint8Array.of(at & 0xff)], at, b === burst - 1, -1, null));
+        assert.ok((await Promise.all(jobs)).every((n) => n === 1));
+      }
+      const got = fs.readFileSync(file);
+      assert.is(got.length, at);
+      for (let k = 0; k < at; k++) assert.is(got[k], k & 0xff);
+      binding.writerClose(w);
+    });
+  });
+
   test('a failing job rejects with its errno; the loop keeps serving later jobs', async () => {
     await withFile(async (fd) => {
       const w = binding.writerOpen(0);
@@ -101,6 +125,9 @@ if (!b) {
     assert.throws(() => binding.writerOpen(-1), isRange);
     assert.throws(() => binding.writerOpen(1.5), isRange);
     assert.throws(() => binding.writerOpen(2_000_000), isRange);
+    assert.throws(() => binding.writerOpen(100, '500' as unknown as number), isType);
+    assert.throws(() => binding.writerOpen(100, 50), isRange, 'maxSpinMicros below spinMicros');
+    assert.throws(() => binding.writerOpen(100, 2_000_000), isRange);
     assert.throws(() => binding.writerWritev({}, 1, [], 0, true, -1, null), isType);
     assert.throws(() => binding.writerClose(42), isType);
     const w = binding.writerOpen(0);

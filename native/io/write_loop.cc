@@ -11,6 +11,13 @@
 // thread back, so such a job is handed over with a store, not a wake-up. The JS
 // thread never polls: completions come back through a thread-safe function.
 //
+// How long it polls adapts to the journal: at least `spinMicros`, and up to twice the
+// recent time between a job's end and the next job's arrival when that is at most
+// `maxSpinMicros`. An appender whose next batch takes ~150 µs to lay out and seal
+// (appendBatch of 1000 small records) would otherwise find the loop gone each time and
+// pay a thread wake-up (10-40 µs here) per batch; a journal written every few
+// milliseconds still polls only `spinMicros` after each job.
+//
 // Jobs run one at a time in submission order, which is the order the journal
 // needs. writerClose() (or the environment's cleanup) stops the loop once the
 // queue is empty.
@@ -57,7 +64,10 @@ struct Job {
 
 class Writer {  // one per writerOpen(): its queue and the loop that drains it
  public:
-  Writer(napi_env env, uint32_t spin_us) : env_(env), spin_(std::chrono::microseconds(spin_us)) {}
+  Writer(napi_env env, uint32_t spin_us, uint32_t max_spin_us)
+      : env_(env),
+        spin_(std::chrono::microseconds(spin_us)),
+        max_spin_(std::chrono::microseconds(max_spin_us)) {}
 
   bool Start(napi_env env, napi_value handle) {
     napi_value name;
@@ -84,6 +94,11 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
       queued_.store(queue_.size(), std::memory_order_release);
       launch = !loop_active_;
       if (launch) loop_active_ = true;
+    }
+    if (launch) {
+      // The loop had given its thread back: how long after the last job this one came.
+      const int64_t end = last_end_ns_.load(std::memory_order_relaxed);
+      if (end != 0) NoteGap(NowNs() - end);
     }
     if (launch && !Launch()) {
       // No loop runs, so nothing else touches the queue: take the job back out.
@@ -165,15 +180,44 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
     tsfn_ = nullptr;
   }
 
-  // Pool thread: the next job, polling for spin_; null (and the loop over) when none came.
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Moving average of the time from a job's end to the next job's arrival. Written by the
+  // pool thread (a job caught while polling) and the JS thread (one that relaunched the
+  // loop); a lost update only skews a heuristic.
+  void NoteGap(int64_t ns) {
+    const int64_t avg = gap_ns_.load(std::memory_order_relaxed);
+    gap_ns_.store(avg == 0 ? ns : avg + (ns - avg) / 4, std::memory_order_relaxed);
+  }
+
+  // How long to poll now: twice the recent gap if that is within max_spin_, else spin_.
+  std::chrono::nanoseconds SpinBudget() const {
+    const auto twice = std::chrono::nanoseconds(2 * gap_ns_.load(std::memory_order_relaxed));
+    if (twice <= spin_ || twice > max_spin_) return spin_;
+    return twice;
+  }
+
+  // Pool thread: the next job, polling for SpinBudget(); null (and the loop over) when none came.
   Job* Take() {
-    const auto deadline = std::chrono::steady_clock::now() + spin_;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + SpinBudget();
     unsigned polls = 0;
+    bool polled = false;
     while (queued_.load(std::memory_order_acquire) == 0 &&
            !stop_flag_.load(std::memory_order_acquire)) {
+      polled = true;
       CpuRelax();
       // The clock is read every 64 polls: cheap, and still fine-grained (~µs).
       if ((++polls & 63) == 0 && std::chrono::steady_clock::now() >= deadline) break;
+    }
+    if (polled && queued_.load(std::memory_order_acquire) != 0) {
+      NoteGap(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count());
     }
     std::lock_guard<std::mutex> lk(mu_);
     if (queue_.empty()) {
@@ -190,6 +234,7 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
     Writer* w = static_cast<Run*>(data)->writer;
     while (Job* job = w->Take()) {
       job->result = ExecuteWrite(job->args, &job->written);
+      w->last_end_ns_.store(NowNs(), std::memory_order_relaxed);  // before JS can hear of it
       napi_call_threadsafe_function(w->tsfn_, job, napi_tsfn_nonblocking);
     }
   }
@@ -235,6 +280,9 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
 
   napi_env env_;
   const std::chrono::microseconds spin_;
+  const std::chrono::microseconds max_spin_;
+  std::atomic<int64_t> gap_ns_{0};       // NoteGap()
+  std::atomic<int64_t> last_end_ns_{0};  // steady clock when the loop last finished a job
   napi_threadsafe_function tsfn_ = nullptr;
   napi_ref handle_ref_ = nullptr;
   std::mutex mu_;
@@ -263,7 +311,7 @@ Writer* GetWriter(const Napi::CallbackInfo& info, size_t i) {
 
 }  // namespace
 
-// writerOpen(spinMicros) -> handle
+// writerOpen(spinMicros, maxSpinMicros = spinMicros) -> handle
 Napi::Value JsWriterOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t spin = 0;
@@ -272,7 +320,16 @@ Napi::Value JsWriterOpen(const Napi::CallbackInfo& info) {
     ThrowRangeError(env, "argument 1 (spinMicros) must be at most 1000000");
     return env.Undefined();
   }
-  auto* w = new Writer(env, static_cast<uint32_t>(spin));
+  uint64_t max_spin = spin;
+  if (!info[1].IsUndefined()) {
+    if (!ArgIndex(env, info[1], ArgName(1, "maxSpinMicros"), &max_spin)) return env.Undefined();
+    if (max_spin < spin || max_spin > 1000000) {
+      ThrowRangeError(env, "argument 2 (maxSpinMicros) must be from spinMicros to 1000000, got " +
+                               std::to_string(max_spin));
+      return env.Undefined();
+    }
+  }
+  auto* w = new Writer(env, static_cast<uint32_t>(spin), static_cast<uint32_t>(max_spin));
   napi_value handle;
   if (napi_create_external(env, w, Writer::Finalize, nullptr, &handle) != napi_ok) {
     delete w;

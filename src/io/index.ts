@@ -20,6 +20,13 @@ export function defaultIO(): JournalIO {
  * submit the next one (~10 µs here), short enough to cost little CPU when writes stop.
  */
 const WRITER_SPIN_MICROS = 100;
+/**
+ * How long it polls where jobs have recently come that soon: appendBatch() of 1000 small
+ * records lays out and seals its next batch in ~150 µs, so with 100 µs alone it paid a
+ * thread wake-up per batch (+12% rate without, in a paired A/B here). Twice the recent
+ * gap is polled, so a journal written every few milliseconds still polls only 100 µs.
+ */
+const WRITER_MAX_SPIN_MICROS = 500;
 
 /**
  * The IO of one writing journal: defaultIO()'s, but (with the addon) its writes run in
@@ -27,7 +34,7 @@ const WRITER_SPIN_MICROS = 100;
  */
 export function writerIO(): JournalIO {
   const b = loadBinding();
-  return b ? createNativeIO(b, { writerSpinMicros: WRITER_SPIN_MICROS }) : defaultIO();
+  return b ? createNativeIO(b, { writerSpinMicros: WRITER_SPIN_MICROS, writerMaxSpinMicros: WRITER_MAX_SPIN_MICROS }) : defaultIO();
 }
 
 export type { JournalIO, PendingRead, WatermarkWrite } from './types.js';

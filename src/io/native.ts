@@ -32,8 +32,12 @@ export interface NativeIoBinding {
   fsync(fd: number): Promise<void>;
   /** fsync of a directory (a no-op on Windows). */
   fsyncDir(path: string): Promise<void>;
-  /** A write loop: writerWritev() jobs run one after another on a borrowed libuv pool thread. */
-  writerOpen(spinMicros: number): unknown;
+  /**
+   * A write loop: writerWritev() jobs run one after another on a borrowed libuv pool thread,
+   * which polls for the next job at least spinMicros, up to maxSpinMicros where jobs have
+   * recently come that soon (default: spinMicros; addons before it take the first only).
+   */
+  writerOpen(spinMicros: number, maxSpinMicros?: number): unknown;
   /** writev() in that loop; jobs run in submission order. */
   writerWritev(
     writer: unknown,
@@ -69,6 +73,8 @@ export interface NativeIOOptions {
    * microseconds on a virtual machine. Undefined: one pool job per writev().
    */
   writerSpinMicros?: number;
+  /** The longest the loop polls where jobs have recently come within it (default: writerSpinMicros). */
+  writerMaxSpinMicros?: number;
 }
 
 /** Makes sure a thrown value is an Error with a string `code`. */
@@ -94,6 +100,7 @@ function promised<T>(fn: () => Promise<T>): Promise<T> {
  */
 export function createNativeIO(binding: NativeIoBinding, options: NativeIOOptions = {}): JournalIO {
   const spin = options.writerSpinMicros;
+  const maxSpin = options.writerMaxSpinMicros ?? spin;
   let writer: unknown = null;
   return {
     ...createFsIO(),
@@ -102,7 +109,7 @@ export function createNativeIO(binding: NativeIoBinding, options: NativeIOOption
       const wmFd = watermark ? watermark.fd : -1;
       const wmRecord = watermark ? watermark.record : null;
       if (spin === undefined) return promised(() => binding.writev(fd, buffers, position, syncData, wmFd, wmRecord));
-      return promised(() => binding.writerWritev((writer ??= binding.writerOpen(spin)), fd, buffers, position, syncData, wmFd, wmRecord));
+      return promised(() => binding.writerWritev((writer ??= binding.writerOpen(spin, maxSpin)), fd, buffers, position, syncData, wmFd, wmRecord));
     },
     release(): void {
       if (writer !== null) binding.writerClose(writer);
