@@ -373,14 +373,14 @@ export class Ingestor {
   /**
    * The sink's CPU work for `batch` now, while the batches before it commit (prepareBatch, when
    * the sink has it); returns what sends it at its turn. Preparing writes nothing: a batch that
-   * never gets its turn (a commit before it failed, stop(), a crash) leaves the store as it was.
+   * never gets its turn (a commit before it failed, the process killed) leaves the store as it was.
    * An error preparing (BAD_SOURCE) is that batch's commit failure, at its turn, as applyBatch's.
    */
   private prepare(batch: JournalRecord[]): () => Awaitable<BatchResult> {
     const store = this.store;
     const options = { journal: this.journal };
     if (typeof store.prepareBatch !== 'function' || typeof store.applyPrepared !== 'function') return () => store.applyBatch(this.consumer, batch, options);
-    let prepared: PreparedBatch;
+    let prepared: Awaitable<PreparedBatch>;
     try {
       prepared = store.prepareBatch(batch);
     } catch (err) {
@@ -388,7 +388,8 @@ export class Ingestor {
         throw err;
       };
     }
-    return () => store.applyPrepared!(this.consumer, prepared, options);
+    if (prepared instanceof Promise) prepared.catch(() => {}); // a failure is thrown at the batch's turn, below
+    return async () => store.applyPrepared!(this.consumer, await prepared, options);
   }
 
   private throwIfCommitFailed(): void {

@@ -46,12 +46,14 @@ export interface IngestSink {
   /**
    * Optional, with applyPrepared: the CPU half of applyBatch, done before the
    * batch's turn, so that the Ingestor prepares batch N+1 while batch N's
-   * transaction is in flight. Synchronous, and it must not write or read the
-   * store: it cannot know the stored cursor, which applyPrepared reads and
-   * checks in the transaction exactly as applyBatch does. It may throw what
+   * transaction is in flight. It must not write or read the store: it cannot
+   * know the stored cursor, which applyPrepared reads and checks in the
+   * transaction exactly as applyBatch does. It may throw (or reject with) what
    * applyBatch would for the same records before its transaction (BAD_SOURCE).
+   * A Promise lets it work in slices (PgStore), so that the answers of the
+   * transaction in flight are read between them, not after all of it.
    */
-  prepareBatch?(records: readonly JournalRecord[]): PreparedBatch;
+  prepareBatch?(records: readonly JournalRecord[]): Awaitable<PreparedBatch>;
 
   /** applyBatch of a batch this sink prepared: `applyBatch(c, r, o)` is `applyPrepared(c, prepareBatch(r), o)`. */
   applyPrepared?(consumer: string, batch: PreparedBatch, options?: ApplyBatchOptions): Awaitable<BatchResult>;

@@ -19,7 +19,7 @@ export class PreparedProbe implements IngestSink {
     return this.store.preferredBatchSize;
   }
 
-  prepareBatch(records: readonly JournalRecord[]): PreparedBatch {
+  prepareBatch(records: readonly JournalRecord[]): Promise<PreparedBatch> {
     this.prepared++;
     return this.store.prepareBatch(records);
   }

@@ -87,6 +87,32 @@ const A_COLUMNS = 13;
  * which decides and words errors as before.
  */
 export function prepareRecords(records: readonly JournalRecord[]): PgBatch {
+  const steps = prepareSteps(records);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * prepareRecords in slices of a few ms, the event loop turning between them: the Ingestor
+ * prepares a batch while the batch before it is in its transaction, whose answers (BEGIN, the
+ * lock, the cursor: each a round trip before the INSERT can go) are read only between slices.
+ */
+export async function prepareRecordsSliced(records: readonly JournalRecord[]): Promise<PgBatch> {
+  const steps = prepareSteps(records);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Records decoded per slice. */
+const SLICE = 1024;
+
+/** The work of prepareRecords, yielding between slices. */
+function* prepareSteps(records: readonly JournalRecord[]): Generator<void, PgBatch> {
   checkRecords(records);
   // Assertion rows, one column array each (no object per row).
   const cols: unknown[][] = Array.from({ length: A_COLUMNS }, () => []);
@@ -97,7 +123,9 @@ export function prepareRecords(records: readonly JournalRecord[]): PgBatch {
   const row = new Array<unknown>(ROW_VALUES).fill(null);
   let ordered = true;
   let last = -1;
-  for (const rec of records) {
+  for (let i = 0; i < records.length; i++) {
+    if (i % SLICE === SLICE - 1) yield;
+    const rec = records[i]!;
     if (rec.offset < last) ordered = false;
     last = rec.next;
     if (assertionRow(rec.payload, row)) {
@@ -161,7 +189,9 @@ export function prepareRecords(records: readonly JournalRecord[]): PgBatch {
   const order = keyOrder(keys, (i, j) => cmp(keys[i]!, keys[j]!) || (cols[A_OFFSET]![i] as number) - (cols[A_OFFSET]![j] as number));
   votes.sort((x, y) => cmp(x.v.assertion, y.v.assertion) || cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
   epochs.sort((x, y) => cmp(x.e.id, y.e.id) || x.rec.offset - y.rec.offset);
-  return new PgBatch(records, ordered, assertionLiterals(cols, order), voteLiterals(votes), epochs, dead);
+  yield;
+  const assertions = yield* literals(order.length, (c, lo, hi) => column(cols[c]!, A_KINDS[c]!, order, lo, hi), A_COLUMNS);
+  return new PgBatch(records, ordered, assertions, voteLiterals(votes), epochs, dead);
 }
 
 /** Appends a row in assertion-row.ts's layout (hash, subject, predicate, object, kind, epoch, author, confidence, createdAt, evidence, offset). */
@@ -187,15 +217,11 @@ function pushAssertion(cols: unknown[][], keys: Uint8Array[], r: unknown[]): voi
 /** How each assertions column is written into an array literal. */
 const A_KINDS: ElementKind[] = ['bytea', 'text', 'text', 'int', 'text', 'float', 'bytea', 'bytea', 'text', 'float', 'int', 'text', 'int'];
 
-function assertionLiterals(cols: unknown[][], order: Uint32Array): Literals {
-  return literals(order.length, (c, lo, hi) => column(cols[c]!, A_KINDS[c]!, order, lo, hi), A_COLUMNS);
-}
-
 function voteLiterals(votes: ReadonlyArray<{ v: Vote; rec: JournalRecord }>): Literals {
   const rows = votes.map(({ v, rec }) => [v.assertion, rec.hash, v.voter, v.stance, v.weight, v.createdAt, rec.offset]);
   const kinds: ElementKind[] = ['bytea', 'bytea', 'text', 'int', 'float', 'int', 'int'];
   const identity = Uint32Array.from(rows.keys());
-  return literals(
+  const steps = literals(
     rows.length,
     (c, lo, hi) =>
       column(
@@ -207,13 +233,23 @@ function voteLiterals(votes: ReadonlyArray<{ v: Vote; rec: JournalRecord }>): Li
       ),
     kinds.length,
   );
+  for (;;) {
+    const step = steps.next(); // votes are few: in one slice
+    if (step.done) return step.value;
+  }
 }
 
-function literals(count: number, build: (col: number, lo: number, hi: number) => string, columns: number): Literals {
+/** The array literals of `columns` columns of `count` rows, ROWS_PER_STATEMENT rows per statement; a slice per column. */
+function* literals(count: number, build: (col: number, lo: number, hi: number) => string, columns: number): Generator<void, Literals> {
   const chunks: string[][] = [];
   for (let lo = 0; lo < count; lo += ROWS_PER_STATEMENT) {
     const hi = Math.min(count, lo + ROWS_PER_STATEMENT);
-    chunks.push(Array.from({ length: columns }, (_, c) => build(c, lo, hi)));
+    const chunk: string[] = [];
+    for (let c = 0; c < columns; c++) {
+      chunk.push(build(c, lo, hi));
+      yield;
+    }
+    chunks.push(chunk);
   }
   return { count, chunks };
 }

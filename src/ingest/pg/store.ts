@@ -37,7 +37,7 @@ import {
 } from '../store.js';
 import { type AssertionRow, type VoteRow, assertionFromRow, voteFromRow } from '../store-queries.js';
 import { PG_SCHEMA_VERSION, migratePg, pgSchemaVersion, tooNew } from './schema.js';
-import { PgBatch, applyInTransaction, prepareRecords, type PgDeadLetterCode } from './write.js';
+import { PgBatch, applyInTransaction, prepareRecords, prepareRecordsSliced, type PgDeadLetterCode } from './write.js';
 
 const requireFromHere = createRequire(import.meta.url);
 type PgModule = typeof import('pg');
@@ -202,16 +202,18 @@ export class PgStore implements IngestSink {
     checkOptions(options, APPLY_BATCH_OPTION_KEYS);
     checkConsumer(consumer);
     checkJournalId(options.journal);
-    return this.applyPrepared(consumer, this.prepareBatch(records), options);
+    return this.applyPrepared(consumer, prepareRecords(records), options);
   }
 
   /**
    * Decodes `records`, sorts each table's rows by key and builds the statements' array
    * parameters, without touching the database (IngestSink.prepareBatch): the Ingestor does this
-   * for the next batch while one commits. Throws IngestError BAD_SOURCE for malformed records.
+   * for the next batch while one commits, in slices of a few ms (the answers of the transaction
+   * in flight are read between them: each of its round trips before the INSERT would otherwise
+   * wait for the whole of it). Rejects with IngestError BAD_SOURCE for malformed records.
    */
-  prepareBatch(records: readonly JournalRecord[]): PreparedBatch {
-    return prepareRecords(records);
+  prepareBatch(records: readonly JournalRecord[]): Promise<PreparedBatch> {
+    return prepareRecordsSliced(records);
   }
 
   /** applyBatch of a batch from prepareBatch: the transaction is round trips only (see write.ts). */

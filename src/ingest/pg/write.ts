@@ -22,7 +22,7 @@ import type { JournalRecord } from '../source.js';
 import { type BatchResult, checkJournal } from '../store-write.js';
 import { type Dead, type ElementKind, type Literals, type PgBatch, cmp, element, prepareRecords } from './prepare.js';
 
-export { type PgDeadLetterCode, PgBatch, checkRecords, prepareRecords } from './prepare.js';
+export { type PgDeadLetterCode, PgBatch, checkRecords, prepareRecords, prepareRecordsSliced } from './prepare.js';
 
 /**
  * The records still to apply given the stored cursor (SQLite writer's rule):
