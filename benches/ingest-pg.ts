@@ -20,8 +20,10 @@ import { DEFAULT_BATCH_SIZE, Ingestor, PG_BATCH_SIZE, PgStore } from '../src/ing
 import { PgServer, findPgBinaries, SKIP_HINT } from '../test/helpers/pg-server.js';
 import { type BenchResult, type Table, Samples, addGroup, log, sig, target } from './lib/index.js';
 import type { Row } from './ingest.js';
+import { benchReps } from './ingest-common.js';
 
-const REPS = 5; // PostgreSQL runs vary more than SQLite ones on a shared machine
+// PostgreSQL runs vary more than SQLite ones on a shared machine: 5 unless STEMEDB_INGEST_REPS says.
+const REPS = benchReps(5);
 const PG_BATCH = PG_BATCH_SIZE;
 
 async function client(url: string): Promise<Client> {

@@ -33,7 +33,7 @@ export {
   type StoreCounts,
 } from './store.js';
 export type { SqliteDatabase, SqliteDriverName, SqliteStatement, SqliteTransaction } from './sqlite/types.js';
-export type { IngestSink, Awaitable } from './sink.js';
+export type { IngestSink, Awaitable, PreparedBatch } from './sink.js';
 export {
   PgStore,
   PG_BATCH_SIZE,

@@ -10,7 +10,9 @@
  * Batches commit one at a time, in order: a batch is only sent once the one
  * before it committed, and after a failed commit nothing more is sent (a later
  * batch would move the cursor past the lost one). The loop stops with the
- * error; start() again resumes from the stored cursor.
+ * error; start() again resumes from the stored cursor. A sink that prepares
+ * batches (prepareBatch: decoding and encoding, nothing written) gets batch N+1
+ * prepared while batch N's transaction is in flight.
  *
  * Journal cleanup only ever gets an offset at or below every cursor of this
  * journal's consumers in the store, made durable first (see docs/ingest.md, "Cleanup").
@@ -20,7 +22,7 @@ import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
 import { argTypeError, checkOptions, checkSignal } from '../validate.js';
 import type { JournalRecord, IngestSource } from './source.js';
-import type { IngestSink } from './sink.js';
+import type { Awaitable, IngestSink, PreparedBatch } from './sink.js';
 import { type BatchResult, DEFAULT_JOURNAL } from './store-write.js';
 import {
   CLEANUP_OPTION_KEYS,
@@ -357,14 +359,37 @@ export class Ingestor {
     const batch = this.batch;
     if (batch.length === 0) return this.committing.then(() => this.throwIfCommitFailed());
     this.batch = [];
+    const apply = this.prepare(batch);
     const run = this.committing.then(async () => {
       this.throwIfCommitFailed();
-      this.account(await this.store.applyBatch(this.consumer, batch, { journal: this.journal }));
+      this.account(await apply());
     });
     this.committing = run.catch((err) => {
       this.commitFailure ??= err;
     });
     return run;
+  }
+
+  /**
+   * The sink's CPU work for `batch` now, while the batches before it commit (prepareBatch, when
+   * the sink has it); returns what sends it at its turn. Preparing writes nothing: a batch that
+   * never gets its turn (a commit before it failed, the process killed) leaves the store as it was.
+   * An error preparing (BAD_SOURCE) is that batch's commit failure, at its turn, as applyBatch's.
+   */
+  private prepare(batch: JournalRecord[]): () => Awaitable<BatchResult> {
+    const store = this.store;
+    const options = { journal: this.journal };
+    if (typeof store.prepareBatch !== 'function' || typeof store.applyPrepared !== 'function') return () => store.applyBatch(this.consumer, batch, options);
+    let prepared: Awaitable<PreparedBatch>;
+    try {
+      prepared = store.prepareBatch(batch);
+    } catch (err) {
+      return () => {
+        throw err;
+      };
+    }
+    if (prepared instanceof Promise) prepared.catch(() => {}); // a failure is thrown at the batch's turn, below
+    return async () => store.applyPrepared!(this.consumer, await prepared, options);
   }
 
   private throwIfCommitFailed(): void {

@@ -14,6 +14,17 @@ import type { ApplyBatchOptions } from './store.js';
 /** A value, or a Promise of it. */
 export type Awaitable<T> = T | Promise<T>;
 
+/**
+ * A batch whose CPU work (decoding, sorting, encoding) a sink did ahead of
+ * its transaction (IngestSink.prepareBatch). Opaque to the Ingestor: only the
+ * sink that made it applies it. Making one writes nothing, so one that is
+ * never applied (the Ingestor stopped, failed, or was killed) changes nothing.
+ */
+export interface PreparedBatch {
+  /** The records it was made from (ascending offsets), as given. */
+  readonly records: readonly JournalRecord[];
+}
+
 export interface IngestSink {
   /** True when the sink was opened for queries only: the Ingestor refuses it. */
   readonly readonly: boolean;
@@ -31,6 +42,21 @@ export interface IngestSink {
    * consumer name is refused (IngestError JOURNAL_MISMATCH).
    */
   applyBatch(consumer: string, records: readonly JournalRecord[], options?: ApplyBatchOptions): Awaitable<BatchResult>;
+
+  /**
+   * Optional, with applyPrepared: the CPU half of applyBatch, done before the
+   * batch's turn, so that the Ingestor prepares batch N+1 while batch N's
+   * transaction is in flight. It must not write or read the store: it cannot
+   * know the stored cursor, which applyPrepared reads and checks in the
+   * transaction exactly as applyBatch does. It may throw (or reject with) what
+   * applyBatch would for the same records before its transaction (BAD_SOURCE).
+   * A Promise lets it work in slices (PgStore), so that the answers of the
+   * transaction in flight are read between them, not after all of it.
+   */
+  prepareBatch?(records: readonly JournalRecord[]): Awaitable<PreparedBatch>;
+
+  /** applyBatch of a batch this sink prepared: `applyBatch(c, r, o)` is `applyPrepared(c, prepareBatch(r), o)`. */
+  applyPrepared?(consumer: string, batch: PreparedBatch, options?: ApplyBatchOptions): Awaitable<BatchResult>;
 
   /** The consumer's stored cursor (next offset to read), or undefined if it never committed. */
   cursor(consumer: string): Awaitable<number | undefined>;

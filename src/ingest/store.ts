@@ -14,6 +14,7 @@ import { type Assertion, type Epoch, type Vote, EPOCH_ID_BYTES, HASH_BYTES } fro
 import { StoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import type { JournalRecord } from './source.js';
+import type { PreparedBatch } from './sink.js';
 import { type BatchResult, type CleanupFloor, type DeadLetterCode, BatchWriter, DEFAULT_JOURNAL } from './store-write.js';
 import { type AssertionRow, type DeadLetterRow, type EpochRow, type VoteRow, assertionFromRow, prepareQueries, rows, voteFromRow } from './store-queries.js';
 import { SQLITE_DRIVERS, openSqlite } from './sqlite/open.js';
@@ -272,6 +273,21 @@ export class Store {
     return this.batchWriter().apply(checkConsumer(consumer), records, options.durable ?? false, checkJournalId(options.journal));
   }
 
+  /**
+   * IngestSink.prepareBatch: here nothing to do ahead. SQLite runs in this thread, so there is
+   * no server to overlap with, and the records are decoded inside the transaction, 16 rows at a
+   * time straight into the INSERT's bind values.
+   */
+  prepareBatch(records: readonly JournalRecord[]): PreparedBatch {
+    return new SqliteBatch(records);
+  }
+
+  /** applyBatch of a batch from prepareBatch. */
+  applyPrepared(consumer: string, batch: PreparedBatch, options: ApplyBatchOptions = {}): BatchResult {
+    if (!(batch instanceof SqliteBatch)) throw argTypeError('Store.applyPrepared: batch must come from Store.prepareBatch');
+    return this.applyBatch(consumer, batch.records, options);
+  }
+
   /** Commits a synced write for `consumer` and returns its cursor, now durable (undefined: no cursor yet). */
   syncCursor(consumer: string): number | undefined {
     return this.batchWriter().syncCursor(checkConsumer(consumer));
@@ -403,6 +419,11 @@ export function checkLimit(limit: number | undefined): number {
   if (typeof limit !== 'number') throw argTypeError(`limit must be a number, got ${describe(limit)}`);
   if (!Number.isSafeInteger(limit) || limit <= 0) throw argRangeError(`limit must be a positive integer, got ${limit}`);
   return limit;
+}
+
+/** Store.prepareBatch's batch: the records as given. */
+class SqliteBatch implements PreparedBatch {
+  constructor(readonly records: readonly JournalRecord[]) {}
 }
 
 /** Options of applyBatch, on both stores. */

@@ -16,7 +16,7 @@ import { argRangeError, argTypeError, checkOptions, describe as describeValue, k
 import { type BytesLike, toKey } from '../../bytes.js';
 import { EPOCH_ID_BYTES, HASH_BYTES } from '../records.js';
 import { StoreError } from '../errors.js';
-import type { IngestSink } from '../sink.js';
+import type { IngestSink, PreparedBatch } from '../sink.js';
 import type { JournalRecord } from '../source.js';
 import type { BatchResult, CleanupFloor } from '../store-write.js';
 import {
@@ -37,7 +37,7 @@ import {
 } from '../store.js';
 import { type AssertionRow, type VoteRow, assertionFromRow, voteFromRow } from '../store-queries.js';
 import { PG_SCHEMA_VERSION, migratePg, pgSchemaVersion, tooNew } from './schema.js';
-import { applyInTransaction, checkRecords, type PgDeadLetterCode } from './write.js';
+import { PgBatch, applyInTransaction, prepareRecords, prepareRecordsSliced, type PgDeadLetterCode } from './write.js';
 
 const requireFromHere = createRequire(import.meta.url);
 type PgModule = typeof import('pg');
@@ -197,13 +197,34 @@ export class PgStore implements IngestSink {
    * (synchronous_commit = on) and recorded as the consumer's synced cursor.
    */
   async applyBatch(consumer: string, records: readonly JournalRecord[], options: ApplyBatchOptions = {}): Promise<BatchResult> {
+    // The argument checks first, as before batches could be prepared: a readonly store says so whatever the records.
+    this.writable();
+    checkOptions(options, APPLY_BATCH_OPTION_KEYS);
+    checkConsumer(consumer);
+    checkJournalId(options.journal);
+    return this.applyPrepared(consumer, prepareRecords(records), options);
+  }
+
+  /**
+   * Decodes `records`, sorts each table's rows by key and builds the statements' array
+   * parameters, without touching the database (IngestSink.prepareBatch): the Ingestor does this
+   * for the next batch while one commits, in slices of a few ms (the answers of the transaction
+   * in flight are read between them: each of its round trips before the INSERT would otherwise
+   * wait for the whole of it). Rejects with IngestError BAD_SOURCE for malformed records.
+   */
+  prepareBatch(records: readonly JournalRecord[]): Promise<PreparedBatch> {
+    return prepareRecordsSliced(records);
+  }
+
+  /** applyBatch of a batch from prepareBatch: the transaction is round trips only (see write.ts). */
+  async applyPrepared(consumer: string, batch: PreparedBatch, options: ApplyBatchOptions = {}): Promise<BatchResult> {
     this.writable();
     checkOptions(options, APPLY_BATCH_OPTION_KEYS);
     checkConsumer(consumer);
     const journal = checkJournalId(options.journal);
-    checkRecords(records);
+    if (!(batch instanceof PgBatch)) throw argTypeError('PgStore.applyPrepared: batch must come from PgStore.prepareBatch');
     const durable = options.durable ?? false;
-    return this.transaction((client, now) => applyInTransaction(client, consumer, records, durable, now, journal));
+    return this.transaction((client, now) => applyInTransaction(client, consumer, batch, durable, now, journal));
   }
 
   /** Makes `consumer`'s cursor durable (a synchronous commit) and returns it; undefined without a cursor. */

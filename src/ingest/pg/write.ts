@@ -17,36 +17,12 @@
  * same consumer (the cursor read and its update are one critical section).
  */
 import type { PoolClient } from 'pg';
-import { decodeRecord } from '../codec.js';
-import { DecodeError, IngestError } from '../errors.js';
-import { type Assertion, type Epoch, type Vote, HASH_BYTES, RecordType } from '../records.js';
+import { IngestError } from '../errors.js';
 import type { JournalRecord } from '../source.js';
-import { type BatchResult, type DeadLetterCode, ObjectKind, checkJournal } from '../store-write.js';
+import { type BatchResult, checkJournal } from '../store-write.js';
+import { type Dead, type ElementKind, type Literals, type PgBatch, cmp, element, prepareRecords } from './prepare.js';
 
-/** dead_letters.code in a PgStore: the SQLite codes, plus NUL_IN_TEXT. */
-export type PgDeadLetterCode = DeadLetterCode | 'NUL_IN_TEXT';
-
-interface Dead {
-  rec: JournalRecord;
-  code: PgDeadLetterCode;
-  reason: string;
-}
-
-interface Decoded {
-  assertions: Array<{ a: Assertion; rec: JournalRecord }>;
-  votes: Array<{ v: Vote; rec: JournalRecord }>;
-  epochs: Array<{ e: Epoch; rec: JournalRecord }>;
-  dead: Dead[];
-}
-
-/** Checks the source's contract; throws BAD_SOURCE like the SQLite writer. */
-export function checkRecords(records: readonly JournalRecord[]): void {
-  for (const { offset, next, hash, payload } of records) {
-    if (!(next > offset) || !(hash instanceof Uint8Array) || hash.length !== HASH_BYTES || !(payload instanceof Uint8Array)) {
-      throw new IngestError('BAD_SOURCE', `journal record at offset ${offset} is malformed (next ${next}, hash ${hash?.length} bytes)`);
-    }
-  }
-}
+export { type PgDeadLetterCode, PgBatch, checkRecords, prepareRecords, prepareRecordsSliced } from './prepare.js';
 
 /**
  * The records still to apply given the stored cursor (SQLite writer's rule):
@@ -71,106 +47,25 @@ function pending(records: readonly JournalRecord[], stored: number | undefined):
   return { todo, skipped, last };
 }
 
-const hasNul = (s: string | undefined) => s !== undefined && s.includes('\0');
-
-function decodeAll(records: readonly JournalRecord[]): Decoded {
-  const out: Decoded = { assertions: [], votes: [], epochs: [], dead: [] };
-  for (const rec of records) {
-    let d;
-    try {
-      d = decodeRecord(rec.payload);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      out.dead.push({ rec, code: err.code, reason: err.message });
-      continue;
-    }
-    const nul = (fields: Array<string | undefined>) => {
-      if (!fields.some(hasNul)) return false;
-      out.dead.push({ rec, code: 'NUL_IN_TEXT', reason: 'a text field holds U+0000, which PostgreSQL text cannot store' });
-      return true;
-    };
-    switch (d.type) {
-      case RecordType.Assertion: {
-        const a = d.record;
-        if (!nul([a.subject, a.predicate, a.author, typeof a.object === 'string' ? a.object : undefined])) out.assertions.push({ a, rec });
-        break;
-      }
-      case RecordType.Vote:
-        if (!nul([d.record.voter])) out.votes.push({ v: d.record, rec });
-        break;
-      case RecordType.Epoch:
-        if (!nul([d.record.name, d.record.description])) out.epochs.push({ e: d.record, rec });
-        break;
-    }
-  }
-  return out;
-}
-
-/** A float8 parameter as text: String(-0) would lose the sign. */
-const num = (n: number) => (Object.is(n, -0) ? '-0' : String(n));
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-/** Unsigned bytewise order, as Buffer.compare and PostgreSQL's bytea (memcmp); no Buffer views allocated. */
-function cmp(x: Uint8Array, y: Uint8Array): number {
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = x[i]! - y[i]!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
 
-/** One array element of a PostgreSQL array literal: NULL, or double-quoted (bytea as \\x hex). */
-function element(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (Buffer.isBuffer(v)) return `"\\\\x${v.toString('hex')}"`; // the escaped form of \x...
-  const s = String(v);
-  return /["\\]/.test(s) ? `"${s.replace(/["\\]/g, '\\$&')}"` : `"${s}"`;
-}
-
-/** Column `col` of rows [lo, hi) as an array literal '{...}' (what pg would send for a JS array, built here so it is built before the query waits in the queue). */
-function arrayLiteral(rows: unknown[][], col: number, lo: number, hi: number): string {
-  const parts = new Array<string>(hi - lo);
-  for (let i = lo; i < hi; i++) parts[i - lo] = element(rows[i]![col]);
-  return `{${parts.join(',')}}`;
-}
-
-/** Rows per INSERT statement: a batch's statements are queued at once (see insertRows). */
-const ROWS_PER_STATEMENT = 8192;
-
-/**
- * INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING, rows in the
- * order given (callers sort by key: unnest yields array order). Returns the
- * number of rows inserted, and their `returning` values if asked.
- *
- * Large inputs go as several statements of ROWS_PER_STATEMENT rows, all
- * queued before the first answer: the server inserts one chunk while this
- * thread encodes the next. Same transaction, same key order; if one fails,
- * the transaction is aborted and the error is thrown once all have answered.
- */
-async function insertRows(
-  client: PoolClient,
-  table: string,
-  columns: Array<[name: string, type: string]>,
-  rows: unknown[][],
-  conflict: string,
-  returning?: string,
-): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
-  if (rows.length === 0) return { inserted: 0, rows: [] };
-  const sql = `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
+/** The INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING of a table. */
+function insertSql(table: string, columns: Array<[name: string, type: string]>, conflict: string, returning?: string): string {
+  return `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')})
      SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
      ON CONFLICT (${conflict}) DO NOTHING${returning ? ` RETURNING ${returning}` : ''}`;
-  const sent: Array<Promise<{ rowCount: number | null; rows: Array<Record<string, unknown>> }>> = [];
-  for (let lo = 0; lo < rows.length; lo += ROWS_PER_STATEMENT) {
-    const hi = Math.min(rows.length, lo + ROWS_PER_STATEMENT);
-    // query() writes the first statement to the socket at once and queues the rest.
-    sent.push(
-      client.query(
-        sql,
-        columns.map((_, c) => arrayLiteral(rows, c, lo, hi)),
-      ),
-    );
-  }
-  const settled = await Promise.allSettled(sent);
+}
+
+/**
+ * Sends a table's statements (array literals already built, rows in key order: unnest yields
+ * array order), all queued before the first answer. Same transaction, same key order; if one
+ * fails, the transaction is aborted and the error is thrown once all have answered. Returns the
+ * number of rows inserted, and their `returning` values if asked.
+ */
+async function insertLiterals(client: PoolClient, sql: string, lits: Literals): Promise<{ inserted: number; rows: Array<Record<string, unknown>> }> {
+  if (lits.count === 0) return { inserted: 0, rows: [] };
+  // query() writes the first statement to the socket at once and queues the rest.
+  const settled = await Promise.allSettled(lits.chunks.map((values) => client.query(sql, values)));
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const out = { inserted: 0, rows: [] as Array<Record<string, unknown>> };
@@ -181,25 +76,10 @@ async function insertRows(
   return out;
 }
 
-function assertionRow(a: Assertion, rec: JournalRecord): unknown[] {
-  const o = a.object;
-  const kind =
-    typeof o === 'string' ? ObjectKind.String : typeof o === 'number' ? ObjectKind.Number : typeof o === 'boolean' ? ObjectKind.Boolean : ObjectKind.Bytes;
-  return [
-    buf(rec.hash),
-    a.subject,
-    a.predicate,
-    kind,
-    typeof o === 'string' ? o : null,
-    typeof o === 'number' ? num(o) : typeof o === 'boolean' ? (o ? '1' : '0') : null,
-    o instanceof Uint8Array ? buf(o) : null,
-    buf(a.epoch),
-    a.author,
-    num(a.confidence),
-    String(a.createdAt),
-    a.evidence === undefined ? null : JSON.stringify(a.evidence),
-    String(rec.offset),
-  ];
+/** Literals of a few rows built here, in the transaction (epochs, dead letters). */
+function rowLiterals(rows: unknown[][], kinds: ElementKind[]): Literals {
+  if (rows.length === 0) return { count: 0, chunks: [] };
+  return { count: rows.length, chunks: [kinds.map((k, c) => `{${rows.map((r) => element(r[c], k)).join(',')}}`)] };
 }
 
 const ASSERTION_COLS: Array<[string, string]> = [
@@ -245,14 +125,26 @@ const DEAD_COLS: Array<[string, string]> = [
   ['created_at', 'bigint'],
 ];
 
+const SQL = {
+  assertions: insertSql('assertions', ASSERTION_COLS, 'hash'),
+  votes: insertSql('votes', VOTE_COLS, 'assertion, hash'),
+  epochs: insertSql('epochs', EPOCH_COLS, 'id', '"offset"'),
+  dead: insertSql('dead_letters', DEAD_COLS, 'consumer, "offset"'),
+};
+const EPOCH_KINDS: ElementKind[] = ['bytea', 'bytea', 'text', 'text', 'int', 'bytea', 'int'];
+const DEAD_KINDS: ElementKind[] = ['text', 'int', 'text', 'text', 'bytea', 'bytea', 'int'];
+
 /** @internal
- * Applies `records` for `consumer` inside the caller's open transaction
- * (BEGIN already sent; the caller commits or rolls back).
+ * Applies a prepared batch for `consumer` inside the caller's open transaction
+ * (BEGIN already sent; the caller commits or rolls back). Only round trips
+ * here, unless the stored cursor shows that records were applied already (or
+ * the source handed them out of order): then the records still to apply are
+ * prepared again, here, as they always were before batches were prepared ahead.
  */
 export async function applyInTransaction(
   client: PoolClient,
   consumer: string,
-  records: readonly JournalRecord[],
+  batch: PgBatch,
   durable: boolean,
   now: number,
   journal: string,
@@ -264,21 +156,32 @@ export async function applyInTransaction(
   const row = cur.rows[0];
   checkJournal(consumer, row?.journal, journal);
   const stored = row?.next_offset;
-  const { todo, skipped, last } = pending(records, stored);
-  const d = decodeAll(todo);
+  const records = batch.records;
+  let d = batch;
+  let skipped = 0;
+  let last = stored ?? -1;
+  if (records.length > 0 && batch.ordered && (stored === undefined || records[0]!.offset >= stored)) {
+    last = records[records.length - 1]!.next; // pending() would keep every record
+  } else {
+    const p = pending(records, stored);
+    skipped = p.skipped;
+    last = p.last;
+    d = prepareRecords(p.todo);
+  }
   const result: BatchResult = { records: records.length, assertions: 0, votes: 0, epochs: 0, duplicates: 0, deadLetters: 0, skipped, cursor: stored ?? 0 };
+  const dead: Dead[] = [...d.dead];
 
   // Every transaction takes row locks table by table in this order, keys ascending.
-  const epochs = [...d.epochs].sort((x, y) => cmp(x.e.id, y.e.id) || x.rec.offset - y.rec.offset);
+  const epochs = d.epochs;
   const inserted = new Set(
     (
-      await insertRows(
+      await insertLiterals(
         client,
-        'epochs',
-        EPOCH_COLS,
-        epochs.map(({ e, rec }) => [buf(e.id), buf(rec.hash), e.name, e.description, String(e.startedAt), e.parent ? buf(e.parent) : null, String(rec.offset)]),
-        'id',
-        '"offset"',
+        SQL.epochs,
+        rowLiterals(
+          epochs.map(({ e, rec }) => [e.id, rec.hash, e.name, e.description, e.startedAt, e.parent ?? null, rec.offset]),
+          EPOCH_KINDS,
+        ),
       )
     ).rows.map((r) => Number(r.offset)),
   );
@@ -294,7 +197,7 @@ export async function applyInTransaction(
       if (cmp(first, rec.hash) === 0) result.duplicates++;
       // First definition wins; a different record reusing the id is kept aside, not lost.
       else
-        d.dead.push({
+        dead.push({
           rec,
           code: 'EPOCH_CONFLICT',
           reason: `epoch id ${buf(e.id).toString('hex')} is already defined by another record (hash ${first.toString('hex')})`,
@@ -302,37 +205,19 @@ export async function applyInTransaction(
     }
   }
 
-  const assertions = [...d.assertions].sort((x, y) => cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  result.assertions = (
-    await insertRows(
-      client,
-      'assertions',
-      ASSERTION_COLS,
-      assertions.map(({ a, rec }) => assertionRow(a, rec)),
-      'hash',
-    )
-  ).inserted;
-  result.duplicates += assertions.length - result.assertions;
+  result.assertions = (await insertLiterals(client, SQL.assertions, d.assertions)).inserted;
+  result.duplicates += d.assertions.count - result.assertions;
+  result.votes = (await insertLiterals(client, SQL.votes, d.votes)).inserted;
+  result.duplicates += d.votes.count - result.votes;
 
-  const votes = [...d.votes].sort((x, y) => cmp(x.v.assertion, y.v.assertion) || cmp(x.rec.hash, y.rec.hash) || x.rec.offset - y.rec.offset);
-  result.votes = (
-    await insertRows(
-      client,
-      'votes',
-      VOTE_COLS,
-      votes.map(({ v, rec }) => [buf(v.assertion), buf(rec.hash), v.voter, v.stance, num(v.weight), String(v.createdAt), String(rec.offset)]),
-      'assertion, hash',
-    )
-  ).inserted;
-  result.duplicates += votes.length - result.votes;
-
-  const dead = [...d.dead].sort((x, y) => x.rec.offset - y.rec.offset);
-  await insertRows(
+  dead.sort((x, y) => x.rec.offset - y.rec.offset);
+  await insertLiterals(
     client,
-    'dead_letters',
-    DEAD_COLS,
-    dead.map(({ rec, code, reason }) => [consumer, String(rec.offset), code, reason, buf(rec.payload), buf(rec.hash), String(now)]),
-    'consumer, "offset"',
+    SQL.dead,
+    rowLiterals(
+      dead.map(({ rec, code, reason }) => [consumer, rec.offset, code, reason, rec.payload, rec.hash, now]),
+      DEAD_KINDS,
+    ),
   );
   result.deadLetters = dead.length;
 
