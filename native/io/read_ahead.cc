@@ -36,26 +36,13 @@
 #include <mutex>
 #include <thread>
 
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
-#include <immintrin.h>
-#endif
-
+#include "io/cpu_relax.h"
 #include "io/io_internal.h"
 
 namespace stemedb {
 namespace io {
 
 namespace {
-
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
-  _mm_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-  __asm__ __volatile__("yield");
-#else
-  std::this_thread::yield();
-#endif
-}
 
 enum State : int { kQueued = 0, kRunning = 1, kDone = 2, kTaken = 3 };
 

@@ -33,27 +33,13 @@
 #include <mutex>
 #include <thread>
 
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
-#include <immintrin.h>
-#endif
-
+#include "io/cpu_relax.h"
 #include "io/io_internal.h"
 
 namespace stemedb {
 namespace io {
 
 namespace {
-
-// Lets a sibling hyper-thread (or the host) run while this one polls.
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
-  _mm_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-  __asm__ __volatile__("yield");
-#else
-  std::this_thread::yield();
-#endif
-}
 
 struct Job {
   WriteArgs args;
