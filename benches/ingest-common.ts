@@ -27,6 +27,18 @@ export function benchSize(quick: boolean): number {
 }
 
 /**
+ * The Ingestor's batchSize (and so the direct methods' transaction size) in the main part:
+ * STEMEDB_INGEST_BATCH when set (to compare batch sizes in one command), else the default.
+ */
+export function benchBatch(fallback: number): number {
+  const env = process.env.STEMEDB_INGEST_BATCH;
+  if (env === undefined || env === '') return fallback;
+  const b = Number(env);
+  if (!Number.isSafeInteger(b) || b < 1) throw new Error(`STEMEDB_INGEST_BATCH must be a positive integer, got ${env}`);
+  return b;
+}
+
+/**
  * Which parts of the ingest bench run: STEMEDB_INGEST_ONLY, a comma-separated subset of
  * main (the Ingestor and the direct inserts in its transaction size), small (the 1000-row
  * direct inserts: slow), variants (SQLite settings), follow (latency), pg (default: all).

@@ -17,10 +17,12 @@ export interface ChildTiming {
   assertions: number;
 }
 
-/** Runs the Ingestor from `walDir` into `dbPath` in a child process; resolves with its timing. */
-export function ingestInChild(walDir: string, dbPath: string): Promise<ChildTiming> {
+/** Runs the Ingestor (batches of `batchSize`) from `walDir` into `dbPath` in a child process; resolves with its timing. */
+export function ingestInChild(walDir: string, dbPath: string, batchSize: number): Promise<ChildTiming> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), walDir, dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), walDir, dbPath, String(batchSize)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', reject);
@@ -28,10 +30,10 @@ export function ingestInChild(walDir: string, dbPath: string): Promise<ChildTimi
   });
 }
 
-async function child(walDir: string, dbPath: string): Promise<void> {
+async function child(walDir: string, dbPath: string, batchSize: number): Promise<void> {
   const store = Store.open(dbPath);
   const reader = await Journal.openReader(walDir);
-  const ing = new Ingestor(reader, store);
+  const ing = new Ingestor(reader, store, { batchSize });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const { assertions } = await ing.catchUp();
@@ -43,4 +45,4 @@ async function child(walDir: string, dbPath: string): Promise<void> {
   process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, assertions }));
 }
 
-if (isMain(import.meta.url)) await child(process.argv[2]!, process.argv[3]!);
+if (isMain(import.meta.url)) await child(process.argv[2]!, process.argv[3]!, Number(process.argv[4]));

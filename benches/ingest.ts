@@ -5,7 +5,8 @@
  * Data: N assertion payloads (deterministic: N/20 subjects, 4 predicates,
  * string / number / boolean objects, 4 epochs, 100 authors, evidence on 10%),
  * appended to a journal once (not timed). N = 1 000 000 (--quick: 30 000; STEMEDB_INGEST_N sets it
- * for development, STEMEDB_INGEST_REPS the repetitions, STEMEDB_INGEST_ONLY the parts: see
+ * for development, STEMEDB_INGEST_REPS the repetitions, STEMEDB_INGEST_BATCH the Ingestor's batch
+ * size, STEMEDB_INGEST_ONLY the parts: see
  * benches/ingest-common.ts).
  *
  * Methods, each in a fresh database file, interleaved over REPS repetitions:
@@ -58,7 +59,19 @@ import {
   target,
 } from './lib/index.js';
 import { runPg } from './ingest-pg.js';
-import { type Measured, type Row, benchParts, benchReps, benchSize, fileBytes, fingerprint, insertDirect, measure, rawDb } from './ingest-common.js';
+import {
+  type Measured,
+  type Row,
+  benchBatch,
+  benchParts,
+  benchReps,
+  benchSize,
+  fileBytes,
+  fingerprint,
+  insertDirect,
+  measure,
+  rawDb,
+} from './ingest-common.js';
 import { insertMultiRow, runSqliteVariants } from './ingest-sqlite.js';
 import { runFollow } from './ingest-follow.js';
 import { ingestInChild } from './ingest-own-process.js';
@@ -199,7 +212,7 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
       synchronous: probe.db.pragma('synchronous', { simple: true }) as number,
     };
     probe.close();
-    const ingestBatch = DEFAULT_BATCH_SIZE;
+    const ingestBatch = benchBatch(DEFAULT_BATCH_SIZE);
 
     const methods: Method[] = [
       {
@@ -209,7 +222,7 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
         run: async (path) => {
           const store = Store.open(path);
           const reader = await Journal.openReader(walDir);
-          const ing = new Ingestor(reader, store);
+          const ing = new Ingestor(reader, store, { batchSize: ingestBatch });
           let assertions = 0;
           const m = await measure(
             () => rawDb(store),
@@ -229,7 +242,7 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
         txn: ingestBatch,
         kind: 'own',
         run: async (path) => {
-          const t = await ingestInChild(walDir, path);
+          const t = await ingestInChild(walDir, path, ingestBatch);
           if (t.assertions !== n) throw new Error(`ingested ${t.assertions} assertions, expected ${n}`);
           const db = new Database(path, { readonly: true });
           const out = { seconds: t.seconds, cpuSeconds: t.cpuSeconds, dbBytes: fileBytes(path), check: fingerprint(db) };
