@@ -10,10 +10,12 @@ import type { BatchResult, CleanupFloor } from './store-write.js';
  * Records per transaction when `batchSize` is not given. Large: with random
  * content keys, a transaction writes every page it touched once, so the more
  * rows share a page write the better (1 M assertions: 4096 -> 65536 was worth
- * ~1.8x; see docs/ingest.md). While following, batches are only this large
- * when there is a backlog: a partial batch commits after maxLatencyMs.
+ * ~1.8x, 65536 -> 131072 another ~1.16x; see docs/ingest.md). Not larger: a
+ * transaction holds the store's write lock, and other writers wait at most the
+ * Store's busy timeout (5 s) for it. While following, batches are only this
+ * large when there is a backlog: a partial batch commits after maxLatencyMs.
  */
-export const DEFAULT_BATCH_SIZE = 65536;
+export const DEFAULT_BATCH_SIZE = 131072;
 
 export interface CleanupOptions {
   /** Keep at least this many bytes of journal below the cursor. Default 0. */
@@ -48,7 +50,7 @@ export interface IngestorOptions {
    * one journal and merely holds cleanup back (never unsafe) for several.
    */
   journal?: string;
-  /** Records per transaction. Default: the sink's preferredBatchSize (PgStore: 8192), else DEFAULT_BATCH_SIZE (65 536). */
+  /** Records per transaction. Default: the sink's preferredBatchSize (PgStore: 8192), else DEFAULT_BATCH_SIZE (131 072). */
   batchSize?: number;
   /** While following: commit a partial batch this many ms after its first record. Default 20. */
   maxLatencyMs?: number;
