@@ -254,6 +254,25 @@ if (skipWithoutPg('pg-store.test.ts')) {
     assert.is(r.assertions, 1);
   });
 
+  test('a server restart while the pool sits idle: the stale connections are replaced, the next read and the next batch succeed', async () => {
+    const s = await newStore();
+    const src = await FakeSource.create();
+    const restartUnderIdleConnections = async () => {
+      await Promise.all([s.cursor('a'), s.cursor('b'), s.cursor('c'), s.counts()]);
+      assert.ok(s.pool.idleCount >= 2, `idle connections: ${s.pool.idleCount}`);
+      server.stopServer('immediate');
+      server.restartServer();
+    };
+    await restartUnderIdleConnections();
+    assert.is(await s.cursor('default'), undefined, 'the first call after the restart is a read');
+
+    await restartUnderIdleConnections();
+    const recs = src.appendAll([encodeAssertion(assertion(1))]);
+    const r = await s.applyBatch('default', recs); // the first call after the restart is a transaction
+    assert.equal([r.assertions, r.cursor], [1, recs[0]!.next]);
+    assert.is(await s.cursor('default'), recs[0]!.next);
+  });
+
   test('CLI: stemedb ingest <dir> --db postgres://... then query against it; a refused server is exit 3 with the reason', async () => {
     const url = await freshUrl();
     const dir = tmpDir.file('wal');

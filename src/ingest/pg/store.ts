@@ -396,32 +396,48 @@ export class PgStore implements IngestSink {
     }
   }
 
+  /**
+   * A read. The pool's connections may have gone stale while idle (the server restarted): each
+   * fails its first query with a connection error and is discarded. The read is then retried on
+   * another, at most once per connection the pool held, so a fresh one is made in the end.
+   */
   private async query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
-    const client = await this.connect();
-    let broken: unknown;
-    try {
-      return (await client.query(sql, params)).rows as R[];
-    } catch (err) {
-      if (isConnectionError(err)) broken = err;
-      throw wrap(err, 'CONNECTION_LOST', `query on ${this.target}`);
-    } finally {
-      client.release(broken as Error | undefined);
-    }
-  }
-
-  /** Runs `fn` in a transaction; reruns it after a deadlock/serialization failure; a broken connection is discarded. */
-  private async transaction<T>(fn: (client: PoolClient, now: number) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    for (let stale = this.connections.totalCount; ; stale--) {
       const client = await this.connect();
       let broken: unknown;
       try {
+        return (await client.query(sql, params)).rows as R[];
+      } catch (err) {
+        if (isConnectionError(err)) broken = err;
+        if (broken && stale > 0) continue;
+        throw wrap(err, 'CONNECTION_LOST', `query on ${this.target}`);
+      } finally {
+        client.release(broken as Error | undefined);
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction; reruns it after a deadlock/serialization failure; a broken
+   * connection is discarded. A stale pooled connection (see query()) failing its BEGIN is
+   * retried as a read is: the server saw nothing of the transaction.
+   */
+  private async transaction<T>(fn: (client: PoolClient, now: number) => Promise<T>): Promise<T> {
+    let stale = this.connections.totalCount;
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.connect();
+      let broken: unknown;
+      let begun = false;
+      try {
         await client.query('BEGIN');
+        begun = true;
         const out = await fn(client, Date.now());
         await client.query('COMMIT');
         return out;
       } catch (err) {
         if (isConnectionError(err)) broken = err;
         else await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+        if (broken && !begun && stale-- > 0) continue;
         if (!broken && attempt < RETRIES && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
         throw wrap(err, 'CONNECTION_LOST', `transaction on ${this.target} not committed`);
       } finally {
