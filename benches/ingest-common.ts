@@ -31,11 +31,7 @@ export function benchSize(quick: boolean): number {
  * STEMEDB_INGEST_BATCH when set (to compare batch sizes in one command), else the default.
  */
 export function benchBatch(fallback: number): number {
-  const env = process.env.STEMEDB_INGEST_BATCH;
-  if (env === undefined || env === '') return fallback;
-  const b = Number(env);
-  if (!Number.isSafeInteger(b) || b < 1) throw new Error(`STEMEDB_INGEST_BATCH must be a positive integer, got ${env}`);
-  return b;
+  return positiveIntEnv('STEMEDB_INGEST_BATCH', fallback);
 }
 
 /**
@@ -54,11 +50,16 @@ export function benchParts(): Set<string> {
 
 /** Repetitions: STEMEDB_INGEST_REPS when set, else `fallback`. */
 export function benchReps(fallback: number): number {
-  const env = process.env.STEMEDB_INGEST_REPS;
+  return positiveIntEnv('STEMEDB_INGEST_REPS', fallback);
+}
+
+/** The positive integer in environment variable `name` when set, else `fallback`. */
+function positiveIntEnv(name: string, fallback: number): number {
+  const env = process.env[name];
   if (env === undefined || env === '') return fallback;
-  const r = Number(env);
-  if (!Number.isSafeInteger(r) || r < 1) throw new Error(`STEMEDB_INGEST_REPS must be a positive integer, got ${env}`);
-  return r;
+  const v = Number(env);
+  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${env}`);
+  return v;
 }
 
 export interface Measured {
