@@ -11,15 +11,14 @@
 // flags, target, zig version) under the stemedb cache dir, so only what changed recompiles; zig's
 // own cache (libc++ per target) sits beside it. At most PREBUILD_JOBS (default 2)
 // compiler processes run at once.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDir, zig, ZIG_VERSION } from './prebuild-all/toolchain.mjs';
-import { NAPI_ENTRY_POINTS, compileFlags, linkFlags, selectTargets } from './prebuild-all/targets.mjs';
+import { cacheDir, run, zig, ZIG_VERSION } from './prebuild-all/toolchain.mjs';
+import { compileFlags, linkFlags, selectTargets, versionScript } from './prebuild-all/targets.mjs';
 import { writeNodeDef } from './prebuild-all/node-imports.mjs';
 import { checkBinary } from './prebuild-all/check.mjs';
 import { nodeIncludeDir } from './node-headers.mjs';
@@ -63,17 +62,6 @@ function sourceKey(rel) {
     keyCache.set(rel, h.digest('hex'));
   }
   return keyCache.get(rel);
-}
-
-function run(cmd, argv, env) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', (err) => resolve({ status: -1, out: err.message }));
-    child.on('close', (status) => resolve({ status, out }));
-  });
 }
 
 /** Runs async tasks with at most `n` in flight; resolves to their results in order. */
@@ -128,7 +116,7 @@ async function build() {
   // which `node-gyp rebuild` deletes.
   const work = mkdtempSync(join(tmpdir(), 'stemedb-zig-'));
   mkdirSync(objDir, { recursive: true });
-  writeFileSync(join(work, 'exports.map'), `{\n  global:\n${NAPI_ENTRY_POINTS.map((s) => `    ${s};`).join('\n')}\n  local: *;\n};\n`);
+  writeFileSync(join(work, 'exports.map'), versionScript());
   writeNodeDef(nodeInclude, join(root, 'native'), join(work, 'node.def'));
   const dll = await run(z.bin, ['dlltool', '-d', join(work, 'node.def'), '-l', join(work, 'node.lib'), '-m', 'i386:x86-64'], z.env);
   if (dll.status !== 0) throw new Error(`zig dlltool failed:\n${dll.out}`);

@@ -9,6 +9,8 @@
 //   linux-x64/arm64 musl  no musl Node is reachable here: a load-and-call smoke test with
 //                      musl's own loader (scripts/test-platforms/napi-smoke.c)
 //   darwin-x64/arm64   not run: built and inspected only (prebuild:all's checks)
+//   linux-arm64 (GCC)  the same sources built by Debian's aarch64 GCC, warnings as errors
+//                      (test-platforms/gcc-arm64.mjs): smoke test under qemu-user
 //
 // Every runner loads the binary from a staged copy holding the prebuilds and no build/
 // (scripts/test-platforms/stage.mjs; the native suite points node-gyp-build there with
@@ -34,6 +36,7 @@ import { nodeIncludeDir } from './node-headers.mjs';
 import { ARM64_SYSROOT, ensureBinfmt, removeBinfmt, ensureDebianPackages, ensureWinePrefix, esbuildBinaries, guestNode } from './test-platforms/system.mjs';
 import { needsOf } from './test-platforms/needs.mjs';
 import { buildSmokeHost, runSmoke } from './test-platforms/smoke.mjs';
+import { buildWithGccArm64 } from './test-platforms/gcc-arm64.mjs';
 import { makeStage } from './test-platforms/stage.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -189,8 +192,39 @@ async function main() {
       row.note = 'built and inspected by prebuild:all only';
     }
   }
+  if (targets.some((t) => t.name === 'linux-arm64-glibc')) {
+    await gccArm64Row({ ...baseEnv, QEMU_LD_PREFIX: ARM64_SYSROOT }, ['qemu-aarch64', '-L', ARM64_SYSROOT, nodes.arm64], join(stage, 'gcc-arm64'));
+  }
   removeBinfmt();
   rmSync(stage, { recursive: true, force: true });
+}
+
+/** The same sources built by GCC for arm64 (gcc-arm64.mjs), smoke-tested under qemu. */
+async function gccArm64Row(env, command, workDir) {
+  const row = {
+    target: 'linux-arm64-glibc (GCC build)',
+    runner: `official node ${process.version} linux-arm64 under qemu-user`,
+    passed: 0,
+    failed: 0,
+    skipped: [],
+    note: '',
+  };
+  rows.push(row);
+  console.log('\n=== linux-arm64-glibc, built by GCC');
+  try {
+    const sources = spawnSync(process.execPath, [join(root, 'scripts', 'gyp-sources.cjs')], { encoding: 'utf8' })
+      .stdout.split(' ')
+      .filter(Boolean);
+    const built = await buildWithGccArm64(root, sources, workDir);
+    row.note = `GCC ${built.version}, ${built.sources} sources, -Wall -Wextra -Werror; smoke only (the suite runs on the zig build)`;
+    const r = runNodeSmoke(command, env, built.file);
+    console.log(r.out.trim());
+    r.ok ? row.passed++ : row.failed++;
+  } catch (err) {
+    console.log(err.message);
+    row.note = err.message.split('\n')[0];
+    row.failed++;
+  }
 }
 
 try {

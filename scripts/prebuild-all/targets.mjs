@@ -15,6 +15,11 @@ export const TARGETS = [
 /** The only symbols a Linux binary exports: what Node looks up after dlopen. */
 export const NAPI_ENTRY_POINTS = ['napi_register_module_v1', 'node_api_module_get_api_version_v1'];
 
+/** A linker version script (Linux) that exports NAPI_ENTRY_POINTS and nothing else. */
+export function versionScript() {
+  return `{\n  global:\n${NAPI_ENTRY_POINTS.map((s) => `    ${s};`).join('\n')}\n  local: *;\n};\n`;
+}
+
 /** Targets selected by names or name fragments, in the order given (all when none given). */
 export function selectTargets(filters) {
   if (!filters.length) return TARGETS;

@@ -8,7 +8,7 @@
 // Cache: $STEMEDB_CACHE_DIR, else $XDG_CACHE_HOME/stemedb, else ~/.cache/stemedb.
 // It holds the zig install and zig's global cache (libc++, libc stubs per target:
 // most of a cold build), so worktrees, clones and CI runs on one machine share it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -49,4 +49,16 @@ export function zig() {
   const dir = installCached(`zig-${ZIG_VERSION}`, `${ZIG_PACKAGE}@${ZIG_VERSION}`);
   const env = { ...process.env, ZIG_GLOBAL_CACHE_DIR: join(cacheDir(), 'zig-cache'), ZIG_LOCAL_CACHE_DIR: join(cacheDir(), 'zig-cache') };
   return { bin: join(dir, 'zig'), env };
+}
+
+/** Runs a command without a shell; resolves to { status, out } (stdout and stderr together). */
+export function run(cmd, argv, env) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', (err) => resolve({ status: -1, out: err.message }));
+    child.on('close', (status) => resolve({ status, out }));
+  });
 }

@@ -1,6 +1,7 @@
 // What test:platforms needs on this machine, installed when missing: Debian
 // packages (qemu-user, wine64, musl and musl-dev for x86-64 and arm64, the arm64 glibc and
-// libstdc++ that Node's official arm64 build links against), and from npm the
+// libstdc++ that Node's official arm64 build links against, GCC for arm64 for the GCC
+// build of gcc-arm64.mjs), and from npm the
 // official Node builds for linux-arm64 and win32-x64 at this Node's version, plus
 // esbuild's Windows binary for tsx under wine. Also registers qemu-aarch64 with
 // binfmt_misc where the kernel lets this machine do so, so an arm64 Node under
@@ -21,6 +22,7 @@ const DEBIAN = [
   'libstdc++6-arm64-cross',
   'musl:arm64',
   'musl-dev:arm64',
+  'g++-aarch64-linux-gnu',
 ];
 export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 /** What an arm64 Node under qemu-user needs (arm64NodeCommand). */
