@@ -74,10 +74,7 @@ async function prefill(dir: string, bytes: number): Promise<void> {
 
 function appendLoop(j: Journal, ms: number, payloads: Buffer[]) {
   let i = 0;
-  return runFor(ms, CONCURRENCY, async () => {
-    await j.append(payloads[i++ & 1023]!);
-    return 1;
-  });
+  return runFor(ms, CONCURRENCY, () => j.append(payloads[i++ & 1023]!));
 }
 
 function removeBackups(root: string, names: string[]): void {

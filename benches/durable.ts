@@ -96,10 +96,7 @@ function stemedb({ payloads }: Data, durability: 'each' | 'group', concurrency: 
       const j = await Journal.open(dir, { durability });
       let i = 0;
       const before = j.stats();
-      const rate = await runFor(ms, concurrency, async () => {
-        await j.append(payloads[i++ % POOL]!);
-        return 1;
-      });
+      const rate = await runFor(ms, concurrency, () => j.append(payloads[i++ % POOL]!));
       const st = j.stats();
       await j.close();
       const syncs = st.syncs - before.syncs;
@@ -197,10 +194,9 @@ function level({ payloads }: Data, concurrency: number): Method {
       const db = new ClassicLevel<string, Uint8Array>(join(dir, 'level'), { valueEncoding: 'view' });
       await db.open();
       let i = 0;
-      const rate = await runFor(ms, concurrency, async () => {
+      const rate = await runFor(ms, concurrency, () => {
         const n = i++;
-        await db.put(String(n).padStart(12, '0'), payloads[n % POOL]!, { sync: true });
-        return 1;
+        return db.put(String(n).padStart(12, '0'), payloads[n % POOL]!, { sync: true });
       });
       await db.close();
       return { rate };
@@ -219,7 +215,6 @@ function lmdb({ payloads }: Data, concurrency: number): Method {
         const n = i++;
         await db.put(n, payloads[n % POOL]!);
         await db.flushed;
-        return 1;
       });
       await db.close();
       return { rate };
