@@ -118,8 +118,14 @@ export class GroupCommit implements Commit {
 
   /** submit() of one record, resolving with its result alone (the hot path of append()). */
   submitOne(payload: Uint8Array): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => this.#enqueue([payload], payload.length, true, resolve as (r: unknown) => void, reject));
+    return new Promise<AppendResult>((resolve, reject) => {
+      const one = this.#onePayload; // #enqueue reads it only while it runs: one array serves every append
+      one[0] = payload;
+      this.#enqueue(one, payload.length, true, resolve as (r: unknown) => void, reject);
+      one[0] = NO_FRAMES; // no hold on the caller's buffer
+    });
   }
+  readonly #onePayload: Uint8Array[] = [NO_FRAMES];
 
   /** Assigns the records their offsets and lays them out as frames in the arena, now (the payloads' only copy). */
   #enqueue(payloads: readonly Uint8Array[], payloadBytes: number, one: boolean, resolve: (r: unknown) => void, reject: (e: Error) => void): void {
