@@ -9,8 +9,13 @@
 //
 //   <!-- doc-test: typecheck (why it cannot run here) -->
 //
+//   <!-- doc-test: run (needs sqlite) -->          (runs, unless the runner says it lacks SQLite)
+//
 // A block without a comment must be self-contained and is run. `typecheck` needs a reason. A block
 // typechecks as its own module (imports included), and runs with `stemedb` mapped to src/.
+// `needs` names what a run needs beyond the addon (sqlite, children, signals: the needs of
+// scripts/test-platforms/needs.mjs); a runner that lacks one (STEMEDB_TEST_LACKS, set by
+// test:platforms for its qemu and wine guests, which have no SQLite driver binary) skips the run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -32,6 +37,8 @@ interface DocBlock {
   preamble: string;
   mode: 'run' | 'typecheck';
   reason: string;
+  /** What running it needs beyond the addon (`run (needs sqlite)`). */
+  needs: string[];
 }
 
 /** Parses the fenced ts/js blocks of one markdown text, with their doc-test comments. */
@@ -58,20 +65,28 @@ export function extractBlocks(file: string, text: string): DocBlock[] {
 }
 
 /** The `<!-- doc-test ... -->` comment ending right above line `fenceIndex` (blank lines allowed). */
-function directive(file: string, lines: string[], fenceIndex: number): Pick<DocBlock, 'preamble' | 'mode' | 'reason'> {
+const NEEDS = ['sqlite', 'children', 'signals'];
+
+function directive(file: string, lines: string[], fenceIndex: number): Pick<DocBlock, 'preamble' | 'mode' | 'reason' | 'needs'> {
   let j = fenceIndex - 1;
   while (j >= 0 && lines[j]!.trim() === '') j--;
-  if (j < 0 || !lines[j]!.trim().endsWith('-->')) return { preamble: '', mode: 'run', reason: '' };
+  if (j < 0 || !lines[j]!.trim().endsWith('-->')) return { preamble: '', mode: 'run', reason: '', needs: [] };
   let start = j;
   while (start >= 0 && !lines[start]!.includes('<!--')) start--;
   const comment = lines.slice(start, j + 1).join('\n');
   const m = /^\s*<!--\s*doc-test\b(?::\s*(\w+)(?:\s*\(([^)]*)\))?)?[ \t]*\n?([\s\S]*?)-->\s*$/.exec(comment);
-  if (!m) return { preamble: '', mode: 'run', reason: '' }; // another comment: not ours
+  if (!m) return { preamble: '', mode: 'run', reason: '', needs: [] }; // another comment: not ours
   const [, mode = 'run', reason = '', preamble = ''] = m;
   const where = `${file}:${start + 1}`;
   if (mode !== 'run' && mode !== 'typecheck') throw new Error(`${where}: unknown doc-test mode "${mode}" (run or typecheck)`);
   if (mode === 'typecheck' && reason.trim() === '') throw new Error(`${where}: doc-test: typecheck needs a reason in parentheses`);
-  return { preamble, mode, reason };
+  let needs: string[] = [];
+  if (mode === 'run' && reason.trim() !== '') {
+    const n = /^needs\s+(.+)$/.exec(reason.trim());
+    needs = n ? n[1]!.split(',').map((x) => x.trim()) : [];
+    if (!n || needs.some((x) => !NEEDS.includes(x))) throw new Error(`${where}: doc-test: run takes "(needs ${NEEDS.join(' | ')}[, ...])", got "(${reason})"`);
+  }
+  return { preamble, mode, reason, needs };
 }
 
 function docFiles(): string[] {
@@ -134,6 +149,13 @@ test('the doc-test comment convention is parsed strictly', () => {
       [10, 'js', 'typecheck', '', 'waits forever'],
     ],
   );
+  const needing = extractBlocks('x.md', '<!-- doc-test: run (needs sqlite, children)\nconst a = 1;\n-->\n```ts\na;\n```\n');
+  assert.equal(
+    needing.map((b) => [b.mode, b.needs, b.preamble.trim()]),
+    [['run', ['sqlite', 'children'], 'const a = 1;']],
+  );
+  assert.throws(() => extractBlocks('x.md', '<!-- doc-test: run (needs a database) -->\n```ts\n1\n```\n'), /run takes "\(needs sqlite/);
+  assert.throws(() => extractBlocks('x.md', '<!-- doc-test: run (because) -->\n```ts\n1\n```\n'), /run takes/);
   assert.throws(() => extractBlocks('x.md', '<!-- doc-test: maybe -->\n```ts\n1\n```\n'), /unknown doc-test mode "maybe"/);
   assert.throws(() => extractBlocks('x.md', '<!-- doc-test: typecheck -->\n```ts\n1\n```\n'), /needs a reason/);
 });
@@ -171,19 +193,27 @@ test('every ts/js block in README.md and docs/*.md typechecks (strict, against t
 const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const { dir: runRoot, cleanup } = tempDir('stemedb-docs-');
 
+const lacks = (process.env.STEMEDB_TEST_LACKS ?? '').split(',').filter(Boolean);
+
 for (const f of files) {
   if (f.block.mode !== 'run') continue;
-  test(`runs: ${f.block.file}:${f.block.line}`, () => {
-    const cwd = join(runRoot, String(f.block.line) + '-' + relative(blockDir, f.path).replace(/\W/g, '_'));
-    mkdirSync(cwd);
-    const r = spawnSync(process.execPath, ['--import', tsxLoader, f.path], {
-      cwd,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, TSX_TSCONFIG_PATH: tsconfigPath },
-    });
-    assert.is(r.status, 0, `${f.block.file}:${f.block.line} exited ${r.status}${r.signal ? ` (${r.signal})` : ''}:\n${r.stdout}${r.stderr}`);
-  });
+  const lacking = f.block.needs.filter((n) => lacks.includes(n));
+  // run-tests.mjs echoes `skipped:` lines, so the skip shows in the run's output.
+  if (lacking.length) console.log(`skipped: the run of ${f.block.file}:${f.block.line} (this runner lacks ${lacking.join(', ')})`);
+  (lacking.length ? test.skip : test)(
+    `runs: ${f.block.file}:${f.block.line}${lacking.length ? ` (skipped: this runner lacks ${lacking.join(', ')})` : ''}`,
+    () => {
+      const cwd = join(runRoot, String(f.block.line) + '-' + relative(blockDir, f.path).replace(/\W/g, '_'));
+      mkdirSync(cwd);
+      const r = spawnSync(process.execPath, ['--import', tsxLoader, f.path], {
+        cwd,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, TSX_TSCONFIG_PATH: tsconfigPath },
+      });
+      assert.is(r.status, 0, `${f.block.file}:${f.block.line} exited ${r.status}${r.signal ? ` (${r.signal})` : ''}:\n${r.stdout}${r.stderr}`);
+    },
+  );
 }
 
 test.after(() => {
