@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDir, run, zig, ZIG_VERSION } from './prebuild-all/toolchain.mjs';
+import { cacheDir, pool, run, zig, ZIG_VERSION } from './prebuild-all/toolchain.mjs';
 import { compileFlags, linkFlags, selectTargets, versionScript } from './prebuild-all/targets.mjs';
 import { writeNodeDef } from './prebuild-all/node-imports.mjs';
 import { checkBinary } from './prebuild-all/check.mjs';
@@ -62,20 +62,6 @@ function sourceKey(rel) {
     keyCache.set(rel, h.digest('hex'));
   }
   return keyCache.get(rel);
-}
-
-/** Runs async tasks with at most `n` in flight; resolves to their results in order. */
-async function pool(tasks, n) {
-  const results = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
-  return results;
 }
 
 function report(results) {

@@ -21,13 +21,14 @@ export async function runFor(ms: number, concurrency: number, op: (worker: numbe
   const t0 = performance.now();
   const deadline = t0 + ms;
   const worker = async (w: number) => {
-    while (!expired) {
-      if (w === 0 && performance.now() >= deadline) {
-        expired = true;
-        break;
+    try {
+      while (!expired) {
+        if (w === 0 && performance.now() >= deadline) break;
+        await op(w);
+        ops++;
       }
-      await op(w);
-      ops++;
+    } finally {
+      expired = true; // a failed op ends every loop, not only its own (loop 0 may be the one that failed)
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));

@@ -62,3 +62,17 @@ export function run(cmd, argv, env) {
     child.on('close', (status) => resolve({ status, out }));
   });
 }
+
+/** Runs async tasks with at most `n` in flight; resolves to their results in order. */
+export async function pool(tasks, n) {
+  const results = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
+  return results;
+}

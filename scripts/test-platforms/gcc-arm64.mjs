@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { compileFlags, linkFlags, versionScript } from '../prebuild-all/targets.mjs';
-import { run } from '../prebuild-all/toolchain.mjs';
+import { pool, run } from '../prebuild-all/toolchain.mjs';
 import { nodeIncludeDir } from '../node-headers.mjs';
 import { ensureDebianPackages } from './system.mjs';
 
@@ -40,16 +40,12 @@ export async function buildWithGccArm64(root, sources, workDir, jobs = 2) {
   ];
   mkdirSync(workDir, { recursive: true });
   const objects = sources.map((src) => join(workDir, `${relative('native', src).replace(/[\\/]/g, '__')}.o`));
-  let next = 0;
   const errors = [];
-  const worker = async () => {
-    while (next < sources.length) {
-      const i = next++;
-      const r = await run(GCC_ARM64, [...flags, '-c', join(root, sources[i]), '-o', objects[i]]);
-      if (r.status !== 0 || r.out.trim()) errors.push(`${sources[i]}:\n${r.out.trim() || `exit ${r.status}`}`);
-    }
-  };
-  await Promise.all(Array.from({ length: jobs }, worker));
+  const compiles = sources.map((src, i) => async () => {
+    const r = await run(GCC_ARM64, [...flags, '-c', join(root, src), '-o', objects[i]]);
+    if (r.status !== 0 || r.out.trim()) errors.push(`${src}:\n${r.out.trim() || `exit ${r.status}`}`);
+  });
+  await pool(compiles, jobs);
   if (errors.length)
     throw new Error(`GCC ${version} arm64: ${errors.length} of ${sources.length} sources failed or warned\n${errors.join('\n').slice(0, 4000)}`);
   const exportsMap = join(workDir, 'exports.map');
