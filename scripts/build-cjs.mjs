@@ -23,20 +23,27 @@ const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.pee
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-const result = await build({
-  entryPoints: [join(root, 'src', 'index.ts')],
-  outfile: join(out, 'index.js'),
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  external,
-  banner: { js: "const __stemedb_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-  define: { 'import.meta.url': '__stemedb_import_meta_url' },
-  logLevel: 'warning',
-  supported: { 'top-level-await': false }, // a top-level await would make require() fail: refuse to build one
-});
-if (result.errors.length) process.exit(1);
+/** One CommonJS bundle; exits on errors. */
+async function bundle(entry, outfile) {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external,
+    banner: { js: "const __stemedb_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__stemedb_import_meta_url' },
+    logLevel: 'warning',
+    supported: { 'top-level-await': false }, // a top-level await would make require() fail: refuse to build one
+  });
+  if (result.errors.length) process.exit(1);
+}
+await bundle(join(root, 'src', 'index.ts'), join(out, 'index.js'));
+// The Ingestor's read thread (src/ingest/read-thread/worker.ts) runs in a worker: an entry of its
+// own, beside index.js, where read-thread/thread-source.ts looks for it.
+await bundle(join(root, 'src', 'ingest', 'read-thread', 'worker.ts'), join(out, 'read-thread-worker.js'));
 writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');
 
 // The declarations, beside the CommonJS build (same files; the folder's "type" makes them CommonJS).

@@ -1,7 +1,8 @@
 /**
- * The ingestor's fast path for assertion payloads: one pass over the bytes straight into the
- * assertions INSERT's bind values, without the general decoder's intermediate objects (the
- * MessagePack structure check, msgpackr's field array, the Assertion, the DecodedRecord).
+ * The ingestor's fast path for assertion payloads: a scan of the bytes (scanAssertion), then the
+ * assertions INSERT's bind values straight from it (rowFromScan), without the general decoder's
+ * intermediate objects (the MessagePack structure check, msgpackr's field array, the Assertion,
+ * the DecodedRecord).
  *
  * It accepts only the common shape, and only where it is sure to give exactly what
  * decodeRecord() + the store would: ASCII strings (always valid UTF-8 and well-formed UTF-16),
@@ -23,6 +24,24 @@ const KIND_NUMBER = 1;
 const KIND_BOOLEAN = 2;
 const KIND_BYTES = 3;
 
+/**
+ * A scanned payload: where each field lies (byte positions from the payload's start) and the
+ * numbers, in SCAN_SLOTS doubles. Scanning (parsing and checking) and making the bind values are
+ * two steps so that the first can run on another thread (read-thread/) and only the second, which
+ * creates the strings SQLite binds, on the thread that owns the connection.
+ */
+const S_SUBJECT = 0; // start, end
+const S_PREDICATE = 2; // start, end
+const S_KIND = 4;
+const S_OBJECT = 5; // string and bytes: start, end; number and boolean: the value
+const S_EPOCH = 7; // start (16 bytes)
+const S_AUTHOR = 8; // start, end
+const S_CONFIDENCE = 10;
+const S_CREATED_AT = 11;
+const S_EVIDENCE_COUNT = 12; // -1: none
+const S_EVIDENCE_AT = 13; // the first item's header
+export const SCAN_SLOTS = 14;
+
 /** Fails the fast path: the caller falls back to the general decoder. */
 const NO = -1;
 
@@ -31,9 +50,12 @@ const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-// Parse state, module-level to avoid an object per value (the module is single-threaded).
+// Parse state, module-level to avoid an object per value (each thread has its own module instance).
 let pos = 0;
-let value: string | number | Uint8Array | null = null;
+let strStart = 0;
+
+/** assertionRow's scan, reused call after call. */
+const scratch = new Float64Array(SCAN_SLOTS);
 
 /**
  * Fills out[at + 1 .. at + 9] (subject .. evidence) from an assertion payload in the common shape
@@ -41,6 +63,16 @@ let value: string | number | Uint8Array | null = null;
  * the hash (out[at + ROW_HASH]) and the offset (out[at + ROW_OFFSET]).
  */
 export function assertionRow(p: Uint8Array, out: unknown[], at = 0): boolean {
+  if (!scanAssertion(p, scratch, 0)) return false;
+  rowFromScan(p, 0, scratch, 0, out, at);
+  return true;
+}
+
+/**
+ * Checks an assertion payload for the common shape and writes its field positions and numbers to
+ * scan[at .. at + SCAN_SLOTS); returns false for anything else (the slots then mean nothing).
+ */
+export function scanAssertion(p: Uint8Array, scan: Float64Array, at: number): boolean {
   const end = p.length;
   if (end < HEADER_BYTES + 1 || p[0] !== RecordType.Assertion) return false;
   if ((p[1]! | p[2]! | p[3]! | p[4]! | p[5]! | p[6]! | p[7]!) !== 0) return false;
@@ -48,67 +80,100 @@ export function assertionRow(p: Uint8Array, out: unknown[], at = 0): boolean {
   pos = HEADER_BYTES + 1;
   // subject, predicate: non-empty strings
   if (readString(p, end) <= 0) return false;
-  out[at + 1] = value;
+  scan[at + S_SUBJECT] = strStart;
+  scan[at + S_SUBJECT + 1] = pos;
   if (readString(p, end) <= 0) return false;
-  out[at + 2] = value;
+  scan[at + S_PREDICATE] = strStart;
+  scan[at + S_PREDICATE + 1] = pos;
   // object: string, number, boolean or bytes
   if (pos >= end) return false;
   const b = p[pos]!;
   if (b === 0xc2 || b === 0xc3) {
-    out[at + 3] = b === 0xc3 ? 1 : 0;
-    out[at + 4] = KIND_BOOLEAN;
+    scan[at + S_OBJECT] = b === 0xc3 ? 1 : 0;
+    scan[at + S_KIND] = KIND_BOOLEAN;
     pos++;
   } else if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)) {
     if (readString(p, end) < 0) return false;
-    out[at + 3] = value;
-    out[at + 4] = KIND_STRING;
+    scan[at + S_OBJECT] = strStart;
+    scan[at + S_OBJECT + 1] = pos;
+    scan[at + S_KIND] = KIND_STRING;
   } else if (b === 0xc4) {
     if (pos + 2 > end) return false;
     const len = p[pos + 1]!;
     if (pos + 2 + len > end) return false;
-    out[at + 3] = p.subarray(pos + 2, pos + 2 + len);
-    out[at + 4] = KIND_BYTES;
+    scan[at + S_OBJECT] = pos + 2;
+    scan[at + S_OBJECT + 1] = pos + 2 + len;
+    scan[at + S_KIND] = KIND_BYTES;
     pos += 2 + len;
   } else {
     const n = readNumber(p, end);
     if (!Number.isFinite(n)) return false;
-    out[at + 3] = n;
-    out[at + 4] = KIND_NUMBER;
+    scan[at + S_OBJECT] = n;
+    scan[at + S_KIND] = KIND_NUMBER;
   }
   // epoch: bin 8 of 16 bytes
   if (pos + 2 + EPOCH_ID_BYTES > end || p[pos] !== 0xc4 || p[pos + 1] !== EPOCH_ID_BYTES) return false;
-  out[at + 5] = p.subarray(pos + 2, pos + 2 + EPOCH_ID_BYTES);
+  scan[at + S_EPOCH] = pos + 2;
   pos += 2 + EPOCH_ID_BYTES;
   // author
   if (readString(p, end) <= 0) return false;
-  out[at + 6] = value;
+  scan[at + S_AUTHOR] = strStart;
+  scan[at + S_AUTHOR + 1] = pos;
   // confidence in [0, 1]
   const confidence = readNumber(p, end);
   if (!(confidence >= 0 && confidence <= 1)) return false;
-  out[at + 7] = confidence;
+  scan[at + S_CONFIDENCE] = confidence;
   // createdAt: a safe integer >= 0
   const createdAt = readNumber(p, end);
   if (!Number.isSafeInteger(createdAt) || createdAt < 0) return false;
-  out[at + 8] = createdAt;
+  scan[at + S_CREATED_AT] = createdAt;
   // evidence: nil, or a fixarray of strings ([] means none)
   if (pos >= end) return false;
   const e = p[pos++]!;
   if (e === 0xc0 || e === 0x90) {
-    out[at + 9] = null;
+    scan[at + S_EVIDENCE_COUNT] = -1;
   } else if (e > 0x90 && e <= 0x9f) {
-    const items: string[] = [];
-    for (let i = e & 0x0f; i > 0; i--) {
-      if (readString(p, end) < 0) return false;
-      items.push(value as string);
-    }
-    out[at + 9] = JSON.stringify(items);
+    scan[at + S_EVIDENCE_COUNT] = e & 0x0f;
+    scan[at + S_EVIDENCE_AT] = pos;
+    for (let i = e & 0x0f; i > 0; i--) if (readString(p, end) < 0) return false;
   } else {
     return false;
   }
   return pos === end;
 }
 
-/** An ASCII string at `pos` into `value`; returns its length, or NO (not a string, not ASCII, cut off). */
+/**
+ * out[outAt + 1 .. outAt + 9] from a payload scanAssertion accepted: `bytes` holds the payload at
+ * `base`, `scan[at ..]` is its scan.
+ */
+export function rowFromScan(bytes: Uint8Array, base: number, scan: Float64Array, at: number, out: unknown[], outAt: number): void {
+  out[outAt + 1] = latin1Slice.call(bytes, base + scan[at + S_SUBJECT]!, base + scan[at + S_SUBJECT + 1]!);
+  out[outAt + 2] = latin1Slice.call(bytes, base + scan[at + S_PREDICATE]!, base + scan[at + S_PREDICATE + 1]!);
+  const kind = scan[at + S_KIND]!;
+  if (kind === KIND_STRING) out[outAt + 3] = latin1Slice.call(bytes, base + scan[at + S_OBJECT]!, base + scan[at + S_OBJECT + 1]!);
+  else if (kind === KIND_BYTES) out[outAt + 3] = bytes.subarray(base + scan[at + S_OBJECT]!, base + scan[at + S_OBJECT + 1]!);
+  else out[outAt + 3] = scan[at + S_OBJECT]!;
+  out[outAt + 4] = kind;
+  const epoch = base + scan[at + S_EPOCH]!;
+  out[outAt + 5] = bytes.subarray(epoch, epoch + EPOCH_ID_BYTES);
+  out[outAt + 6] = latin1Slice.call(bytes, base + scan[at + S_AUTHOR]!, base + scan[at + S_AUTHOR + 1]!);
+  out[outAt + 7] = scan[at + S_CONFIDENCE]!;
+  out[outAt + 8] = scan[at + S_CREATED_AT]!;
+  const count = scan[at + S_EVIDENCE_COUNT]!;
+  if (count < 0) {
+    out[outAt + 9] = null;
+    return;
+  }
+  const items: string[] = [];
+  pos = base + scan[at + S_EVIDENCE_AT]!;
+  for (let i = 0; i < count; i++) {
+    readString(bytes, bytes.length); // checked by the scan: a str of ASCII
+    items.push(latin1Slice.call(bytes, strStart, pos));
+  }
+  out[outAt + 9] = JSON.stringify(items);
+}
+
+/** An ASCII string at `pos`: steps over it, sets strStart; returns its length, or NO (not a string, not ASCII, cut off). */
 function readString(p: Uint8Array, end: number): number {
   if (pos >= end) return NO;
   const b = p[pos]!;
@@ -131,7 +196,7 @@ function readString(p: Uint8Array, end: number): number {
   const stop = start + len;
   if (stop > end) return NO;
   for (let i = start; i < stop; i++) if (p[i]! >= 0x80) return NO;
-  value = latin1Slice.call(p, start, stop);
+  strStart = start;
   pos = stop;
   return len;
 }

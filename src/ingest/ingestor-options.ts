@@ -70,6 +70,14 @@ export interface IngestorOptions {
    * not read. The store's cursor stays the truth. Default: off.
    */
   journalCursor?: string;
+  /**
+   * catchUp() reads, verifies and scans the records on a worker thread while this thread inserts
+   * the batch before (docs/ingest.md, "Two threads"). Needs a reader from Journal.openReader
+   * without a custom `io`; true with any other source is an error. Default false: on the 2-core
+   * machines it was measured on it was slower and took more CPU. start() (follow) always reads
+   * on this thread.
+   */
+  readThread?: boolean;
   /** Called after every committed batch (synchronously; keep it cheap). */
   onBatch?: (batch: BatchResult) => void;
   /**
@@ -95,6 +103,7 @@ export const INGESTOR_OPTION_KEYS = keysOf<IngestorOptions>({
   onCleanup: true,
   onError: true,
   journalCursor: true,
+  readThread: true,
 });
 
 /** Totals since the ingestor was created: every committed batch's counts summed, and the cursor after the last commit. */

@@ -21,9 +21,11 @@ import { CursorMirror } from './cursor-mirror.js';
 import { IngestError } from './errors.js';
 import { AbortError } from '../errors.js';
 import { argTypeError, checkOptions, checkSignal } from '../validate.js';
-import type { JournalRecord, IngestSource } from './source.js';
+import { type JournalRecord, type IngestSource, followBatchesOf, readBatches } from './source.js';
 import type { Awaitable, IngestSink, PreparedBatch } from './sink.js';
 import { type BatchResult, DEFAULT_JOURNAL } from './store-write.js';
+import { readOnThread, readThreadSource } from './read-thread/thread-source.js';
+import type { JournalReader } from '../journal/read/journal-reader.js';
 import {
   CLEANUP_OPTION_KEYS,
   DEFAULT_BATCH_SIZE,
@@ -56,6 +58,8 @@ export class Ingestor {
   private cursorValue: number | undefined;
   /** options.journalCursor: the journal's copy of the cursor. */
   private readonly mirror: CursorMirror | null;
+  /** What catchUp() reads on a worker thread (options.readThread), or null. */
+  private readonly threadReader: JournalReader | null;
 
   private running: Promise<void> | null = null;
   private abort: AbortController | null = null;
@@ -89,6 +93,7 @@ export class Ingestor {
     this.batchSize = positiveInt(options.batchSize ?? store.preferredBatchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
     this.maxLatencyMs = nonNegative(options.maxLatencyMs ?? 20, 'maxLatencyMs');
     if (options.from !== undefined) checkFrom(source, options.from);
+    this.threadReader = readThreadSource(source, options.readThread);
     const c = options.cleanup === true ? {} : options.cleanup || null;
     if (c) {
       checkOptions(c, CLEANUP_OPTION_KEYS, 'options.cleanup');
@@ -189,7 +194,7 @@ export class Ingestor {
     this.running = (async () => {
       try {
         const from = await this.readFrom();
-        await this.pump(this.followSource({ from, signal: abort.signal }), true);
+        await this.pump(followBatchesOf(this.source, { from, signal: abort.signal }), true);
       } catch (err) {
         if (!abort.signal.aborted || !isAbortError(err)) throw err;
       }
@@ -297,15 +302,10 @@ export class Ingestor {
     return this.cursorValue;
   }
 
-  /** The source's records from `opts.from`, a block's worth per step when it can (iterateBatches). */
+  /** The source's records from `opts.from`: on the read thread when it can (options.readThread). */
   private read(opts: { from: number; to?: number }): AsyncIterable<readonly JournalRecord[]> {
-    const src = this.source;
-    return typeof src.iterateBatches === 'function' ? src.iterateBatches(opts) : singles(src.iterate(opts));
-  }
-
-  private followSource(opts: { from: number; signal: AbortSignal }): AsyncIterable<readonly JournalRecord[]> {
-    const src = this.source;
-    return typeof src.followBatches === 'function' ? src.followBatches(opts) : singles(src.follow(opts));
+    if (this.threadReader) return readOnThread(this.threadReader, opts, this.batchSize, (err) => this.options.onError?.(err, false));
+    return readBatches(this.source, opts);
   }
 
   private async pump(blocks: AsyncIterable<readonly JournalRecord[]>, follow: boolean): Promise<void> {
@@ -484,11 +484,6 @@ export class Ingestor {
       this.options.onError?.(err, false);
     }
   }
-}
-
-/** A record-at-a-time source as blocks of one record (sources without iterateBatches/followBatches). */
-async function* singles(records: AsyncIterable<JournalRecord>): AsyncGenerator<readonly JournalRecord[]> {
-  for await (const rec of records) yield [rec];
 }
 
 function isAbortError(err: unknown): boolean {

@@ -77,3 +77,18 @@ export interface IngestSource {
    */
   readonly cursors?: { commit(name: string, offset: number, options?: { allowBackward?: boolean }): Promise<unknown> };
 }
+
+/** The source's records from `opts.from`, a block's worth per step when it can (iterateBatches). */
+export function readBatches(src: IngestSource, opts: { from: number; to?: number }): AsyncIterable<readonly JournalRecord[]> {
+  return typeof src.iterateBatches === 'function' ? src.iterateBatches(opts) : singles(src.iterate(opts));
+}
+
+/** follow() of the source, a block's worth per step when it can (followBatches). */
+export function followBatchesOf(src: IngestSource, opts: { from: number; signal: AbortSignal }): AsyncIterable<readonly JournalRecord[]> {
+  return typeof src.followBatches === 'function' ? src.followBatches(opts) : singles(src.follow(opts));
+}
+
+/** A record-at-a-time source as blocks of one record (sources without iterateBatches/followBatches). */
+async function* singles(records: AsyncIterable<JournalRecord>): AsyncGenerator<readonly JournalRecord[]> {
+  for await (const rec of records) yield [rec];
+}

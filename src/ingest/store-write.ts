@@ -4,7 +4,8 @@
  */
 import type { SqliteDatabase as Database, SqliteStatement as Statement, SqliteTransaction as Transaction } from './sqlite/types.js';
 import { decodeRecord } from './codec.js';
-import { ROW_HASH, ROW_OFFSET, ROW_VALUES, assertionRow } from './assertion-row.js';
+import { ROW_HASH, ROW_OFFSET, ROW_VALUES } from './assertion-row.js';
+import { fastAssertionRow } from './read-thread/scanned.js';
 import { DecodeError, IngestError } from './errors.js';
 import { type Assertion, type Epoch, type Vote, HASH_BYTES, RecordType } from './records.js';
 import type { JournalRecord } from './source.js';
@@ -224,7 +225,7 @@ export class BatchWriter {
 
   private applyOne(consumer: string, rec: JournalRecord, now: number, result: BatchResult): void {
     const at = this.pending * ROW_VALUES;
-    if (assertionRow(rec.payload, this.rows, at)) {
+    if (fastAssertionRow(rec, this.rows, at)) {
       this.rows[at + ROW_HASH] = rec.hash;
       this.rows[at + ROW_OFFSET] = rec.offset;
       if (++this.pending === ROWS_PER_INSERT) this.flushRows(result);

@@ -8,6 +8,8 @@
 // Both print "ready <cursor>" once the store and the reader are open, and "batch <cursor> <records>"
 // after every committed transaction (stdout is a pipe: synchronous on Linux, so a line printed is a
 // commit that happened, even if the process is SIGKILLed right after).
+// Env: INGEST_READ_THREAD=1 sets the Ingestor's readThread; INGEST_HOLD_MS=n blocks this thread for
+// n ms after the first commit (a worker thread, if any, goes on: it fills what it may send ahead).
 import { createInterface } from 'node:readline';
 import { Journal } from '../../src/index.js';
 import { Ingestor, PgStore, Store } from '../../src/ingest/index.js';
@@ -17,13 +19,22 @@ if (!dir || !dbPath || (mode !== 'catchup' && mode !== 'follow')) {
   console.error('usage: child-ingest.ts <journalDir> <db> catchup|follow <batchSize> [maxLatencyMs]');
   process.exit(2);
 }
+let holdMs = Number(process.env.INGEST_HOLD_MS ?? 0);
 const reader = await Journal.openReader(dir, { pollMs: 10 });
 const store = /^postgres(ql)?:/.test(dbPath) ? await PgStore.open(dbPath) : Store.open(dbPath);
 const ingestor = new Ingestor(reader, store, {
   consumer: process.env.INGEST_CONSUMER ?? 'default',
   batchSize: Number(batchSize ?? 4096),
   maxLatencyMs: Number(maxLatencyMs ?? 5),
-  onBatch: (b) => process.stdout.write(`batch ${b.cursor} ${b.records}\n`),
+  readThread: process.env.INGEST_READ_THREAD === '1',
+  onBatch: (b) => {
+    process.stdout.write(`batch ${b.cursor} ${b.records}\n`);
+    if (holdMs > 0) {
+      process.stdout.write('holding\n');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, holdMs);
+      holdMs = 0;
+    }
+  },
   onError: (err, fatal) => console.error(`ingest error (fatal ${fatal}):`, err),
 });
 process.stdout.write(`ready ${ingestor.cursor}\n`);

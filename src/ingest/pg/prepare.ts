@@ -12,7 +12,8 @@
  * does not hold (records skipped, out of order) the transaction prepares the
  * records still to apply again, as it would have without a prepared batch.
  */
-import { ROW_HASH, ROW_OFFSET, ROW_VALUES, assertionRow } from '../assertion-row.js';
+import { ROW_HASH, ROW_OFFSET, ROW_VALUES } from '../assertion-row.js';
+import { fastAssertionRow } from '../read-thread/scanned.js';
 import { decodeRecord } from '../codec.js';
 import { DecodeError, IngestError } from '../errors.js';
 import { type Epoch, type Vote, HASH_BYTES, RecordType } from '../records.js';
@@ -128,7 +129,7 @@ function* prepareSteps(records: readonly JournalRecord[]): Generator<void, PgBat
     const rec = records[i]!;
     if (rec.offset < last) ordered = false;
     last = rec.next;
-    if (assertionRow(rec.payload, row)) {
+    if (fastAssertionRow(rec, row, 0)) {
       row[ROW_HASH] = rec.hash;
       row[ROW_OFFSET] = rec.offset;
       if (hasNul(row[1]) || hasNul(row[2]) || hasNul(row[3]) || hasNul(row[6])) dead.push({ rec, code: 'NUL_IN_TEXT', reason: NUL_REASON });
