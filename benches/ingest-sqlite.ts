@@ -6,6 +6,7 @@
  * baseline measured in the same repetition. Only what pays and is safe goes into the Store.
  */
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { Store, type StoreOptions } from '../src/ingest/index.js';
 import { type BenchResult, type Cell, Samples, log, makeTempDir, removeTempDir, sig } from './lib/index.js';
@@ -23,6 +24,8 @@ interface Variant {
   rows?: (rows: readonly Row[], txn: number) => readonly Row[];
   /** Not a candidate for the Store (unsafe, or drops what queries need): shown for scale. */
   info?: string;
+  /** Started after setup, stopped (awaited) after the timed part. */
+  background?: (path: string) => () => Promise<void>;
 }
 
 const compareHash = (a: Row, b: Row): number => Buffer.compare(a[0], b[0]);
@@ -149,7 +152,29 @@ export const VARIANTS: Variant[] = [
   { name: 'assertions as a rowid table + UNIQUE(hash) index', setup: rowidLayout },
   { name: 'rowid table, transactions of 2x the rows', setup: rowidLayout, insert: largerTxn(2) },
   { name: 'rowid table, multi-row INSERT of 16', setup: rowidLayout, insert: insertMultiRow(16) },
+  { name: 'checkpoints by a worker thread every 50 ms', store: { walAutocheckpointPages: 0 }, background: checkpointer(50) },
+  {
+    name: 'checkpoints by a worker thread every 50 ms, multi-row INSERT of 16',
+    store: { walAutocheckpointPages: 0 },
+    background: checkpointer(50),
+    insert: insertMultiRow(16),
+  },
 ];
+
+/** Checkpoints by a second connection on a worker thread (benches/lib/checkpoint-worker.mjs), never by the writer: does the writer stall less? */
+function checkpointer(everyMs: number): NonNullable<Variant['background']> {
+  return (path) => {
+    const w = new Worker(new URL('./lib/checkpoint-worker.mjs', import.meta.url), { workerData: { path, everyMs } });
+    return () =>
+      new Promise<void>((resolve) => {
+        w.once('message', (m) => {
+          log(`    checkpoint worker: ${JSON.stringify(m)}`);
+          resolve();
+        });
+        w.postMessage('stop');
+      });
+  };
+}
 
 /** The variants to run: STEMEDB_INGEST_VARIANTS (comma-separated substrings of their names) picks some while developing; the baseline always runs. */
 function selectedVariants(): Variant[] {
@@ -178,9 +203,13 @@ export async function runSqliteVariants(res: BenchResult, rows: readonly Row[], 
         v.setup?.(db);
         const insert = v.insert ?? insertDirect;
         const input = v.rows ? v.rows(rows, txn) : rows;
+        const stopBackground = v.background?.(join(dir, 'db.sqlite'));
         const m = await measure(
           () => db,
-          () => insert(db, input, txn),
+          async () => {
+            insert(db, input, txn);
+            await stopBackground?.();
+          },
         );
         const check = fingerprint(db);
         store.close();

@@ -13,6 +13,9 @@
  *   stemedb Ingestor      Journal.openReader -> Ingestor.catchUp() into Store.open(file) with
  *                         default options: reads and verifies every frame (CRC32C + BLAKE3),
  *                         decodes the payload, inserts, and commits the cursor with each batch.
+ *                         Beside it (info) the same with readThread: true, where a worker thread
+ *                         reads, verifies and scans while this thread inserts (run from the
+ *                         TypeScript sources, its worker first compiles them: ~0.25 s here).
  *   direct, hand-written  what a user writes by hand: better-sqlite3, the same schema (the
  *                         store's MIGRATIONS: same tables and indexes), journal_mode=WAL,
  *                         synchronous=NORMAL, every other pragma at its default, one prepared
@@ -39,7 +42,17 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal } from '../src/index.js';
-import { DEFAULT_BATCH_SIZE, Ingestor, ObjectKind, Store, decodeRecord, encodeAssertion, migrate, type Assertion } from '../src/ingest/index.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  Ingestor,
+  ObjectKind,
+  Store,
+  decodeRecord,
+  encodeAssertion,
+  migrate,
+  type Assertion,
+  type IngestorOptions,
+} from '../src/ingest/index.js';
 import {
   type BenchResult,
   type Cell,
@@ -166,8 +179,13 @@ interface Method {
   name: string;
   /** Rows per transaction (for the table). */
   txn: number | string;
-  /** ours: the Ingestor (the targets' figure); own: the Ingestor in a child process, without the direct methods' rows on its heap; direct: the same rows straight into SQLite, the Ingestor's transaction size; small: 1000-row transactions. */
-  kind: 'ours' | 'own' | 'direct' | 'small';
+  /**
+   * ours: the Ingestor (the targets' figure); thread: the Ingestor with readThread (a worker reads,
+   * verifies and scans); own: the Ingestor in a child process, without the direct methods' rows on
+   * its heap; direct: the same rows straight into SQLite, the Ingestor's transaction size; small:
+   * 1000-row transactions.
+   */
+  kind: 'ours' | 'thread' | 'own' | 'direct' | 'small';
   run(dbPath: string): Promise<Measured>;
 }
 
@@ -214,29 +232,33 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
     probe.close();
     const ingestBatch = benchBatch(DEFAULT_BATCH_SIZE);
 
-    const methods: Method[] = [
-      {
-        name: 'stemedb Ingestor (journal -> SQLite)',
-        txn: ingestBatch,
-        kind: 'ours',
-        run: async (path) => {
-          const store = Store.open(path);
-          const reader = await Journal.openReader(walDir);
-          const ing = new Ingestor(reader, store, { batchSize: ingestBatch });
-          let assertions = 0;
-          const m = await measure(
-            () => rawDb(store),
-            async () => {
-              assertions = (await ing.catchUp()).assertions;
-            },
-          );
-          reader.close();
-          if (assertions !== n) throw new Error(`ingested ${assertions} assertions, expected ${n}`);
-          const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
-          store.close();
-          return out;
-        },
+    /** Journal.openReader -> Ingestor.catchUp() into a Store in this process. */
+    const ingestorMethod = (name: string, kind: Method['kind'], options: IngestorOptions): Method => ({
+      name,
+      txn: ingestBatch,
+      kind,
+      run: async (path) => {
+        const store = Store.open(path);
+        const reader = await Journal.openReader(walDir);
+        const ing = new Ingestor(reader, store, { ...options, batchSize: ingestBatch });
+        let assertions = 0;
+        const m = await measure(
+          () => rawDb(store),
+          async () => {
+            assertions = (await ing.catchUp()).assertions;
+          },
+        );
+        reader.close();
+        if (assertions !== n) throw new Error(`ingested ${assertions} assertions, expected ${n}`);
+        const out = { ...m, dbBytes: fileBytes(path), check: fingerprint(rawDb(store)) };
+        store.close();
+        return out;
       },
+    });
+    const methods: Method[] = [
+      ingestorMethod('stemedb Ingestor (journal -> SQLite)', 'ours', {}),
+      // Issue 17 item 1: reading, verifying and scanning on a worker thread (opt-in: it did not pay here, docs/ingest.md).
+      ingestorMethod('stemedb Ingestor, readThread: true (info)', 'thread', { readThread: true }),
       {
         name: 'stemedb Ingestor, in a process of its own (info)',
         txn: ingestBatch,
