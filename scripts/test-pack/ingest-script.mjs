@@ -1,7 +1,9 @@
 // Run inside a project that has stemedb installed, under Node, Bun or Deno (test:pack copies it
 // there): a journal (concurrent appends: group commit), ingestion into SQLite on whichever
 // driver the runtime gets, queries, and the exactly-once guarantees (a rerun adds nothing, a
-// failed batch keeps nothing and moves no cursor, the next run completes it). Prints one JSON line.
+// failed batch keeps nothing and moves no cursor, the next run completes it), and the same
+// ingest with readThread (whether its worker ran or it fell back is in the output). Prints one
+// JSON line.
 import { Journal, Store, Ingestor, encodeAssertion, encodeVote, encodeEpoch, blake3, backend } from 'stemedb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +47,14 @@ try {
   const c = store.counts();
   if (c.assertions !== 200 || c.votes !== 4 || c.epochs !== 1 || c.deadLetters !== 1 || first.duplicates !== 1)
     fail(`counts after ingest: ${JSON.stringify(c)}, duplicates ${first.duplicates}`);
+  // The same journal with readThread: a worker thread (dist/cjs/read-thread-worker.js) reads it.
+  const threadStore = Store.open(join(dir, 'thread.db'));
+  const threadNotices = [];
+  const viaThread = await new Ingestor(reader, threadStore, { batchSize: 50, readThread: true, onError: (e) => threadNotices.push(String(e)) }).catchUp();
+  if (JSON.stringify(threadStore.counts()) !== JSON.stringify(c) || viaThread.duplicates !== 1)
+    fail(`readThread counts: ${JSON.stringify(threadStore.counts())} vs ${JSON.stringify(c)}`);
+  threadStore.close();
+  const readThread = threadNotices.length === 0 ? 'worker' : `fell back: ${threadNotices.join('; ')}`;
   const again = await new Ingestor(reader, store).catchUp();
   if (again.records !== 0) fail(`a second run read ${again.records} records`);
   const cursor = store.cursor();
@@ -87,7 +97,7 @@ try {
     fail(`dead letters ${JSON.stringify(dead.map((d) => d.code))}`);
   store.close();
   await reader.close();
-  console.log(JSON.stringify({ ok: true, runtime, backend, driver, assertions: 230 }));
+  console.log(JSON.stringify({ ok: true, runtime, backend, driver, assertions: 230, readThread }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
