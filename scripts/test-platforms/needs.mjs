@@ -18,7 +18,7 @@ export function needsOf(root, file) {
   const visit = (path) => {
     if (seen.has(path) || !existsSync(path)) return;
     seen.add(path);
-    const text = readFileSync(path, 'utf8');
+    const text = withoutComments(readFileSync(path, 'utf8'));
     for (const [need, re] of Object.entries(NEEDS)) if (re.test(text)) found.add(need);
     for (const m of text.matchAll(/from '(\.[^']+)'/g)) {
       const target = resolve(dirname(path), m[1].replace(/\.js$/, '.ts'));
@@ -27,4 +27,13 @@ export function needsOf(root, file) {
   };
   visit(join(testDir, file));
   return found;
+}
+
+/**
+ * The source without its comments: a comment that names a need ("better-sqlite3 is not loaded
+ * here") is not one. Line comments only where `//` starts the line or follows a space, so URLs
+ * in strings ('postgres://...') stay.
+ */
+function withoutComments(text) {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
 }
