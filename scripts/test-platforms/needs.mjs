@@ -31,9 +31,31 @@ export function needsOf(root, file) {
 
 /**
  * The source without its comments: a comment that names a need ("better-sqlite3 is not loaded
- * here") is not one. Line comments only where `//` starts the line or follows a space, so URLs
- * in strings ('postgres://...') stay.
+ * here") is not one. A scan, not a regex, so that `//` or `/*` inside a string or inside the
+ * other kind of comment ('postgres://...', "docs/*.md" in a line comment) is read for what it is.
  */
 function withoutComments(text) {
-  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === '/' && next === '/') {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (c === '/' && next === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+      out += ' ';
+    } else if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c && !(c !== '`' && text[j] === '\n')) j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }
