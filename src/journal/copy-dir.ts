@@ -14,12 +14,13 @@
  * a byte rate, and counts each sync of a new small file or a directory (a filesystem
  * journal commit and a cache flush, as costly to the writer as a chunk) as one chunk.
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, read, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, read, readdirSync, rmSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { StemeError } from '../errors.js';
 import { WATERMARK_FILE, encodeWatermark } from '../format/watermark.js';
+import { defaultIO } from '../io/index.js';
 import { processAlive } from '../io/process-alive.js';
 
 const readAt = promisify(read);
@@ -86,10 +87,16 @@ export function checkDestEmpty(dest: string): void {
   if (readdirSync(dest).length > 0) throw new StemeError('DEST_NOT_EMPTY', `${dest} exists and is not empty; give a new or empty directory`);
 }
 
-/** Syncs the work directory, renames it to dest (atomic, also over an empty dest) and syncs the parent. */
+/**
+ * Syncs the work directory, renames it to dest and syncs the parent. The rename is atomic, also
+ * over an empty dest, except on Windows, which cannot rename a directory over another: there an
+ * empty dest is removed first (a crash between the two leaves no dest and the work directory,
+ * which the next run removes).
+ */
 export async function finishDest(d: DestDir): Promise<void> {
   await syncDir(d.work, d.pace);
   try {
+    if (process.platform === 'win32' && existsSync(d.dest)) await fsp.rmdir(d.dest); // fails unless empty
     await fsp.rename(d.work, d.dest);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -109,13 +116,9 @@ export function abandonDest(d: DestDir): void {
   }
 }
 
-export async function syncDir(dir: string, pace?: CopyPace): Promise<void> {
-  const fh = await fsp.open(dir, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+/** The IO layer's directory sync (on Windows only a check that it opens: see native/io/sys_win.cc). */
+async function syncDir(dir: string, pace?: CopyPace): Promise<void> {
+  await defaultIO().fsyncDir(dir);
   await pace?.after(CopyPace.SYNC_COST);
 }
 

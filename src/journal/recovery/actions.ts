@@ -132,6 +132,7 @@ async function unshareSegment(io: JournalIO, mgr: SegmentManager, seg: Segment):
     throw err;
   }
   io.close(fd);
+  mgr.files.close(seg); // Windows refuses to replace a file that is open; reopened below
   io.rename(tmp, seg.path);
   await io.fsyncDir(mgr.dir);
   mgr.reopenWritable(seg);
