@@ -18,7 +18,8 @@ export interface ReadThreadData {
 export type ToReadThread = { type: 'more' } | { type: 'stop' };
 
 export type FromReadThread =
-  | { type: 'records'; buffer: ArrayBuffer; count: number }
+  /** `start`: the `next` of the last record sent before (or ReadThreadData.from): no buffer lost. */
+  | { type: 'records'; buffer: ArrayBuffer; count: number; start: number }
   | { type: 'end' }
   /** Reading stopped after the records sent. */
   | { type: 'error'; message: string };

@@ -46,7 +46,7 @@ export class RecordPacker {
   }
 
   /** The gathered records as one buffer (see the layout above); the packer is empty after. */
-  take(): { buffer: ArrayBuffer; count: number } {
+  take(): { buffer: ArrayBuffer; count: number; end: number } {
     const records = this.#records;
     const n = records.length;
     const head = n * RECORD_SLOTS * 8;
@@ -69,7 +69,7 @@ export class RecordPacker {
     }
     this.#records = [];
     this.#bytes = 0;
-    return { buffer, count: n };
+    return { buffer, count: n, end: n > 0 ? records[n - 1]!.next : 0 };
   }
 }
 

@@ -89,8 +89,9 @@ export async function* readOnThread(
       const m = inbox.shift()!;
       if (m.type === 'records') {
         tell({ type: 'more' });
+        // Buffers follow each other (a record may start past `at` only across a gap the reader skips).
         const records = unpackRecords(m.buffer, m.count);
-        if (records.length === 0 || records[0]!.offset !== at) throw new Error(`read thread: records from ${records[0]?.offset} where ${at} was due`);
+        if (m.start !== at || records.length === 0 || records[0]!.offset < at) throw new Error(`read thread: a buffer from ${m.start} where ${at} was due`);
         at = records[records.length - 1]!.next;
         yield records;
       } else if (m.type === 'end') {

@@ -28,11 +28,15 @@ async function room(): Promise<boolean> {
   return !stopped;
 }
 
+/** Where the records not yet sent start: what the owning thread checks each buffer against. */
+let start = data.from;
+
 async function send(packer: RecordPacker): Promise<boolean> {
   if (!(await room())) return false;
   credits--;
-  const { buffer, count } = packer.take();
-  port.postMessage({ type: 'records', buffer, count }, [buffer]);
+  const { buffer, count, end } = packer.take();
+  port.postMessage({ type: 'records', buffer, count, start }, [buffer]);
+  start = end;
   return true;
 }
 
