@@ -31,13 +31,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include "io/cpu_relax.h"
 #include "io/io_internal.h"
+#include "io/pool_loop.h"
 
 namespace stemedb {
 namespace io {
@@ -92,19 +92,8 @@ class ReadLoop {  // one per readerOpen(): its queue and the loop that drains it
 
   // JS thread. False (and the read not queued) when no loop could be started for it.
   bool Submit(Read* r) {
-    bool launch;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      queue_.push_back(r);
-      queued_.store(queue_.size(), std::memory_order_release);
-      launch = !loop_active_;
-      if (launch) loop_active_ = true;
-    }
-    if (launch && !Launch()) {
-      std::lock_guard<std::mutex> lk(mu_);
-      queue_.pop_back();
-      queued_.store(queue_.size(), std::memory_order_release);
-      loop_active_ = false;
+    if (queue_.Push(r) && !Launch()) {
+      queue_.Unpush();
       return false;
     }
     return true;
@@ -112,17 +101,10 @@ class ReadLoop {  // one per readerOpen(): its queue and the loop that drains it
 
   // JS thread: takes `r` back if the loop has not started it. True when taken.
   bool TakeBack(Read* r) {
-    std::lock_guard<std::mutex> lk(mu_);
-    int expected = kQueued;
-    if (!r->state.compare_exchange_strong(expected, kTaken)) return false;
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (*it == r) {
-        queue_.erase(it);
-        break;
-      }
-    }
-    queued_.store(queue_.size(), std::memory_order_release);
-    return true;
+    return queue_.Remove(r, [r] {
+      int expected = kQueued;
+      return r->state.compare_exchange_strong(expected, kTaken);
+    });
   }
 
   // JS thread: waits for `r` (running or done) to be done.
@@ -135,7 +117,7 @@ class ReadLoop {  // one per readerOpen(): its queue and the loop that drains it
   }
 
   // Environment teardown: no new loop starts; a running one ends once its queue is empty.
-  void Stop() { stop_flag_.store(true, std::memory_order_release); }
+  void Stop() { queue_.Stop(); }
 
  private:
   struct Run {
@@ -146,43 +128,21 @@ class ReadLoop {  // one per readerOpen(): its queue and the loop that drains it
   bool Launch() {
     auto run = std::make_unique<Run>();
     run->loop = this;
-    napi_value name;
-    if (napi_create_string_utf8(env_, "stemedb:reader", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_async_work(env_, nullptr, name, Execute, Complete, run.get(), &run->work) !=
-            napi_ok) {
+    if (!StartPoolRun(env_, "stemedb:reader", Execute, Complete, run.get(), &run->work))
       return false;
-    }
-    if (napi_queue_async_work(env_, run->work) != napi_ok) {
-      napi_delete_async_work(env_, run->work);
-      return false;
-    }
     run.release();  // freed in Complete
     return true;
   }
 
-  // Pool thread: the next read, polling for spin_; null (and the loop over) when none came.
+  // Pool thread: the next read, polling for spin_ (yielding now and then to a thread waiting
+  // for this CPU, a GC helper say); null (and the loop over) when none came. A read the JS
+  // thread took back meanwhile is skipped.
   Read* Take() {
-    const auto deadline = std::chrono::steady_clock::now() + spin_;
-    unsigned polls = 0;
-    while (queued_.load(std::memory_order_acquire) == 0 &&
-           !stop_flag_.load(std::memory_order_acquire)) {
-      CpuRelax();
-      if ((++polls & 63) == 0) {
-        if (std::chrono::steady_clock::now() >= deadline) break;
-        // Let a thread waiting for this CPU (a GC helper, say) run instead of the poll.
-        std::this_thread::yield();
-      }
-    }
-    std::lock_guard<std::mutex> lk(mu_);
-    while (!queue_.empty()) {
-      Read* r = queue_.front();
-      queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_release);
+    queue_.PollUntil(std::chrono::steady_clock::now() + spin_, true);
+    return queue_.Pop([](Read* r) {
       int expected = kQueued;
-      if (r->state.compare_exchange_strong(expected, kRunning)) return r;
-    }
-    loop_active_ = false;  // the next Submit launches a new loop
-    return nullptr;
+      return r->state.compare_exchange_strong(expected, kRunning);
+    });
   }
 
   // kDone is stored under done_mu_ and r is not touched after it: the JS thread may take the
@@ -210,11 +170,7 @@ class ReadLoop {  // one per readerOpen(): its queue and the loop that drains it
 
   napi_env env_;
   const std::chrono::microseconds spin_;
-  std::mutex mu_;
-  std::deque<Read*> queue_;
-  bool loop_active_ = false;  // guarded by mu_
-  std::atomic<size_t> queued_{0};
-  std::atomic<bool> stop_flag_{false};
+  PoolLoopQueue<Read> queue_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;
 };

@@ -28,13 +28,10 @@
 // spelled with N-API's C calls, which say exactly what is held when.
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 
-#include "io/cpu_relax.h"
 #include "io/io_internal.h"
+#include "io/pool_loop.h"
 
 namespace stemedb {
 namespace io {
@@ -73,25 +70,14 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
 
   // JS thread. False (and the job not taken) when no loop could be started for it.
   bool Submit(Job* job) {
-    bool launch;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      queue_.push_back(job);
-      queued_.store(queue_.size(), std::memory_order_release);
-      launch = !loop_active_;
-      if (launch) loop_active_ = true;
-    }
+    const bool launch = queue_.Push(job);
     if (launch) {
       // The loop had given its thread back: how long after the last job this one came.
       const int64_t end = last_end_ns_.load(std::memory_order_relaxed);
       if (end != 0) NoteGap(NowNs() - end);
     }
     if (launch && !Launch()) {
-      // No loop runs, so nothing else touches the queue: take the job back out.
-      std::lock_guard<std::mutex> lk(mu_);
-      queue_.pop_back();
-      queued_.store(queue_.size(), std::memory_order_release);
-      loop_active_ = false;
+      queue_.Unpush();
       return false;
     }
     if (in_flight_++ == 0) {
@@ -110,7 +96,7 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
-    stop_flag_.store(true, std::memory_order_release);
+    queue_.Stop();
     if (hook_added_) {
       napi_remove_env_cleanup_hook(env_, CleanupHook, this);
       hook_added_ = false;
@@ -137,16 +123,8 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
   bool Launch() {
     auto run = std::make_unique<Run>();
     run->writer = this;
-    napi_value name;
-    if (napi_create_string_utf8(env_, "stemedb:writer", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_async_work(env_, nullptr, name, Execute, Complete, run.get(), &run->work) !=
-            napi_ok) {
+    if (!StartPoolRun(env_, "stemedb:writer", Execute, Complete, run.get(), &run->work))
       return false;
-    }
-    if (napi_queue_async_work(env_, run->work) != napi_ok) {
-      napi_delete_async_work(env_, run->work);
-      return false;
-    }
     uint32_t refs;
     napi_reference_ref(env_, handle_ref_, &refs);
     loops_++;
@@ -190,30 +168,12 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
   // Pool thread: the next job, polling for SpinBudget(); null (and the loop over) when none came.
   Job* Take() {
     const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + SpinBudget();
-    unsigned polls = 0;
-    bool polled = false;
-    while (queued_.load(std::memory_order_acquire) == 0 &&
-           !stop_flag_.load(std::memory_order_acquire)) {
-      polled = true;
-      CpuRelax();
-      // The clock is read every 64 polls: cheap, and still fine-grained (~µs).
-      if ((++polls & 63) == 0 && std::chrono::steady_clock::now() >= deadline) break;
-    }
-    if (polled && queued_.load(std::memory_order_acquire) != 0) {
+    if (queue_.PollUntil(start + SpinBudget(), false)) {
       NoteGap(std::chrono::duration_cast<std::chrono::nanoseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count());
     }
-    std::lock_guard<std::mutex> lk(mu_);
-    if (queue_.empty()) {
-      loop_active_ = false;  // the next Submit launches a new loop
-      return nullptr;
-    }
-    Job* job = queue_.front();
-    queue_.pop_front();
-    queued_.store(queue_.size(), std::memory_order_release);
-    return job;
+    return queue_.Pop([](Job*) { return true; });
   }
 
   static void Execute(napi_env, void* data) {
@@ -271,11 +231,7 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
   std::atomic<int64_t> last_end_ns_{0};  // steady clock when the loop last finished a job
   napi_threadsafe_function tsfn_ = nullptr;
   napi_ref handle_ref_ = nullptr;
-  std::mutex mu_;
-  std::deque<Job*> queue_;
-  bool loop_active_ = false;  // guarded by mu_
-  std::atomic<size_t> queued_{0};
-  std::atomic<bool> stop_flag_{false};
+  PoolLoopQueue<Job> queue_;
   uint32_t in_flight_ = 0;  // JS thread only
   uint32_t loops_ = 0;      // JS thread only: launched, not yet completed
   bool stopped_ = false;    // JS thread only
