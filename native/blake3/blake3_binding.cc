@@ -69,11 +69,7 @@ const napi_type_tag kHasherTag = {0x5374656d65646233ULL, 0x4861736865720001ULL};
 using HasherHandle = Napi::External<blake3::Hasher>;
 
 blake3::Hasher* GetHasher(Napi::Env env, Napi::Value v) {
-  if (!v.IsExternal() || !v.As<HasherHandle>().CheckTypeTag(&kHasherTag)) {
-    ThrowTypeError(env, "not a BLAKE3 hasher handle");
-    return nullptr;
-  }
-  return v.As<HasherHandle>().Data();
+  return ArgHandle<blake3::Hasher>(env, v, &kHasherTag, "hasher", "the BLAKE3 hasher functions");
 }
 
 // Hands a heap hasher to JS as a tagged External (freed by its finalizer).

@@ -202,17 +202,6 @@ void FinalizeRead(napi_env, void* data, void*) {
 
 void StopLoop(void* data) { static_cast<ReadLoop*>(data)->Stop(); }
 
-template <typename T>
-T* Unwrap(Napi::Env env, Napi::Value v, const napi_type_tag* tag, const ArgName& what,
-          const char* from) {
-  if (!v.IsExternal() || !v.As<Napi::External<T>>().CheckTypeTag(tag) ||
-      v.As<Napi::External<T>>().Data() == nullptr) {
-    ThrowTypeError(env, what.Text() + " must be a handle from " + from);
-    return nullptr;
-  }
-  return v.As<Napi::External<T>>().Data();
-}
-
 }  // namespace
 
 // readerOpen(spinMicros) -> handle. The loop lives as long as the environment (its
@@ -238,7 +227,7 @@ Napi::Value JsReaderOpen(const Napi::CallbackInfo& info) {
 Napi::Value JsReadStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ReadLoop* loop =
-      Unwrap<ReadLoop>(env, info[0], &kReadLoopTag, ArgName(0, "reader"), "readerOpen()");
+      ArgHandle<ReadLoop>(env, info[0], &kReadLoopTag, ArgName(0, "reader"), "readerOpen()");
   if (loop == nullptr) return env.Undefined();
   int32_t fd = -1;
   Bytes buf;
@@ -274,7 +263,7 @@ Napi::Value JsReadStart(const Napi::CallbackInfo& info) {
 // readTouch(handle, spare, from) -> how far `spare`'s pages were written
 Napi::Value JsReadTouch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Read* r = Unwrap<Read>(env, info[0], &kReadTag, ArgName(0, "read"), "readStart()");
+  Read* r = ArgHandle<Read>(env, info[0], &kReadTag, ArgName(0, "read"), "readStart()");
   Bytes spare;
   uint64_t from = 0;
   if (r == nullptr || !ArgBytes(env, info[1], ArgName(1, "spare"), &spare) ||
@@ -297,7 +286,7 @@ Napi::Value JsReadTouch(const Napi::CallbackInfo& info) {
 // readWait(handle) -> bytes read; throws the read's error
 Napi::Value JsReadWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Read* r = Unwrap<Read>(env, info[0], &kReadTag, ArgName(0, "read"), "readStart()");
+  Read* r = ArgHandle<Read>(env, info[0], &kReadTag, ArgName(0, "read"), "readStart()");
   if (r == nullptr) return env.Undefined();
   Collect(r, true);
   if (r->err != 0) {

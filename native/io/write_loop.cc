@@ -240,15 +240,10 @@ class Writer {  // one per writerOpen(): its queue and the loop that drains it
 
 const napi_type_tag kWriteLoopTag = {0x5374656d65646233ULL, 0x57726974654c0001ULL};
 
+// Tagged: an External from elsewhere (another addon, a hasher handle) is refused.
 Writer* GetWriter(const Napi::CallbackInfo& info, size_t i) {
-  Napi::Value v = info[i];
-  // Tagged: an External from elsewhere (another addon, a hasher handle) is refused.
-  if (!v.IsExternal() || !v.As<Napi::External<Writer>>().CheckTypeTag(&kWriteLoopTag) ||
-      v.As<Napi::External<Writer>>().Data() == nullptr) {
-    ThrowTypeError(info.Env(), ArgName(i, "writer").Text() + " must be a handle from writerOpen()");
-    return nullptr;
-  }
-  return v.As<Napi::External<Writer>>().Data();
+  return ArgHandle<Writer>(info.Env(), info[i], &kWriteLoopTag, ArgName(i, "writer"),
+                           "writerOpen()");
 }
 
 }  // namespace

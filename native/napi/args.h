@@ -101,6 +101,18 @@ inline bool ArgU32(Napi::Env env, Napi::Value v, const ArgName& what, uint32_t* 
 // OS, which says EBADF).
 bool ArgInt32(Napi::Env env, Napi::Value v, const ArgName& what, int32_t* out);
 bool ArgBool(Napi::Env env, Napi::Value v, const ArgName& what, bool* out);
+// A handle this addon made: an External tagged `tag` with its data set. Anything else, a forged
+// or foreign External included, throws TypeError "<what> must be a handle from <from>".
+template <typename T>
+T* ArgHandle(Napi::Env env, Napi::Value v, const napi_type_tag* tag, const ArgName& what,
+             const char* from) {
+  if (!v.IsExternal() || !v.As<Napi::External<T>>().CheckTypeTag(tag) ||
+      v.As<Napi::External<T>>().Data() == nullptr) {
+    ThrowTypeError(env, what.Text() + " must be a handle from " + from);
+    return nullptr;
+  }
+  return v.As<Napi::External<T>>().Data();
+}
 // A string, as UTF-8.
 bool ArgString(Napi::Env env, Napi::Value v, const ArgName& what, std::string* out);
 // A non-empty string without NUL bytes.
