@@ -42,6 +42,8 @@ import { makeStage } from './test-platforms/stage.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const smokeOnly = args.includes('--smoke');
+/** Why a guest skips the tests of this checkout's own scripts (test-platforms/stage.mjs stages no scripts/). */
+const CHECKOUT_ONLY = "tests of the checkout's scripts, which the stage does not hold";
 const SQLITE_HOST_ONLY = "better-sqlite3 in node_modules is this machine's linux-x64 build (its other binaries are GitHub downloads)";
 const targets = selectTargets(args.filter((a) => !a.startsWith('--')));
 const onlyFiles = args
@@ -176,7 +178,7 @@ async function main() {
       const env = { ...baseEnv, QEMU_LD_PREFIX: ARM64_SYSROOT, ESBUILD_BINARY_PATH: esbuild.host };
       row.runner = `official node ${process.version} linux-arm64 under qemu-user${binfmt ? ' (binfmt_misc)' : ''}`;
       if (!smoke(command, env, prebuild(t)) || smokeOnly) continue;
-      const lacks = { sqlite: SQLITE_HOST_ONLY };
+      const lacks = { sqlite: SQLITE_HOST_ONLY, checkout: CHECKOUT_ONLY };
       if (!binfmt) lacks.children = 'qemu-user without binfmt_misc cannot exec the arm64 Node for a child process';
       await runGuestSuite(row, lacks, stage, env, command);
     } else if (t.name === 'win32-x64') {
@@ -189,6 +191,7 @@ async function main() {
         children: 'child processes under wine (POSIX-only harness: SIGKILL, shells)',
         signals: 'POSIX signals do not exist on Windows',
         sqlite: SQLITE_HOST_ONLY,
+        checkout: CHECKOUT_ONLY,
       };
       await runGuestSuite(row, lacks, stage, env, command);
     } else if (t.libc === 'musl') {

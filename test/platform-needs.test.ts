@@ -27,6 +27,8 @@ test('needs come from code and imported helpers, not from comments', () => {
     assert.equal(needs('commented.test.ts'), []);
     assert.equal(needs('sqlite.test.ts'), ['sqlite']);
     assert.equal(needs('glob-in-comment.test.ts'), ['children']);
+    // This file tests a script of the checkout, which guests' stages do not hold.
+    assert.ok((needsOf(repoRoot, 'platform-needs.test.ts') as Set<string>).has('checkout'));
     assert.equal(needs('via-helper.test.ts'), ['children', 'signals']);
   } finally {
     rmSync(root, { recursive: true, force: true });

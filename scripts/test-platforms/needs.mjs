@@ -1,6 +1,7 @@
 // What a test file needs beyond a Node that loads the addon, read from its source
 // and the test helpers it imports (transitively): child processes, POSIX signals,
-// SQLite through better-sqlite3. A runner that lacks one skips the file and says why.
+// SQLite through better-sqlite3, the checkout's scripts/. A runner that lacks one skips
+// the file and says why.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -8,6 +9,8 @@ const NEEDS = {
   children: /from 'node:child_process'|require\(['"](node:)?child_process['"]\)/,
   signals: /process\.kill\(|\.kill\(['"]SIG|'SIG(TERM|INT|KILL|HUP|STOP|CONT)'/,
   sqlite: /better-sqlite3|\bIngestor\b|\bopenStore\b|\bStore\.open\(|\['ingest',/,
+  // Tests of the checkout's own scripts (the test runner, this file): a guest's stage has no scripts/.
+  checkout: /'scripts'|\/scripts\//,
 };
 
 /** The set of needs of test/<file>, following relative imports inside test/. */
