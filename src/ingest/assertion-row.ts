@@ -147,16 +147,16 @@ export function scanAssertion(p: Uint8Array, scan: Float64Array, at: number): bo
  * `base`, `scan[at ..]` is its scan.
  */
 export function rowFromScan(bytes: Uint8Array, base: number, scan: Float64Array, at: number, out: unknown[], outAt: number): void {
-  out[outAt + 1] = latin1Slice.call(bytes, base + scan[at + S_SUBJECT]!, base + scan[at + S_SUBJECT + 1]!);
-  out[outAt + 2] = latin1Slice.call(bytes, base + scan[at + S_PREDICATE]!, base + scan[at + S_PREDICATE + 1]!);
+  out[outAt + 1] = latin1Slice.call(bytes, base + (scan[at + S_SUBJECT]! | 0), base + (scan[at + S_SUBJECT + 1]! | 0));
+  out[outAt + 2] = latin1Slice.call(bytes, base + (scan[at + S_PREDICATE]! | 0), base + (scan[at + S_PREDICATE + 1]! | 0));
   const kind = scan[at + S_KIND]!;
-  if (kind === KIND_STRING) out[outAt + 3] = latin1Slice.call(bytes, base + scan[at + S_OBJECT]!, base + scan[at + S_OBJECT + 1]!);
-  else if (kind === KIND_BYTES) out[outAt + 3] = bytes.subarray(base + scan[at + S_OBJECT]!, base + scan[at + S_OBJECT + 1]!);
+  if (kind === KIND_STRING) out[outAt + 3] = latin1Slice.call(bytes, base + (scan[at + S_OBJECT]! | 0), base + (scan[at + S_OBJECT + 1]! | 0));
+  else if (kind === KIND_BYTES) out[outAt + 3] = bytes.subarray(base + (scan[at + S_OBJECT]! | 0), base + (scan[at + S_OBJECT + 1]! | 0));
   else out[outAt + 3] = scan[at + S_OBJECT]!;
   out[outAt + 4] = kind;
-  const epoch = base + scan[at + S_EPOCH]!;
+  const epoch = base + (scan[at + S_EPOCH]! | 0);
   out[outAt + 5] = bytes.subarray(epoch, epoch + EPOCH_ID_BYTES);
-  out[outAt + 6] = latin1Slice.call(bytes, base + scan[at + S_AUTHOR]!, base + scan[at + S_AUTHOR + 1]!);
+  out[outAt + 6] = latin1Slice.call(bytes, base + (scan[at + S_AUTHOR]! | 0), base + (scan[at + S_AUTHOR + 1]! | 0));
   out[outAt + 7] = scan[at + S_CONFIDENCE]!;
   out[outAt + 8] = scan[at + S_CREATED_AT]!;
   const count = scan[at + S_EVIDENCE_COUNT]!;
@@ -165,7 +165,7 @@ export function rowFromScan(bytes: Uint8Array, base: number, scan: Float64Array,
     return;
   }
   const items: string[] = [];
-  pos = base + scan[at + S_EVIDENCE_AT]!;
+  pos = base + (scan[at + S_EVIDENCE_AT]! | 0);
   for (let i = 0; i < count; i++) {
     readString(bytes, bytes.length); // checked by the scan: a str of ASCII
     items.push(latin1Slice.call(bytes, strStart, pos));

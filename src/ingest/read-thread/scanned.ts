@@ -90,7 +90,7 @@ class RecordBlock {
   row(index: number, out: unknown[], outAt: number): boolean {
     const k = index * RECORD_SLOTS;
     if (this.slots[k + R_SCANNED] !== 1) return false;
-    rowFromScan(this.bytes, this.slots[k + R_AT]! + HASH_BYTES, this.slots, k + R_SCAN, out, outAt);
+    rowFromScan(this.bytes, (this.slots[k + R_AT]! | 0) + HASH_BYTES, this.slots, k + R_SCAN, out, outAt);
     return true;
   }
 }
