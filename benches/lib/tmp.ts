@@ -26,10 +26,10 @@ function hook(): void {
   }
 }
 
-/** A fresh empty directory under os.tmpdir(); call removeTempDir (or rely on exit) to delete it. */
-export function makeTempDir(label: string): string {
+/** A fresh empty directory under `parent` (os.tmpdir()); call removeTempDir (or rely on exit) to delete it. */
+export function makeTempDir(label: string, parent: string = tmpdir()): string {
   hook();
-  const dir = mkdtempSync(join(tmpdir(), `stemedb-bench-${label}-`));
+  const dir = mkdtempSync(join(parent, `stemedb-bench-${label}-`));
   live.add(dir);
   return dir;
 }
