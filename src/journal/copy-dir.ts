@@ -91,7 +91,9 @@ export function checkDestEmpty(dest: string): void {
  * Syncs the work directory, renames it to dest and syncs the parent. The rename is atomic, also
  * over an empty dest, except on Windows, which cannot rename a directory over another: there an
  * empty dest is removed first (a crash between the two leaves no dest and the work directory,
- * which the next run removes).
+ * which the next run removes). If the parent's sync fails, dest is in place and whole (every
+ * file and the directory were synced) but the rename may not survive a crash: DEST_NOT_DURABLE,
+ * with the OS error as its cause, rather than the bare error a failure before the rename gives.
  */
 export async function finishDest(d: DestDir): Promise<void> {
   await syncDir(d.work, d.pace);
@@ -104,7 +106,15 @@ export async function finishDest(d: DestDir): Promise<void> {
       throw new StemeError('DEST_NOT_EMPTY', `${d.dest} was filled while it was being written`, { cause: err });
     throw err;
   }
-  await syncDir(dirname(d.dest), d.pace);
+  try {
+    await syncDir(dirname(d.dest), d.pace);
+  } catch (err) {
+    throw new StemeError(
+      'DEST_NOT_DURABLE',
+      `${d.dest} is complete, but syncing its parent directory failed (${(err as Error).message}): a crash may still undo the rename and leave no ${basename(d.dest)}`,
+      { cause: err },
+    );
+  }
 }
 
 /** Removes the work directory of a failed run (best effort: the next run removes it too). */
