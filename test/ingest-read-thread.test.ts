@@ -1,9 +1,10 @@
 // Ingestor readThread (issue 17 item 1): catchUp() with a worker thread reading, verifying and
 // scanning the records must leave exactly the tables reading in one thread leaves, throw the same
-// errors, fall back to reading in this thread (and say so) when the thread fails, and stop the
+// errors, fall back to reading in this thread (and say so) when the thread fails or dies, and stop the
 // thread when the ingest stops early. The SIGKILL case is in ingest-kill.test.ts.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CorruptionError, Journal, type JournalReader } from '../src/index.js';
@@ -161,6 +162,60 @@ test('readOnThread: leaving early stops the thread, which closes its reader', as
     reader.close();
   } finally {
     tmp.remove();
+  }
+});
+
+/**
+ * readOnThread() with the thread made to die after its first buffer: `kill` replaces the
+ * owning thread's second credit message (Worker.prototype.postMessage, patched for the call).
+ */
+async function readWithDeath(kill: (worker: Worker, post: (m: unknown) => void) => void) {
+  const tmp = tempDir('stemedb-read-thread-');
+  const original = Worker.prototype.postMessage;
+  try {
+    const walDir = tmp.file('wal');
+    const end = await mixedJournal(walDir);
+    const reader = await Journal.openReader(walDir);
+    const before = openFds();
+    let credits = 0;
+    Worker.prototype.postMessage = function (this: Worker, m: unknown, ...rest: unknown[]) {
+      const post = (x: unknown) => original.call(this, x, ...(rest as []));
+      if ((m as { type?: string }).type === 'more' && ++credits === 2) return kill(this, post);
+      return post(m);
+    };
+    const failures: Error[] = [];
+    const offsets: number[] = [];
+    let last = reader.firstOffset;
+    for await (const recs of readOnThread(reader, { from: reader.firstOffset }, 100, (e) => failures.push(e))) {
+      for (const r of recs) {
+        assert.is(r.offset, last, 'each record once, in order, none skipped');
+        offsets.push(r.offset);
+        last = r.next;
+      }
+    }
+    const after = openFds();
+    reader.close();
+    return { end, last, count: offsets.length, failures, fdsBefore: before, fdsAfter: after };
+  } finally {
+    Worker.prototype.postMessage = original;
+    tmp.remove();
+  }
+}
+
+test('readOnThread: a thread that dies mid-read (terminated, or an uncaught error) falls back from the first record it did not deliver', async () => {
+  const terminated = await readWithDeath((worker) => void worker.terminate());
+  const crashed = await readWithDeath((_worker, post) => post(null)); // its message handler reads null.type and throws
+  for (const [name, r, why] of [
+    ['terminated', terminated, /exited \(code 1\) before the end/],
+    ['uncaught error', crashed, /Cannot read properties of null/],
+  ] as const) {
+    assert.is(r.count, RECORDS + 40, name);
+    assert.is(r.last, r.end, name);
+    assert.is(r.failures.length, 1, `${name}: ${r.failures.map((e) => e.message).join('; ')}`);
+    assert.match(r.failures[0]!.message, /^read thread stopped at offset \d+: /, name);
+    assert.match(r.failures[0]!.message, why, name);
+    assert.ok(!/stopped at offset 0:/.test(r.failures[0]!.message), `${name}: it died after delivering records`);
+    if (r.fdsBefore !== null) assert.is(r.fdsAfter, r.fdsBefore, `${name}: the dead thread's descriptors are closed`);
   }
 });
 
