@@ -16,6 +16,7 @@ import { Appended, type AppendResult, type Commit, type CommitHooks, type Durabi
 import { Preallocator } from './prealloc.js';
 import { FrameArena } from './frame-arena.js';
 import { CompletionPoll } from './completion-poll.js';
+import { WatermarkSync } from './watermark-sync.js';
 
 /** An entry's breaks when it starts no segment (the common case: no array per call). */
 const NO_BREAKS: readonly number[] = Object.freeze([]);
@@ -94,6 +95,7 @@ export class GroupCommit implements Commit {
   /** Written zeros ahead of the write position, where syncs are the point ('group', 'each'). */
   readonly #prealloc: Preallocator | null;
   readonly #poll: CompletionPoll;
+  readonly #watermark: WatermarkSync;
 
   constructor(
     readonly io: JournalIO,
@@ -109,6 +111,7 @@ export class GroupCommit implements Commit {
     this.#assignSize = end - active.base;
     this.#prealloc = options.durability === 'none' ? null : new Preallocator(options.segmentBytes);
     this.#poll = new CompletionPoll(options.pollMicros);
+    this.#watermark = new WatermarkSync(io, wmFd, options.watermarkSyncMs, this);
   }
 
   /** Queues records; resolves after the write (and, unless durability is 'none', the sync) that covers them. */
@@ -121,8 +124,11 @@ export class GroupCommit implements Commit {
     return new Promise<AppendResult>((resolve, reject) => {
       const one = this.#onePayload; // #enqueue reads it only while it runs: one array serves every append
       one[0] = payload;
-      this.#enqueue(one, payload.length, true, resolve as (r: unknown) => void, reject);
-      one[0] = NO_FRAMES; // no hold on the caller's buffer
+      try {
+        this.#enqueue(one, payload.length, true, resolve as (r: unknown) => void, reject);
+      } finally {
+        one[0] = NO_FRAMES; // no hold on the caller's buffer, also if #enqueue threw (the promise rejects)
+      }
     });
   }
   readonly #onePayload: Uint8Array[] = [NO_FRAMES];
@@ -433,53 +439,13 @@ export class GroupCommit implements Commit {
     if (end > this.durableOffset) {
       this.durableOffset = end;
       this.#hooks.onDurable(end);
-      this.#watermarkChanged();
+      this.#watermark.changed();
     }
-  }
-
-  /**
-   * The watermark is rewritten after every sync but not synced itself (that would
-   * double the syncs). Left unsynced, a power loss could leave it far behind the
-   * data, and recovery would take damage above it for a torn tail. So it is fsynced
-   * in the background at most every watermarkSyncMs, that long after it changed:
-   * on disk it trails the durable end by at most about that much time.
-   */
-  #wmTimer: NodeJS.Timeout | null = null;
-  #wmDirty = false;
-  #wmLastSync = performance.now();
-  #wmSyncing: Promise<void> | null = null;
-
-  #watermarkChanged(): void {
-    this.#wmDirty = true;
-    const every = this.options.watermarkSyncMs;
-    if (every <= 0 || this.#wmTimer || this.#wmSyncing) return;
-    const wait = Math.max(0, this.#wmLastSync + every - performance.now());
-    this.#wmTimer = setTimeout(() => {
-      this.#wmTimer = null;
-      void this.syncWatermark();
-    }, wait);
-    this.#wmTimer.unref();
   }
 
   /** Fsyncs the watermark file if it changed since its last sync (also at close). An error fail-stops. */
   syncWatermark(): Promise<void> {
-    if (this.#wmSyncing) return this.#wmSyncing.then(() => this.syncWatermark());
-    if (this.#wmTimer) clearTimeout(this.#wmTimer);
-    this.#wmTimer = null;
-    if (!this.#wmDirty || this.failed) return Promise.resolve();
-    this.#wmDirty = false;
-    this.#wmLastSync = performance.now();
-    this.#wmSyncing = this.io.fsync(this.wmFd).then(
-      () => {
-        this.#wmSyncing = null;
-        if (this.#wmDirty && !this.#closed) this.#watermarkChanged();
-      },
-      (err: unknown) => {
-        this.#wmSyncing = null;
-        this.failStop(err);
-      },
-    );
-    return this.#wmSyncing;
+    return this.#watermark.sync();
   }
 
   /** Fail-stop (rule 8): nothing is retried; this batch, the queue and later calls all reject. */
