@@ -6,9 +6,9 @@
 // FileHandle method or the IO layer's directory sync that the copy uses.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Journal, backup, restore } from '../src/index.js';
 import { defaultIO } from '../src/io/index.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
@@ -63,11 +63,34 @@ async function errorOf(p: Promise<unknown>): Promise<{ code?: unknown; cause?: {
   }
 }
 
+/** The `DEST.partial-*` directories beside DEST. */
+function partials(dest: string): string[] {
+  return readdirSync(dirname(dest)).filter((n) => n.startsWith(`${basename(dest)}.partial-`));
+}
+
 /** Nothing of a failed run beside DEST: no DEST (unless `destExpected`) and no `DEST.partial-*`. */
 function assertNoLeftovers(dest: string, destExpected = false): void {
   assert.is(existsSync(dest), destExpected, destExpected ? 'DEST in place' : 'no DEST');
-  const partial = readdirSync(dirname(dest)).filter((n) => n.includes('.partial-'));
-  assert.equal(partial, [], 'no partial directory left');
+  assert.equal(partials(dest), [], 'no partial directory left');
+}
+
+/**
+ * After a failed backup of a journal that is still open: no partial directory, except on
+ * Windows, where hard links to the segments the journal holds open can stay until it closes
+ * them (classic delete semantics, as under wine): then only those.
+ */
+function assertFailedRunCleared(dest: string, walDir: string): void {
+  assert.not.ok(existsSync(dest), 'no DEST');
+  const left = partials(dest);
+  if (process.platform !== 'win32') return assert.equal(left, [], 'no partial directory left');
+  const segments = new Set(readdirSync(walDir));
+  for (const dir of left) {
+    const names = readdirSync(join(dirname(dest), dir));
+    assert.ok(
+      names.every((n) => segments.has(n) && n.endsWith('.wal')),
+      `${dir} holds only links to the open journal's segments: ${names.join(', ')}`,
+    );
+  }
 }
 
 /** Every acknowledged record is in the journal at `dir`, as appended. */
@@ -94,7 +117,7 @@ const BEFORE_RENAME: Array<{ what: string; target: () => Promise<Patchable>; met
 ];
 
 for (const { what, target, method, failAt } of BEFORE_RENAME) {
-  test(`backup: ${what} fails: rejects with EIO, no DEST, no partial directory; appends go on; the next backup is whole`, async () => {
+  test(`journal.backup: ${what} fails: rejects with EIO, no DEST, no partial directory; appends go on; the next backup is whole`, async () => {
     const { dir: root, cleanup } = tempDir();
     try {
       const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
@@ -109,13 +132,39 @@ for (const { what, target, method, failAt } of BEFORE_RENAME) {
       }
       assert.is(fault.calls(), failAt, 'the run stopped at the failing sync');
       assert.is(err?.code, 'EIO', `rejected with the OS error (${String(err)})`);
-      assertNoLeftovers(dest);
+      assertFailedRunCleared(dest, join(root, 'wal'));
       // The journal never saw the failure: not failed, appends and syncs go on.
       assert.is(j.stats().failed, null);
       acks.push(...(await fill(j, 300, 20)));
-      const ok = await j.backup(dest);
+      const ok = await j.backup(dest); // not DEST_BUSY: the failed run is over
       assert.is(ok.endOffset, j.durableOffset);
       await j.close();
+      await assertHolds(dest, acks);
+      // Whatever the failed run left (Windows) goes with the next run into that DEST, even a refused one.
+      assert.is((await errorOf(backup(join(root, 'wal'), dest)))?.code, 'DEST_NOT_EMPTY');
+      assertNoLeftovers(dest, true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(`backup(dir) from outside: ${what} fails: rejects with EIO; nothing left, on Windows too (the copy's own files are closed first)`, async () => {
+    const { dir: root, cleanup } = tempDir();
+    try {
+      const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
+      const acks = await fill(j, 0, 300);
+      await j.close();
+      const dest = join(root, 'bk');
+      const fault = failOnce(await target(), method, failAt);
+      let err;
+      try {
+        err = await errorOf(backup(join(root, 'wal'), dest));
+      } finally {
+        fault.undo();
+      }
+      assert.is(err?.code, 'EIO', String(err));
+      assertNoLeftovers(dest);
+      await backup(join(root, 'wal'), dest);
       assertNoLeftovers(dest, true);
       await assertHolds(dest, acks);
     } finally {
@@ -143,6 +192,35 @@ test("backup: the parent's sync after the rename fails: DEST_NOT_DURABLE with th
     assert.is(fault.failedPath(), root, "the failing sync was the parent's");
     assertNoLeftovers(dest, true);
     await assertHolds(dest, acks);
+  } finally {
+    cleanup();
+  }
+});
+
+test("leftovers: a dead process's and this process's own finished runs' partial directories are swept; a second run into the same DEST meanwhile is DEST_BUSY", async () => {
+  const { dir: root, cleanup } = tempDir();
+  try {
+    const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
+    const acks = await fill(j, 0, 100);
+    const dest = join(root, 'bk');
+    const deadPid = 2 ** 22 + 12_345; // above Linux's pid_max default: no such process
+    for (const name of [`bk.partial-${deadPid}`, `bk.partial-${deadPid}-3`, `bk.partial-${process.pid}-999`, `other.partial-${deadPid}`]) {
+      mkdirSync(join(root, name));
+      writeFileSync(join(root, name, 'x'), 'x');
+    }
+    const first = j.backup(dest, { maxBytesPerSecond: 4 << 20 });
+    const mine = `bk.partial-${process.pid}-`;
+    while (!readdirSync(root).some((n) => n.startsWith(mine) && n !== `${mine}999`)) await new Promise((r) => setTimeout(r, 1));
+    assert.is((await errorOf(j.backup(dest)))?.code, 'DEST_BUSY');
+    assert.is((await errorOf(backup(join(root, 'wal'), dest)))?.code, 'DEST_BUSY');
+    await first;
+    await j.close();
+    await assertHolds(dest, acks);
+    assert.equal(
+      readdirSync(root).filter((n) => n.includes('.partial-')),
+      [`other.partial-${deadPid}`],
+      "only another DEST's is left",
+    );
   } finally {
     cleanup();
   }

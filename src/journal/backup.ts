@@ -142,12 +142,16 @@ export function planBackup(source: readonly SourceSegment[], end: number): Plann
   return plan;
 }
 
+/** Closes the plan's files, each once (-1 marks a closed one: a number closed twice could be another file's by then). */
 function closePlan(plan: readonly PlannedSegment[]): void {
   for (const s of plan) {
+    if (s.fd < 0) continue;
+    const fd = s.fd;
+    s.fd = -1;
     try {
-      closeSync(s.fd);
+      closeSync(fd);
     } catch {
-      // already closed
+      // nothing more to do for it
     }
   }
 }
@@ -192,6 +196,7 @@ export async function writeBackup(sourceDir: string, plan: PlannedSegment[], end
       await writeDurable(join(d.work, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n', pace);
       await finishDest(d);
     } catch (err) {
+      closePlan(plan); // first: on Windows an open file cannot be removed with the work directory
       abandonDest(d);
       throw err;
     }

@@ -1,9 +1,9 @@
 /**
  * Building a journal directory elsewhere (backup, restore) so that a crash at any
  * instant never leaves something that looks complete: everything is written into
- * DEST.partial-<pid> beside DEST, every file and the directory are fsynced, and only
- * then is it renamed to DEST (and DEST's parent fsynced). A killed run leaves only a
- * `.partial-<pid>` directory, removed by the next run once that pid is gone.
+ * DEST.partial-<pid>-<run> beside DEST, every file and the directory are fsynced, and
+ * only then is it renamed to DEST (and DEST's parent fsynced). A killed run leaves only a
+ * `.partial-<pid>-<run>` directory, removed by the next run once that pid is gone.
  *
  * Plain node:fs on the libuv pool, one request at a time: a copy never takes more than
  * one pool thread from the writer's syncs. It syncs every chunk (1 MiB) it writes: on
@@ -53,31 +53,73 @@ interface DestDir {
   pace: CopyPace | undefined;
 }
 
+/** Work directories this process is building now (a second run into the same DEST is DEST_BUSY). */
+const building = new Set<string>();
+/** Numbers this process's work directories (a failed run's may outlive it: see abandonDest). */
+let runs = 0;
+
 /**
- * Checks that `dest` is absent or an empty directory (else DEST_NOT_EMPTY), removes
- * what killed runs left beside it, and creates the work directory. Nothing is written
- * to `dest` itself until finish().
+ * Checks that `dest` is absent or an empty directory (else DEST_NOT_EMPTY), removes what
+ * earlier runs left beside it (dead processes', and this process's own failed runs'), and
+ * creates a work directory of its own. Nothing is written to `dest` itself until finish().
  */
 export async function startDest(dest: string, pace?: CopyPace): Promise<DestDir> {
   const abs = resolve(dest);
-  checkDestEmpty(abs);
   const parent = dirname(abs);
-  await fsp.mkdir(parent, { recursive: true });
   const prefix = `${basename(abs)}.partial-`;
-  for (const name of readdirSync(parent)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (Number.isSafeInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+  const mine = `${prefix}${process.pid}-`;
+  for (const b of building) {
+    if (dirname(b) === parent && basename(b).startsWith(mine)) throw new StemeError('DEST_BUSY', `this process is already writing ${abs} (in ${b})`);
   }
-  const work = join(parent, prefix + process.pid);
+  if (existsSync(parent)) sweepLeftovers(parent, prefix); // also when DEST is refused below: they are garbage either way
+  checkDestEmpty(abs);
+  // Registered before the first await, so that a second call now is DEST_BUSY.
+  let work = join(parent, `${mine}${++runs}`);
+  building.add(work);
   try {
-    await fsp.mkdir(work);
+    await fsp.mkdir(parent, { recursive: true });
+    // Taken only if a process with this pid before us left one that could not be removed.
+    while (!(await makeDir(work))) {
+      building.delete(work);
+      work = join(parent, `${mine}${++runs}`);
+      building.add(work);
+    }
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'EEXIST')
-      throw new StemeError('DEST_BUSY', `${work} exists: this process is already writing ${abs}`, { cause: err });
+    building.delete(work);
     throw err;
   }
   return { dest: abs, work, pace };
+}
+
+/** mkdir; false if it exists. */
+async function makeDir(path: string): Promise<boolean> {
+  try {
+    await fsp.mkdir(path);
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/**
+ * Removes `<prefix><pid>[-<run>]` directories of processes that are gone, and this process's
+ * own that no run is building (best effort: on Windows a failed run's hard links can stay
+ * pinned while the journal holds those segments open; a later run removes them).
+ */
+function sweepLeftovers(parent: string, prefix: string): void {
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (!Number.isSafeInteger(pid)) continue;
+    const path = join(parent, name);
+    if (pid === process.pid ? building.has(path) : processAlive(pid)) continue;
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // still pinned (see above): its name is not reused, so it is in nobody's way
+    }
+  }
 }
 
 /** DEST_NOT_EMPTY unless `dest` is missing or an empty directory. */
@@ -100,6 +142,7 @@ export async function finishDest(d: DestDir): Promise<void> {
   try {
     if (process.platform === 'win32' && existsSync(d.dest)) await fsp.rmdir(d.dest); // fails unless empty
     await fsp.rename(d.work, d.dest);
+    building.delete(d.work);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR')
@@ -117,12 +160,17 @@ export async function finishDest(d: DestDir): Promise<void> {
   }
 }
 
-/** Removes the work directory of a failed run (best effort: the next run removes it too). */
+/**
+ * Removes the work directory of a failed run (best effort: the next run into the same DEST
+ * removes it too). On Windows, files still open anywhere cannot go at once: close the
+ * sources first; a hard link to a segment the journal holds open stays until it closes it.
+ */
 export function abandonDest(d: DestDir): void {
+  building.delete(d.work);
   try {
     rmSync(d.work, { recursive: true, force: true });
   } catch {
-    // left for the next run's sweep of dead pids' partial directories
+    // left for the next run's sweep
   }
 }
 
