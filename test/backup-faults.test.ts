@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { Journal, backup, restore } from '../src/index.js';
 import { defaultIO } from '../src/io/index.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
+import { fillVaried } from './helpers/backup-fill.js';
 
 const SEG = 64 * 1024;
 
@@ -44,14 +45,22 @@ function failOnce(target: Patchable, method: string, failAt: number): { undo: ()
   return { undo: () => void (target[method] = original), calls: () => calls, failedPath: () => failedPath };
 }
 
-async function fill(j: Journal, from: number, count: number): Promise<Array<{ offset: number; i: number; len: number }>> {
-  const acks: Array<{ offset: number; i: number; len: number }> = [];
-  for (let i = from; i < from + count; i += 10) {
-    const batch = Array.from({ length: 10 }, (_, k) => payloadFor(i + k, 100 + (((i + k) * 37) % 900)));
-    const rs = await j.appendBatch(batch);
-    rs.forEach((r, k) => acks.push({ offset: r.offset, i: i + k, len: batch[k]!.length }));
+/** Runs `run` with call number `failAt` of `target[method]` failing (EIO): its error (null if none) and the fault. */
+async function withFault(target: Patchable, method: string, failAt: number, run: () => Promise<unknown>) {
+  const fault = failOnce(target, method, failAt);
+  try {
+    return { err: await errorOf(run()), fault };
+  } finally {
+    fault.undo();
   }
-  return acks;
+}
+
+/** A journal in `root`/wal with `count` records (closed unless `keepOpen`), and their acks. */
+async function journalIn(root: string, count: number, keepOpen = false) {
+  const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
+  const acks = await fillVaried(j, 0, count);
+  if (!keepOpen) await j.close();
+  return { j, acks, wal: join(root, 'wal'), dest: join(root, 'bk') };
 }
 
 async function errorOf(p: Promise<unknown>): Promise<{ code?: unknown; cause?: { code?: unknown } } | null> {
@@ -120,22 +129,14 @@ for (const { what, target, method, failAt } of BEFORE_RENAME) {
   test(`journal.backup: ${what} fails: rejects with EIO, no DEST, no partial directory; appends go on; the next backup is whole`, async () => {
     const { dir: root, cleanup } = tempDir();
     try {
-      const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-      const acks = await fill(j, 0, 300);
-      const dest = join(root, 'bk');
-      const fault = failOnce(await target(), method, failAt);
-      let err;
-      try {
-        err = await errorOf(j.backup(dest));
-      } finally {
-        fault.undo();
-      }
+      const { j, acks, dest } = await journalIn(root, 300, true);
+      const { err, fault } = await withFault(await target(), method, failAt, () => j.backup(dest));
       assert.is(fault.calls(), failAt, 'the run stopped at the failing sync');
       assert.is(err?.code, 'EIO', `rejected with the OS error (${String(err)})`);
       assertFailedRunCleared(dest, join(root, 'wal'));
       // The journal never saw the failure: not failed, appends and syncs go on.
       assert.is(j.stats().failed, null);
-      acks.push(...(await fill(j, 300, 20)));
+      acks.push(...(await fillVaried(j, 300, 20)));
       const ok = await j.backup(dest); // not DEST_BUSY: the failed run is over
       assert.is(ok.endOffset, j.durableOffset);
       await j.close();
@@ -151,20 +152,11 @@ for (const { what, target, method, failAt } of BEFORE_RENAME) {
   test(`backup(dir) from outside: ${what} fails: rejects with EIO; nothing left, on Windows too (the copy's own files are closed first)`, async () => {
     const { dir: root, cleanup } = tempDir();
     try {
-      const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-      const acks = await fill(j, 0, 300);
-      await j.close();
-      const dest = join(root, 'bk');
-      const fault = failOnce(await target(), method, failAt);
-      let err;
-      try {
-        err = await errorOf(backup(join(root, 'wal'), dest));
-      } finally {
-        fault.undo();
-      }
+      const { acks, wal, dest } = await journalIn(root, 300);
+      const { err } = await withFault(await target(), method, failAt, () => backup(wal, dest));
       assert.is(err?.code, 'EIO', String(err));
       assertNoLeftovers(dest);
-      await backup(join(root, 'wal'), dest);
+      await backup(wal, dest);
       assertNoLeftovers(dest, true);
       await assertHolds(dest, acks);
     } finally {
@@ -176,17 +168,8 @@ for (const { what, target, method, failAt } of BEFORE_RENAME) {
 test("backup: the parent's sync after the rename fails: DEST_NOT_DURABLE with the OS error as cause, DEST in place and whole", async () => {
   const { dir: root, cleanup } = tempDir();
   try {
-    const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-    const acks = await fill(j, 0, 300);
-    await j.close();
-    const dest = join(root, 'bk');
-    const fault = failOnce(defaultIO() as unknown as Patchable, 'fsyncDir', 2);
-    let err;
-    try {
-      err = await errorOf(backup(join(root, 'wal'), dest));
-    } finally {
-      fault.undo();
-    }
+    const { acks, wal, dest } = await journalIn(root, 300);
+    const { err, fault } = await withFault(defaultIO() as unknown as Patchable, 'fsyncDir', 2, () => backup(wal, dest));
     assert.is(err?.code, 'DEST_NOT_DURABLE', String(err));
     assert.is(err?.cause?.code, 'EIO');
     assert.is(fault.failedPath(), root, "the failing sync was the parent's");
@@ -200,9 +183,7 @@ test("backup: the parent's sync after the rename fails: DEST_NOT_DURABLE with th
 test("leftovers: a dead process's and this process's own finished runs' partial directories are swept; a second run into the same DEST meanwhile is DEST_BUSY", async () => {
   const { dir: root, cleanup } = tempDir();
   try {
-    const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-    const acks = await fill(j, 0, 100);
-    const dest = join(root, 'bk');
+    const { j, acks, dest } = await journalIn(root, 100, true);
     const deadPid = 2 ** 22 + 12_345; // above Linux's pid_max default: no such process
     for (const name of [`bk.partial-${deadPid}`, `bk.partial-${deadPid}-3`, `bk.partial-${process.pid}-999`, `other.partial-${deadPid}`]) {
       mkdirSync(join(root, name));
@@ -212,7 +193,7 @@ test("leftovers: a dead process's and this process's own finished runs' partial 
     const mine = `bk.partial-${process.pid}-`;
     while (!readdirSync(root).some((n) => n.startsWith(mine) && n !== `${mine}999`)) await new Promise((r) => setTimeout(r, 1));
     assert.is((await errorOf(j.backup(dest)))?.code, 'DEST_BUSY');
-    assert.is((await errorOf(backup(join(root, 'wal'), dest)))?.code, 'DEST_BUSY');
+    assert.is((await errorOf(backup(join(root, 'wal'), dest)))?.code, 'DEST_BUSY'); // from outside too
     await first;
     await j.close();
     await assertHolds(dest, acks);
@@ -229,19 +210,11 @@ test("leftovers: a dead process's and this process's own finished runs' partial 
 test('restore: a failing datasync rejects with EIO and writes no DEST; the retry restores every record', async () => {
   const { dir: root, cleanup } = tempDir();
   try {
-    const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-    const acks = await fill(j, 0, 300);
-    const bk = await j.backup(join(root, 'bk'));
-    await j.close();
+    const { acks, wal } = await journalIn(root, 300);
+    const bk = await backup(wal, join(root, 'bk'));
     const dest = join(root, 'restored');
     for (const failAt of [1, 3]) {
-      const fault = failOnce(await fileHandleProto(), 'datasync', failAt);
-      let err;
-      try {
-        err = await errorOf(restore(bk.dest, dest));
-      } finally {
-        fault.undo();
-      }
+      const { err } = await withFault(await fileHandleProto(), 'datasync', failAt, () => restore(bk.dest, dest));
       assert.is(err?.code, 'EIO', `datasync call ${failAt}: ${String(err)}`);
       assertNoLeftovers(dest);
     }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Journal, backup, restore, recover } from '../src/index.js';
 import { main } from '../src/cli/main.js';
 import { tempDir, payloadFor, equalBytes } from './helpers/tmp.js';
+import { fillVaried } from './helpers/backup-fill.js';
 
 const SEG = 64 * 1024;
 
@@ -24,16 +25,6 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: c.out.join('\n'), err: c.err.join('\n') };
 }
 
-async function fill(j: Journal, from: number, count: number): Promise<Array<{ offset: number; i: number; len: number }>> {
-  const acks: Array<{ offset: number; i: number; len: number }> = [];
-  for (let i = from; i < from + count; i += 10) {
-    const batch = Array.from({ length: 10 }, (_, k) => payloadFor(i + k, 100 + (((i + k) * 37) % 900)));
-    const rs = await j.appendBatch(batch);
-    rs.forEach((r, k) => acks.push({ offset: r.offset, i: i + k, len: batch[k]!.length }));
-  }
-  return acks;
-}
-
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -47,12 +38,12 @@ test('journal.backup while appends go on: every record acknowledged before it is
   const { dir: root, cleanup } = tempDir();
   try {
     const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-    const before = await fill(j, 0, 600);
+    const before = await fillVaried(j, 0, 600);
     // Appends keep going during the backup.
     let stop = false;
     const during = (async () => {
       let i = 10_000;
-      while (!stop) await fill(j, (i += 10) - 10, 10);
+      while (!stop) await fillVaried(j, (i += 10) - 10, 10);
     })();
     const endAtStart = j.durableOffset;
     const r = await j.backup(join(root, 'bk'));
@@ -89,7 +80,7 @@ test('link: false copies every byte; backup() from outside copies up to the publ
   const { dir: root, cleanup } = tempDir();
   try {
     const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-    await fill(j, 0, 300);
+    await fillVaried(j, 0, 300);
     const r = await j.backup(join(root, 'copied'), { link: false });
     assert.is(r.linked, 0);
     for (const n of readdirSync(r.dest)) assert.is(statSync(join(r.dest, n)).nlink, 1);
@@ -141,7 +132,7 @@ test('a writer killed with unsynced bytes: the outside backup stops at the water
   try {
     const wal = join(root, 'wal');
     const j = await Journal.open(wal, { segmentBytes: SEG });
-    await fill(j, 0, 50);
+    await fillVaried(j, 0, 50);
     const end = j.durableOffset;
     await j.close();
     // What a killed writer can leave above the watermark: a half-written frame.
@@ -166,7 +157,7 @@ test('backup refuses a non-empty destination and bad arguments, with codes, and 
   const { dir: root, cleanup } = tempDir();
   try {
     const j = await Journal.open(join(root, 'wal'));
-    await fill(j, 0, 10);
+    await fillVaried(j, 0, 10);
     mkdirSync(join(root, 'full'));
     writeFileSync(join(root, 'full', 'x'), 'x');
     assert.is(await codeOf(j.backup(join(root, 'full'))), 'DEST_NOT_EMPTY');
@@ -199,7 +190,7 @@ test('restore --to-offset: ends at that boundary exactly, appends continue there
   const { dir: root, cleanup } = tempDir();
   try {
     const j = await Journal.open(join(root, 'wal'), { segmentBytes: SEG });
-    const acks = await fill(j, 0, 400);
+    const acks = await fillVaried(j, 0, 400);
     const r = await j.backup(join(root, 'bk'));
     await j.close();
     const cut = acks[250]!; // in a later segment, not the first
@@ -249,7 +240,7 @@ test('CLI: backup and restore --to-offset, refusals exit non-zero with the code'
   try {
     const wal = join(root, 'wal');
     const j = await Journal.open(wal, { segmentBytes: SEG });
-    const acks = await fill(j, 0, 200);
+    const acks = await fillVaried(j, 0, 200);
     // Beside the running writer in this process (its lock is held).
     const b = await run(['backup', wal, join(root, 'bk'), '--json']);
     assert.is(b.code, 0, b.err);
@@ -292,7 +283,7 @@ test("a linked sealed segment never changes: recovery 'truncate' in the source w
   try {
     const wal = join(root, 'wal');
     const j = await Journal.open(wal, { segmentBytes: SEG });
-    await fill(j, 0, 300);
+    await fillVaried(j, 0, 300);
     const r = await j.backup(join(root, 'bk'));
     await j.close();
     const second = readdirSync(wal)
@@ -306,7 +297,7 @@ test("a linked sealed segment never changes: recovery 'truncate' in the source w
     assert.is(statSync(join(r.dest, second)).nlink, 2);
     const src = await Journal.open(wal, { segmentBytes: SEG, recovery: 'truncate', verifyAll: true });
     assert.ok(src.recovery.truncatedAt !== null);
-    await fill(src, 5000, 50); // appended into the (now private) second segment
+    await fillVaried(src, 5000, 50); // appended into the (now private) second segment
     await src.close();
     assert.ok(equalBytes(readFileSync(join(r.dest, second)), linkedBefore), "the backup's file is unchanged");
     assert.is(statSync(join(r.dest, second)).nlink, 1, 'the source replaced its name with a copy');
