@@ -363,7 +363,9 @@ export async function run(opts: RunOptions): Promise<BenchResult> {
   };
   res.tables.push(table);
   const peerPick = (c: number) =>
-    methods.filter((m) => m.concurrency === c && !m.name.startsWith('stemedb') && !m.name.startsWith('raw')).map((m) => ({ method: m.name, concurrency: c }));
+    methods
+      .filter((m) => m.concurrency === c && !m.name.startsWith('stemedb') && !m.name.startsWith('raw') && m.name !== AWAIT_ALONE)
+      .map((m) => ({ method: m.name, concurrency: c }));
   for (const [c, floor] of [
     [1, floor1],
     [GROUP, floorM],
