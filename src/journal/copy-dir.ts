@@ -53,8 +53,8 @@ interface DestDir {
   pace: CopyPace | undefined;
 }
 
-/** Work directories this process is building now (a second run into the same DEST is DEST_BUSY). */
-const building = new Set<string>();
+/** The DESTs this process is writing now (a second run into one of them is DEST_BUSY). */
+const busy = new Set<string>();
 /** Numbers this process's work directories (a failed run's may outlive it: see abandonDest). */
 let runs = 0;
 
@@ -65,30 +65,23 @@ let runs = 0;
  */
 export async function startDest(dest: string, pace?: CopyPace): Promise<DestDir> {
   const abs = resolve(dest);
+  // Checked and taken before the first await, so that a second call now is DEST_BUSY.
+  if (busy.has(abs)) throw new StemeError('DEST_BUSY', `this process is already writing ${abs}`);
   const parent = dirname(abs);
   const prefix = `${basename(abs)}.partial-`;
-  const mine = `${prefix}${process.pid}-`;
-  for (const b of building) {
-    if (dirname(b) === parent && basename(b).startsWith(mine)) throw new StemeError('DEST_BUSY', `this process is already writing ${abs} (in ${b})`);
-  }
   if (existsSync(parent)) sweepLeftovers(parent, prefix); // also when DEST is refused below: they are garbage either way
   checkDestEmpty(abs);
-  // Registered before the first await, so that a second call now is DEST_BUSY.
-  let work = join(parent, `${mine}${++runs}`);
-  building.add(work);
+  busy.add(abs);
   try {
     await fsp.mkdir(parent, { recursive: true });
+    let work = join(parent, `${prefix}${process.pid}-${++runs}`);
     // Taken only if a process with this pid before us left one that could not be removed.
-    while (!(await makeDir(work))) {
-      building.delete(work);
-      work = join(parent, `${mine}${++runs}`);
-      building.add(work);
-    }
+    while (!(await makeDir(work))) work = join(parent, `${prefix}${process.pid}-${++runs}`);
+    return { dest: abs, work, pace };
   } catch (err) {
-    building.delete(work);
+    busy.delete(abs);
     throw err;
   }
-  return { dest: abs, work, pace };
 }
 
 /** mkdir; false if it exists. */
@@ -104,18 +97,17 @@ async function makeDir(path: string): Promise<boolean> {
 
 /**
  * Removes `<prefix><pid>[-<run>]` directories of processes that are gone, and this process's
- * own that no run is building (best effort: on Windows a failed run's hard links can stay
- * pinned while the journal holds those segments open; a later run removes them).
+ * own (no run of it into this DEST is going on: startDest checked). Best effort: on Windows a
+ * failed run's hard links can stay pinned while the journal holds those segments open; a later
+ * run removes them.
  */
 function sweepLeftovers(parent: string, prefix: string): void {
   for (const name of readdirSync(parent)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (!Number.isSafeInteger(pid)) continue;
-    const path = join(parent, name);
-    if (pid === process.pid ? building.has(path) : processAlive(pid)) continue;
+    if (!Number.isSafeInteger(pid) || (pid !== process.pid && processAlive(pid))) continue;
     try {
-      rmSync(path, { recursive: true, force: true });
+      rmSync(join(parent, name), { recursive: true, force: true });
     } catch {
       // still pinned (see above): its name is not reused, so it is in nobody's way
     }
@@ -142,7 +134,7 @@ export async function finishDest(d: DestDir): Promise<void> {
   try {
     if (process.platform === 'win32' && existsSync(d.dest)) await fsp.rmdir(d.dest); // fails unless empty
     await fsp.rename(d.work, d.dest);
-    building.delete(d.work);
+    busy.delete(d.dest);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR')
@@ -166,7 +158,7 @@ export async function finishDest(d: DestDir): Promise<void> {
  * sources first; a hard link to a segment the journal holds open stays until it closes it.
  */
 export function abandonDest(d: DestDir): void {
-  building.delete(d.work);
+  busy.delete(d.dest);
   try {
     rmSync(d.work, { recursive: true, force: true });
   } catch {
